@@ -1,0 +1,60 @@
+# safethird: make help lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+BIN := $(CURDIR)/bin
+export PATH := $(BIN):$(PATH)
+
+GRPCURL_VERSION := v1.9.3
+GHZ_VERSION := v0.120.0
+
+.PHONY: help
+help: ## Show this help.
+	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
+
+.PHONY: generate
+generate: ## Regenerate the Go code from the protos (idempotent).
+	go tool buf format -w
+	go tool buf generate
+
+.PHONY: lint
+lint: ## go vet, gofmt, buf lint and buf format check.
+	go vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	go tool buf lint
+	go tool buf format -d --exit-code
+
+.PHONY: breaking
+breaking: ## Check the protos against the previous commit for wire/JSON breaking changes.
+	@if git cat-file -e HEAD~1:proto/safethird/v1 2>/dev/null; then \
+		go tool buf breaking --against '.git#ref=HEAD~1'; \
+	else echo "breaking: no previous commit with protos, skipped"; fi
+
+.PHONY: checkgenerate
+checkgenerate: generate ## Fail when regenerating changes the tree.
+	@git diff --exit-code -- proto buf.gen.yaml || { echo "generated code is stale: run make generate"; exit 1; }
+	@test -z "$$(git status --porcelain -- proto)" || { git status --porcelain -- proto; echo "untracked generated files"; exit 1; }
+
+.PHONY: tools
+tools: $(BIN)/grpcurl $(BIN)/ghz ## Install grpcurl and ghz from the Go module proxy into ./bin.
+
+$(BIN)/grpcurl:
+	GOBIN=$(BIN) go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+
+$(BIN)/ghz:
+	GOBIN=$(BIN) go install github.com/bojand/ghz/cmd/ghz@$(GHZ_VERSION)
+
+.PHONY: test
+test: tools ## Run the tests (installs grpcurl and ghz first).
+	go test -race -count=1 ./...
+
+.PHONY: build
+build: ## Build the safethird binary into ./bin.
+	go build -o $(BIN)/safethird ./cmd/safethird
+
+.PHONY: run
+run: ## Start the service on the embedded dataset at 127.0.0.1:50051.
+	go run ./cmd/safethird serve
+
+.PHONY: ci
+ci: lint checkgenerate breaking test ## Everything CI runs.
