@@ -1,0 +1,159 @@
+// Package condition compiles and evaluates the CEL conditions the dataset
+// attaches to agreements' exceptions and to group findings. A condition is a
+// boolean CEL expression over `applicant`, a safethird.v1.Applicant.
+//
+// A fact the caller did not give is unknown, not false: every Applicant field
+// with presence that is unset is marked unknown for CEL's partial
+// evaluation, so a condition that hinges on it evaluates to Unknown and
+// names the fields that would decide it.
+package condition
+
+import (
+	"fmt"
+	"slices"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types"
+
+	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
+)
+
+// variable is the name the conditions use for the applicant.
+const variable = "applicant"
+
+// Value is the three-valued result of a condition.
+type Value int
+
+const (
+	// Unknown means the condition hinges on facts that were not given.
+	Unknown Value = iota
+	// True means the condition holds on the facts given.
+	True
+	// False means it does not hold on the facts given.
+	False
+)
+
+// String returns the value's name.
+func (v Value) String() string {
+	switch v {
+	case True:
+		return "true"
+	case False:
+		return "false"
+	default:
+		return "unknown"
+	}
+}
+
+// Result is the outcome of evaluating a condition for one applicant.
+type Result struct {
+	// Value is the condition's value.
+	Value Value
+	// Missing names the Applicant fields, by proto name, whose absence made
+	// the value Unknown; sorted, without duplicates.
+	Missing []string
+}
+
+// Env compiles conditions. It is safe for concurrent use.
+type Env struct {
+	env *cel.Env
+}
+
+// NewEnv returns an environment that declares `applicant` and the
+// safethird.v1 types, with safethird.v1 as the container so enum constants
+// may be written with or without the package prefix.
+func NewEnv() (*Env, error) {
+	env, err := cel.NewEnv(
+		cel.Container("safethird.v1"),
+		cel.Types(&safethirdv1.Applicant{}),
+		cel.Variable(variable, cel.ObjectType(string((&safethirdv1.Applicant{}).ProtoReflect().Descriptor().FullName()))),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("create CEL environment: %w", err)
+	}
+	return &Env{env: env}, nil
+}
+
+// Program is a compiled condition. It is safe for concurrent use.
+type Program struct {
+	source string
+	prg    cel.Program
+}
+
+// Source returns the expression the program was compiled from.
+func (p *Program) Source() string { return p.source }
+
+// Compile parses and type-checks expression, which must be of type bool.
+func (e *Env) Compile(expression string) (*Program, error) {
+	ast, iss := e.env.Compile(expression)
+	if iss.Err() != nil {
+		return nil, iss.Err()
+	}
+	if !ast.OutputType().IsExactType(types.BoolType) {
+		return nil, fmt.Errorf("condition has type %s, want bool", ast.OutputType())
+	}
+	prg, err := e.env.Program(ast, cel.EvalOptions(cel.OptPartialEval))
+	if err != nil {
+		return nil, fmt.Errorf("plan condition: %w", err)
+	}
+	return &Program{source: expression, prg: prg}, nil
+}
+
+// Eval evaluates the condition for applicant. A nil applicant has every
+// fact unknown.
+func (p *Program) Eval(applicant *safethirdv1.Applicant) (Result, error) {
+	if applicant == nil {
+		applicant = &safethirdv1.Applicant{}
+	}
+	act, err := cel.PartialVars(map[string]any{variable: applicant}, unknownPatterns(applicant)...)
+	if err != nil {
+		return Result{}, fmt.Errorf("bind applicant: %w", err)
+	}
+	out, _, err := p.prg.Eval(act)
+	if err != nil {
+		return Result{}, fmt.Errorf("evaluate %q: %w", p.source, err)
+	}
+	switch v := out.(type) {
+	case types.Bool:
+		if v {
+			return Result{Value: True}, nil
+		}
+		return Result{Value: False}, nil
+	case *types.Unknown:
+		return Result{Value: Unknown, Missing: missingFields(v)}, nil
+	default:
+		return Result{}, fmt.Errorf("evaluate %q: got %s, want bool", p.source, out.Type())
+	}
+}
+
+// unknownPatterns marks each unset Applicant field with presence as unknown.
+// Repeated fields (groups) have no presence: an empty list is a declaration.
+func unknownPatterns(applicant *safethirdv1.Applicant) []*cel.AttributePatternType {
+	m := applicant.ProtoReflect()
+	fields := m.Descriptor().Fields()
+	var patterns []*cel.AttributePatternType
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		if fd.HasPresence() && !m.Has(fd) {
+			patterns = append(patterns, cel.AttributePattern(variable).QualString(string(fd.Name())))
+		}
+	}
+	return patterns
+}
+
+// missingFields turns the attribute trails of an unknown into field names.
+func missingFields(u *types.Unknown) []string {
+	var names []string
+	for _, id := range u.IDs() {
+		trails, _ := u.GetAttributeTrails(id)
+		for _, t := range trails {
+			if path := t.QualifierPath(); len(path) > 0 {
+				if name, ok := path[0].(string); ok {
+					names = append(names, name)
+				}
+			}
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
