@@ -58,3 +58,8 @@ run: ## Start the service on the embedded dataset at 127.0.0.1:50051.
 
 .PHONY: ci
 ci: lint checkgenerate breaking test ## Everything CI runs.
+
+.PHONY: iso-codes
+iso-codes: ## Refresh data/iso3166 from Debian's iso-codes package.
+	apt-get install -y iso-codes
+	cp /usr/share/iso-codes/json/iso_3166-1.json data/iso3166/iso_3166-1.json

@@ -1,0 +1,152 @@
+package dataset
+
+import (
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/safethird/safethird/condition"
+	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
+)
+
+var (
+	idShape   = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	yearShape = regexp.MustCompile(`^\d{4}$`)
+)
+
+// build validates the records against each other and indexes them. It
+// records every problem it finds and returns a snapshot that is only
+// meaningful when there are none.
+func (l *loader) build(iso []isoCountry, records map[string][]*record) *Snapshot {
+	s := &Snapshot{
+		countries:  map[string]*safethirdv1.Country{},
+		frameworks: map[string]*safethirdv1.Framework{},
+		agreements: map[string]*safethirdv1.Agreement{},
+		sources:    map[string]*safethirdv1.Source{},
+		findings:   map[findingKey][]*safethirdv1.Finding{},
+		programs:   map[string]*condition.Program{},
+	}
+	for _, c := range iso {
+		s.countries[c.Alpha2] = &safethirdv1.Country{Code: c.Alpha2, Name: c.Name}
+	}
+	for _, r := range records["sources"] {
+		src := r.msg.(*safethirdv1.Source)
+		l.checkID(r, src.GetId())
+		l.required(r, "title", src.GetTitle())
+		l.required(r, "publisher", src.GetPublisher())
+		l.enumSet(r, []any{"kind"}, int32(src.GetKind()))
+		l.optionalDate(r, []any{"published"}, src.GetPublished())
+		s.sources[src.GetId()] = src
+	}
+	v := &validator{loader: l, snap: s}
+	for _, r := range records["countries"] {
+		v.country(r)
+	}
+	for _, r := range records["frameworks"] {
+		v.framework(r)
+	}
+	for _, r := range records["agreements"] {
+		v.agreement(r)
+	}
+	for _, r := range records["designations"] {
+		v.designation(r)
+	}
+	for _, r := range records["findings"] {
+		v.finding(r)
+	}
+	v.findingOverlaps()
+	s.index()
+	s.revision = revision(records, iso)
+	s.counts = Counts{
+		Countries:        len(s.countries),
+		CuratedCountries: len(records["countries"]),
+		Frameworks:       len(s.frameworks),
+		Agreements:       len(s.agreements),
+		Designations:     len(s.designations),
+		Sources:          len(s.sources),
+		Findings:         len(records["findings"]),
+	}
+	return s
+}
+
+// index sorts the lists the snapshot serves.
+func (s *Snapshot) index() {
+	for _, c := range s.countries {
+		s.countryList = append(s.countryList, c)
+	}
+	slices.SortFunc(s.countryList, func(a, b *safethirdv1.Country) int { return strings.Compare(a.GetCode(), b.GetCode()) })
+	for id := range s.frameworks {
+		s.frameworkIDs = append(s.frameworkIDs, id)
+	}
+	slices.Sort(s.frameworkIDs)
+	for id := range s.agreements {
+		s.agreementIDs = append(s.agreementIDs, id)
+	}
+	slices.Sort(s.agreementIDs)
+	slices.SortFunc(s.designations, func(a, b *safethirdv1.Designation) int { return strings.Compare(a.GetId(), b.GetId()) })
+	for _, fs := range s.findings {
+		slices.SortFunc(fs, func(a, b *safethirdv1.Finding) int { return strings.Compare(a.GetId(), b.GetId()) })
+	}
+}
+
+func (l *loader) checkID(r *record, id string) {
+	switch {
+	case id == "":
+		l.at(r, nil, "id is required")
+	case !idShape.MatchString(id):
+		l.at(r, []any{"id"}, "id %q must be lower-kebab-case (a-z, 0-9, single hyphens)", id)
+	case id != r.id:
+		l.at(r, []any{"id"}, "id %q does not match the file name %q", id, r.id+".yaml")
+	}
+}
+
+func (l *loader) required(r *record, field, value string) {
+	if strings.TrimSpace(value) == "" {
+		l.at(r, []any{field}, "%s is required", field)
+	}
+}
+
+func (l *loader) enumSet(r *record, p []any, value int32) {
+	if value == 0 {
+		l.at(r, p, "%s is required (the UNSPECIFIED value is not allowed)", pathString(p))
+	}
+}
+
+// date checks a required YYYY-MM-DD date.
+func (l *loader) date(r *record, p []any, value string) bool {
+	if value == "" {
+		l.at(r, p, "%s is required (YYYY-MM-DD)", pathString(p))
+		return false
+	}
+	if _, ok := ParseDate(value); !ok {
+		l.at(r, p, "%s %q is not a real date in the form YYYY-MM-DD", pathString(p), value)
+		return false
+	}
+	return true
+}
+
+// optionalDate checks a YYYY-MM-DD date that may be empty.
+func (l *loader) optionalDate(r *record, p []any, value string) bool {
+	if value == "" {
+		return true
+	}
+	return l.date(r, p, value)
+}
+
+// pathString renders a field path as "evidence[2].source_id".
+func pathString(p []any) string {
+	var b strings.Builder
+	for _, step := range p {
+		switch s := step.(type) {
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(s)
+		case int:
+			b.WriteString("[" + strconv.Itoa(s) + "]")
+		}
+	}
+	return b.String()
+}
