@@ -1,0 +1,55 @@
+package assessment
+
+import (
+	"fmt"
+	"strings"
+)
+
+// FieldViolation names a request field and the rule it breaks. Descriptions
+// never contain the applicant's facts.
+type FieldViolation struct {
+	Field       string
+	Description string
+}
+
+// InvalidArgumentError reports every rule a request breaks.
+type InvalidArgumentError struct {
+	Violations []FieldViolation
+	// TooMany is set when the request exceeds an item limit (batch size,
+	// route legs), so callers can give that its own reason.
+	TooMany bool
+}
+
+func (e *InvalidArgumentError) Error() string {
+	parts := make([]string, len(e.Violations))
+	for i, v := range e.Violations {
+		parts[i] = v.Field + ": " + v.Description
+	}
+	return "invalid request: " + strings.Join(parts, "; ")
+}
+
+// NotFoundError reports a reference to something the dataset does not hold.
+type NotFoundError struct {
+	// Kind is "framework", "country" or "agreement".
+	Kind string
+	// ID is the id or code looked up; never an applicant fact.
+	ID string
+}
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("%s %q not found", e.Kind, e.ID)
+}
+
+// violations collects field violations while a request is checked.
+type violations []FieldViolation
+
+func (v *violations) add(field, format string, args ...any) {
+	*v = append(*v, FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
+}
+
+func (v violations) err() error {
+	if len(v) == 0 {
+		return nil
+	}
+	return &InvalidArgumentError{Violations: v}
+}

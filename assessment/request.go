@@ -1,0 +1,169 @@
+package assessment
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/safethird/safethird/dataset"
+	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
+)
+
+// DefaultFramework is the framework applied when a request names none.
+const DefaultFramework = "us-ina-208a2a"
+
+// Limits on request sizes.
+const (
+	MaxBatchItems = 100
+	MaxRouteLegs  = 50
+	maxAge        = 150
+	maxDays       = 36500
+	minYear       = 1900
+	maxYear       = 2100
+)
+
+var countryShape = regexp.MustCompile(`^[A-Z]{2}$`)
+
+// query is a validated, normalized question for one country.
+type query struct {
+	country   *safethirdv1.Country
+	framework *safethirdv1.Framework
+	asOf      string
+	applicant *safethirdv1.Applicant // nil when none was given
+	full      bool
+	// lastPresence is the country of last presence when known from a route;
+	// empty means the assessed country is taken to be it.
+	lastPresence string
+}
+
+// frameworkFor resolves a framework id, applying the default.
+func frameworkFor(snap *dataset.Snapshot, id string) (*safethirdv1.Framework, error) {
+	if id == "" {
+		id = DefaultFramework
+	}
+	f, ok := snap.Framework(id)
+	if !ok {
+		return nil, &NotFoundError{Kind: "framework", ID: id}
+	}
+	return f, nil
+}
+
+// checkCountry validates and normalizes a country code field.
+func checkCountry(snap *dataset.Snapshot, v *violations, field, code string) *safethirdv1.Country {
+	up := strings.ToUpper(code)
+	switch {
+	case code == "":
+		v.add(field, "is required: an ISO 3166-1 alpha-2 code such as MX")
+	case !countryShape.MatchString(up):
+		v.add(field, "must be an ISO 3166-1 alpha-2 code: two letters, such as MX")
+	default:
+		c, ok := snap.Country(up)
+		if !ok {
+			v.add(field, "%q is not an assigned ISO 3166-1 alpha-2 code", up)
+			return nil
+		}
+		return c
+	}
+	return nil
+}
+
+// checkDate validates as_of, defaulting to today.
+func checkDate(v *violations, field, asOf, today string) string {
+	if asOf == "" {
+		return today
+	}
+	t, ok := dataset.ParseDate(asOf)
+	if !ok {
+		v.add(field, "must be a real date in the form YYYY-MM-DD")
+		return ""
+	}
+	if t.Year() < minYear || t.Year() > maxYear {
+		v.add(field, "must be between %d-01-01 and %d-12-31", minYear, maxYear)
+		return ""
+	}
+	return asOf
+}
+
+func checkView(v *violations, field string, view safethirdv1.AssessmentView) bool {
+	if !enumDefined(view) {
+		v.add(field, "must be ASSESSMENT_VIEW_BASIC or ASSESSMENT_VIEW_FULL (or unset for FULL)")
+	}
+	return view != safethirdv1.AssessmentView_ASSESSMENT_VIEW_BASIC
+}
+
+// checkApplicant validates the applicant's facts. Descriptions name the
+// field and the rule, never the value: these facts are sensitive.
+func checkApplicant(snap *dataset.Snapshot, v *violations, field string, a *safethirdv1.Applicant) {
+	if a == nil {
+		return
+	}
+	codeField := func(name string, code *string) {
+		if code == nil {
+			return
+		}
+		if _, ok := snap.Country(*code); !ok || !countryShape.MatchString(*code) {
+			v.add(field+"."+name, "must be an assigned ISO 3166-1 alpha-2 code in upper case")
+		}
+	}
+	codeField("nationality_code", a.NationalityCode)
+	codeField("last_habitual_residence_code", a.LastHabitualResidenceCode)
+	for i, g := range a.GetGroups() {
+		if g == 0 || !enumDefined(g) {
+			v.add(field+".groups["+strconv.Itoa(i)+"]", "must be a defined ApplicantGroup other than UNSPECIFIED")
+		}
+	}
+	if a.Age != nil && (a.GetAge() < 0 || a.GetAge() > maxAge) {
+		v.add(field+".age", "must be between 0 and %d", maxAge)
+	}
+	for i, m := range a.GetFamily().GetMembers() {
+		mf := field + ".family.members[" + strconv.Itoa(i) + "]"
+		if m.GetRelationship() == 0 || !enumDefined(m.GetRelationship()) {
+			v.add(mf+".relationship", "must be a defined Relationship other than UNSPECIFIED")
+		}
+		if m.GetStatus() == 0 || !enumDefined(m.GetStatus()) {
+			v.add(mf+".status", "must be a defined FamilyStatus other than UNSPECIFIED")
+		}
+		if m.Age != nil && (m.GetAge() < 0 || m.GetAge() > maxAge) {
+			v.add(mf+".age", "must be between 0 and %d", maxAge)
+		}
+	}
+	for i, k := range a.GetDocuments().GetKinds() {
+		if k == 0 || !enumDefined(k) {
+			v.add(field+".documents.kinds["+strconv.Itoa(i)+"]", "must be a defined DocumentKind other than UNSPECIFIED")
+		}
+	}
+	if a.EntryType != nil && (a.GetEntryType() == 0 || !enumDefined(a.GetEntryType())) {
+		v.add(field+".entry_type", "must be a defined EntryType other than UNSPECIFIED")
+	}
+	if a.DaysFromCrossingToClaim != nil && (a.GetDaysFromCrossingToClaim() < 0 || a.GetDaysFromCrossingToClaim() > maxDays) {
+		v.add(field+".days_from_crossing_to_claim", "must be between 0 and %d", maxDays)
+	}
+}
+
+// enumDefined reports whether an enum value is one the schema defines;
+// proto3 enums are open, so the wire can carry any number.
+func enumDefined[E interface {
+	protoreflect.Enum
+	~int32
+}](e E) bool {
+	return e.Descriptor().Values().ByNumber(protoreflect.EnumNumber(e)) != nil
+}
+
+// newQuery validates an AssessCountryRequest.
+func newQuery(snap *dataset.Snapshot, req *safethirdv1.AssessCountryRequest, today string) (*query, error) {
+	var v violations
+	country := checkCountry(snap, &v, "country_code", req.GetCountryCode())
+	asOf := checkDate(&v, "as_of", req.GetAsOf(), today)
+	full := checkView(&v, "view", req.GetView())
+	checkApplicant(snap, &v, "applicant", req.GetApplicant())
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	f, err := frameworkFor(snap, req.GetFrameworkId())
+	if err != nil {
+		return nil, err
+	}
+	return &query{country: country, framework: f, asOf: asOf, applicant: req.GetApplicant(), full: full}, nil
+}

@@ -1,0 +1,100 @@
+package assessment
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/safethird/safethird/dataset"
+	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
+)
+
+// AssessRoute answers an AssessRouteRequest: it assesses every country
+// crossed and every partner of an agreement of the framework's
+// jurisdiction, with the last leg as the country of last presence, and
+// gives the overall outcome for the applicant. A request without an
+// applicant is taken as an applicant whose facts are all unknown.
+func AssessRoute(snap *dataset.Snapshot, req *safethirdv1.AssessRouteRequest, today string) (*safethirdv1.AssessRouteResponse, error) {
+	var v violations
+	legs := req.GetLegs()
+	switch {
+	case len(legs) == 0:
+		v.add("legs", "is required: the countries crossed, in order, the last one the country of last presence")
+	case len(legs) > MaxRouteLegs:
+		return nil, &InvalidArgumentError{TooMany: true, Violations: []FieldViolation{{
+			Field: "legs", Description: fmt.Sprintf("has %d legs; at most %d are allowed", len(legs), MaxRouteLegs)}}}
+	}
+	var crossed []*safethirdv1.Country
+	for i, leg := range legs {
+		if c := checkCountry(snap, &v, "legs["+strconv.Itoa(i)+"].country_code", leg.GetCountryCode()); c != nil {
+			crossed = append(crossed, c)
+		}
+	}
+	asOf := checkDate(&v, "as_of", req.GetAsOf(), today)
+	full := checkView(&v, "view", req.GetView())
+	checkApplicant(snap, &v, "applicant", req.GetApplicant())
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	f, err := frameworkFor(snap, req.GetFrameworkId())
+	if err != nil {
+		return nil, err
+	}
+	applicant := req.GetApplicant()
+	if applicant == nil {
+		applicant = &safethirdv1.Applicant{}
+	}
+	last := crossed[len(crossed)-1].GetCode()
+
+	var candidates []*safethirdv1.Country
+	seen := map[string]bool{}
+	add := func(c *safethirdv1.Country) {
+		if !seen[c.GetCode()] {
+			seen[c.GetCode()] = true
+			candidates = append(candidates, c)
+		}
+	}
+	for _, c := range crossed {
+		add(c)
+	}
+	partners := snap.PartnersOf(f.GetJurisdictionCode())
+	slices.Sort(partners)
+	for _, code := range partners {
+		if c, ok := snap.Country(code); ok {
+			add(c)
+		}
+	}
+
+	resp := &safethirdv1.AssessRouteResponse{DatasetRevision: snap.Revision()}
+	for _, c := range candidates {
+		q := &query{country: c, framework: f, asOf: asOf, applicant: applicant, full: full, lastPresence: last}
+		resp.Assessments = append(resp.Assessments, assess(snap, q))
+	}
+	resp.Outcome, resp.Summary = routeOutcome(f, asOf, resp.Assessments)
+	return resp, nil
+}
+
+// routeOutcome: the bar may apply if any country allows it; else facts
+// are missing; else the evidence does not decide; else it does not apply.
+func routeOutcome(f *safethirdv1.Framework, asOf string, as []*safethirdv1.Assessment) (safethirdv1.ApplicantOutcome, string) {
+	byOutcome := map[safethirdv1.ApplicantOutcome][]string{}
+	for _, a := range as {
+		byOutcome[a.GetApplicantOutcome()] = append(byOutcome[a.GetApplicantOutcome()], fmt.Sprintf("%s (%s)", a.GetCountryName(), a.GetCountryCode()))
+	}
+	head := fmt.Sprintf("As of %s, under %s, for the route given:", asOf, f.GetCitation())
+	for _, o := range []struct {
+		outcome safethirdv1.ApplicantOutcome
+		text    string
+	}{
+		{safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_BAR_MAY_APPLY, "the bar may apply, because the person could be sent to %s under an agreement and nothing given rules it out."},
+		{safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_NEEDS_FACTS, "whether the bar applies depends on facts not given, for %s; see each assessment's missing facts."},
+		{safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_INDETERMINATE, "the dataset's evidence does not decide whether the bar applies, for %s."},
+	} {
+		if names := byOutcome[o.outcome]; len(names) > 0 {
+			return o.outcome, strings.Join([]string{head, fmt.Sprintf(o.text, strings.Join(names, ", ")), sentence(f.GetDiscretion()), Disclaimer}, " ")
+		}
+	}
+	return safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_BAR_DOES_NOT_APPLY,
+		strings.Join([]string{head, "the bar does not apply: no country assessed could receive the person under an agreement that covers them.", Disclaimer}, " ")
+}
