@@ -293,4 +293,3 @@ func (b *builder) evalCondition(expr string) condition.Result {
 	}
 	return res
 }
-

@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds the dataset. Its layout is described in README.md.
 //
-//go:embed iso3166
+//go:embed frameworks agreements designations countries sources findings iso3166
 var FS embed.FS

@@ -1,0 +1,686 @@
+package assessment_test
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/safethird/safethird/assessment"
+	"github.com/safethird/safethird/data"
+	"github.com/safethird/safethird/dataset"
+	pb "github.com/safethird/safethird/proto/safethird/v1"
+)
+
+const today = "2026-11-27"
+
+var loadOnce = sync.OnceValues(func() (*dataset.Snapshot, error) { return dataset.Load(data.FS) })
+
+func snapshot(t testing.TB) *dataset.Snapshot {
+	t.Helper()
+	snap, err := loadOnce()
+	if err != nil {
+		t.Fatalf("load embedded dataset: %v", err)
+	}
+	return snap
+}
+
+// Short names keep the tables readable.
+const (
+	met           = pb.CriterionStatus_CRITERION_STATUS_MET
+	notMet        = pb.CriterionStatus_CRITERION_STATUS_NOT_MET
+	indeterminate = pb.CriterionStatus_CRITERION_STATUS_INDETERMINATE
+
+	qualifies      = pb.Determination_DETERMINATION_QUALIFIES
+	doesNotQualify = pb.Determination_DETERMINATION_DOES_NOT_QUALIFY
+	detIndet       = pb.Determination_DETERMINATION_INDETERMINATE
+	notApplicable  = pb.Determination_DETERMINATION_NOT_APPLICABLE
+
+	mayApply     = pb.ApplicantOutcome_APPLICANT_OUTCOME_BAR_MAY_APPLY
+	doesNotApply = pb.ApplicantOutcome_APPLICANT_OUTCOME_BAR_DOES_NOT_APPLY
+	needsFacts   = pb.ApplicantOutcome_APPLICANT_OUTCOME_NEEDS_FACTS
+	outIndet     = pb.ApplicantOutcome_APPLICANT_OUTCOME_INDETERMINATE
+	noApplicant  = pb.ApplicantOutcome_APPLICANT_OUTCOME_UNSPECIFIED
+)
+
+// adult is an applicant every fact of whom is known: an adult Haitian with
+// no family and no documents in the destination, arriving at a land port.
+func adult() *pb.Applicant {
+	return &pb.Applicant{
+		NationalityCode:         proto.String("HT"),
+		Age:                     proto.Int32(30),
+		Married:                 proto.Bool(false),
+		ParentOrGuardianPresent: proto.Bool(true),
+		Family:                  &pb.FamilyTies{},
+		Documents:               &pb.DocumentsHeld{},
+		CapitalCharge:           proto.Bool(false),
+		EntryType:               pb.EntryType_ENTRY_TYPE_LAND_PORT_OF_ENTRY.Enum(),
+		DaysFromCrossingToClaim: proto.Int32(0),
+	}
+}
+
+func with(a *pb.Applicant, edit func(*pb.Applicant)) *pb.Applicant {
+	edit(a)
+	return a
+}
+
+func statuses(a *pb.Assessment) map[string]pb.CriterionStatus {
+	out := map[string]pb.CriterionStatus{}
+	for _, c := range a.GetCriteria() {
+		out[c.GetCriterionId()] = c.GetStatus()
+	}
+	return out
+}
+
+func exceptionStatuses(a *pb.Assessment) map[string]pb.ExceptionStatus {
+	out := map[string]pb.ExceptionStatus{}
+	for _, x := range a.GetExceptions() {
+		out[x.GetExceptionId()] = x.GetStatus()
+	}
+	return out
+}
+
+func TestAssessCountry(t *testing.T) {
+	snap := snapshot(t)
+	tests := []struct {
+		name           string
+		give           *pb.AssessCountryRequest
+		want           pb.Determination
+		wantCriteria   map[string]pb.CriterionStatus
+		wantAgreement  string
+		wantOutcome    pb.ApplicantOutcome
+		wantExceptions map[string]pb.ExceptionStatus
+		wantScope      pb.ScopeStatus
+	}{
+		{
+			name:         "Mexico 2019: no agreement, persecution and procedure findings",
+			give:         &pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2019-01-01"},
+			want:         doesNotQualify,
+			wantCriteria: map[string]pb.CriterionStatus{"agreement": notMet, "no-persecution": notMet, "fair-procedure": notMet},
+		},
+		{
+			name:         "lower-case code is normalized",
+			give:         &pb.AssessCountryRequest{CountryCode: "mx", AsOf: "2019-01-01"},
+			want:         doesNotQualify,
+			wantCriteria: map[string]pb.CriterionStatus{"agreement": notMet, "no-persecution": notMet, "fair-procedure": notMet},
+		},
+		{
+			name:         "Canada the day before the STCA entered into force",
+			give:         &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2004-12-28"},
+			want:         doesNotQualify,
+			wantCriteria: map[string]pb.CriterionStatus{"agreement": notMet, "no-persecution": indeterminate, "fair-procedure": indeterminate},
+		},
+		{
+			name:          "Canada from 2004-12-29, no applicant: exceptions need facts",
+			give:          &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2004-12-29"},
+			want:          qualifies,
+			wantCriteria:  map[string]pb.CriterionStatus{"agreement": met, "no-persecution": met, "fair-procedure": met},
+			wantAgreement: "ca-us-stca",
+			wantOutcome:   noApplicant,
+			wantExceptions: map[string]pb.ExceptionStatus{
+				"us-family-member":       pb.ExceptionStatus_EXCEPTION_STATUS_NEEDS_FACTS,
+				"us-unaccompanied-minor": pb.ExceptionStatus_EXCEPTION_STATUS_NEEDS_FACTS,
+				"us-document-holder":     pb.ExceptionStatus_EXCEPTION_STATUS_NEEDS_FACTS,
+				"us-public-interest":     pb.ExceptionStatus_EXCEPTION_STATUS_DISCRETIONARY,
+			},
+		},
+		{
+			name:          "Canada, adult at a land port with nothing to except them: the bar may apply",
+			give:          &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-06-01", Applicant: adult()},
+			want:          qualifies,
+			wantAgreement: "ca-us-stca",
+			wantOutcome:   mayApply,
+			wantScope:     pb.ScopeStatus_SCOPE_STATUS_WITHIN,
+			wantExceptions: map[string]pb.ExceptionStatus{
+				"us-family-member":       pb.ExceptionStatus_EXCEPTION_STATUS_DOES_NOT_APPLY,
+				"us-unaccompanied-minor": pb.ExceptionStatus_EXCEPTION_STATUS_DOES_NOT_APPLY,
+				"us-document-holder":     pb.ExceptionStatus_EXCEPTION_STATUS_DOES_NOT_APPLY,
+				"us-public-interest":     pb.ExceptionStatus_EXCEPTION_STATUS_DISCRETIONARY,
+			},
+		},
+		{
+			name: "unaccompanied minor exception applies",
+			give: &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-06-01", Applicant: with(adult(), func(a *pb.Applicant) {
+				a.Age, a.ParentOrGuardianPresent = proto.Int32(16), proto.Bool(false)
+			})},
+			want:           qualifies,
+			wantAgreement:  "ca-us-stca",
+			wantOutcome:    doesNotApply,
+			wantScope:      pb.ScopeStatus_SCOPE_STATUS_WITHIN,
+			wantExceptions: map[string]pb.ExceptionStatus{"us-unaccompanied-minor": pb.ExceptionStatus_EXCEPTION_STATUS_APPLIES},
+		},
+		{
+			name: "a family member in the US: the US test is not in the sources",
+			give: &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-06-01", Applicant: with(adult(), func(a *pb.Applicant) {
+				a.Family = &pb.FamilyTies{Members: []*pb.FamilyMember{{Relationship: pb.Relationship_RELATIONSHIP_SIBLING, Status: pb.FamilyStatus_FAMILY_STATUS_CITIZEN}}}
+			})},
+			want:           qualifies,
+			wantAgreement:  "ca-us-stca",
+			wantOutcome:    outIndet,
+			wantExceptions: map[string]pb.ExceptionStatus{"us-family-member": pb.ExceptionStatus_EXCEPTION_STATUS_TEST_NOT_IN_DATA},
+		},
+		{
+			name: "documents held: the US test is not in the sources",
+			give: &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-06-01", Applicant: with(adult(), func(a *pb.Applicant) {
+				a.Documents = &pb.DocumentsHeld{Kinds: []pb.DocumentKind{pb.DocumentKind_DOCUMENT_KIND_DESTINATION_VISA}}
+			})},
+			want:           qualifies,
+			wantOutcome:    outIndet,
+			wantAgreement:  "ca-us-stca",
+			wantExceptions: map[string]pb.ExceptionStatus{"us-document-holder": pb.ExceptionStatus_EXCEPTION_STATUS_TEST_NOT_IN_DATA},
+		},
+		{
+			name: "between ports before the 2023 protocol: outside the scope",
+			give: &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2022-06-01", Applicant: with(adult(), func(a *pb.Applicant) {
+				a.EntryType = pb.EntryType_ENTRY_TYPE_BETWEEN_PORTS.Enum()
+			})},
+			want:          qualifies,
+			wantAgreement: "ca-us-stca",
+			wantOutcome:   doesNotApply,
+			wantScope:     pb.ScopeStatus_SCOPE_STATUS_OUTSIDE,
+		},
+		{
+			name: "between ports from 2023-03-25, claim within 14 days: within the scope",
+			give: &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2023-03-25", Applicant: with(adult(), func(a *pb.Applicant) {
+				a.EntryType, a.DaysFromCrossingToClaim = pb.EntryType_ENTRY_TYPE_BETWEEN_PORTS.Enum(), proto.Int32(14)
+			})},
+			want:          qualifies,
+			wantAgreement: "ca-us-stca",
+			wantOutcome:   mayApply,
+			wantScope:     pb.ScopeStatus_SCOPE_STATUS_WITHIN,
+		},
+		{
+			name: "between ports, claim after 15 days: outside the scope",
+			give: &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-01-01", Applicant: with(adult(), func(a *pb.Applicant) {
+				a.EntryType, a.DaysFromCrossingToClaim = pb.EntryType_ENTRY_TYPE_BETWEEN_PORTS.Enum(), proto.Int32(15)
+			})},
+			want:          qualifies,
+			wantAgreement: "ca-us-stca",
+			wantOutcome:   doesNotApply,
+			wantScope:     pb.ScopeStatus_SCOPE_STATUS_OUTSIDE,
+		},
+		{
+			name: "between ports, days not given: needs facts",
+			give: &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-01-01", Applicant: with(adult(), func(a *pb.Applicant) {
+				a.EntryType, a.DaysFromCrossingToClaim = pb.EntryType_ENTRY_TYPE_BETWEEN_PORTS.Enum(), nil
+			})},
+			want:          qualifies,
+			wantAgreement: "ca-us-stca",
+			wantOutcome:   needsFacts,
+			wantScope:     pb.ScopeStatus_SCOPE_STATUS_NEEDS_FACTS,
+		},
+		{
+			name: "airport arrival: outside the scope",
+			give: &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-01-01", Applicant: with(adult(), func(a *pb.Applicant) {
+				a.EntryType = pb.EntryType_ENTRY_TYPE_AIRPORT.Enum()
+			})},
+			want:          qualifies,
+			wantAgreement: "ca-us-stca",
+			wantOutcome:   doesNotApply,
+			wantScope:     pb.ScopeStatus_SCOPE_STATUS_OUTSIDE,
+		},
+		{
+			name: "nationality not given: needs facts",
+			give: &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-01-01", Applicant: with(adult(), func(a *pb.Applicant) {
+				a.NationalityCode = nil
+			})},
+			want:          qualifies,
+			wantAgreement: "ca-us-stca",
+			wantOutcome:   needsFacts,
+		},
+		{
+			name:        "the applicant's own country is not applicable",
+			give:        &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-01-01", Applicant: &pb.Applicant{NationalityCode: proto.String("CA")}},
+			want:        notApplicable,
+			wantOutcome: doesNotApply,
+		},
+		{
+			name: "a stateless person's last habitual residence is not applicable",
+			give: &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-01-01", Applicant: &pb.Applicant{
+				Stateless: proto.Bool(true), LastHabitualResidenceCode: proto.String("CA")}},
+			want:        notApplicable,
+			wantOutcome: doesNotApply,
+		},
+		{
+			name: "the framework's own jurisdiction is not applicable",
+			give: &pb.AssessCountryRequest{CountryCode: "US", AsOf: "2024-01-01"},
+			want: notApplicable,
+		},
+		{
+			name:          "Guatemala before any transfer: the entry into force cannot be dated",
+			give:          &pb.AssessCountryRequest{CountryCode: "GT", AsOf: "2019-10-01"},
+			want:          doesNotQualify,
+			wantCriteria:  map[string]pb.CriterionStatus{"agreement": indeterminate, "fair-procedure": notMet},
+			wantAgreement: "us-gt-aca", // an agreement that may be in force is relied on, so its exceptions show
+		},
+		{
+			name:          "Guatemala during transfers: in force, but no full and fair procedure",
+			give:          &pb.AssessCountryRequest{CountryCode: "GT", AsOf: "2020-01-15"},
+			want:          doesNotQualify,
+			wantCriteria:  map[string]pb.CriterionStatus{"agreement": met, "no-persecution": indeterminate, "fair-procedure": notMet},
+			wantAgreement: "us-gt-aca",
+		},
+		{
+			name:         "Guatemala after the 2021 suspension",
+			give:         &pb.AssessCountryRequest{CountryCode: "GT", AsOf: "2021-03-01"},
+			want:         doesNotQualify,
+			wantCriteria: map[string]pb.CriterionStatus{"agreement": notMet},
+		},
+		{
+			name:          "Honduras in 2020: in force is not dated",
+			give:          &pb.AssessCountryRequest{CountryCode: "HN", AsOf: "2020-06-01"},
+			want:          detIndet,
+			wantCriteria:  map[string]pb.CriterionStatus{"agreement": indeterminate, "no-persecution": indeterminate, "fair-procedure": indeterminate},
+			wantAgreement: "us-hn-aca",
+		},
+		{
+			name:          "Honduras in January 2021: in force by 2020-12-29, no findings",
+			give:          &pb.AssessCountryRequest{CountryCode: "HN", AsOf: "2021-01-15"},
+			want:          detIndet,
+			wantCriteria:  map[string]pb.CriterionStatus{"agreement": met, "no-persecution": indeterminate, "fair-procedure": indeterminate},
+			wantAgreement: "us-hn-aca",
+		},
+		{
+			name: "Honduras with an applicant: scope not in the sources",
+			give: &pb.AssessCountryRequest{CountryCode: "HN", AsOf: "2021-01-15", Applicant: adult()},
+			want: detIndet, wantAgreement: "us-hn-aca", wantOutcome: outIndet,
+			wantScope: pb.ScopeStatus_SCOPE_STATUS_UNKNOWN,
+		},
+		{
+			name:         "a country with no curated data is still assessed",
+			give:         &pb.AssessCountryRequest{CountryCode: "FR", AsOf: "2024-01-01"},
+			want:         doesNotQualify,
+			wantCriteria: map[string]pb.CriterionStatus{"agreement": notMet, "no-persecution": indeterminate, "fair-procedure": indeterminate},
+		},
+		{
+			name:          "Canada's framework: the US designated and the STCA in force",
+			give:          &pb.AssessCountryRequest{CountryCode: "US", FrameworkId: "ca-irpa-102", AsOf: "2020-01-01"},
+			want:          qualifies,
+			wantCriteria:  map[string]pb.CriterionStatus{"designation": met, "agreement": met},
+			wantAgreement: "ca-us-stca",
+		},
+		{
+			name:          "Canada's framework before the designation is dated in the sources",
+			give:          &pb.AssessCountryRequest{CountryCode: "US", FrameworkId: "ca-irpa-102", AsOf: "2010-01-01"},
+			want:          detIndet,
+			wantCriteria:  map[string]pb.CriterionStatus{"designation": indeterminate, "agreement": met},
+			wantAgreement: "ca-us-stca",
+		},
+		{
+			name: "Canada's framework: a permanent-resident family member in Canada",
+			give: &pb.AssessCountryRequest{CountryCode: "US", FrameworkId: "ca-irpa-102", AsOf: "2020-01-01", Applicant: with(adult(), func(a *pb.Applicant) {
+				a.Family = &pb.FamilyTies{Members: []*pb.FamilyMember{{Relationship: pb.Relationship_RELATIONSHIP_PARENT, Status: pb.FamilyStatus_FAMILY_STATUS_PERMANENT_RESIDENT}}}
+			})},
+			want: qualifies, wantAgreement: "ca-us-stca", wantOutcome: doesNotApply,
+			wantExceptions: map[string]pb.ExceptionStatus{"ca-family-member": pb.ExceptionStatus_EXCEPTION_STATUS_APPLIES},
+		},
+		{
+			name: "Canada's framework: a capital charge",
+			give: &pb.AssessCountryRequest{CountryCode: "US", FrameworkId: "ca-irpa-102", AsOf: "2020-01-01", Applicant: with(adult(), func(a *pb.Applicant) {
+				a.CapitalCharge = proto.Bool(true)
+			})},
+			want: qualifies, wantAgreement: "ca-us-stca", wantOutcome: doesNotApply,
+			wantExceptions: map[string]pb.ExceptionStatus{"ca-public-interest": pb.ExceptionStatus_EXCEPTION_STATUS_APPLIES},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := assessment.AssessCountry(snap, tt.give, today)
+			if err != nil {
+				t.Fatalf("AssessCountry: %v", err)
+			}
+			if got.GetDetermination() != tt.want {
+				t.Errorf("determination = %v, want %v\nsummary: %s", got.GetDetermination(), tt.want, got.GetSummary())
+			}
+			gotCriteria := statuses(got)
+			for id, want := range tt.wantCriteria {
+				if gotCriteria[id] != want {
+					t.Errorf("criterion %s = %v, want %v", id, gotCriteria[id], want)
+				}
+			}
+			if got.GetAgreementId() != tt.wantAgreement {
+				t.Errorf("agreement_id = %q, want %q", got.GetAgreementId(), tt.wantAgreement)
+			}
+			if got.GetApplicantOutcome() != tt.wantOutcome {
+				t.Errorf("applicant_outcome = %v, want %v\nsummary: %s", got.GetApplicantOutcome(), tt.wantOutcome, got.GetSummary())
+			}
+			gotExceptions := exceptionStatuses(got)
+			for id, want := range tt.wantExceptions {
+				if gotExceptions[id] != want {
+					t.Errorf("exception %s = %v, want %v", id, gotExceptions[id], want)
+				}
+			}
+			if tt.wantScope != 0 && got.GetScope().GetStatus() != tt.wantScope {
+				t.Errorf("scope = %v, want %v (%s)", got.GetScope().GetStatus(), tt.wantScope, got.GetScope().GetReason())
+			}
+			if got.GetDatasetRevision() != snap.Revision() {
+				t.Errorf("dataset_revision = %q, want %q", got.GetDatasetRevision(), snap.Revision())
+			}
+			if !strings.Contains(got.GetSummary(), assessment.Disclaimer) {
+				t.Errorf("summary lacks the disclaimer: %s", got.GetSummary())
+			}
+		})
+	}
+}
+
+func TestMissingFactsNamed(t *testing.T) {
+	got, err := assessment.AssessCountry(snapshot(t), &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-01-01"}, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range got.GetExceptions() {
+		if x.GetExceptionId() == "us-unaccompanied-minor" {
+			if diff := cmp.Diff([]string{"age", "married", "parent_or_guardian_present"}, x.GetMissingFacts()); diff != "" {
+				t.Errorf("missing facts (-want +got):\n%s", diff)
+			}
+			return
+		}
+	}
+	t.Fatal("no us-unaccompanied-minor exception in the answer")
+}
+
+func TestGroupFindings(t *testing.T) {
+	snap := snapshot(t)
+	none, err := assessment.AssessCountry(snap, &pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2019-01-01"}, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rationale := criterion(t, none, "no-persecution").GetRationale()
+	if !strings.Contains(rationale, "LGBTQI") {
+		t.Errorf("without an applicant, the rationale should name the group findings: %s", rationale)
+	}
+	lgbtqi, err := assessment.AssessCountry(snap, &pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2019-01-01",
+		Applicant: &pb.Applicant{Groups: []pb.ApplicantGroup{pb.ApplicantGroup_APPLICANT_GROUP_LGBTQI}}}, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	general := criterion(t, none, "no-persecution").GetFindingIds()
+	withGroup := criterion(t, lgbtqi, "no-persecution").GetFindingIds()
+	if len(withGroup) != len(general)+1 {
+		t.Errorf("an LGBTQI applicant should add one group finding: general %v, with group %v", general, withGroup)
+	}
+}
+
+func criterion(t *testing.T, a *pb.Assessment, id string) *pb.CriterionResult {
+	t.Helper()
+	for _, c := range a.GetCriteria() {
+		if c.GetCriterionId() == id {
+			return c
+		}
+	}
+	t.Fatalf("no criterion %s", id)
+	return nil
+}
+
+func TestWarnings(t *testing.T) {
+	snap := snapshot(t)
+	tests := []struct {
+		name string
+		give *pb.AssessCountryRequest
+		want string
+	}{
+		{"stale evidence", &pb.AssessCountryRequest{CountryCode: "MX", AsOf: today}, "conditions may have changed"},
+		{"past the completeness date", &pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2100-01-01"}, "known to be complete only up to"},
+		{"paused transfers", &pb.AssessCountryRequest{CountryCode: "GT", AsOf: "2020-06-01"}, "paused"},
+		{"never implemented", &pb.AssessCountryRequest{CountryCode: "SV", AsOf: "2021-01-15"}, "never implemented"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := assessment.AssessCountry(snap, tt.give, today)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slicesContainsSubstring(got.GetWarnings(), tt.want) {
+				t.Errorf("warnings %q lack %q", got.GetWarnings(), tt.want)
+			}
+		})
+	}
+}
+
+func slicesContainsSubstring(list []string, sub string) bool {
+	for _, s := range list {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestViews(t *testing.T) {
+	snap := snapshot(t)
+	full, err := assessment.AssessCountry(snap, &pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2019-01-01"}, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full.GetSources()) == 0 || len(criterion(t, full, "no-persecution").GetEvidence()) == 0 {
+		t.Error("FULL view (the default) should carry evidence and sources")
+	}
+	for i := 1; i < len(full.GetSources()); i++ {
+		if full.GetSources()[i-1].GetId() >= full.GetSources()[i].GetId() {
+			t.Errorf("sources not ordered by id at %d", i)
+		}
+	}
+	cited := map[string]bool{}
+	for _, s := range full.GetSources() {
+		cited[s.GetId()] = true
+	}
+	for _, c := range full.GetCriteria() {
+		for _, e := range c.GetEvidence() {
+			if !cited[e.GetSourceId()] {
+				t.Errorf("evidence cites %s, which is not in sources", e.GetSourceId())
+			}
+		}
+	}
+	basic, err := assessment.AssessCountry(snap, &pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2019-01-01", View: pb.AssessmentView_ASSESSMENT_VIEW_BASIC}, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(basic.GetSources()) != 0 {
+		t.Error("BASIC view should leave out sources")
+	}
+	for _, c := range basic.GetCriteria() {
+		if len(c.GetEvidence()) != 0 {
+			t.Errorf("BASIC view should leave out evidence (criterion %s)", c.GetCriterionId())
+		}
+	}
+	if basic.GetSummary() != full.GetSummary() || basic.GetDetermination() != full.GetDetermination() {
+		t.Error("the view should change only evidence and sources")
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	got, err := assessment.AssessCountry(snapshot(t), &pb.AssessCountryRequest{CountryCode: "MX"}, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GetAsOf() != today || got.GetFrameworkId() != assessment.DefaultFramework {
+		t.Errorf("as_of, framework_id = %q, %q; want %q, %q", got.GetAsOf(), got.GetFrameworkId(), today, assessment.DefaultFramework)
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	snap := snapshot(t)
+	req := &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-01-01", Applicant: adult()}
+	opts := proto.MarshalOptions{Deterministic: true}
+	first, err := assessment.AssessCountry(snap, req, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := opts.Marshal(first)
+	for range 20 {
+		again, err := assessment.AssessCountry(snap, req, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := opts.Marshal(again)
+		if string(got) != string(want) {
+			t.Fatal("the same request gave two different answers")
+		}
+	}
+}
+
+func TestAssessCountryRejects(t *testing.T) {
+	snap := snapshot(t)
+	canary := "ZQ" // not an assigned code: must never be echoed from an applicant field
+	tests := []struct {
+		name      string
+		give      *pb.AssessCountryRequest
+		wantField string
+	}{
+		{"missing country", &pb.AssessCountryRequest{}, "country_code"},
+		{"alpha-3 code", &pb.AssessCountryRequest{CountryCode: "MEX"}, "country_code"},
+		{"unassigned code", &pb.AssessCountryRequest{CountryCode: "ZZ"}, "country_code"},
+		{"impossible date", &pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2023-02-30"}, "as_of"},
+		{"date out of range", &pb.AssessCountryRequest{CountryCode: "MX", AsOf: "0001-01-01"}, "as_of"},
+		{"wrong date format", &pb.AssessCountryRequest{CountryCode: "MX", AsOf: "01/02/2023"}, "as_of"},
+		{"unknown view", &pb.AssessCountryRequest{CountryCode: "MX", View: 9}, "view"},
+		{"bad nationality", &pb.AssessCountryRequest{CountryCode: "MX", Applicant: &pb.Applicant{NationalityCode: proto.String(canary)}}, "applicant.nationality_code"},
+		{"negative age", &pb.AssessCountryRequest{CountryCode: "MX", Applicant: &pb.Applicant{Age: proto.Int32(-1)}}, "applicant.age"},
+		{"unknown group", &pb.AssessCountryRequest{CountryCode: "MX", Applicant: &pb.Applicant{Groups: []pb.ApplicantGroup{99}}}, "applicant.groups[0]"},
+		{"unspecified relationship", &pb.AssessCountryRequest{CountryCode: "MX", Applicant: &pb.Applicant{Family: &pb.FamilyTies{Members: []*pb.FamilyMember{{Status: pb.FamilyStatus_FAMILY_STATUS_CITIZEN}}}}}, "applicant.family.members[0].relationship"},
+		{"unknown document", &pb.AssessCountryRequest{CountryCode: "MX", Applicant: &pb.Applicant{Documents: &pb.DocumentsHeld{Kinds: []pb.DocumentKind{0}}}}, "applicant.documents.kinds[0]"},
+		{"unknown entry type", &pb.AssessCountryRequest{CountryCode: "MX", Applicant: &pb.Applicant{EntryType: pb.EntryType(42).Enum()}}, "applicant.entry_type"},
+		{"negative days", &pb.AssessCountryRequest{CountryCode: "MX", Applicant: &pb.Applicant{DaysFromCrossingToClaim: proto.Int32(-3)}}, "applicant.days_from_crossing_to_claim"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := assessment.AssessCountry(snap, tt.give, today)
+			var ia *assessment.InvalidArgumentError
+			if !errors.As(err, &ia) {
+				t.Fatalf("error = %v, want *InvalidArgumentError", err)
+			}
+			if len(ia.Violations) != 1 || ia.Violations[0].Field != tt.wantField {
+				t.Errorf("violations = %+v, want one on %s", ia.Violations, tt.wantField)
+			}
+			if strings.HasPrefix(tt.wantField, "applicant") && strings.Contains(err.Error(), canary) {
+				t.Errorf("error echoes an applicant fact: %v", err)
+			}
+		})
+	}
+
+	_, err := assessment.AssessCountry(snap, &pb.AssessCountryRequest{CountryCode: "MX", FrameworkId: "eu-apd-38"}, today)
+	var nf *assessment.NotFoundError
+	if !errors.As(err, &nf) || nf.Kind != "framework" || nf.ID != "eu-apd-38" {
+		t.Errorf("unknown framework: error = %v, want NotFoundError{framework, eu-apd-38}", err)
+	}
+}
+
+func TestAssessRoute(t *testing.T) {
+	snap := snapshot(t)
+	legs := func(codes ...string) []*pb.RouteLeg {
+		var out []*pb.RouteLeg
+		for _, c := range codes {
+			out = append(out, &pb.RouteLeg{CountryCode: c})
+		}
+		return out
+	}
+	tests := []struct {
+		name           string
+		give           *pb.AssessRouteRequest
+		wantCountries  []string
+		wantOutcome    pb.ApplicantOutcome
+		wantPerCountry map[string]pb.ApplicantOutcome
+	}{
+		{
+			name:           "Canada last: the STCA may bar the claim",
+			give:           &pb.AssessRouteRequest{Legs: legs("CA"), AsOf: "2024-01-01", Applicant: adult()},
+			wantCountries:  []string{"CA", "GT", "HN", "SV"},
+			wantOutcome:    mayApply,
+			wantPerCountry: map[string]pb.ApplicantOutcome{"CA": mayApply, "GT": doesNotApply, "HN": doesNotApply, "SV": doesNotApply},
+		},
+		{
+			name:           "Canada crossed but not last: the STCA's last-presence rule rules it out",
+			give:           &pb.AssessRouteRequest{Legs: legs("ca", "MX"), AsOf: "2024-01-01", Applicant: adult()},
+			wantCountries:  []string{"CA", "MX", "GT", "HN", "SV"},
+			wantOutcome:    doesNotApply,
+			wantPerCountry: map[string]pb.ApplicantOutcome{"CA": doesNotApply, "MX": doesNotApply},
+		},
+		{
+			name:          "Central America in 2020: partners count whether crossed or not",
+			give:          &pb.AssessRouteRequest{Legs: legs("GT", "MX"), AsOf: "2020-06-01", Applicant: adult()},
+			wantCountries: []string{"GT", "MX", "CA", "HN", "SV"},
+			wantOutcome:   outIndet,
+			// El Salvador's own government said in 2020 it would admit no asylum
+			// seekers (finding sv-fair-procedure), so only Honduras is undecided.
+			wantPerCountry: map[string]pb.ApplicantOutcome{"GT": doesNotApply, "HN": outIndet, "SV": doesNotApply, "CA": doesNotApply},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := assessment.AssessRoute(snap, tt.give, today)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var codes []string
+			per := map[string]pb.ApplicantOutcome{}
+			for _, a := range got.GetAssessments() {
+				codes = append(codes, a.GetCountryCode())
+				per[a.GetCountryCode()] = a.GetApplicantOutcome()
+			}
+			if diff := cmp.Diff(tt.wantCountries, codes); diff != "" {
+				t.Errorf("countries (-want +got):\n%s", diff)
+			}
+			if got.GetOutcome() != tt.wantOutcome {
+				t.Errorf("outcome = %v, want %v\n%s", got.GetOutcome(), tt.wantOutcome, got.GetSummary())
+			}
+			for c, want := range tt.wantPerCountry {
+				if per[c] != want {
+					t.Errorf("%s outcome = %v, want %v", c, per[c], want)
+				}
+			}
+		})
+	}
+
+	_, err := assessment.AssessRoute(snap, &pb.AssessRouteRequest{Legs: legs(strings.Split(strings.Repeat("MX,", assessment.MaxRouteLegs+1), ",")[:assessment.MaxRouteLegs+1]...)}, today)
+	var ia *assessment.InvalidArgumentError
+	if !errors.As(err, &ia) || !ia.TooMany {
+		t.Errorf("too many legs: error = %v, want a TooMany InvalidArgumentError", err)
+	}
+	_, err = assessment.AssessRoute(snap, &pb.AssessRouteRequest{}, today)
+	if !errors.As(err, &ia) || ia.Violations[0].Field != "legs" {
+		t.Errorf("no legs: error = %v, want a violation on legs", err)
+	}
+}
+
+func TestBatchAssessCountries(t *testing.T) {
+	snap := snapshot(t)
+	current := func(rev string) (*dataset.Snapshot, error) {
+		if rev != "" && rev != snap.Revision() {
+			return nil, errors.New("revision not held")
+		}
+		return snap, nil
+	}
+	got, err := assessment.BatchAssessCountries(current, &pb.BatchAssessCountriesRequest{Requests: []*pb.AssessCountryRequest{
+		{CountryCode: "MX", AsOf: "2019-01-01"},
+		{CountryCode: "XXX"},
+		{CountryCode: "CA", AsOf: "2024-01-01", DatasetRevision: "sha256:00"},
+		{CountryCode: "CA", AsOf: "2024-01-01"},
+	}}, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 {
+		t.Fatalf("got %d results, want 4", len(got))
+	}
+	if got[0].Assessment.GetCountryCode() != "MX" || got[3].Assessment.GetCountryCode() != "CA" {
+		t.Error("results are not in request order")
+	}
+	var ia *assessment.InvalidArgumentError
+	if !errors.As(got[1].Err, &ia) {
+		t.Errorf("item 1 error = %v, want InvalidArgumentError", got[1].Err)
+	}
+	if got[2].Err == nil {
+		t.Error("item 2 pins a revision not held and should fail on its own")
+	}
+
+	many := &pb.BatchAssessCountriesRequest{}
+	for range assessment.MaxBatchItems + 1 {
+		many.Requests = append(many.Requests, &pb.AssessCountryRequest{CountryCode: "MX"})
+	}
+	if _, err := assessment.BatchAssessCountries(current, many, today); !errors.As(err, &ia) || !ia.TooMany {
+		t.Errorf("101 items: error = %v, want a TooMany InvalidArgumentError", err)
+	}
+}
