@@ -7,6 +7,7 @@ export PATH := $(BIN):$(PATH)
 
 GRPCURL_VERSION := v1.9.3
 GHZ_VERSION := v0.120.0
+BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
 
 .PHONY: help
 help: ## Show this help.
@@ -63,3 +64,10 @@ ci: lint checkgenerate breaking test ## Everything CI runs.
 iso-codes: ## Refresh data/iso3166 from Debian's iso-codes package.
 	apt-get install -y iso-codes
 	cp /usr/share/iso-codes/json/iso_3166-1.json data/iso3166/iso_3166-1.json
+
+.PHONY: bench
+bench: build tools ## Engine benchmarks (benchstat) and a ghz load run against safethird serve; writes bench/results.md.
+	GOBIN=$(BIN) go install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
+	go test -run '^$$' -bench AssessCountry -benchmem -count 6 ./assessment | tee bench/engine.txt
+	$(BIN)/benchstat bench/engine.txt | tee bench/engine-stat.txt
+	go run ./bench -binary $(BIN)/safethird -ghz $(BIN)/ghz -engine bench/engine-stat.txt

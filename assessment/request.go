@@ -1,7 +1,6 @@
 package assessment
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -24,7 +23,10 @@ const (
 	maxYear       = 2100
 )
 
-var countryShape = regexp.MustCompile(`^[A-Z]{2}$`)
+// countryShaped reports whether code is two upper-case ASCII letters.
+func countryShaped(code string) bool {
+	return len(code) == 2 && code[0] >= 'A' && code[0] <= 'Z' && code[1] >= 'A' && code[1] <= 'Z'
+}
 
 // query is a validated, normalized question for one country.
 type query struct {
@@ -56,7 +58,7 @@ func checkCountry(snap *dataset.Snapshot, v *violations, field, code string) *sa
 	switch {
 	case code == "":
 		v.add(field, "is required: an ISO 3166-1 alpha-2 code such as MX")
-	case !countryShape.MatchString(up):
+	case !countryShaped(up):
 		v.add(field, "must be an ISO 3166-1 alpha-2 code: two letters, such as MX")
 	default:
 		c, ok := snap.Country(up)
@@ -103,7 +105,7 @@ func checkApplicant(snap *dataset.Snapshot, v *violations, field string, a *safe
 		if code == nil {
 			return
 		}
-		if _, ok := snap.Country(*code); !ok || !countryShape.MatchString(*code) {
+		if _, ok := snap.Country(*code); !ok || !countryShaped(*code) {
 			v.add(field+"."+name, "must be an assigned ISO 3166-1 alpha-2 code in upper case")
 		}
 	}

@@ -211,3 +211,23 @@ func TestRevision(t *testing.T) {
 		t.Error("loading the same data twice gave two revisions")
 	}
 }
+
+func TestParseDate(t *testing.T) {
+	tests := []struct {
+		give string
+		want bool
+	}{
+		{"2024-02-29", true},
+		{"2023-02-29", false},
+		{"2024-1-02", false},
+		{"2024/01/02", false},
+		{"20240102", false},
+		{"", false},
+		{"2024-01-02T00:00:00Z", false},
+	}
+	for _, tt := range tests {
+		if _, got := dataset.ParseDate(tt.give); got != tt.want {
+			t.Errorf("ParseDate(%q) ok = %v, want %v", tt.give, got, tt.want)
+		}
+	}
+}
