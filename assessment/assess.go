@@ -25,7 +25,7 @@ func AssessCountry(snap *dataset.Snapshot, req *safethirdv1.AssessCountryRequest
 }
 
 func assess(snap *dataset.Snapshot, q *query) *safethirdv1.Assessment {
-	b := &builder{snap: snap, q: q, sourceIDs: map[string]bool{}}
+	b := &builder{snap: snap, q: q}
 	f, c := q.framework, q.country
 	a := &safethirdv1.Assessment{
 		CountryCode:     c.GetCode(),
@@ -71,12 +71,8 @@ func (b *builder) finish(a *safethirdv1.Assessment) {
 		}
 		return
 	}
-	ids := make([]string, 0, len(b.sourceIDs))
-	for id := range b.sourceIDs {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
+	slices.Sort(b.sourceIDs)
+	for _, id := range slices.Compact(b.sourceIDs) {
 		if src, ok := b.snap.Source(id); ok {
 			a.Sources = append(a.Sources, src)
 		}

@@ -2,6 +2,7 @@ package assessment
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/safethird/safethird/condition"
@@ -18,7 +19,7 @@ type builder struct {
 	snap      *dataset.Snapshot
 	q         *query
 	warnings  []string
-	sourceIDs map[string]bool
+	sourceIDs []string // may repeat; sorted and deduplicated when the answer is finished
 	// agreement is the agreement relied on, and its standing.
 	agreement         *safethirdv1.Agreement
 	agreementStanding standing
@@ -37,7 +38,7 @@ func (b *builder) warn(format string, args ...any) {
 // cite records the sources of evidence and returns it for the FULL view.
 func (b *builder) cite(evidence []*safethirdv1.Evidence) []*safethirdv1.Evidence {
 	for _, e := range evidence {
-		b.sourceIDs[e.GetSourceId()] = true
+		b.sourceIDs = append(b.sourceIDs, e.GetSourceId())
 	}
 	return evidence
 }
@@ -259,13 +260,9 @@ func openEnd(until string) string {
 }
 
 func (b *builder) findingWarnings(f *safethirdv1.Finding) {
-	if through := f.GetEvidenceThrough(); through != "" {
-		t, ok1 := dataset.ParseDate(through)
-		asOf, ok2 := dataset.ParseDate(b.q.asOf)
-		if ok1 && ok2 && asOf.After(t.AddDate(staleAfter, 0, 0)) {
-			b.warn("Finding %s rests on evidence describing conditions up to %s, more than %d years before %s; conditions may have changed.",
-				f.GetId(), through, staleAfter, b.q.asOf)
-		}
+	if through := f.GetEvidenceThrough(); through != "" && b.q.asOf > addYears(through, staleAfter) {
+		b.warn("Finding %s rests on evidence describing conditions up to %s, more than %d years before %s; conditions may have changed.",
+			f.GetId(), through, staleAfter, b.q.asOf)
 	}
 	secondaryOnly := len(f.GetEvidence()) > 0
 	for _, e := range f.GetEvidence() {
@@ -276,6 +273,14 @@ func (b *builder) findingWarnings(f *safethirdv1.Finding) {
 	if secondaryOnly {
 		b.warn("Finding %s rests only on secondary sources.", f.GetId())
 	}
+}
+
+// addYears adds n years to a validated YYYY-MM-DD date as a string. The
+// result is only compared with other dates, so 29 February may become a
+// day that does not exist without harm.
+func addYears(date string, n int) string {
+	year, _ := strconv.Atoi(date[:4])
+	return strconv.Itoa(year+n) + date[4:]
 }
 
 // evalCondition evaluates a condition the snapshot compiled. A condition

@@ -13,7 +13,10 @@ import (
 	"slices"
 
 	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/interpreter"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
@@ -78,6 +81,9 @@ func NewEnv() (*Env, error) {
 type Program struct {
 	source string
 	prg    cel.Program
+	// fields are the Applicant fields with presence that the condition
+	// reads; only their absence can make it unknown.
+	fields []protoreflect.FieldDescriptor
 }
 
 // Source returns the expression the program was compiled from.
@@ -96,8 +102,40 @@ func (e *Env) Compile(expression string) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plan condition: %w", err)
 	}
-	return &Program{source: expression, prg: prg}, nil
+	return &Program{source: expression, prg: prg, fields: referencedFields(ast)}, nil
 }
+
+// referencedFields lists the Applicant fields with presence that the
+// expression selects directly from `applicant`.
+func referencedFields(checked *cel.Ast) []protoreflect.FieldDescriptor {
+	fields := (&safethirdv1.Applicant{}).ProtoReflect().Descriptor().Fields()
+	var out []protoreflect.FieldDescriptor
+	for _, e := range celast.MatchDescendants(celast.NavigateAST(checked.NativeRep()), celast.KindMatcher(celast.SelectKind)) {
+		sel := e.AsSelect()
+		if sel.Operand().Kind() != celast.IdentKind || sel.Operand().AsIdent() != variable {
+			continue
+		}
+		fd := fields.ByName(protoreflect.Name(sel.FieldName()))
+		if fd != nil && fd.HasPresence() && !slices.Contains(out, fd) {
+			out = append(out, fd)
+		}
+	}
+	return out
+}
+
+// applicantActivation binds `applicant` without the map and pattern
+// allocations of a partial activation, for the common case where every
+// fact the condition reads was given.
+type applicantActivation struct{ applicant *safethirdv1.Applicant }
+
+func (a applicantActivation) ResolveName(name string) (any, bool) {
+	if name == variable {
+		return a.applicant, true
+	}
+	return nil, false
+}
+
+func (applicantActivation) Parent() interpreter.Activation { return nil }
 
 // Eval evaluates the condition for applicant. A nil applicant has every
 // fact unknown.
@@ -105,9 +143,13 @@ func (p *Program) Eval(applicant *safethirdv1.Applicant) (Result, error) {
 	if applicant == nil {
 		applicant = &safethirdv1.Applicant{}
 	}
-	act, err := cel.PartialVars(map[string]any{variable: applicant}, unknownPatterns(applicant)...)
-	if err != nil {
-		return Result{}, fmt.Errorf("bind applicant: %w", err)
+	var act any = applicantActivation{applicant}
+	if patterns := p.unknownPatterns(applicant); len(patterns) > 0 {
+		partial, err := cel.PartialVars(map[string]any{variable: applicant}, patterns...)
+		if err != nil {
+			return Result{}, fmt.Errorf("bind applicant: %w", err)
+		}
+		act = partial
 	}
 	out, _, err := p.prg.Eval(act)
 	if err != nil {
@@ -126,15 +168,14 @@ func (p *Program) Eval(applicant *safethirdv1.Applicant) (Result, error) {
 	}
 }
 
-// unknownPatterns marks each unset Applicant field with presence as unknown.
-// Repeated fields (groups) have no presence: an empty list is a declaration.
-func unknownPatterns(applicant *safethirdv1.Applicant) []*cel.AttributePatternType {
+// unknownPatterns marks each unset Applicant field the condition reads as
+// unknown. Repeated fields (groups) have no presence: an empty list is a
+// declaration, not an unknown.
+func (p *Program) unknownPatterns(applicant *safethirdv1.Applicant) []*cel.AttributePatternType {
 	m := applicant.ProtoReflect()
-	fields := m.Descriptor().Fields()
 	var patterns []*cel.AttributePatternType
-	for i := range fields.Len() {
-		fd := fields.Get(i)
-		if fd.HasPresence() && !m.Has(fd) {
+	for _, fd := range p.fields {
+		if !m.Has(fd) {
 			patterns = append(patterns, cel.AttributePattern(variable).QualString(string(fd.Name())))
 		}
 	}
