@@ -23,5 +23,6 @@ documented conditions, not a legal determination.`,
 		return usageError("%v", err)
 	})
 	root.AddCommand(newDatasetCommand())
+	root.AddCommand(newServeCommand())
 	return root
 }

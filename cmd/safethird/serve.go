@@ -1,0 +1,281 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zapgrpc"
+	"google.golang.org/grpc/grpclog"
+
+	"github.com/safethird/safethird/server"
+)
+
+// envPrefix prefixes the environment variable of each serve flag:
+// --tls-cert is also read from SAFETHIRD_TLS_CERT. A flag given wins.
+const envPrefix = "SAFETHIRD_"
+
+// serveFlags are the values of `safethird serve`'s flags.
+type serveFlags struct {
+	addr, dataset                  string
+	tlsCert, tlsKey, clientCA      string
+	authTokensFile                 string
+	insecurePlaintextTokens        bool
+	metricsAddr                    string
+	logLevel, logFormat            string
+	shutdownGrace, maxCallDuration time.Duration
+	reflection                     bool
+}
+
+func newServeCommand() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the gRPC API",
+		Long: `serve starts the gRPC server: AssessmentService, CatalogService, grpc.health.v1
+and server reflection. SIGHUP, or a change in the --dataset directory, reloads
+the dataset; a dataset that fails validation is refused and the last good one
+keeps serving. SIGTERM or SIGINT shuts down gracefully.
+
+Every flag can also be set with an environment variable: SAFETHIRD_ and the
+flag's name in upper snake case, e.g. SAFETHIRD_TLS_CERT. A flag given wins.`,
+		Example: `  safethird serve
+  safethird serve --addr 0.0.0.0:50051 --dataset /srv/safethird/dataset \
+    --tls-cert server.crt --tls-key server.key --auth-tokens-file tokens.txt \
+    --metrics-addr 127.0.0.1:9090`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd.Flags(), os.LookupEnv); err != nil {
+				return err
+			}
+			return runServe(cmd, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.addr, "addr", "127.0.0.1:50051", "host:port to listen on; port 0 picks a free port, logged in the \"serving\" line")
+	fl.StringVar(&f.dataset, "dataset", "", "dataset directory to load and watch (default: the dataset embedded in the binary)")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "PEM server certificate file; with --tls-key, serves TLS 1.2+")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "PEM server private key file")
+	fl.StringVar(&f.clientCA, "client-ca", "", "PEM CA bundle that client certificates must chain to (mTLS); needs TLS")
+	fl.StringVar(&f.authTokensFile, "auth-tokens-file", "", "file of bearer tokens, one a line (# comments); every RPC but health then needs one")
+	fl.BoolVar(&f.insecurePlaintextTokens, "insecure-allow-plaintext-tokens", false, "allow --auth-tokens-file without TLS (tokens cross the network in the clear)")
+	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "host:port of the HTTP server for Prometheus /metrics (off when empty)")
+	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fl.StringVar(&f.logFormat, "log-format", "json", "log format: json or console")
+	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", server.DefaultShutdownGrace, "time calls in flight get to finish on shutdown")
+	fl.BoolVar(&f.reflection, "reflection", true, "serve gRPC server reflection (v1 and v1alpha)")
+	fl.DurationVar(&f.maxCallDuration, "max-call-duration", server.DefaultMaxCallDuration, "cap on every call's deadline")
+	return cmd
+}
+
+// envName is the environment variable of a flag: --tls-cert is SAFETHIRD_TLS_CERT.
+func envName(flag string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// applyEnv sets each flag not given on the command line from its
+// environment variable, when set.
+func applyEnv(fs *pflag.FlagSet, lookup func(string) (string, bool)) error {
+	var err error
+	fs.VisitAll(func(fl *pflag.Flag) {
+		if err != nil || fl.Changed || fl.Name == "help" {
+			return
+		}
+		name := envName(fl.Name)
+		v, ok := lookup(name)
+		if !ok {
+			return
+		}
+		if serr := fs.Set(fl.Name, v); serr != nil {
+			err = usageError("invalid value %q for %s (--%s): %v", v, name, fl.Name, serr)
+		}
+	})
+	return err
+}
+
+// serverConfig checks the flags and turns them into a server.Config. Each
+// error is one line naming the flag, with the usage exit code.
+func (f serveFlags) serverConfig() (server.Config, error) {
+	cfg := server.Config{
+		DatasetDir:           f.dataset,
+		TLSCertFile:          f.tlsCert,
+		TLSKeyFile:           f.tlsKey,
+		ClientCAFile:         f.clientCA,
+		AllowPlaintextTokens: f.insecurePlaintextTokens,
+		Reflection:           f.reflection,
+		MetricsAddr:          f.metricsAddr,
+		ShutdownGrace:        f.shutdownGrace,
+		MaxCallDuration:      f.maxCallDuration,
+	}
+	if _, _, err := net.SplitHostPort(f.addr); err != nil {
+		return cfg, usageError("--addr %q: want host:port: %v", f.addr, err)
+	}
+	if f.metricsAddr != "" {
+		if _, _, err := net.SplitHostPort(f.metricsAddr); err != nil {
+			return cfg, usageError("--metrics-addr %q: want host:port: %v", f.metricsAddr, err)
+		}
+	}
+	if f.shutdownGrace <= 0 {
+		return cfg, usageError("--shutdown-grace %s: must be positive, e.g. 10s", f.shutdownGrace)
+	}
+	if f.maxCallDuration <= 0 {
+		return cfg, usageError("--max-call-duration %s: must be positive, e.g. 30s", f.maxCallDuration)
+	}
+	if f.dataset != "" {
+		if info, err := os.Stat(f.dataset); err != nil || !info.IsDir() {
+			return cfg, usageError("--dataset %s: not a readable directory", f.dataset)
+		}
+	}
+	if err := f.checkTLS(); err != nil {
+		return cfg, err
+	}
+	if f.authTokensFile != "" {
+		tokens, err := readTokens(f.authTokensFile)
+		if err != nil {
+			return cfg, usageError("--auth-tokens-file %s: %v", f.authTokensFile, err)
+		}
+		if f.tlsCert == "" && !f.insecurePlaintextTokens {
+			return cfg, usageError("--auth-tokens-file needs TLS (--tls-cert, --tls-key) so tokens are not sent in the clear; --insecure-allow-plaintext-tokens overrides")
+		}
+		cfg.AuthTokens = tokens
+	}
+	return cfg, nil
+}
+
+// checkTLS checks the TLS files here, rather than leaving it to
+// server.New, so that a bad file is reported against its flag.
+func (f serveFlags) checkTLS() error {
+	switch {
+	case f.tlsCert == "" && f.tlsKey == "":
+		if f.clientCA != "" {
+			return usageError("--client-ca needs TLS: set --tls-cert and --tls-key")
+		}
+		return nil
+	case f.tlsCert == "" || f.tlsKey == "":
+		return usageError("--tls-cert and --tls-key go together: set both or neither")
+	}
+	if _, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey); err != nil {
+		return usageError("--tls-cert/--tls-key: %v", err)
+	}
+	if f.clientCA != "" {
+		pem, err := os.ReadFile(f.clientCA)
+		if err != nil {
+			return usageError("--client-ca: %v", err)
+		}
+		if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+			return usageError("--client-ca %s: no PEM certificate in it", f.clientCA)
+		}
+	}
+	return nil
+}
+
+// readTokens reads a tokens file: one token a line; blank lines and lines
+// starting with # are ignored. A file with no token is an error. Errors
+// give line numbers, never a token.
+func readTokens(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, errors.Unwrap(err)
+	}
+	var tokens []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.ContainsAny(line, " \t") {
+			return nil, fmt.Errorf("line %d: a token cannot contain spaces", n)
+		}
+		tokens = append(tokens, line)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(tokens) == 0 {
+		return nil, errors.New("no tokens in the file")
+	}
+	return tokens, nil
+}
+
+// newLogger builds the zap logger for --log-level and --log-format.
+func newLogger(w io.Writer, level, format string) (*zap.Logger, error) {
+	var lvl zapcore.Level
+	switch level {
+	case "debug", "info", "warn", "error":
+		_ = lvl.Set(level) // every case above parses
+	default:
+		return nil, usageError("--log-level %q: want debug, info, warn or error", level)
+	}
+	var enc zapcore.Encoder
+	switch format {
+	case "json":
+		ec := zap.NewProductionEncoderConfig()
+		ec.EncodeTime = zapcore.ISO8601TimeEncoder
+		enc = zapcore.NewJSONEncoder(ec)
+	case "console":
+		enc = zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig())
+	default:
+		return nil, usageError("--log-format %q: want json or console", format)
+	}
+	out := zapcore.Lock(zapcore.AddSync(w))
+	return zap.New(zapcore.NewCore(enc, out, lvl), zap.ErrorOutput(out)), nil
+}
+
+func runServe(cmd *cobra.Command, f serveFlags) error {
+	logger, err := newLogger(cmd.ErrOrStderr(), f.logLevel, f.logFormat)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = logger.Sync() }() // stderr cannot be synced on some systems; nothing to do about it
+	cfg, err := f.serverConfig()
+	if err != nil {
+		return err
+	}
+	// grpc-go's own logs go through zap; below debug only its warnings
+	// and errors, as grpc-go itself does by default.
+	grpcLogger := logger.Named("grpc")
+	if f.logLevel != "debug" {
+		grpcLogger = grpcLogger.WithOptions(zap.IncreaseLevel(zapcore.WarnLevel))
+	}
+	grpclog.SetLoggerV2(zapgrpc.NewLogger(grpcLogger))
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	cfg.Registry = reg
+
+	// Registered before the server starts, so an early SIGHUP reloads
+	// rather than killing the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	cfg.ReloadSignals = hup
+
+	srv, err := server.New(cfg, logger)
+	if err != nil {
+		return err
+	}
+	lis, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	// SIGTERM and SIGINT cancel cmd.Context (see main.go): Serve then
+	// shuts down gracefully and returns.
+	return srv.Serve(cmd.Context(), lis)
+}

@@ -1,0 +1,83 @@
+package server
+
+import (
+	"context"
+
+	"github.com/safethird/safethird/assessment"
+	"github.com/safethird/safethird/dataset"
+	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
+)
+
+var _ safethirdv1.AssessmentServiceServer = (*assessmentServer)(nil)
+
+// assessmentServer serves AssessmentService: it resolves the Snapshot a
+// call uses, once, hands it to the engine and maps the engine's errors.
+type assessmentServer struct {
+	safethirdv1.UnimplementedAssessmentServiceServer
+	store *store
+	errs  errorMapper
+	today func() string
+}
+
+func (s *assessmentServer) AssessCountry(ctx context.Context, req *safethirdv1.AssessCountryRequest) (*safethirdv1.AssessCountryResponse, error) {
+	snap, err := s.store.Resolve(req.GetDatasetRevision())
+	if err != nil {
+		return nil, s.errs.toStatus(ctx, err)
+	}
+	recordRevision(ctx, snap.Revision())
+	a, err := assessment.AssessCountry(snap, req, s.today())
+	if err != nil {
+		return nil, s.errs.toStatus(ctx, err)
+	}
+	return &safethirdv1.AssessCountryResponse{Assessment: a}, nil
+}
+
+// BatchAssessCountries resolves the current Snapshot once for the whole
+// batch; an item that pins a revision gets that one. Each item's error is
+// mapped as a whole call's would be.
+func (s *assessmentServer) BatchAssessCountries(ctx context.Context, req *safethirdv1.BatchAssessCountriesRequest) (*safethirdv1.BatchAssessCountriesResponse, error) {
+	cur, err := s.store.Current()
+	if err != nil {
+		return nil, s.errs.toStatus(ctx, err)
+	}
+	snapshotFor := func(revision string) (*dataset.Snapshot, error) {
+		// Past the deadline the remaining items are not worth computing.
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		snap, err := s.store.pinned(cur, revision)
+		if err == nil {
+			recordRevision(ctx, snap.Revision())
+		}
+		return snap, err
+	}
+	items, err := assessment.BatchAssessCountries(snapshotFor, req, s.today())
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return nil, s.errs.toStatus(ctx, err)
+	}
+	resp := &safethirdv1.BatchAssessCountriesResponse{Results: make([]*safethirdv1.BatchAssessResult, len(items))}
+	for i, it := range items {
+		if it.Err != nil {
+			resp.Results[i] = &safethirdv1.BatchAssessResult{Result: &safethirdv1.BatchAssessResult_Error{Error: itemError(s.errs.status(ctx, it.Err))}}
+			continue
+		}
+		resp.Results[i] = &safethirdv1.BatchAssessResult{Result: &safethirdv1.BatchAssessResult_Assessment{Assessment: it.Assessment}}
+	}
+	return resp, nil
+}
+
+func (s *assessmentServer) AssessRoute(ctx context.Context, req *safethirdv1.AssessRouteRequest) (*safethirdv1.AssessRouteResponse, error) {
+	snap, err := s.store.Resolve(req.GetDatasetRevision())
+	if err != nil {
+		return nil, s.errs.toStatus(ctx, err)
+	}
+	recordRevision(ctx, snap.Revision())
+	resp, err := assessment.AssessRoute(snap, req, s.today())
+	if err != nil {
+		return nil, s.errs.toStatus(ctx, err)
+	}
+	return resp, nil
+}

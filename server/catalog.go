@@ -1,0 +1,171 @@
+package server
+
+import (
+	"context"
+	"regexp"
+	"strings"
+
+	"github.com/safethird/safethird/assessment"
+	"github.com/safethird/safethird/dataset"
+	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
+)
+
+var _ safethirdv1.CatalogServiceServer = (*catalogServer)(nil)
+
+// countryCode is the shape of an ISO 3166-1 alpha-2 code, after upper-casing.
+var countryCode = regexp.MustCompile(`^[A-Z]{2}$`)
+
+// catalogServer serves CatalogService from the current Snapshot.
+type catalogServer struct {
+	safethirdv1.UnimplementedCatalogServiceServer
+	store *store
+	errs  errorMapper
+}
+
+// current resolves the Snapshot for a call and records its revision.
+func (s *catalogServer) current(ctx context.Context) (*dataset.Snapshot, error) {
+	snap, err := s.store.Current()
+	if err == nil {
+		recordRevision(ctx, snap.Revision())
+	}
+	return snap, err
+}
+
+// forPage resolves the Snapshot for a page: the first page's revision
+// while the server still holds it, else the current one (keyed pages stay
+// correct across revisions).
+func (s *catalogServer) forPage(ctx context.Context, pr pageRequest) (*dataset.Snapshot, error) {
+	cur, err := s.store.Current()
+	if err != nil {
+		return nil, err
+	}
+	snap, err := s.store.pinned(cur, pr.token.Revision)
+	if err != nil { // a revision no longer held
+		snap = cur
+	}
+	recordRevision(ctx, snap.Revision())
+	return snap, nil
+}
+
+func (s *catalogServer) GetCountry(ctx context.Context, req *safethirdv1.GetCountryRequest) (*safethirdv1.GetCountryResponse, error) {
+	code := strings.ToUpper(req.GetCountryCode())
+	var desc string
+	switch {
+	case code == "":
+		desc = "is required: an ISO 3166-1 alpha-2 code such as MX"
+	case !countryCode.MatchString(code):
+		desc = "must be an ISO 3166-1 alpha-2 code: two letters, such as MX"
+	}
+	if desc != "" {
+		return nil, s.errs.toStatus(ctx, &assessment.InvalidArgumentError{Violations: []assessment.FieldViolation{{Field: "country_code", Description: desc}}})
+	}
+	snap, err := s.current(ctx)
+	if err != nil {
+		return nil, s.errs.toStatus(ctx, err)
+	}
+	c, ok := snap.Country(code)
+	if !ok {
+		return nil, s.errs.toStatus(ctx, &assessment.NotFoundError{Kind: "country", ID: code})
+	}
+	return &safethirdv1.GetCountryResponse{Country: c}, nil
+}
+
+func (s *catalogServer) ListCountries(ctx context.Context, req *safethirdv1.ListCountriesRequest) (*safethirdv1.ListCountriesResponse, error) {
+	listing := "countries"
+	if req.GetCuratedOnly() {
+		listing = "countries?curated_only=true"
+	}
+	pr, err := parsePage(listing, req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, s.errs.toStatus(ctx, err)
+	}
+	snap, err := s.forPage(ctx, pr)
+	if err != nil {
+		return nil, s.errs.toStatus(ctx, err)
+	}
+	countries := snap.Countries()
+	if req.GetCuratedOnly() {
+		var curated []*safethirdv1.Country
+		for _, c := range countries {
+			if c.GetCurated() {
+				curated = append(curated, c)
+			}
+		}
+		countries = curated
+	}
+	page, next := paginate(countries, (*safethirdv1.Country).GetCode, pr, snap.Revision())
+	return &safethirdv1.ListCountriesResponse{Countries: page, NextPageToken: next}, nil
+}
+
+func (s *catalogServer) GetAgreement(ctx context.Context, req *safethirdv1.GetAgreementRequest) (*safethirdv1.GetAgreementResponse, error) {
+	id := req.GetAgreementId()
+	if id == "" {
+		return nil, s.errs.toStatus(ctx, required("agreement_id", "an agreement id such as ca-us-stca"))
+	}
+	snap, err := s.current(ctx)
+	if err != nil {
+		return nil, s.errs.toStatus(ctx, err)
+	}
+	a, ok := snap.Agreement(id)
+	if !ok {
+		return nil, s.errs.toStatus(ctx, &assessment.NotFoundError{Kind: "agreement", ID: id})
+	}
+	return &safethirdv1.GetAgreementResponse{Agreement: a}, nil
+}
+
+func (s *catalogServer) ListAgreements(ctx context.Context, req *safethirdv1.ListAgreementsRequest) (*safethirdv1.ListAgreementsResponse, error) {
+	pr, err := parsePage("agreements", req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, s.errs.toStatus(ctx, err)
+	}
+	snap, err := s.forPage(ctx, pr)
+	if err != nil {
+		return nil, s.errs.toStatus(ctx, err)
+	}
+	ids, next := paginate(snap.AgreementIDs(), func(id string) string { return id }, pr, snap.Revision())
+	resp := &safethirdv1.ListAgreementsResponse{NextPageToken: next}
+	for _, id := range ids {
+		a, _ := snap.Agreement(id)
+		resp.Agreements = append(resp.Agreements, a)
+	}
+	return resp, nil
+}
+
+func (s *catalogServer) GetFramework(ctx context.Context, req *safethirdv1.GetFrameworkRequest) (*safethirdv1.GetFrameworkResponse, error) {
+	id := req.GetFrameworkId()
+	if id == "" {
+		return nil, s.errs.toStatus(ctx, required("framework_id", "a framework id such as us-ina-208a2a"))
+	}
+	snap, err := s.current(ctx)
+	if err != nil {
+		return nil, s.errs.toStatus(ctx, err)
+	}
+	f, ok := snap.Framework(id)
+	if !ok {
+		return nil, s.errs.toStatus(ctx, &assessment.NotFoundError{Kind: "framework", ID: id})
+	}
+	return &safethirdv1.GetFrameworkResponse{Framework: f}, nil
+}
+
+func (s *catalogServer) ListFrameworks(ctx context.Context, req *safethirdv1.ListFrameworksRequest) (*safethirdv1.ListFrameworksResponse, error) {
+	pr, err := parsePage("frameworks", req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, s.errs.toStatus(ctx, err)
+	}
+	snap, err := s.forPage(ctx, pr)
+	if err != nil {
+		return nil, s.errs.toStatus(ctx, err)
+	}
+	ids, next := paginate(snap.FrameworkIDs(), func(id string) string { return id }, pr, snap.Revision())
+	resp := &safethirdv1.ListFrameworksResponse{NextPageToken: next}
+	for _, id := range ids {
+		f, _ := snap.Framework(id)
+		resp.Frameworks = append(resp.Frameworks, f)
+	}
+	return resp, nil
+}
+
+// required is the error for a missing required field.
+func required(field, example string) error {
+	return &assessment.InvalidArgumentError{Violations: []assessment.FieldViolation{{Field: field, Description: "is required: " + example}}}
+}

@@ -1,0 +1,115 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+
+	"github.com/safethird/safethird/data"
+)
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultShutdownGrace   = 10 * time.Second
+	DefaultMaxCallDuration = 30 * time.Second
+	DefaultWatchInterval   = 2 * time.Second
+)
+
+// Config configures a Server. The zero value serves the embedded dataset in
+// plaintext without auth, reflection or a metrics endpoint.
+type Config struct {
+	// DatasetDir, when set, is the dataset directory to load and watch for
+	// changes. When empty, DatasetFS is loaded and never watched.
+	DatasetDir string
+	// DatasetFS is the dataset when DatasetDir is empty; nil means the
+	// dataset embedded in the binary (data.FS).
+	DatasetFS fs.FS
+	// WatchInterval is how often DatasetDir is polled for changes; 0 means
+	// DefaultWatchInterval, negative turns watching off.
+	WatchInterval time.Duration
+	// ReloadSignals, when set, triggers a reload on each value received;
+	// cmd wires SIGHUP to it. Serve stops reading it when it returns.
+	ReloadSignals <-chan os.Signal
+
+	// TLSCertFile and TLSKeyFile are the PEM server certificate and key;
+	// both or neither. Without them the server speaks plaintext.
+	TLSCertFile, TLSKeyFile string
+	// ClientCAFile, when set, is the PEM bundle of CAs that client
+	// certificates must chain to (mTLS); it needs TLSCertFile.
+	ClientCAFile string
+	// AuthTokens, when not empty, are the bearer tokens accepted: every RPC
+	// but grpc.health.v1 then needs "authorization: Bearer <token>".
+	AuthTokens []string
+	// AllowPlaintextTokens lets AuthTokens be used without TLS, where
+	// tokens cross the network in the clear; for tests and local use.
+	AllowPlaintextTokens bool
+
+	// Reflection registers server reflection (v1 and v1alpha).
+	Reflection bool
+	// MetricsAddr, when set, is the host:port of the HTTP server that
+	// serves /metrics from Registry.
+	MetricsAddr string
+	// Registry receives the server's metrics; nil means a new private
+	// registry. The global registry is never used.
+	Registry *prometheus.Registry
+
+	// ShutdownGrace is how long in-flight calls may run after shutdown
+	// starts before they are cut; 0 means DefaultShutdownGrace.
+	ShutdownGrace time.Duration
+	// MaxCallDuration caps every call's deadline; 0 means DefaultMaxCallDuration.
+	MaxCallDuration time.Duration
+	// Now is the clock; nil means time.Now. Today's date (UTC) is the
+	// default as_of.
+	Now func() time.Time
+
+	// beforeHandler, when set, runs innermost in the unary chain, just
+	// before the handler. Only tests set it (export_test.go), to make a
+	// handler panic without a fake service.
+	beforeHandler grpc.UnaryServerInterceptor
+}
+
+// withDefaults returns cfg with defaults applied, or an error naming the
+// first field that is out of range.
+func (cfg Config) withDefaults() (Config, error) {
+	switch {
+	case cfg.ShutdownGrace < 0:
+		return cfg, errors.New("shutdown grace must not be negative")
+	case cfg.MaxCallDuration < 0:
+		return cfg, errors.New("max call duration must not be negative")
+	case (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == ""):
+		return cfg, errors.New("TLS needs both a certificate and a key file")
+	case cfg.ClientCAFile != "" && cfg.TLSCertFile == "":
+		return cfg, errors.New("a client CA needs TLS: set the certificate and key files")
+	case len(cfg.AuthTokens) > 0 && cfg.TLSCertFile == "" && !cfg.AllowPlaintextTokens:
+		return cfg, errors.New("auth tokens without TLS would cross the network in the clear: set TLS or allow plaintext tokens")
+	}
+	for i, tok := range cfg.AuthTokens {
+		if tok == "" {
+			return cfg, fmt.Errorf("auth token %d is empty", i+1)
+		}
+	}
+	if cfg.ShutdownGrace == 0 {
+		cfg.ShutdownGrace = DefaultShutdownGrace
+	}
+	if cfg.MaxCallDuration == 0 {
+		cfg.MaxCallDuration = DefaultMaxCallDuration
+	}
+	if cfg.WatchInterval == 0 {
+		cfg.WatchInterval = DefaultWatchInterval
+	}
+	if cfg.DatasetDir == "" && cfg.DatasetFS == nil {
+		cfg.DatasetFS = data.FS
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	return cfg, nil
+}

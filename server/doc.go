@@ -1,0 +1,13 @@
+// Package server is the gRPC adapter over the assessment engine: it serves
+// safethird.v1.AssessmentService and CatalogService over the current dataset
+// Snapshot, with grpc.health.v1, server reflection, an ordered interceptor
+// chain (request id, logging, metrics, recovery, auth, deadline cap), one
+// mapping from domain errors to google.rpc.Status, Prometheus metrics on a
+// private registry, and a dataset store that reloads atomically on SIGHUP or
+// when the dataset directory changes and keeps the recent revisions so a
+// request can pin one.
+//
+// Nothing below this package knows about gRPC: handlers resolve one Snapshot
+// at the start of a call, hand it to the engine, and encode the answer.
+// Applicant facts are never logged, never stored and never put in an error.
+package server

@@ -1,0 +1,98 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/safethird/safethird/assessment"
+)
+
+// TestToStatus covers the mapping table, including the cases the API tests
+// cannot reach: context errors, statuses passed through and unknown errors.
+func TestToStatus(t *testing.T) {
+	tests := []struct {
+		name        string
+		give        error
+		wantCode    codes.Code
+		wantReason  string
+		wantMessage string
+		wantLogged  bool
+	}{
+		{"invalid argument", &assessment.InvalidArgumentError{Violations: []assessment.FieldViolation{{Field: "as_of", Description: "must be a date"}}},
+			codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", "invalid request: as_of: must be a date", false},
+		{"too many", &assessment.InvalidArgumentError{TooMany: true, Violations: []assessment.FieldViolation{{Field: "legs", Description: "too many"}}},
+			codes.InvalidArgument, "ERROR_REASON_TOO_MANY_ITEMS", "invalid request: legs: too many", false},
+		{"country not found", &assessment.NotFoundError{Kind: "country", ID: "XX"}, codes.NotFound, "ERROR_REASON_COUNTRY_NOT_FOUND", `country "XX" not found`, false},
+		{"agreement not found", &assessment.NotFoundError{Kind: "agreement", ID: "a"}, codes.NotFound, "ERROR_REASON_AGREEMENT_NOT_FOUND", `agreement "a" not found`, false},
+		{"long id is cut", &assessment.NotFoundError{Kind: "framework", ID: strings.Repeat("f", 100)}, codes.NotFound, "ERROR_REASON_FRAMEWORK_NOT_FOUND",
+			`framework "` + strings.Repeat("f", 64) + `..." not found`, false},
+		{"unknown kind is a bug", &assessment.NotFoundError{Kind: "planet", ID: "x"}, codes.Internal, "ERROR_REASON_INTERNAL", "internal error", true},
+		{"wrapped not found", fmt.Errorf("lookup: %w", &assessment.NotFoundError{Kind: "country", ID: "XX"}), codes.NotFound, "ERROR_REASON_COUNTRY_NOT_FOUND", `country "XX" not found`, false},
+		{"revision", &revisionError{current: "sha256:abc"}, codes.FailedPrecondition, "ERROR_REASON_DATASET_REVISION_MISMATCH",
+			"dataset revision not held by this server; it serves sha256:abc", false},
+		{"not loaded", errNotLoaded, codes.Unavailable, "ERROR_REASON_DATASET_NOT_LOADED", "no dataset is loaded yet; retry shortly", false},
+		{"page token", &pageTokenError{}, codes.InvalidArgument, "ERROR_REASON_INVALID_PAGE_TOKEN", (&pageTokenError{}).Error(), false},
+		{"no token", errNoToken, codes.Unauthenticated, "ERROR_REASON_UNAUTHENTICATED", errNoToken.Error(), false},
+		{"bad token", errBadToken, codes.Unauthenticated, "ERROR_REASON_UNAUTHENTICATED", "invalid bearer token", false},
+		{"canceled", context.Canceled, codes.Canceled, "", context.Canceled.Error(), false},
+		{"deadline, wrapped", fmt.Errorf("batch: %w", context.DeadlineExceeded), codes.DeadlineExceeded, "", "batch: " + context.DeadlineExceeded.Error(), false},
+		{"status passes through", status.Error(codes.ResourceExhausted, "too big"), codes.ResourceExhausted, "", "too big", false},
+		{"anything else", errors.New("disk on fire at /secret/path"), codes.Internal, "ERROR_REASON_INTERNAL", "internal error", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			core, logs := observer.New(zap.DebugLevel)
+			m := errorMapper{logger: zap.New(core)}
+			ctx := withCallInfo(context.Background(), &callInfo{requestID: "rid"})
+			st := status.Convert(m.toStatus(ctx, tt.give))
+			if st.Code() != tt.wantCode || st.Message() != tt.wantMessage {
+				t.Errorf("status = %s %q, want %s %q", st.Code(), st.Message(), tt.wantCode, tt.wantMessage)
+			}
+			if got := reasonOf(st); got != tt.wantReason {
+				t.Errorf("reason = %q, want %q", got, tt.wantReason)
+			}
+			logged := logs.FilterMessage("internal error").All()
+			if tt.wantLogged != (len(logged) == 1) || len(logged) > 1 {
+				t.Fatalf("%d internal error lines, want logged=%v", len(logged), tt.wantLogged)
+			}
+			if tt.wantLogged {
+				if diff := cmp.Diff(map[string]any{"request_id": "rid", "error": tt.give.Error()}, logged[0].ContextMap()); diff != "" {
+					t.Errorf("log fields (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+	if m := (errorMapper{logger: zap.NewNop()}); m.toStatus(context.Background(), nil) != nil {
+		t.Error("toStatus(nil) is not nil")
+	}
+}
+
+func TestValidRequestID(t *testing.T) {
+	tests := []struct {
+		give string
+		want bool
+	}{
+		{"", false},
+		{"a", true},
+		{"with space and /:=", true},
+		{strings.Repeat("x", 128), true},
+		{strings.Repeat("x", 129), false},
+		{"tab\there", false},
+		{"del\x7f", false},
+		{"é", false},
+	}
+	for _, tt := range tests {
+		if got := validRequestID(tt.give); got != tt.want {
+			t.Errorf("validRequestID(%q) = %v, want %v", tt.give, got, tt.want)
+		}
+	}
+}

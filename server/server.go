@@ -1,0 +1,258 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/safethird/safethird/dataset"
+	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
+)
+
+// Limits on what a client can make the server hold.
+const (
+	// MaxRecvMsgSize is the largest request accepted; a batch of 100 full
+	// requests fits well within it. grpc-go answers a larger one with
+	// RESOURCE_EXHAUSTED before any handler runs.
+	MaxRecvMsgSize = 256 << 10
+	// maxConcurrentStreams caps the calls in flight on one connection.
+	maxConcurrentStreams = 128
+	// maxHeaderListSize caps request metadata; tokens and ids are small.
+	maxHeaderListSize = 64 << 10
+	// handshakeTimeout bounds the TLS and HTTP/2 handshake of a new connection.
+	handshakeTimeout = 5 * time.Second
+	// metricsShutdownTimeout bounds the metrics server's own shutdown.
+	metricsShutdownTimeout = 5 * time.Second
+)
+
+// keepaliveEnforcement refuses clients that ping more often than every
+// 10 s, which would keep idle connections busy.
+var keepaliveEnforcement = keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}
+
+// keepaliveParams closes idle connections, recycles old ones so clients
+// rebalance over replicas, and detects dead peers.
+func keepaliveParams(maxCall time.Duration) keepalive.ServerParameters {
+	return keepalive.ServerParameters{
+		MaxConnectionIdle: 5 * time.Minute,
+		MaxConnectionAge:  30 * time.Minute,
+		// Long enough for a call started just before the age to finish.
+		MaxConnectionAgeGrace: maxCall + 5*time.Second,
+		Time:                  2 * time.Minute,
+		Timeout:               20 * time.Second,
+	}
+}
+
+// Server is the safethird gRPC server.
+type Server struct {
+	cfg     Config
+	logger  *zap.Logger
+	metrics *metrics
+	store   *store
+	errs    errorMapper
+	auth    *authenticator
+	grpc    *grpc.Server
+	health  *health.Server
+
+	started atomic.Bool
+	// metricsSrv is set by Serve when MetricsAddr is set.
+	metricsSrv *metricsServer
+}
+
+// healthNames are the names health reports on: the whole server ("") and
+// each service.
+var healthNames = []string{"", safethirdv1.AssessmentService_ServiceDesc.ServiceName, safethirdv1.CatalogService_ServiceDesc.ServiceName}
+
+// New builds a Server from cfg; a nil logger logs nothing. It checks the configuration and reads the
+// TLS files; the dataset is loaded by Serve.
+func New(cfg Config, logger *zap.Logger) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("server config: %w", err)
+	}
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	tlsCfg, err := tlsConfig(cfg.TLSCertFile, cfg.TLSKeyFile, cfg.ClientCAFile)
+	if err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(cfg.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+	s := &Server{
+		cfg:     cfg,
+		logger:  logger,
+		metrics: m,
+		store:   newStore(cfg, logger, m),
+		errs:    errorMapper{logger: logger},
+		auth:    newAuthenticator(cfg.AuthTokens),
+		health:  health.NewServer(),
+	}
+	opts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(MaxRecvMsgSize),
+		grpc.MaxConcurrentStreams(maxConcurrentStreams),
+		grpc.MaxHeaderListSize(maxHeaderListSize),
+		grpc.ConnectionTimeout(handshakeTimeout),
+		grpc.KeepaliveEnforcementPolicy(keepaliveEnforcement),
+		grpc.KeepaliveParams(keepaliveParams(cfg.MaxCallDuration)),
+	}
+	if tlsCfg != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
+	}
+	opts = append(opts, s.chainOptions()...)
+	s.grpc = grpc.NewServer(opts...)
+
+	today := func() string { return cfg.Now().UTC().Format(time.DateOnly) }
+	safethirdv1.RegisterAssessmentServiceServer(s.grpc, &assessmentServer{store: s.store, errs: s.errs, today: today})
+	safethirdv1.RegisterCatalogServiceServer(s.grpc, &catalogServer{store: s.store, errs: s.errs})
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	if cfg.Reflection {
+		reflection.Register(s.grpc) // v1, and v1alpha for older clients
+	}
+	for _, name := range healthNames {
+		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_NOT_SERVING)
+	}
+	return s, nil
+}
+
+// Reload loads the dataset again and, when it validates, makes it the
+// current one; a dataset that fails validation is refused, with a
+// *dataset.ValidationError, and the last good one keeps serving.
+func (s *Server) Reload() error {
+	_, err := s.store.Reload()
+	return err
+}
+
+// Serve serves gRPC on lis until ctx is done, then shuts down gracefully:
+// health turns NOT_SERVING, no new calls are accepted, calls in flight get
+// ShutdownGrace to finish and are then cut. It loads the dataset first,
+// reporting NOT_SERVING until then, and fails if that load fails. It
+// returns once everything it started has stopped; it can be called once.
+func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
+	if !s.started.CompareAndSwap(false, true) {
+		return errors.New("serve: already called")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	errc := make(chan error, 2) // one from each of the gRPC and metrics servers
+	wg.Go(func() {
+		if err := s.grpc.Serve(lis); err != nil {
+			errc <- fmt.Errorf("serve gRPC: %w", err)
+		}
+	})
+	err := s.start(ctx, lis.Addr().String(), &wg, errc)
+	if err == nil {
+		select {
+		case <-ctx.Done():
+		case err = <-errc:
+		}
+	}
+	s.stop()
+	cancel()
+	wg.Wait()
+	return err
+}
+
+// start starts the metrics server, loads the dataset, starts the reload
+// triggers and reports SERVING.
+func (s *Server) start(ctx context.Context, addr string, wg *sync.WaitGroup, errc chan<- error) error {
+	if s.cfg.MetricsAddr != "" {
+		ms, err := newMetricsServer(s.cfg.MetricsAddr, s.cfg.Registry)
+		if err != nil {
+			return fmt.Errorf("metrics: listen %s: %w", s.cfg.MetricsAddr, err)
+		}
+		s.metricsSrv = ms
+		wg.Go(func() {
+			if err := ms.serve(); err != nil {
+				errc <- fmt.Errorf("serve metrics: %w", err)
+			}
+		})
+	}
+	watching := s.cfg.DatasetDir != "" && s.cfg.WatchInterval > 0
+	var fp string
+	if watching {
+		// Taken before the load, so a change made during it is seen.
+		fp, _ = fingerprint(s.cfg.DatasetDir)
+	}
+	res, err := s.store.Reload()
+	if err != nil {
+		var verr *dataset.ValidationError
+		if errors.As(err, &verr) {
+			logLoadError(s.logger, err)
+			return fmt.Errorf("load dataset: %d problem(s), each logged", len(verr.Problems))
+		}
+		return err
+	}
+	if watching {
+		wg.Go(func() { s.store.watch(ctx, s.cfg.DatasetDir, s.cfg.WatchInterval, fp) })
+	}
+	if sig := s.cfg.ReloadSignals; sig != nil {
+		wg.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-sig:
+					s.store.reloadAndLog("signal")
+				}
+			}
+		})
+	}
+	for _, name := range healthNames {
+		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	s.logger.Info("serving", zap.String("addr", addr), zap.String("dataset_revision", res.Revision),
+		zap.Duration("load_duration", res.Duration), zap.Bool("tls", s.cfg.TLSCertFile != ""),
+		zap.Bool("mtls", s.cfg.ClientCAFile != ""), zap.Bool("auth", s.auth != nil),
+		zap.Bool("reflection", s.cfg.Reflection), zap.String("metrics_addr", s.metricsAddr()))
+	return nil
+}
+
+func (s *Server) metricsAddr() string {
+	if s.metricsSrv == nil {
+		return ""
+	}
+	return s.metricsSrv.lis.Addr().String()
+}
+
+// stop shuts down: health NOT_SERVING first so probes and balancers move
+// away, then a graceful stop cut short after ShutdownGrace, then metrics.
+func (s *Server) stop() {
+	s.health.Shutdown()
+	s.logger.Info("shutting down", zap.Duration("grace", s.cfg.ShutdownGrace))
+	done := make(chan struct{})
+	go func() {
+		s.grpc.GracefulStop()
+		close(done)
+	}()
+	grace := time.NewTimer(s.cfg.ShutdownGrace)
+	defer grace.Stop()
+	select {
+	case <-done:
+	case <-grace.C:
+		s.logger.Warn("shutdown grace over; cutting the calls still in flight")
+		s.grpc.Stop()
+		<-done
+	}
+	if s.metricsSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), metricsShutdownTimeout)
+		defer cancel()
+		if err := s.metricsSrv.shutdown(ctx); err != nil {
+			s.logger.Warn("metrics server shutdown", zap.Error(err))
+		}
+	}
+	s.logger.Info("stopped")
+}

@@ -1,0 +1,155 @@
+package server
+
+import (
+	"errors"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/safethird/safethird/dataset"
+)
+
+// maxRevisions bounds the revisions kept for pinning with dataset_revision:
+// the last 32 loaded, current included. A Snapshot holds a few MB, so this
+// bounds memory while covering far more reloads than a deployment makes
+// between restarts.
+const maxRevisions = 32
+
+// store holds the current dataset Snapshot and the revisions loaded since
+// start. The swap is atomic: a call resolves one Snapshot at its start and
+// uses only it, so no call sees a mix of two revisions.
+type store struct {
+	load    func() (*dataset.Snapshot, error)
+	logger  *zap.Logger
+	metrics *metrics
+
+	// loadMu serializes loads, so two triggers cannot race to swap.
+	loadMu  sync.Mutex
+	current atomic.Pointer[dataset.Snapshot]
+
+	mu   sync.RWMutex
+	held []*dataset.Snapshot // oldest first, at most maxRevisions; the current one is last
+}
+
+func newStore(cfg Config, logger *zap.Logger, m *metrics) *store {
+	load := func() (*dataset.Snapshot, error) { return dataset.Load(cfg.DatasetFS) }
+	if dir := cfg.DatasetDir; dir != "" {
+		load = func() (*dataset.Snapshot, error) { return dataset.LoadDir(dir) }
+	}
+	return &store{load: load, logger: logger, metrics: m}
+}
+
+// Current returns the Snapshot served now, or errNotLoaded.
+func (s *store) Current() (*dataset.Snapshot, error) {
+	snap := s.current.Load()
+	if snap == nil {
+		return nil, errNotLoaded
+	}
+	return snap, nil
+}
+
+// Resolve returns the Snapshot with revision, or the current one when
+// revision is empty. A revision not held is a *revisionError.
+func (s *store) Resolve(revision string) (*dataset.Snapshot, error) {
+	cur, err := s.Current()
+	if err != nil {
+		return nil, err
+	}
+	return s.pinned(cur, revision)
+}
+
+// pinned returns the held Snapshot with revision, with cur standing for
+// the empty revision and for its own; a batch resolves cur once and pins
+// each item against it.
+func (s *store) pinned(cur *dataset.Snapshot, revision string) (*dataset.Snapshot, error) {
+	if revision == "" || revision == cur.Revision() {
+		return cur, nil
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, snap := range s.held {
+		if snap.Revision() == revision {
+			return snap, nil
+		}
+	}
+	return nil, &revisionError{current: cur.Revision()}
+}
+
+// loadResult describes a successful load.
+type loadResult struct {
+	Revision, Previous string
+	Changed            bool
+	Counts             dataset.Counts
+	Duration           time.Duration
+}
+
+// Reload loads the dataset from its source and, when it validates, makes
+// it current. A dataset that fails validation is refused: the last good
+// one keeps serving. Every attempt is counted and timed.
+func (s *store) Reload() (loadResult, error) {
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
+	start := time.Now()
+	snap, err := s.load()
+	res := loadResult{Duration: time.Since(start)}
+	s.metrics.observeLoad(res.Duration, err)
+	if prev := s.current.Load(); prev != nil {
+		res.Previous = prev.Revision()
+	}
+	if err != nil {
+		return res, err
+	}
+	res.Revision, res.Counts = snap.Revision(), snap.Counts()
+	res.Changed = res.Revision != res.Previous
+	if !res.Changed {
+		return res, nil
+	}
+	s.mu.Lock()
+	// A revision loaded again (a revert) moves to the end, as the newest.
+	s.held = slices.DeleteFunc(s.held, func(h *dataset.Snapshot) bool { return h.Revision() == res.Revision })
+	s.held = append(s.held, snap)
+	if n := len(s.held) - maxRevisions; n > 0 {
+		s.held = slices.Delete(s.held, 0, n)
+	}
+	s.mu.Unlock()
+	s.current.Store(snap)
+	s.metrics.setRevision(res.Revision)
+	return res, nil
+}
+
+// reloadAndLog reloads for a trigger that has no caller to return to (a
+// signal, the directory watcher) and logs the outcome once: each problem
+// of a refused dataset on its own line, then the refusal.
+func (s *store) reloadAndLog(trigger string) {
+	res, err := s.Reload()
+	if err != nil {
+		logLoadError(s.logger, err)
+		s.logger.Error("dataset refused; the last good revision keeps serving",
+			zap.String("trigger", trigger), zap.String("dataset_revision", res.Previous))
+		return
+	}
+	if !res.Changed {
+		s.logger.Info("dataset unchanged", zap.String("trigger", trigger), zap.String("dataset_revision", res.Revision))
+		return
+	}
+	s.logger.Info("dataset loaded", zap.String("trigger", trigger), zap.String("dataset_revision", res.Revision),
+		zap.String("previous_revision", res.Previous), zap.Duration("duration", res.Duration),
+		zap.Int("countries", res.Counts.Countries), zap.Int("frameworks", res.Counts.Frameworks),
+		zap.Int("agreements", res.Counts.Agreements), zap.Int("findings", res.Counts.Findings))
+}
+
+// logLoadError logs why a load failed: every problem of a dataset that
+// failed validation, one a line, or the I/O error.
+func logLoadError(logger *zap.Logger, err error) {
+	var verr *dataset.ValidationError
+	if !errors.As(err, &verr) {
+		logger.Error("dataset load failed", zap.Error(err))
+		return
+	}
+	for _, p := range verr.Problems {
+		logger.Error("dataset problem", zap.String("problem", p.String()))
+	}
+}

@@ -1,0 +1,122 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"testing/fstest"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/safethird/safethird/dataset"
+)
+
+// tinyDataset is a dataset of one ISO country whose name varies, so each
+// n loads quickly into its own revision.
+func tinyDataset(n int) fstest.MapFS {
+	iso := fmt.Sprintf(`{"3166-1": [{"alpha_2": "AA", "name": "Country %d"}]}`, n)
+	return fstest.MapFS{"iso3166/iso_3166-1.json": {Data: []byte(iso)}}
+}
+
+// The store keeps the last maxRevisions revisions for pinning, the
+// current one included, and forgets older ones.
+func TestStoreKeepsLastRevisions(t *testing.T) {
+	m, err := newMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	s := &store{logger: zap.NewNop(), metrics: m, load: func() (*dataset.Snapshot, error) { return dataset.Load(tinyDataset(n)) }}
+	var revisions []string
+	for n = 0; n < maxRevisions+3; n++ {
+		res, err := s.Reload()
+		if err != nil {
+			t.Fatalf("load %d: %v", n, err)
+		}
+		if !res.Changed {
+			t.Fatalf("load %d did not change the revision", n)
+		}
+		revisions = append(revisions, res.Revision)
+	}
+	cur, _ := s.Current()
+	for i, rev := range revisions {
+		_, err := s.Resolve(rev)
+		kept := i >= len(revisions)-maxRevisions
+		var rerr *revisionError
+		switch {
+		case kept && err != nil:
+			t.Errorf("revision %d of %d was forgotten: %v", i, len(revisions), err)
+		case !kept && (!errors.As(err, &rerr) || rerr.current != cur.Revision()):
+			t.Errorf("revision %d of %d: %v, want a revisionError naming the current one", i, len(revisions), err)
+		}
+	}
+	if len(s.held) != maxRevisions {
+		t.Errorf("%d revisions held, want %d", len(s.held), maxRevisions)
+	}
+
+	// Loading an old revision again makes it the newest, not a duplicate.
+	n = 5
+	if res, err := s.Reload(); err != nil || res.Revision != revisions[5] {
+		t.Fatalf("reload of revision 5: %v, %v", res, err)
+	}
+	if len(s.held) != maxRevisions {
+		t.Errorf("%d revisions held after a revert, want %d", len(s.held), maxRevisions)
+	}
+	if _, err := s.Resolve(revisions[5]); err != nil {
+		t.Errorf("reverted revision: %v", err)
+	}
+}
+
+// The fingerprint follows symlinks: editing a file through the target of
+// a symlink, or swapping the symlink, changes it, as Kubernetes ConfigMap
+// updates do.
+func TestFingerprintFollowsSymlinks(t *testing.T) {
+	root := t.TempDir()
+	v1, v2 := filepath.Join(root, "v1"), filepath.Join(root, "v2")
+	for _, d := range []string{v1, v2} {
+		if err := os.MkdirAll(filepath.Join(d, "findings"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(path, s string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(v1, "findings", "a.yaml"), "id: a\n")
+	write(filepath.Join(v2, "findings", "a.yaml"), "id: a, changed\n")
+	dir := filepath.Join(root, "dataset")
+	if err := os.Symlink(v1, dir); err != nil {
+		t.Fatal(err)
+	}
+	fp := func() string {
+		t.Helper()
+		s, err := fingerprint(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	first := fp()
+	if again := fp(); again != first {
+		t.Fatal("the fingerprint is not stable")
+	}
+	write(filepath.Join(v1, "findings", "a.yaml"), "id: b\n#\n")
+	edited := fp()
+	if edited == first {
+		t.Error("an edit behind a symlink did not change the fingerprint")
+	}
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(v2, dir); err != nil {
+		t.Fatal(err)
+	}
+	if fp() == edited {
+		t.Error("swapping the symlink did not change the fingerprint")
+	}
+}
