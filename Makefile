@@ -60,6 +60,15 @@ run: ## Start the service on the embedded dataset at 127.0.0.1:50051.
 .PHONY: ci
 ci: lint checkgenerate breaking test ## Everything CI runs.
 
+.PHONY: generate-ts
+generate-ts: ## Regenerate the TypeScript client code (clients/typescript/src/gen) with the npm plugin.
+	cd clients/typescript && npm ci --no-audit --no-fund
+	go tool buf generate --template buf.gen.ts.yaml
+
+.PHONY: ts-test
+ts-test: ## Test the TypeScript client against a real server it starts (needs Node.js 20+ and npm).
+	bash clients/typescript/run-test.sh
+
 .PHONY: iso-codes
 iso-codes: ## Refresh data/iso3166 from Debian's iso-codes package.
 	apt-get install -y iso-codes

@@ -202,7 +202,7 @@ func (r ghzResult) errors() int {
 
 func runGhz(cfg config, addr string, v variant) (ghzResult, error) {
 	cmd := exec.Command(cfg.ghz, "--insecure", "--concurrency", "32", "--connections", "2",
-		"--duration", cfg.duration.String(), "--call", v.call, "--data", v.data, "--format", "json", addr)
+		"--duration", cfg.duration.String(), "--duration-stop", "wait", "--call", v.call, "--data", v.data, "--format", "json", addr)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

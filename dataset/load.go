@@ -99,7 +99,7 @@ type loader struct {
 	// broken holds "dir/id" of files that failed to parse: their own
 	// problems are reported, so references to them are not reported again.
 	broken map[string]bool
-	fatal    error // an I/O error that is not a problem with the data
+	fatal  error // an I/O error that is not a problem with the data
 }
 
 func (l *loader) problem(file string, line, col int, format string, args ...any) {

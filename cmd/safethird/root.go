@@ -23,6 +23,9 @@ documented conditions, not a legal determination.`,
 		return usageError("%v", err)
 	})
 	root.AddCommand(newDatasetCommand())
+	root.AddCommand(newAssessCommand(), newRouteCommand())
+	root.AddCommand(newCountriesCommand(), newAgreementsCommand(), newFrameworksCommand())
+	root.AddCommand(newHealthCommand())
 	root.AddCommand(newServeCommand())
 	return root
 }

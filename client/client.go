@@ -1,0 +1,129 @@
+package client
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
+
+	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
+)
+
+// Client is a connection to a safethird service. It is safe for concurrent
+// use; make one and share it. Close it when done.
+type Client struct {
+	conn       *grpc.ClientConn
+	assessment safethirdv1.AssessmentServiceClient
+	catalog    safethirdv1.CatalogServiceClient
+}
+
+// New returns a client for target: host:port, a gRPC target URI such as
+// dns:///safethird.example:443 (every address balanced round-robin), or a
+// comma-separated list of host:port addresses (balanced the same way).
+//
+// New does not wait for a connection unless WithBlock is given; ctx bounds
+// that wait and nothing else. It fails when the options do not make
+// sense, including a token over plaintext to a non-loopback address
+// (ErrTokenOverPlaintext).
+func New(ctx context.Context, target string, opts ...Option) (*Client, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	t, err := parseTarget(target)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.token != "" && !cfg.tls && !t.loopback() {
+		return nil, ErrTokenOverPlaintext
+	}
+	dopts, err := cfg.dialOptions(t)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := grpc.NewClient(t.dial, dopts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", target, err)
+	}
+	c := &Client{
+		conn:       conn,
+		assessment: safethirdv1.NewAssessmentServiceClient(conn),
+		catalog:    safethirdv1.NewCatalogServiceClient(conn),
+	}
+	if cfg.block {
+		if err := c.waitReady(ctx); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("connect to %s: %w", target, err)
+		}
+	}
+	return c, nil
+}
+
+// dialOptions turns the configuration into gRPC dial options.
+func (c *config) dialOptions(t target) ([]grpc.DialOption, error) {
+	sc, err := serviceConfig(c.maxAttempts)
+	if err != nil {
+		return nil, err
+	}
+	opts := []grpc.DialOption{
+		grpc.WithDefaultServiceConfig(sc),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{
+			Time:                KeepaliveTime,
+			Timeout:             KeepaliveTimeout,
+			PermitWithoutStream: true,
+		}),
+	}
+	if c.tls {
+		tc, err := c.tlsConfig()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, grpc.WithTransportCredentials(credentials.NewTLS(tc)))
+	} else {
+		opts = append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	}
+	if c.token != "" {
+		opts = append(opts, grpc.WithPerRPCCredentials(bearer{token: c.token, requireTLS: c.tls}))
+	}
+	if c.timeout > 0 {
+		opts = append(opts, grpc.WithChainUnaryInterceptor(defaultDeadline(c.timeout)))
+	}
+	if c.waitForReady {
+		opts = append(opts, grpc.WithDefaultCallOptions(grpc.WaitForReady(true)))
+	}
+	if t.list != nil {
+		opts = append(opts, grpc.WithResolvers(t.list))
+	}
+	return append(opts, c.extra...), nil
+}
+
+// waitReady blocks until the connection is READY or ctx ends.
+func (c *Client) waitReady(ctx context.Context) error {
+	c.conn.Connect()
+	for {
+		s := c.conn.GetState()
+		if s == connectivity.Ready {
+			return nil
+		}
+		if !c.conn.WaitForStateChange(ctx, s) {
+			return fmt.Errorf("not ready (%s): %w", s, ctx.Err())
+		}
+	}
+}
+
+// Assessment returns the generated AssessmentService client, for calls the
+// helpers do not cover or options they do not pass.
+func (c *Client) Assessment() safethirdv1.AssessmentServiceClient { return c.assessment }
+
+// Catalog returns the generated CatalogService client.
+func (c *Client) Catalog() safethirdv1.CatalogServiceClient { return c.catalog }
+
+// Conn returns the underlying connection, e.g. for the health service.
+func (c *Client) Conn() *grpc.ClientConn { return c.conn }
+
+// Close closes the connection; calls in flight fail with CANCELED.
+func (c *Client) Close() error { return c.conn.Close() }

@@ -1,0 +1,45 @@
+// Calls a running safethird server at SAFETHIRD_ADDR (default
+// 127.0.0.1:50051) and checks real answers. run-test.sh starts one.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Code, ConnectError } from "@connectrpc/connect";
+
+import { connect, CriterionStatus, Determination } from "../src/index.js";
+
+const addr = process.env.SAFETHIRD_ADDR ?? "127.0.0.1:50051";
+const token = process.env.SAFETHIRD_TOKEN;
+const safethird = connect(addr, { token });
+
+test("AssessCountry: Mexico on 2019-01-01 does not qualify", async () => {
+  const { assessment } = await safethird.assessment.assessCountry({ countryCode: "MX", asOf: "2019-01-01" });
+  assert.ok(assessment, "response has an assessment");
+  assert.equal(assessment.countryName, "Mexico");
+  assert.equal(assessment.determination, Determination.DOES_NOT_QUALIFY);
+  assert.deepEqual(
+    assessment.criteria.map((c) => [c.criterionId, c.status]),
+    [
+      ["agreement", CriterionStatus.NOT_MET],
+      ["no-persecution", CriterionStatus.NOT_MET],
+      ["fair-procedure", CriterionStatus.NOT_MET],
+    ],
+  );
+  assert.match(assessment.datasetRevision, /^sha256:[0-9a-f]{64}$/);
+  assert.ok(assessment.sources.length > 0, "the full view cites sources");
+});
+
+test("ListFrameworks: the default framework is listed", async () => {
+  const { frameworks } = await safethird.catalog.listFrameworks({});
+  assert.ok(frameworks.some((f) => f.id === "us-ina-208a2a"));
+});
+
+test("AssessCountry: an unassigned code is INVALID_ARGUMENT", async () => {
+  await assert.rejects(safethird.assessment.assessCountry({ countryCode: "ZZ" }), (err) => {
+    const e = ConnectError.from(err);
+    assert.equal(e.code, Code.InvalidArgument);
+    return true;
+  });
+});
+
+test("connect refuses a token over plaintext to another host", () => {
+  assert.throws(() => connect("safethird.example:50051", { token: "t" }), /refusing/);
+});

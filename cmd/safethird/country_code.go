@@ -1,0 +1,32 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// countryCode normalizes a country code the user typed. Only the shape is
+// checked here; whether the code is assigned is the server's to say.
+func countryCode(s string) (string, error) {
+	up := strings.ToUpper(strings.TrimSpace(s))
+	if len(up) != 2 || up[0] < 'A' || up[0] > 'Z' || up[1] < 'A' || up[1] > 'Z' {
+		return "", fmt.Errorf("%q is not an ISO 3166-1 alpha-2 code: want two letters, such as MX", s)
+	}
+	return up, nil
+}
+
+// countryFlag is a pflag.Value for one country code.
+type countryFlag struct{ code string }
+
+func (f *countryFlag) String() string { return f.code }
+
+func (f *countryFlag) Set(s string) error {
+	c, err := countryCode(s)
+	if err != nil {
+		return err
+	}
+	f.code = c
+	return nil
+}
+
+func (f *countryFlag) Type() string { return "CC" }

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"time"
+
+	"github.com/spf13/pflag"
+
+	pb "github.com/safethird/safethird/proto/safethird/v1"
+)
+
+// queryFlags are the flags that frame a question: when, under which law,
+// and how much of the answer to return.
+type queryFlags struct {
+	fs        *pflag.FlagSet
+	asOf      string
+	framework string
+	view      enumFlag
+}
+
+func addQueryFlags(fs *pflag.FlagSet) *queryFlags {
+	f := &queryFlags{fs: fs, view: enumFlag{choices: newChoices(pb.AssessmentView(0), "view", nil)}}
+	grouped(fs, "Question flags", func(own *pflag.FlagSet) {
+		own.StringVar(&f.asOf, "as-of", "", "date to assess, YYYY-MM-DD (default today, UTC, on the server)")
+		own.StringVar(&f.framework, "framework", "", "framework id, e.g. us-ina-208a2a or ca-irpa-102 (default us-ina-208a2a)")
+		own.Var(&f.view, "view", "how much to return: "+f.view.list()+" (default full)")
+	})
+	return f
+}
+
+// check rejects a malformed date before anything is sent.
+func (f *queryFlags) check() error {
+	if f.asOf == "" {
+		return nil
+	}
+	if _, err := time.Parse(time.DateOnly, f.asOf); err != nil {
+		return usageError("--as-of %q: want a date as YYYY-MM-DD, such as 2019-01-01", f.asOf)
+	}
+	return nil
+}
+
+func (f *queryFlags) assessmentView() pb.AssessmentView {
+	return pb.AssessmentView(f.view.value)
+}

@@ -1,0 +1,305 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	pb "github.com/safethird/safethird/proto/safethird/v1"
+)
+
+// memo renders assessments as a Markdown memo a lawyer can paste into a
+// brief. Evidence is cited with footnotes, numbered in order of first
+// citation and shared across the whole memo, so a route's assessments
+// cite one list of sources.
+type memo struct {
+	b         strings.Builder
+	framework *pb.Framework // nil: only the id is known
+	sources   map[string]*pb.Source
+	notes     map[string]int // source id -> footnote number
+	order     []string       // source ids in footnote order
+}
+
+func newMemo(f *pb.Framework) *memo {
+	return &memo{framework: f, sources: map[string]*pb.Source{}, notes: map[string]int{}}
+}
+
+// markdownAssessment writes a memo on one assessment.
+func markdownAssessment(w io.Writer, a *pb.Assessment, f *pb.Framework) error {
+	m := newMemo(f)
+	m.learnSources(a)
+	fmt.Fprintf(&m.b, "# Safe third country assessment: %s (%s)\n\n", a.GetCountryName(), a.GetCountryCode())
+	m.facts(a)
+	m.section(2, "Question presented")
+	m.line(fmt.Sprintf("Whether %s may be treated as a safe third country under %s as of %s%s.",
+		a.GetCountryName(), m.law(a.GetFrameworkId()), a.GetAsOf(), forWhom(a)))
+	m.section(2, "Short answer")
+	m.shortAnswer(a)
+	m.analysis(2, a)
+	m.footnotes(a.GetDisclaimer())
+	_, err := io.WriteString(w, m.b.String())
+	return err
+}
+
+// markdownRoute writes a memo on a route: the overall outcome, then each
+// country's analysis.
+func markdownRoute(w io.Writer, legs []string, r *pb.AssessRouteResponse, f *pb.Framework) error {
+	m := newMemo(f)
+	as := r.GetAssessments()
+	var frameworkID, asOf, disclaimer string
+	for _, a := range as {
+		m.learnSources(a)
+		frameworkID, asOf, disclaimer = a.GetFrameworkId(), a.GetAsOf(), a.GetDisclaimer()
+	}
+	route := strings.Join(legs, " → ")
+	fmt.Fprintf(&m.b, "# Safe third country assessment: route %s\n\n", route)
+	m.line(fmt.Sprintf("| | |\n|---|---|\n| Framework | %s |\n| Date of claim | %s |\n| Countries assessed | %d |\n| Dataset revision | `%s` |",
+		m.law(frameworkID), orDash(asOf), len(as), r.GetDatasetRevision()))
+	m.section(2, "Question presented")
+	m.line(fmt.Sprintf("Whether a person who crossed %s before claiming protection may, as of %s, be barred under %s by removal to any country an agreement would allow.",
+		route, orDash(asOf), m.law(frameworkID)))
+	m.section(2, "Short answer")
+	m.line(fmt.Sprintf("**%s.** %s", sentenceCase(label(r.GetOutcome())), esc(r.GetSummary())))
+	for i, a := range as {
+		m.section(2, fmt.Sprintf("%d. %s (%s)", i+1, a.GetCountryName(), a.GetCountryCode()))
+		m.facts(a)
+		m.section(3, "Short answer")
+		m.shortAnswer(a)
+		m.analysis(3, a)
+	}
+	m.footnotes(disclaimer)
+	_, err := io.WriteString(w, m.b.String())
+	return err
+}
+
+func (m *memo) learnSources(a *pb.Assessment) {
+	for _, s := range a.GetSources() {
+		m.sources[s.GetId()] = s
+	}
+}
+
+func (m *memo) section(level int, title string) {
+	fmt.Fprintf(&m.b, "%s %s\n\n", strings.Repeat("#", level), title)
+}
+
+// line writes a paragraph; Markdown wraps it for the reader.
+func (m *memo) line(s string) {
+	m.b.WriteString(s + "\n\n")
+}
+
+// law names the framework by its citation when the framework is known.
+func (m *memo) law(id string) string {
+	if m.framework != nil && m.framework.GetId() == id && m.framework.GetCitation() != "" {
+		return esc(m.framework.GetCitation())
+	}
+	return "framework `" + id + "`"
+}
+
+// facts is the table at the head of an assessment.
+func (m *memo) facts(a *pb.Assessment) {
+	agreement := "none"
+	if a.GetAgreementId() != "" {
+		agreement = "`" + a.GetAgreementId() + "`"
+	}
+	rows := [][2]string{
+		{"Country", fmt.Sprintf("%s (%s)", a.GetCountryName(), a.GetCountryCode())},
+		{"Framework", m.law(a.GetFrameworkId())},
+		{"Date assessed", a.GetAsOf()},
+		{"Determination", sentenceCase(label(a.GetDetermination()))},
+		{"Agreement relied on", agreement},
+	}
+	if a.GetApplicantOutcome() != pb.ApplicantOutcome_APPLICANT_OUTCOME_UNSPECIFIED {
+		rows = append(rows, [2]string{"Outcome for the applicant", sentenceCase(label(a.GetApplicantOutcome()))})
+	}
+	rows = append(rows, [2]string{"Dataset revision", "`" + a.GetDatasetRevision() + "`"})
+	m.b.WriteString("| | |\n|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&m.b, "| %s | %s |\n", r[0], r[1])
+	}
+	m.b.WriteString("\n")
+}
+
+// shortAnswer leads with the answer in a word, then the summary.
+func (m *memo) shortAnswer(a *pb.Assessment) {
+	word := map[pb.Determination]string{
+		pb.Determination_DETERMINATION_QUALIFIES:        "Yes, on the documented conditions",
+		pb.Determination_DETERMINATION_DOES_NOT_QUALIFY: "No",
+		pb.Determination_DETERMINATION_INDETERMINATE:    "The evidence does not decide it",
+		pb.Determination_DETERMINATION_NOT_APPLICABLE:   "The question does not arise",
+	}[a.GetDetermination()]
+	if word == "" {
+		word = sentenceCase(label(a.GetDetermination()))
+	}
+	m.line(fmt.Sprintf("**%s.** %s", word, esc(a.GetSummary())))
+}
+
+// analysis goes criterion by criterion, then exceptions, scope,
+// discretion and warnings; level is the heading level of its sections.
+func (m *memo) analysis(level int, a *pb.Assessment) {
+	m.section(level, "Analysis")
+	for i, c := range a.GetCriteria() {
+		m.section(level+1, fmt.Sprintf("%d. %s: %s", i+1, esc(c.GetTitle()), strings.ToLower(label(c.GetStatus()))))
+		m.line(esc(c.GetRationale()))
+		for _, e := range c.GetEvidence() {
+			m.evidence(e)
+		}
+		if len(c.GetEvidence()) > 0 {
+			m.b.WriteString("\n")
+		}
+	}
+	if len(a.GetExceptions()) > 0 {
+		m.section(level, "Exceptions")
+		if a.GetAgreementId() != "" {
+			m.line(fmt.Sprintf("The exceptions of `%s` as the destination applies them:", a.GetAgreementId()))
+		}
+		for _, x := range a.GetExceptions() {
+			item := fmt.Sprintf("- **%s**: %s. %s", esc(x.GetTitle()), strings.ToLower(label(x.GetStatus())), esc(x.GetReason()))
+			if len(x.GetMissingFacts()) > 0 {
+				item += " Facts that would decide it: " + codeList(x.GetMissingFacts()) + "."
+			}
+			m.b.WriteString(item + "\n")
+		}
+		m.b.WriteString("\n")
+	}
+	if s := a.GetScope(); s != nil {
+		m.section(level, "Scope of the agreement")
+		text := fmt.Sprintf("**%s.** %s", sentenceCase(label(s.GetStatus())), esc(s.GetReason()))
+		if len(s.GetMissingFacts()) > 0 {
+			text += " Facts that would decide it: " + codeList(s.GetMissingFacts()) + "."
+		}
+		m.line(text)
+	}
+	if a.GetDiscretion() != "" {
+		m.section(level, "Discretion")
+		m.line(esc(a.GetDiscretion()))
+	}
+	if len(a.GetWarnings()) > 0 {
+		m.section(level, "Warnings")
+		for _, w := range a.GetWarnings() {
+			m.b.WriteString("- " + esc(w) + "\n")
+		}
+		m.b.WriteString("\n")
+	}
+}
+
+// evidence is one item: the statement, the verbatim quote with its
+// footnote, then the pinpoint and whether the source is secondary.
+func (m *memo) evidence(e *pb.Evidence) {
+	item := "- " + esc(e.GetStatement())
+	if e.GetQuote() != "" {
+		item += fmt.Sprintf(" The source reads: “%s”", esc(e.GetQuote()))
+	}
+	item += m.cite(e.GetSourceId())
+	var notes []string
+	if e.GetPinpoint() != "" {
+		notes = append(notes, esc(e.GetPinpoint()))
+	}
+	if e.GetSupport() == pb.Support_SUPPORT_SECONDARY {
+		notes = append(notes, "secondary source")
+	}
+	if len(notes) > 0 {
+		item += " (" + strings.Join(notes, "; ") + ")"
+	}
+	m.b.WriteString(item + "\n")
+}
+
+// cite returns the footnote marker for a source, numbering it on first use.
+func (m *memo) cite(id string) string {
+	n, ok := m.notes[id]
+	if !ok {
+		m.order = append(m.order, id)
+		n = len(m.order)
+		m.notes[id] = n
+	}
+	return fmt.Sprintf("[^%d]", n)
+}
+
+// footnotes lists the cited sources, then those the answer relies on
+// without quoting them, then the disclaimer.
+func (m *memo) footnotes(disclaimer string) {
+	if len(m.sources) == 0 {
+		m.line("*Evidence and sources are left out of the basic view; ask for the full view (`--view full`) to cite them.*")
+	}
+	if len(m.order) > 0 {
+		m.section(2, "Sources")
+		for _, id := range m.order {
+			fmt.Fprintf(&m.b, "[^%d]: %s\n", m.notes[id], m.citation(id))
+		}
+		m.b.WriteString("\n")
+	}
+	var uncited []string
+	for id := range m.sources {
+		if _, ok := m.notes[id]; !ok {
+			uncited = append(uncited, id)
+		}
+	}
+	if len(uncited) > 0 {
+		slices.Sort(uncited)
+		m.section(2, "Other sources relied on")
+		for _, id := range uncited {
+			m.b.WriteString("- " + m.citation(id) + "\n")
+		}
+		m.b.WriteString("\n")
+	}
+	m.b.WriteString("---\n\n")
+	m.line("*" + esc(disclaimer) + "*")
+}
+
+// citation is a source as a footnote: title, publisher, date, link, and
+// the note on the copy read.
+func (m *memo) citation(id string) string {
+	s, ok := m.sources[id]
+	if !ok {
+		return "`" + id + "` (not in the answer's sources)"
+	}
+	// The title is italic, so its full stop goes outside the emphasis.
+	c := sentences("*"+esc(s.GetTitle())+"*", esc(s.GetPublisher()), published(s), secondary(s))
+	if s.GetUrl() != "" {
+		c += " <" + s.GetUrl() + ">"
+	}
+	if s.GetNote() != "" {
+		c += " " + esc(s.GetNote())
+	}
+	return c + " (`" + id + "`)"
+}
+
+// forWhom says whether the question is about a particular person.
+func forWhom(a *pb.Assessment) string {
+	if a.GetApplicantOutcome() == pb.ApplicantOutcome_APPLICANT_OUTCOME_UNSPECIFIED {
+		return ", without regard to any particular applicant"
+	}
+	return ", and whether the bar applies to the applicant on the facts given"
+}
+
+func codeList(items []string) string {
+	out := make([]string, len(items))
+	for i, s := range items {
+		out[i] = "`" + s + "`"
+	}
+	return strings.Join(out, ", ")
+}
+
+// sentenceCase turns "BAR MAY APPLY" into "Bar may apply".
+func sentenceCase(s string) string {
+	s = strings.ToLower(s)
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// mdEscaper escapes what would change the meaning of dataset text in
+// Markdown: emphasis, links, code, HTML and table pipes.
+var mdEscaper = strings.NewReplacer(
+	`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "[", `\[`, "]", `\]`, "<", `\<`, "|", `\|`,
+)
+
+func esc(s string) string { return mdEscaper.Replace(s) }

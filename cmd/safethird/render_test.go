@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/safethird/safethird/assessment"
+	"github.com/safethird/safethird/data"
+	"github.com/safethird/safethird/dataset"
+	pb "github.com/safethird/safethird/proto/safethird/v1"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// today is fixed so the engine's answers do not move with the calendar.
+const today = "2026-11-27"
+
+var loadOnce = sync.OnceValues(func() (*dataset.Snapshot, error) { return dataset.Load(data.FS) })
+
+func snapshot(t *testing.T) *dataset.Snapshot {
+	t.Helper()
+	snap, err := loadOnce()
+	if err != nil {
+		t.Fatalf("load embedded dataset: %v", err)
+	}
+	return snap
+}
+
+// revision matches a dataset revision. Golden files hold a placeholder, so
+// an edit to the data that leaves these answers alone does not churn them.
+var revision = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
+
+const revisionPlaceholder = "sha256:<dataset revision>"
+
+// golden compares got with testdata/name, or rewrites it under -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	if !revision.Match(got) {
+		t.Errorf("%s: output carries no dataset revision", name)
+	}
+	got = revision.ReplaceAll(got, []byte(revisionPlaceholder))
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run go test -update to create it): %v", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs (-want +got; go test -update rewrites it):\n%s", path, diff)
+	}
+}
+
+// Fixtures: the questions the golden files answer. The applicant is a
+// test fixture, not a person.
+func mexico2019() *pb.AssessCountryRequest {
+	return &pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2019-01-01"}
+}
+
+func canadaMinor2024() *pb.AssessCountryRequest {
+	return &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-06-01", Applicant: &pb.Applicant{
+		NationalityCode:         proto.String("HT"),
+		Age:                     proto.Int32(16),
+		Married:                 proto.Bool(false),
+		ParentOrGuardianPresent: proto.Bool(false),
+		EntryType:               pb.EntryType_ENTRY_TYPE_LAND_PORT_OF_ENTRY.Enum(),
+	}}
+}
+
+func guatemalaRoute2020() *pb.AssessRouteRequest {
+	return &pb.AssessRouteRequest{
+		Legs:      []*pb.RouteLeg{{CountryCode: "GT"}, {CountryCode: "MX"}},
+		AsOf:      "2020-01-15",
+		View:      pb.AssessmentView_ASSESSMENT_VIEW_BASIC,
+		Applicant: &pb.Applicant{NationalityCode: proto.String("HN")},
+	}
+}
+
+func TestRenderAssessment(t *testing.T) {
+	snap := snapshot(t)
+	tests := []struct {
+		name string
+		give *pb.AssessCountryRequest
+	}{
+		{name: "assess-MX-2019-01-01", give: mexico2019()},
+		{name: "assess-CA-2024-06-01-minor", give: canadaMinor2024()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := assessment.AssessCountry(snap, tt.give, today)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var text bytes.Buffer
+			if err := textAssessment(&text, a); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.name+".txt", text.Bytes())
+
+			f, ok := snap.Framework(a.GetFrameworkId())
+			if !ok {
+				t.Fatalf("framework %s not in the dataset", a.GetFrameworkId())
+			}
+			var md bytes.Buffer
+			if err := markdownAssessment(&md, a, f); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.name+".md", md.Bytes())
+		})
+	}
+}
+
+func TestRenderRoute(t *testing.T) {
+	snap := snapshot(t)
+	req := guatemalaRoute2020()
+	resp, err := assessment.AssessRoute(snap, req, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	legs := []string{"GT", "MX"}
+	var text bytes.Buffer
+	if err := textRoute(&text, legs, resp); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "route-GT-MX-2020-01-15.txt", text.Bytes())
+
+	f, _ := snap.Framework(assessment.DefaultFramework)
+	var md bytes.Buffer
+	if err := markdownRoute(&md, legs, resp, f); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "route-GT-MX-2020-01-15.md", md.Bytes())
+}
+
+// Every quote the memo cites carries a footnote whose definition names the
+// source's title, publisher and date.
+func TestMarkdownFootnotes(t *testing.T) {
+	snap := snapshot(t)
+	a, err := assessment.AssessCountry(snap, canadaMinor2024(), today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md bytes.Buffer
+	if err := markdownAssessment(&md, a, nil); err != nil {
+		t.Fatal(err)
+	}
+	refs := regexp.MustCompile(`\[\^(\d+)\][^:]`).FindAllStringSubmatch(md.String(), -1)
+	defs := regexp.MustCompile(`(?m)^\[\^(\d+)\]: \*.+\*\. .+\. (Published \d{4}-\d{2}-\d{2}|Date not recorded)\.`).FindAllStringSubmatch(md.String(), -1)
+	if len(refs) == 0 || len(defs) == 0 {
+		t.Fatalf("memo has %d footnote references and %d definitions, want some of each", len(refs), len(defs))
+	}
+	defined := map[string]bool{}
+	for _, d := range defs {
+		defined[d[1]] = true
+	}
+	for _, r := range refs {
+		if !defined[r[1]] {
+			t.Errorf("footnote [^%s] is cited but not defined", r[1])
+		}
+	}
+	if !bytes.Contains(md.Bytes(), []byte("framework `us-ina-208a2a`")) {
+		t.Error("without the framework the memo should name it by id")
+	}
+}

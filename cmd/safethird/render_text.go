@@ -1,0 +1,147 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	pb "github.com/safethird/safethird/proto/safethird/v1"
+)
+
+// textAssessment writes an assessment as a report for a terminal: the
+// determination first, then why.
+func textAssessment(w io.Writer, a *pb.Assessment) error {
+	var b strings.Builder
+	writeTextAssessment(&b, a)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// textRoute writes a route's overall outcome and summary, then each
+// country's assessment in turn.
+func textRoute(w io.Writer, legs []string, r *pb.AssessRouteResponse) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Route %s: %s\n", strings.Join(legs, " → "), label(r.GetOutcome()))
+	para(&b, "", r.GetSummary())
+	fmt.Fprintf(&b, "Dataset revision: %s\n", r.GetDatasetRevision())
+	for i, a := range r.GetAssessments() {
+		fmt.Fprintf(&b, "\n%s\n%d of %d: %s (%s)\n%s\n\n", strings.Repeat("=", textWidth), i+1, len(r.GetAssessments()),
+			a.GetCountryName(), a.GetCountryCode(), strings.Repeat("=", textWidth))
+		writeTextAssessment(&b, a)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeTextAssessment(b *strings.Builder, a *pb.Assessment) {
+	fmt.Fprintf(b, "%s (%s): %s\n", a.GetCountryName(), a.GetCountryCode(), label(a.GetDetermination()))
+	fmt.Fprintf(b, "Framework: %s\nAs of:     %s\n", a.GetFrameworkId(), a.GetAsOf())
+	if a.GetAgreementId() != "" {
+		fmt.Fprintf(b, "Agreement: %s\n", a.GetAgreementId())
+	}
+
+	b.WriteString("\nCriteria\n")
+	for _, c := range a.GetCriteria() {
+		fmt.Fprintf(b, "  %s: %s\n", c.GetCriterionId(), label(c.GetStatus()))
+		para(b, "    ", sentences(c.GetTitle()))
+		para(b, "    ", c.GetRationale())
+		if cited := citedSources(c.GetEvidence()); len(cited) > 0 {
+			para(b, "    ", "Cited: "+strings.Join(cited, ", "))
+		}
+	}
+
+	if len(a.GetExceptions()) > 0 {
+		b.WriteString("\nExceptions\n")
+		for _, x := range a.GetExceptions() {
+			fmt.Fprintf(b, "  %s: %s\n", x.GetExceptionId(), label(x.GetStatus()))
+			para(b, "    ", sentences(x.GetTitle()))
+			para(b, "    ", x.GetReason())
+			if len(x.GetMissingFacts()) > 0 {
+				para(b, "    ", "Missing facts: "+strings.Join(x.GetMissingFacts(), ", "))
+			}
+		}
+	}
+
+	if s := a.GetScope(); s != nil {
+		fmt.Fprintf(b, "\nScope: %s\n", label(s.GetStatus()))
+		para(b, "  ", s.GetReason())
+		if len(s.GetMissingFacts()) > 0 {
+			para(b, "  ", "Missing facts: "+strings.Join(s.GetMissingFacts(), ", "))
+		}
+	}
+
+	if a.GetApplicantOutcome() != pb.ApplicantOutcome_APPLICANT_OUTCOME_UNSPECIFIED {
+		fmt.Fprintf(b, "\nApplicant outcome: %s\n", label(a.GetApplicantOutcome()))
+	}
+
+	if len(a.GetWarnings()) > 0 {
+		b.WriteString("\nWarnings\n")
+		for _, w := range a.GetWarnings() {
+			hang(b, "  - ", "    ", w)
+		}
+	}
+
+	b.WriteString("\nSummary\n")
+	para(b, "  ", a.GetSummary())
+
+	if len(a.GetSources()) > 0 {
+		b.WriteString("\nSources\n")
+		for _, s := range a.GetSources() {
+			fmt.Fprintf(b, "  [%s]\n", s.GetId())
+			para(b, "    ", sourceLine(s))
+		}
+	}
+
+	fmt.Fprintf(b, "\nDataset revision: %s\n", a.GetDatasetRevision())
+	para(b, "", a.GetDisclaimer())
+}
+
+// citedSources lists the sources evidence cites, in order, each once,
+// with its pinpoints.
+func citedSources(ev []*pb.Evidence) []string {
+	var order []string
+	pins := map[string][]string{}
+	for _, e := range ev {
+		id := e.GetSourceId()
+		if _, ok := pins[id]; !ok {
+			order = append(order, id)
+			pins[id] = nil
+		}
+		if p := e.GetPinpoint(); p != "" {
+			pins[id] = append(pins[id], p)
+		}
+	}
+	out := make([]string, len(order))
+	for i, id := range order {
+		out[i] = id
+		if len(pins[id]) > 0 {
+			out[i] += " (" + strings.Join(pins[id], "; ") + ")"
+		}
+	}
+	return out
+}
+
+// sourceLine is one source as a citation: title, publisher, date, link.
+func sourceLine(s *pb.Source) string {
+	line := sentences(s.GetTitle(), s.GetPublisher(), published(s), secondary(s))
+	if s.GetUrl() != "" {
+		line += " " + s.GetUrl()
+	}
+	return line
+}
+
+// secondary flags a source that reports on the text rather than being it.
+func secondary(s *pb.Source) string {
+	if s.GetKind() == pb.SourceKind_SOURCE_KIND_SECONDARY {
+		return "Secondary source"
+	}
+	return ""
+}
+
+// published is a source's date, or says it is not known.
+func published(s *pb.Source) string {
+	if s.GetPublished() == "" {
+		return "Date not recorded"
+	}
+	return "Published " + s.GetPublished()
+}
