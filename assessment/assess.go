@@ -5,26 +5,16 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/safethird/safethird/dataset"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
 // Disclaimer is carried by every assessment.
 const Disclaimer = "This is an assessment of documented conditions against the cited sources, not a legal determination."
 
-// AssessCountry answers an AssessCountryRequest against snap. today is the
-// caller's current date (YYYY-MM-DD, UTC), used when as_of is empty. The
-// request's dataset_revision is the caller's to check. Errors are
-// *InvalidArgumentError or *NotFoundError.
-func AssessCountry(snap *dataset.Snapshot, req *safethirdv1.AssessCountryRequest, today string) (*safethirdv1.Assessment, error) {
-	q, err := newQuery(snap, req, today)
-	if err != nil {
-		return nil, err
-	}
-	return assess(snap, q), nil
-}
-
-func assess(snap *dataset.Snapshot, q *query) *safethirdv1.Assessment {
+// build computes an assessment, taking the criteria from the memo where
+// they do not depend on the applicant.
+func (e *Engine) build(q *query) *safethirdv1.Assessment {
+	snap := e.snap
 	b := &builder{snap: snap, q: q}
 	f, c := q.framework, q.country
 	a := &safethirdv1.Assessment{
@@ -47,9 +37,7 @@ func assess(snap *dataset.Snapshot, q *query) *safethirdv1.Assessment {
 		b.finish(a)
 		return a
 	}
-	for _, crit := range f.GetCriteria() {
-		a.Criteria = append(a.Criteria, b.criterion(crit))
-	}
+	a.Criteria = e.criteria(b)
 	a.Determination = determination(a.Criteria)
 	if b.agreement != nil {
 		a.AgreementId = b.agreement.GetId()
@@ -66,9 +54,7 @@ func assess(snap *dataset.Snapshot, q *query) *safethirdv1.Assessment {
 func (b *builder) finish(a *safethirdv1.Assessment) {
 	a.Warnings = b.warnings
 	if !b.q.full {
-		for _, c := range a.Criteria {
-			c.Evidence = nil
-		}
+		a.Criteria = withoutEvidence(a.Criteria)
 		return
 	}
 	slices.Sort(b.sourceIDs)
@@ -77,6 +63,22 @@ func (b *builder) finish(a *safethirdv1.Assessment) {
 			a.Sources = append(a.Sources, src)
 		}
 	}
+}
+
+// withoutEvidence copies criteria without their evidence, for the BASIC
+// view; the criteria may be shared, so they are never changed in place.
+func withoutEvidence(criteria []*safethirdv1.CriterionResult) []*safethirdv1.CriterionResult {
+	out := make([]*safethirdv1.CriterionResult, len(criteria))
+	for i, c := range criteria {
+		out[i] = &safethirdv1.CriterionResult{
+			CriterionId: c.GetCriterionId(),
+			Title:       c.GetTitle(),
+			Status:      c.GetStatus(),
+			Rationale:   c.GetRationale(),
+			FindingIds:  c.GetFindingIds(),
+		}
+	}
+	return out
 }
 
 // notApplicable says why the bar cannot apply to the country at all, or "".

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/safethird/safethird/assessment"
 	"github.com/safethird/safethird/data"
@@ -19,14 +20,21 @@ const today = "2026-11-27"
 
 var loadOnce = sync.OnceValues(func() (*dataset.Snapshot, error) { return dataset.Load(data.FS) })
 
-func snapshot(t testing.TB) *dataset.Snapshot {
+// engine is shared by the tests, so they also exercise its memo.
+func engine(t testing.TB) *assessment.Engine {
 	t.Helper()
 	snap, err := loadOnce()
 	if err != nil {
 		t.Fatalf("load embedded dataset: %v", err)
 	}
-	return snap
+	engineOnce.Do(func() { sharedEngine = assessment.New(snap) })
+	return sharedEngine
 }
+
+var (
+	engineOnce   sync.Once
+	sharedEngine *assessment.Engine
+)
 
 // Short names keep the tables readable.
 const (
@@ -84,7 +92,7 @@ func exceptionStatuses(a *pb.Assessment) map[string]pb.ExceptionStatus {
 }
 
 func TestAssessCountry(t *testing.T) {
-	snap := snapshot(t)
+	eng := engine(t)
 	tests := []struct {
 		name           string
 		give           *pb.AssessCountryRequest
@@ -328,7 +336,7 @@ func TestAssessCountry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := assessment.AssessCountry(snap, tt.give, today)
+			got, err := eng.AssessCountry(tt.give, today)
 			if err != nil {
 				t.Fatalf("AssessCountry: %v", err)
 			}
@@ -356,8 +364,8 @@ func TestAssessCountry(t *testing.T) {
 			if tt.wantScope != 0 && got.GetScope().GetStatus() != tt.wantScope {
 				t.Errorf("scope = %v, want %v (%s)", got.GetScope().GetStatus(), tt.wantScope, got.GetScope().GetReason())
 			}
-			if got.GetDatasetRevision() != snap.Revision() {
-				t.Errorf("dataset_revision = %q, want %q", got.GetDatasetRevision(), snap.Revision())
+			if got.GetDatasetRevision() != eng.Snapshot().Revision() {
+				t.Errorf("dataset_revision = %q, want %q", got.GetDatasetRevision(), eng.Snapshot().Revision())
 			}
 			if !strings.Contains(got.GetSummary(), assessment.Disclaimer) {
 				t.Errorf("summary lacks the disclaimer: %s", got.GetSummary())
@@ -367,7 +375,7 @@ func TestAssessCountry(t *testing.T) {
 }
 
 func TestMissingFactsNamed(t *testing.T) {
-	got, err := assessment.AssessCountry(snapshot(t), &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-01-01"}, today)
+	got, err := engine(t).AssessCountry(&pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-01-01"}, today)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,8 +391,8 @@ func TestMissingFactsNamed(t *testing.T) {
 }
 
 func TestGroupFindings(t *testing.T) {
-	snap := snapshot(t)
-	none, err := assessment.AssessCountry(snap, &pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2019-01-01"}, today)
+	eng := engine(t)
+	none, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2019-01-01"}, today)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +400,7 @@ func TestGroupFindings(t *testing.T) {
 	if !strings.Contains(rationale, "LGBTQI") {
 		t.Errorf("without an applicant, the rationale should name the group findings: %s", rationale)
 	}
-	lgbtqi, err := assessment.AssessCountry(snap, &pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2019-01-01",
+	lgbtqi, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2019-01-01",
 		Applicant: &pb.Applicant{Groups: []pb.ApplicantGroup{pb.ApplicantGroup_APPLICANT_GROUP_LGBTQI}}}, today)
 	if err != nil {
 		t.Fatal(err)
@@ -416,7 +424,7 @@ func criterion(t *testing.T, a *pb.Assessment, id string) *pb.CriterionResult {
 }
 
 func TestWarnings(t *testing.T) {
-	snap := snapshot(t)
+	eng := engine(t)
 	tests := []struct {
 		name string
 		give *pb.AssessCountryRequest
@@ -429,7 +437,7 @@ func TestWarnings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := assessment.AssessCountry(snap, tt.give, today)
+			got, err := eng.AssessCountry(tt.give, today)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -450,8 +458,8 @@ func slicesContainsSubstring(list []string, sub string) bool {
 }
 
 func TestViews(t *testing.T) {
-	snap := snapshot(t)
-	full, err := assessment.AssessCountry(snap, &pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2019-01-01"}, today)
+	eng := engine(t)
+	full, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2019-01-01"}, today)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -474,7 +482,7 @@ func TestViews(t *testing.T) {
 			}
 		}
 	}
-	basic, err := assessment.AssessCountry(snap, &pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2019-01-01", View: pb.AssessmentView_ASSESSMENT_VIEW_BASIC}, today)
+	basic, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2019-01-01", View: pb.AssessmentView_ASSESSMENT_VIEW_BASIC}, today)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -492,7 +500,7 @@ func TestViews(t *testing.T) {
 }
 
 func TestDefaults(t *testing.T) {
-	got, err := assessment.AssessCountry(snapshot(t), &pb.AssessCountryRequest{CountryCode: "MX"}, today)
+	got, err := engine(t).AssessCountry(&pb.AssessCountryRequest{CountryCode: "MX"}, today)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -502,16 +510,16 @@ func TestDefaults(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
-	snap := snapshot(t)
+	eng := engine(t)
 	req := &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-01-01", Applicant: adult()}
 	opts := proto.MarshalOptions{Deterministic: true}
-	first, err := assessment.AssessCountry(snap, req, today)
+	first, err := eng.AssessCountry(req, today)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want, _ := opts.Marshal(first)
 	for range 20 {
-		again, err := assessment.AssessCountry(snap, req, today)
+		again, err := eng.AssessCountry(req, today)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -523,7 +531,7 @@ func TestDeterministic(t *testing.T) {
 }
 
 func TestAssessCountryRejects(t *testing.T) {
-	snap := snapshot(t)
+	eng := engine(t)
 	canary := "ZQ" // not an assigned code: must never be echoed from an applicant field
 	tests := []struct {
 		name      string
@@ -547,7 +555,7 @@ func TestAssessCountryRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := assessment.AssessCountry(snap, tt.give, today)
+			_, err := eng.AssessCountry(tt.give, today)
 			var ia *assessment.InvalidArgumentError
 			if !errors.As(err, &ia) {
 				t.Fatalf("error = %v, want *InvalidArgumentError", err)
@@ -561,7 +569,7 @@ func TestAssessCountryRejects(t *testing.T) {
 		})
 	}
 
-	_, err := assessment.AssessCountry(snap, &pb.AssessCountryRequest{CountryCode: "MX", FrameworkId: "eu-apd-38"}, today)
+	_, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "MX", FrameworkId: "eu-apd-38"}, today)
 	var nf *assessment.NotFoundError
 	if !errors.As(err, &nf) || nf.Kind != "framework" || nf.ID != "eu-apd-38" {
 		t.Errorf("unknown framework: error = %v, want NotFoundError{framework, eu-apd-38}", err)
@@ -569,7 +577,7 @@ func TestAssessCountryRejects(t *testing.T) {
 }
 
 func TestAssessRoute(t *testing.T) {
-	snap := snapshot(t)
+	eng := engine(t)
 	legs := func(codes ...string) []*pb.RouteLeg {
 		var out []*pb.RouteLeg
 		for _, c := range codes {
@@ -610,7 +618,7 @@ func TestAssessRoute(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := assessment.AssessRoute(snap, tt.give, today)
+			got, err := eng.AssessRoute(tt.give, today)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -634,24 +642,24 @@ func TestAssessRoute(t *testing.T) {
 		})
 	}
 
-	_, err := assessment.AssessRoute(snap, &pb.AssessRouteRequest{Legs: legs(strings.Split(strings.Repeat("MX,", assessment.MaxRouteLegs+1), ",")[:assessment.MaxRouteLegs+1]...)}, today)
+	_, err := eng.AssessRoute(&pb.AssessRouteRequest{Legs: legs(strings.Split(strings.Repeat("MX,", assessment.MaxRouteLegs+1), ",")[:assessment.MaxRouteLegs+1]...)}, today)
 	var ia *assessment.InvalidArgumentError
 	if !errors.As(err, &ia) || !ia.TooMany {
 		t.Errorf("too many legs: error = %v, want a TooMany InvalidArgumentError", err)
 	}
-	_, err = assessment.AssessRoute(snap, &pb.AssessRouteRequest{}, today)
+	_, err = eng.AssessRoute(&pb.AssessRouteRequest{}, today)
 	if !errors.As(err, &ia) || ia.Violations[0].Field != "legs" {
 		t.Errorf("no legs: error = %v, want a violation on legs", err)
 	}
 }
 
 func TestBatchAssessCountries(t *testing.T) {
-	snap := snapshot(t)
-	current := func(rev string) (*dataset.Snapshot, error) {
-		if rev != "" && rev != snap.Revision() {
+	eng := engine(t)
+	current := func(rev string) (*assessment.Engine, error) {
+		if rev != "" && rev != eng.Snapshot().Revision() {
 			return nil, errors.New("revision not held")
 		}
-		return snap, nil
+		return eng, nil
 	}
 	got, err := assessment.BatchAssessCountries(current, &pb.BatchAssessCountriesRequest{Requests: []*pb.AssessCountryRequest{
 		{CountryCode: "MX", AsOf: "2019-01-01"},
@@ -682,5 +690,41 @@ func TestBatchAssessCountries(t *testing.T) {
 	}
 	if _, err := assessment.BatchAssessCountries(current, many, today); !errors.As(err, &ia) || !ia.TooMany {
 		t.Errorf("101 items: error = %v, want a TooMany InvalidArgumentError", err)
+	}
+}
+
+// TestMemoNeverChangesSharedAnswers checks that the views and applicants
+// that reuse memoized criteria leave the shared messages as they were.
+func TestMemoNeverChangesSharedAnswers(t *testing.T) {
+	eng := assessment.New(engine(t).Snapshot())
+	req := &pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2019-01-01"}
+	first, err := eng.AssessCountry(req, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := proto.Clone(first)
+	for _, r := range []*pb.AssessCountryRequest{
+		{CountryCode: "MX", AsOf: "2019-01-01", View: pb.AssessmentView_ASSESSMENT_VIEW_BASIC},
+		{CountryCode: "MX", AsOf: "2019-01-01", Applicant: adult()},
+		{CountryCode: "MX", AsOf: "2019-01-01", Applicant: &pb.Applicant{Groups: []pb.ApplicantGroup{pb.ApplicantGroup_APPLICANT_GROUP_INDIGENOUS}}},
+		{CountryCode: "MX", AsOf: "2019-01-01", Applicant: adult(), View: pb.AssessmentView_ASSESSMENT_VIEW_BASIC},
+	} {
+		if _, err := eng.AssessCountry(r, today); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again, err := eng.AssessCountry(req, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, again, protocmp.Transform()); diff != "" {
+		t.Errorf("the memoized answer changed (-want +got):\n%s", diff)
+	}
+	fresh, err := assessment.New(engine(t).Snapshot()).AssessCountry(req, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(fresh, again, protocmp.Transform()); diff != "" {
+		t.Errorf("a memoized answer differs from a fresh one (-fresh +memo):\n%s", diff)
 	}
 }

@@ -3,7 +3,6 @@ package assessment
 import (
 	"fmt"
 
-	"github.com/safethird/safethird/dataset"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
@@ -13,14 +12,15 @@ type ItemResult struct {
 	Err        error
 }
 
-// SnapshotFor resolves the snapshot an item pins by dataset_revision
-// (empty: the current one); the caller owns the set of revisions.
-type SnapshotFor func(revision string) (*dataset.Snapshot, error)
+// EngineFor resolves the Engine over the snapshot an item pins by
+// dataset_revision (empty: the current one); the caller owns the set of
+// revisions.
+type EngineFor func(revision string) (*Engine, error)
 
 // BatchAssessCountries assesses each request on its own, in order: a bad
 // item gets its own error and does not fail the batch. Only a batch that is
 // empty or over MaxBatchItems fails as a whole.
-func BatchAssessCountries(snapshotFor SnapshotFor, req *safethirdv1.BatchAssessCountriesRequest, today string) ([]ItemResult, error) {
+func BatchAssessCountries(engineFor EngineFor, req *safethirdv1.BatchAssessCountriesRequest, today string) ([]ItemResult, error) {
 	n := len(req.GetRequests())
 	switch {
 	case n == 0:
@@ -31,12 +31,12 @@ func BatchAssessCountries(snapshotFor SnapshotFor, req *safethirdv1.BatchAssessC
 	}
 	out := make([]ItemResult, n)
 	for i, r := range req.GetRequests() {
-		snap, err := snapshotFor(r.GetDatasetRevision())
+		e, err := engineFor(r.GetDatasetRevision())
 		if err != nil {
 			out[i].Err = err
 			continue
 		}
-		out[i].Assessment, out[i].Err = AssessCountry(snap, r, today)
+		out[i].Assessment, out[i].Err = e.AssessCountry(r, today)
 	}
 	return out, nil
 }

@@ -4,11 +4,12 @@ import (
 	"testing"
 
 	"github.com/safethird/safethird/assessment"
+
 	pb "github.com/safethird/safethird/proto/safethird/v1"
 )
 
 func BenchmarkAssessCountry(b *testing.B) {
-	snap := snapshot(b)
+	eng := engine(b)
 	cases := []struct {
 		name string
 		req  *pb.AssessCountryRequest
@@ -17,11 +18,21 @@ func BenchmarkAssessCountry(b *testing.B) {
 		{"full", &pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2024-01-01"}},
 		{"applicant", &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-01-01", Applicant: adult()}},
 	}
+	// cold measures an answer with nothing memoized: a new Engine each time.
+	b.Run("full-cold", func(b *testing.B) {
+		b.ReportAllocs()
+		snap := eng.Snapshot()
+		for b.Loop() {
+			if _, err := assessment.New(snap).AssessCountry(cases[1].req, today); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := assessment.AssessCountry(snap, c.req, today); err != nil {
+				if _, err := eng.AssessCountry(c.req, today); err != nil {
 					b.Fatal(err)
 				}
 			}

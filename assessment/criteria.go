@@ -23,6 +23,18 @@ type builder struct {
 	// agreement is the agreement relied on, and its standing.
 	agreement         *safethirdv1.Agreement
 	agreementStanding standing
+	// groupSensitive is set when a finding for a group was valid on the date.
+	groupSensitive bool
+}
+
+// evaluateCriteria evaluates the framework's criteria in order.
+func (b *builder) evaluateCriteria() []*safethirdv1.CriterionResult {
+	criteria := b.q.framework.GetCriteria()
+	out := make([]*safethirdv1.CriterionResult, len(criteria))
+	for i, c := range criteria {
+		out[i] = b.criterion(c)
+	}
+	return out
 }
 
 func (b *builder) warn(format string, args ...any) {
@@ -193,6 +205,7 @@ func (b *builder) findingsCriterion(r *safethirdv1.CriterionResult) {
 			applied = append(applied, f)
 			continue
 		}
+		b.groupSensitive = true
 		if b.q.applicant == nil {
 			couldApply = append(couldApply, groupNote(f))
 			continue

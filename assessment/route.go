@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/safethird/safethird/dataset"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
@@ -15,7 +14,8 @@ import (
 // jurisdiction, with the last leg as the country of last presence, and
 // gives the overall outcome for the applicant. A request without an
 // applicant is taken as an applicant whose facts are all unknown.
-func AssessRoute(snap *dataset.Snapshot, req *safethirdv1.AssessRouteRequest, today string) (*safethirdv1.AssessRouteResponse, error) {
+func (e *Engine) AssessRoute(req *safethirdv1.AssessRouteRequest, today string) (*safethirdv1.AssessRouteResponse, error) {
+	snap := e.snap
 	var v violations
 	legs := req.GetLegs()
 	switch {
@@ -69,7 +69,7 @@ func AssessRoute(snap *dataset.Snapshot, req *safethirdv1.AssessRouteRequest, to
 	resp := &safethirdv1.AssessRouteResponse{DatasetRevision: snap.Revision()}
 	for _, c := range candidates {
 		q := &query{country: c, framework: f, asOf: asOf, applicant: applicant, full: full, lastPresence: last}
-		resp.Assessments = append(resp.Assessments, assess(snap, q))
+		resp.Assessments = append(resp.Assessments, e.assess(q))
 	}
 	resp.Outcome, resp.Summary = routeOutcome(f, asOf, resp.Assessments)
 	return resp, nil

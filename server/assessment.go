@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/safethird/safethird/assessment"
-	"github.com/safethird/safethird/dataset"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
@@ -20,12 +19,12 @@ type assessmentServer struct {
 }
 
 func (s *assessmentServer) AssessCountry(ctx context.Context, req *safethirdv1.AssessCountryRequest) (*safethirdv1.AssessCountryResponse, error) {
-	snap, err := s.store.Resolve(req.GetDatasetRevision())
+	eng, err := s.store.Resolve(req.GetDatasetRevision())
 	if err != nil {
 		return nil, s.errs.toStatus(ctx, err)
 	}
-	recordRevision(ctx, snap.Revision())
-	a, err := assessment.AssessCountry(snap, req, s.today())
+	recordRevision(ctx, eng.Snapshot().Revision())
+	a, err := eng.AssessCountry(req, s.today())
 	if err != nil {
 		return nil, s.errs.toStatus(ctx, err)
 	}
@@ -40,18 +39,18 @@ func (s *assessmentServer) BatchAssessCountries(ctx context.Context, req *safeth
 	if err != nil {
 		return nil, s.errs.toStatus(ctx, err)
 	}
-	snapshotFor := func(revision string) (*dataset.Snapshot, error) {
+	engineFor := func(revision string) (*assessment.Engine, error) {
 		// Past the deadline the remaining items are not worth computing.
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		snap, err := s.store.pinned(cur, revision)
+		eng, err := s.store.pinned(cur, revision)
 		if err == nil {
-			recordRevision(ctx, snap.Revision())
+			recordRevision(ctx, eng.Snapshot().Revision())
 		}
-		return snap, err
+		return eng, err
 	}
-	items, err := assessment.BatchAssessCountries(snapshotFor, req, s.today())
+	items, err := assessment.BatchAssessCountries(engineFor, req, s.today())
 	if err == nil {
 		err = ctx.Err()
 	}
@@ -70,12 +69,12 @@ func (s *assessmentServer) BatchAssessCountries(ctx context.Context, req *safeth
 }
 
 func (s *assessmentServer) AssessRoute(ctx context.Context, req *safethirdv1.AssessRouteRequest) (*safethirdv1.AssessRouteResponse, error) {
-	snap, err := s.store.Resolve(req.GetDatasetRevision())
+	eng, err := s.store.Resolve(req.GetDatasetRevision())
 	if err != nil {
 		return nil, s.errs.toStatus(ctx, err)
 	}
-	recordRevision(ctx, snap.Revision())
-	resp, err := assessment.AssessRoute(snap, req, s.today())
+	recordRevision(ctx, eng.Snapshot().Revision())
+	resp, err := eng.AssessRoute(req, s.today())
 	if err != nil {
 		return nil, s.errs.toStatus(ctx, err)
 	}

@@ -49,7 +49,7 @@ func TestAssessCountry(t *testing.T) {
 			if err != nil {
 				t.Fatalf("AssessCountry: %v", err)
 			}
-			want, err := assessment.AssessCountry(snap, tt.give, today)
+			want, err := assessment.New(snap).AssessCountry(tt.give, today)
 			if err != nil {
 				t.Fatalf("engine: %v", err)
 			}
@@ -148,8 +148,8 @@ func TestBatchAssessCountries(t *testing.T) {
 	if err != nil {
 		t.Fatalf("BatchAssessCountries: %v", err)
 	}
-	a1, _ := assessment.AssessCountry(snap, ok1, today)
-	a2, _ := assessment.AssessCountry(snap, ok2, today)
+	a1, _ := assessment.New(snap).AssessCountry(ok1, today)
+	a2, _ := assessment.New(snap).AssessCountry(ok2, today)
 	want := &safethirdv1.BatchAssessCountriesResponse{Results: []*safethirdv1.BatchAssessResult{
 		{Result: &safethirdv1.BatchAssessResult_Assessment{Assessment: a1}},
 		{Result: &safethirdv1.BatchAssessResult_Error{Error: &safethirdv1.BatchItemError{
@@ -207,7 +207,7 @@ func TestAssessRoute(t *testing.T) {
 	if err != nil {
 		t.Fatalf("AssessRoute: %v", err)
 	}
-	want, err := assessment.AssessRoute(snap, req, today)
+	want, err := assessment.New(snap).AssessRoute(req, today)
 	if err != nil {
 		t.Fatalf("engine: %v", err)
 	}

@@ -24,11 +24,12 @@ type catalogServer struct {
 
 // current resolves the Snapshot for a call and records its revision.
 func (s *catalogServer) current(ctx context.Context) (*dataset.Snapshot, error) {
-	snap, err := s.store.Current()
-	if err == nil {
-		recordRevision(ctx, snap.Revision())
+	eng, err := s.store.Current()
+	if err != nil {
+		return nil, err
 	}
-	return snap, err
+	recordRevision(ctx, eng.Snapshot().Revision())
+	return eng.Snapshot(), nil
 }
 
 // forPage resolves the Snapshot for a page: the first page's revision
@@ -39,12 +40,12 @@ func (s *catalogServer) forPage(ctx context.Context, pr pageRequest) (*dataset.S
 	if err != nil {
 		return nil, err
 	}
-	snap, err := s.store.pinned(cur, pr.token.Revision)
+	eng, err := s.store.pinned(cur, pr.token.Revision)
 	if err != nil { // a revision no longer held
-		snap = cur
+		eng = cur
 	}
-	recordRevision(ctx, snap.Revision())
-	return snap, nil
+	recordRevision(ctx, eng.Snapshot().Revision())
+	return eng.Snapshot(), nil
 }
 
 func (s *catalogServer) GetCountry(ctx context.Context, req *safethirdv1.GetCountryRequest) (*safethirdv1.GetCountryResponse, error) {

@@ -69,7 +69,7 @@ func loadDir(t *testing.T, dir string) *dataset.Snapshot {
 
 func engineAnswer(t *testing.T, snap *dataset.Snapshot, req *safethirdv1.AssessCountryRequest) *safethirdv1.AssessCountryResponse {
 	t.Helper()
-	a, err := assessment.AssessCountry(snap, req, today)
+	a, err := assessment.New(snap).AssessCountry(req, today)
 	if err != nil {
 		t.Fatalf("engine: %v", err)
 	}
@@ -257,7 +257,7 @@ func TestPinOldRevisionAfterReload(t *testing.T) {
 		if err != nil {
 			t.Fatalf("AssessRoute: %v", err)
 		}
-		want, _ := assessment.AssessRoute(snapA, route, today)
+		want, _ := assessment.New(snapA).AssessRoute(route, today)
 		if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/safethird/safethird/assessment"
 	"github.com/safethird/safethird/dataset"
 )
 
@@ -18,8 +19,8 @@ import (
 // between restarts.
 const maxRevisions = 32
 
-// store holds the current dataset Snapshot and the revisions loaded since
-// start. The swap is atomic: a call resolves one Snapshot at its start and
+// store holds the Engine over the current dataset Snapshot and those over
+// the revisions loaded since start; each Engine keeps its own memo. The swap is atomic: a call resolves one Snapshot at its start and
 // uses only it, so no call sees a mix of two revisions.
 type store struct {
 	load    func() (*dataset.Snapshot, error)
@@ -28,10 +29,10 @@ type store struct {
 
 	// loadMu serializes loads, so two triggers cannot race to swap.
 	loadMu  sync.Mutex
-	current atomic.Pointer[dataset.Snapshot]
+	current atomic.Pointer[assessment.Engine]
 
 	mu   sync.RWMutex
-	held []*dataset.Snapshot // oldest first, at most maxRevisions; the current one is last
+	held []*assessment.Engine // oldest first, at most maxRevisions; the current one is last
 }
 
 func newStore(cfg Config, logger *zap.Logger, m *metrics) *store {
@@ -42,18 +43,18 @@ func newStore(cfg Config, logger *zap.Logger, m *metrics) *store {
 	return &store{load: load, logger: logger, metrics: m}
 }
 
-// Current returns the Snapshot served now, or errNotLoaded.
-func (s *store) Current() (*dataset.Snapshot, error) {
-	snap := s.current.Load()
-	if snap == nil {
+// Current returns the Engine over the Snapshot served now, or errNotLoaded.
+func (s *store) Current() (*assessment.Engine, error) {
+	eng := s.current.Load()
+	if eng == nil {
 		return nil, errNotLoaded
 	}
-	return snap, nil
+	return eng, nil
 }
 
 // Resolve returns the Snapshot with revision, or the current one when
 // revision is empty. A revision not held is a *revisionError.
-func (s *store) Resolve(revision string) (*dataset.Snapshot, error) {
+func (s *store) Resolve(revision string) (*assessment.Engine, error) {
 	cur, err := s.Current()
 	if err != nil {
 		return nil, err
@@ -64,18 +65,18 @@ func (s *store) Resolve(revision string) (*dataset.Snapshot, error) {
 // pinned returns the held Snapshot with revision, with cur standing for
 // the empty revision and for its own; a batch resolves cur once and pins
 // each item against it.
-func (s *store) pinned(cur *dataset.Snapshot, revision string) (*dataset.Snapshot, error) {
-	if revision == "" || revision == cur.Revision() {
+func (s *store) pinned(cur *assessment.Engine, revision string) (*assessment.Engine, error) {
+	if revision == "" || revision == cur.Snapshot().Revision() {
 		return cur, nil
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for _, snap := range s.held {
-		if snap.Revision() == revision {
-			return snap, nil
+	for _, eng := range s.held {
+		if eng.Snapshot().Revision() == revision {
+			return eng, nil
 		}
 	}
-	return nil, &revisionError{current: cur.Revision()}
+	return nil, &revisionError{current: cur.Snapshot().Revision()}
 }
 
 // loadResult describes a successful load.
@@ -97,7 +98,7 @@ func (s *store) Reload() (loadResult, error) {
 	res := loadResult{Duration: time.Since(start)}
 	s.metrics.observeLoad(res.Duration, err)
 	if prev := s.current.Load(); prev != nil {
-		res.Previous = prev.Revision()
+		res.Previous = prev.Snapshot().Revision()
 	}
 	if err != nil {
 		return res, err
@@ -109,13 +110,14 @@ func (s *store) Reload() (loadResult, error) {
 	}
 	s.mu.Lock()
 	// A revision loaded again (a revert) moves to the end, as the newest.
-	s.held = slices.DeleteFunc(s.held, func(h *dataset.Snapshot) bool { return h.Revision() == res.Revision })
-	s.held = append(s.held, snap)
+	eng := assessment.New(snap)
+	s.held = slices.DeleteFunc(s.held, func(h *assessment.Engine) bool { return h.Snapshot().Revision() == res.Revision })
+	s.held = append(s.held, eng)
 	if n := len(s.held) - maxRevisions; n > 0 {
 		s.held = slices.Delete(s.held, 0, n)
 	}
 	s.mu.Unlock()
-	s.current.Store(snap)
+	s.current.Store(eng)
 	s.metrics.setRevision(res.Revision)
 	return res, nil
 }

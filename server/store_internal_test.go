@@ -49,7 +49,7 @@ func TestStoreKeepsLastRevisions(t *testing.T) {
 		switch {
 		case kept && err != nil:
 			t.Errorf("revision %d of %d was forgotten: %v", i, len(revisions), err)
-		case !kept && (!errors.As(err, &rerr) || rerr.current != cur.Revision()):
+		case !kept && (!errors.As(err, &rerr) || rerr.current != cur.Snapshot().Revision()):
 			t.Errorf("revision %d of %d: %v, want a revisionError naming the current one", i, len(revisions), err)
 		}
 	}

@@ -102,7 +102,7 @@ func TestRenderAssessment(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, err := assessment.AssessCountry(snap, tt.give, today)
+			a, err := assessment.New(snap).AssessCountry(tt.give, today)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,7 +128,7 @@ func TestRenderAssessment(t *testing.T) {
 func TestRenderRoute(t *testing.T) {
 	snap := snapshot(t)
 	req := guatemalaRoute2020()
-	resp, err := assessment.AssessRoute(snap, req, today)
+	resp, err := assessment.New(snap).AssessRoute(req, today)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestRenderRoute(t *testing.T) {
 // source's title, publisher and date.
 func TestMarkdownFootnotes(t *testing.T) {
 	snap := snapshot(t)
-	a, err := assessment.AssessCountry(snap, canadaMinor2024(), today)
+	a, err := assessment.New(snap).AssessCountry(canadaMinor2024(), today)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,132 @@
+package assessment
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/safethird/safethird/dataset"
+	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
+)
+
+// maxMemo bounds each of an Engine's memos; past it the memo starts again
+// empty. Distinct (country, framework, date) questions a day are a few
+// thousand at most, so this keeps the common ones without letting odd
+// dates grow memory.
+const maxMemo = 4096
+
+// Engine answers questions against one Snapshot. What does not depend on the
+// applicant (the criteria for a country, framework and date, and whole
+// answers without an applicant) is computed once and shared: the messages it
+// returns are read-only for every caller.
+type Engine struct {
+	snap *dataset.Snapshot
+
+	mu      sync.Mutex
+	answers map[answerKey]*safethirdv1.Assessment
+	bases   map[baseKey]*base
+}
+
+type baseKey struct {
+	country, framework, asOf string
+}
+
+type answerKey struct {
+	baseKey
+	full bool
+}
+
+// base is the applicant-independent part of an assessment: the criteria
+// with their evidence, the agreement relied on, and what they cite and warn.
+type base struct {
+	criteria          []*safethirdv1.CriterionResult
+	agreement         *safethirdv1.Agreement
+	agreementStanding standing
+	warnings          []string
+	sourceIDs         []string
+	// groupSensitive is set when a finding for a group was valid on the
+	// date: the criteria then depend on the applicant and are not shared.
+	groupSensitive bool
+}
+
+// New returns an Engine over snap.
+func New(snap *dataset.Snapshot) *Engine {
+	return &Engine{snap: snap, answers: map[answerKey]*safethirdv1.Assessment{}, bases: map[baseKey]*base{}}
+}
+
+// Snapshot returns the Snapshot the Engine answers from.
+func (e *Engine) Snapshot() *dataset.Snapshot { return e.snap }
+
+// AssessCountry answers an AssessCountryRequest. today is the caller's
+// current date (YYYY-MM-DD, UTC), used when as_of is empty. The request's
+// dataset_revision is the caller's to check. Errors are
+// *InvalidArgumentError or *NotFoundError.
+func (e *Engine) AssessCountry(req *safethirdv1.AssessCountryRequest, today string) (*safethirdv1.Assessment, error) {
+	q, err := newQuery(e.snap, req, today)
+	if err != nil {
+		return nil, err
+	}
+	return e.assess(q), nil
+}
+
+func (e *Engine) assess(q *query) *safethirdv1.Assessment {
+	if q.applicant != nil || q.lastPresence != "" {
+		return e.build(q)
+	}
+	key := answerKey{baseKey{q.country.GetCode(), q.framework.GetId(), q.asOf}, q.full}
+	e.mu.Lock()
+	a, ok := e.answers[key]
+	e.mu.Unlock()
+	if ok {
+		return a
+	}
+	a = e.build(q)
+	e.mu.Lock()
+	if len(e.answers) >= maxMemo {
+		clear(e.answers)
+	}
+	e.answers[key] = a
+	e.mu.Unlock()
+	return a
+}
+
+// criteria returns the builder's criteria for q, from the memo when they do
+// not depend on the applicant.
+func (e *Engine) criteria(b *builder) []*safethirdv1.CriterionResult {
+	q := b.q
+	key := baseKey{q.country.GetCode(), q.framework.GetId(), q.asOf}
+	e.mu.Lock()
+	bs, ok := e.bases[key]
+	e.mu.Unlock()
+	if !ok {
+		bs = e.newBase(q)
+		e.mu.Lock()
+		if len(e.bases) >= maxMemo {
+			clear(e.bases)
+		}
+		e.bases[key] = bs
+		e.mu.Unlock()
+	}
+	if bs.groupSensitive && q.applicant != nil {
+		return b.evaluateCriteria()
+	}
+	b.agreement, b.agreementStanding = bs.agreement, bs.agreementStanding
+	b.warnings = append(b.warnings, bs.warnings...)
+	b.sourceIDs = append(b.sourceIDs, bs.sourceIDs...)
+	return bs.criteria
+}
+
+// newBase evaluates the criteria as for a request without an applicant.
+func (e *Engine) newBase(q *query) *base {
+	noApplicant := *q
+	noApplicant.applicant = nil
+	b := &builder{snap: e.snap, q: &noApplicant}
+	criteria := b.evaluateCriteria()
+	return &base{
+		criteria:          criteria,
+		agreement:         b.agreement,
+		agreementStanding: b.agreementStanding,
+		warnings:          slices.Clip(b.warnings),
+		sourceIDs:         slices.Clip(b.sourceIDs),
+		groupSensitive:    b.groupSensitive,
+	}
+}
