@@ -15,7 +15,7 @@ const Disclaimer = "This is an assessment of documented conditions against the c
 // they do not depend on the applicant.
 func (e *Engine) build(q *query) *safethirdv1.Assessment {
 	snap := e.snap
-	b := &builder{snap: snap, q: q}
+	b := &builder{engine: e, snap: snap, q: q}
 	f, c := q.framework, q.country
 	a := &safethirdv1.Assessment{
 		CountryCode:     c.GetCode(),

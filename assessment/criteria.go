@@ -16,6 +16,7 @@ const staleAfter = 3
 
 // builder accumulates one assessment's parts.
 type builder struct {
+	engine    *Engine
 	snap      *dataset.Snapshot
 	q         *query
 	warnings  []string

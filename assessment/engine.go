@@ -24,6 +24,9 @@ type Engine struct {
 	mu      sync.Mutex
 	answers map[answerKey]*safethirdv1.Assessment
 	bases   map[baseKey]*base
+	// exceptionResults holds one result per exception, outcome and set of
+	// missing facts: a small, closed set, so it needs no bound.
+	exceptionResults sync.Map
 }
 
 type baseKey struct {
@@ -119,7 +122,7 @@ func (e *Engine) criteria(b *builder) []*safethirdv1.CriterionResult {
 func (e *Engine) newBase(q *query) *base {
 	noApplicant := *q
 	noApplicant.applicant = nil
-	b := &builder{snap: e.snap, q: &noApplicant}
+	b := &builder{engine: e, snap: e.snap, q: &noApplicant}
 	criteria := b.evaluateCriteria()
 	return &base{
 		criteria:          criteria,

@@ -25,49 +25,98 @@ func (b *builder) exceptions() []*safethirdv1.ExceptionResult {
 	return out
 }
 
+// exception evaluates one exception for the applicant. The result depends
+// only on the exception, its outcome and the facts missing, so identical
+// results are built once per Engine and shared.
 func (b *builder) exception(x *safethirdv1.AgreementException) *safethirdv1.ExceptionResult {
-	r := &safethirdv1.ExceptionResult{ExceptionId: x.GetId(), Title: x.GetTitle()}
 	b.cite(x.GetEvidence())
-	if x.GetDiscretionary() {
-		r.Status = safethirdv1.ExceptionStatus_EXCEPTION_STATUS_DISCRETIONARY
-		r.Reason = fmt.Sprintf("A decision-maker's discretion that no data decides. %s%s", sentence(x.GetDescription()), provisionNote(x))
-		return r
+	key := exceptionKey{x: x}
+	switch {
+	case x.GetDiscretionary():
+		key.outcome = discretionary
+	default:
+		key.outcome, key.missing = b.exceptionOutcome(x)
 	}
+	return b.engine.exceptionResult(key)
+}
+
+// exceptionOutcome evaluates the exception's conditions.
+func (b *builder) exceptionOutcome(x *safethirdv1.AgreementException) (exceptionOutcome, string) {
 	if nc := x.GetNecessaryCondition(); nc != "" {
 		res := b.evalCondition(nc)
 		switch res.Value {
 		case condition.False:
-			r.Status = safethirdv1.ExceptionStatus_EXCEPTION_STATUS_DOES_NOT_APPLY
-			r.Reason = "On the facts given, a requirement the sources confirm for this exception is not met. " + sentence(x.GetDescription())
-			return r
+			return necessaryNotMet, ""
 		case condition.Unknown:
-			return needsFacts(r, x, res)
+			return needsFacts, strings.Join(res.Missing, ", ")
 		}
 	}
 	if x.GetCondition() == "" {
-		r.Status = safethirdv1.ExceptionStatus_EXCEPTION_STATUS_TEST_NOT_IN_DATA
-		r.Reason = fmt.Sprintf("The sources hold this category of exception but not its precise test; check %s. %s",
-			x.GetTestProvision(), sentence(x.GetDescription()))
-		return r
+		return testNotInData, ""
 	}
 	res := b.evalCondition(x.GetCondition())
 	switch res.Value {
 	case condition.True:
-		r.Status = safethirdv1.ExceptionStatus_EXCEPTION_STATUS_APPLIES
-		r.Reason = "On the facts given, the exception's test is met. " + sentence(x.GetDescription()) + provisionNote(x)
+		return applies, ""
 	case condition.False:
-		r.Status = safethirdv1.ExceptionStatus_EXCEPTION_STATUS_DOES_NOT_APPLY
-		r.Reason = "On the facts given, the exception's test is not met. " + sentence(x.GetDescription()) + provisionNote(x)
+		return doesNotApply, ""
 	default:
-		return needsFacts(r, x, res)
+		return needsFacts, strings.Join(res.Missing, ", ")
 	}
-	return r
 }
 
-func needsFacts(r *safethirdv1.ExceptionResult, x *safethirdv1.AgreementException, res condition.Result) *safethirdv1.ExceptionResult {
-	r.Status = safethirdv1.ExceptionStatus_EXCEPTION_STATUS_NEEDS_FACTS
-	r.MissingFacts = res.Missing
-	r.Reason = fmt.Sprintf("Depends on facts not given: %s. %s", strings.Join(res.Missing, ", "), sentence(x.GetDescription()))
+// exceptionOutcome is how an exception came out, finer than its status:
+// it decides the reason given.
+type exceptionOutcome int
+
+const (
+	discretionary exceptionOutcome = iota
+	necessaryNotMet
+	needsFacts
+	testNotInData
+	applies
+	doesNotApply
+)
+
+type exceptionKey struct {
+	x       *safethirdv1.AgreementException
+	outcome exceptionOutcome
+	missing string // the missing facts, joined, for needsFacts
+}
+
+// exceptionResult returns the shared result for key, building it once.
+func (e *Engine) exceptionResult(key exceptionKey) *safethirdv1.ExceptionResult {
+	if r, ok := e.exceptionResults.Load(key); ok {
+		return r.(*safethirdv1.ExceptionResult)
+	}
+	r, _ := e.exceptionResults.LoadOrStore(key, newExceptionResult(key))
+	return r.(*safethirdv1.ExceptionResult)
+}
+
+func newExceptionResult(key exceptionKey) *safethirdv1.ExceptionResult {
+	x := key.x
+	r := &safethirdv1.ExceptionResult{ExceptionId: x.GetId(), Title: x.GetTitle()}
+	switch key.outcome {
+	case discretionary:
+		r.Status = safethirdv1.ExceptionStatus_EXCEPTION_STATUS_DISCRETIONARY
+		r.Reason = "A decision-maker's discretion that no data decides. " + sentence(x.GetDescription()) + provisionNote(x)
+	case necessaryNotMet:
+		r.Status = safethirdv1.ExceptionStatus_EXCEPTION_STATUS_DOES_NOT_APPLY
+		r.Reason = "On the facts given, a requirement the sources confirm for this exception is not met. " + sentence(x.GetDescription())
+	case needsFacts:
+		r.Status = safethirdv1.ExceptionStatus_EXCEPTION_STATUS_NEEDS_FACTS
+		r.MissingFacts = strings.Split(key.missing, ", ")
+		r.Reason = "Depends on facts not given: " + key.missing + ". " + sentence(x.GetDescription())
+	case testNotInData:
+		r.Status = safethirdv1.ExceptionStatus_EXCEPTION_STATUS_TEST_NOT_IN_DATA
+		r.Reason = "The sources hold this category of exception but not its precise test; check " + x.GetTestProvision() + ". " + sentence(x.GetDescription())
+	case applies:
+		r.Status = safethirdv1.ExceptionStatus_EXCEPTION_STATUS_APPLIES
+		r.Reason = "On the facts given, the exception's test is met. " + sentence(x.GetDescription()) + provisionNote(x)
+	default:
+		r.Status = safethirdv1.ExceptionStatus_EXCEPTION_STATUS_DOES_NOT_APPLY
+		r.Reason = "On the facts given, the exception's test is not met. " + sentence(x.GetDescription()) + provisionNote(x)
+	}
 	return r
 }
 
