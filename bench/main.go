@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
@@ -129,7 +130,13 @@ func startTimed(binary string) (*server, time.Duration, error) {
 	}
 	cmd := exec.Command(binary, "serve", "--addr", addr, "--log-level", "warn")
 	cmd.Stderr = os.Stderr
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	// A short reconnect backoff: the first attempts are refused until the
+	// server listens, and the default backoff (1 s) would be measured too.
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: time.Millisecond, Multiplier: 1, MaxDelay: time.Millisecond},
+			MinConnectTimeout: 100 * time.Millisecond,
+		}))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -142,7 +149,7 @@ func startTimed(binary string) (*server, time.Duration, error) {
 	s := &server{cmd: cmd, addr: addr}
 	for deadline := start.Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-		resp, err := health.Check(ctx, &healthpb.HealthCheckRequest{})
+		resp, err := health.Check(ctx, &healthpb.HealthCheckRequest{}, grpc.WaitForReady(true))
 		cancel()
 		if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
 			return s, time.Since(start), nil
