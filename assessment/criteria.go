@@ -98,15 +98,7 @@ func (b *builder) agreementCriterion(r *safethirdv1.CriterionResult) {
 			j, c, b.q.framework.GetAgreementsCompleteAsOf())
 		return
 	}
-	// The most favourable standing decides: one agreement in force is enough.
-	best, bestStanding := agreements[0], notInForce
-	var bestEvent *safethirdv1.AgreementEvent
-	for i, a := range agreements {
-		s, e := standingOn(a.GetEvents(), b.q.asOf)
-		if i == 0 || rank(s) > rank(bestStanding) {
-			best, bestStanding, bestEvent = a, s, e
-		}
-	}
+	best, bestStanding, bestEvent := mostInForce(agreements, b.q.asOf)
 	r.Status = statusOf(bestStanding)
 	r.Rationale = timelineRationale(best.GetTitle(), bestStanding, bestEvent, b.q.asOf)
 	if bestEvent != nil {
@@ -118,6 +110,25 @@ func (b *builder) agreementCriterion(r *safethirdv1.CriterionResult) {
 			b.warn("%s", w)
 		}
 	}
+}
+
+// timeline is a record with a dated timeline: an agreement or a designation.
+type timeline interface {
+	GetEvents() []*safethirdv1.AgreementEvent
+}
+
+// mostInForce returns, of items (at least one), the one whose standing on
+// asOf is most favourable to "in force" (one in force is enough), with its
+// standing and the event that decided it; ties go to the first.
+func mostInForce[T timeline](items []T, asOf string) (T, standing, *safethirdv1.AgreementEvent) {
+	best := items[0]
+	bestStanding, bestEvent := standingOn(best.GetEvents(), asOf)
+	for _, it := range items[1:] {
+		if s, e := standingOn(it.GetEvents(), asOf); rank(s) > rank(bestStanding) {
+			best, bestStanding, bestEvent = it, s, e
+		}
+	}
+	return best, bestStanding, bestEvent
 }
 
 // rank orders standings from least to most favourable to "in force".
@@ -161,14 +172,7 @@ func (b *builder) designationCriterion(r *safethirdv1.CriterionResult) {
 			c, f.GetJurisdictionCode(), f.GetAgreementsCompleteAsOf())
 		return
 	}
-	best, bestStanding := ds[0], notInForce
-	var bestEvent *safethirdv1.AgreementEvent
-	for i, d := range ds {
-		s, e := standingOn(d.GetEvents(), b.q.asOf)
-		if i == 0 || rank(s) > rank(bestStanding) {
-			best, bestStanding, bestEvent = d, s, e
-		}
-	}
+	best, bestStanding, bestEvent := mostInForce(ds, b.q.asOf)
 	r.Status = statusOf(bestStanding)
 	r.Rationale = timelineRationale(best.GetTitle()+" ("+best.GetCitation()+")", bestStanding, bestEvent, b.q.asOf)
 	if bestEvent != nil {

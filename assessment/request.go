@@ -157,9 +157,29 @@ func enumDefined[E interface {
 func newQuery(snap *dataset.Snapshot, req *safethirdv1.AssessCountryRequest, today string) (*query, error) {
 	var v violations
 	country := checkCountry(snap, &v, "country_code", req.GetCountryCode())
-	asOf := checkDate(&v, "as_of", req.GetAsOf(), today)
-	full := checkView(&v, "view", req.GetView())
-	checkApplicant(snap, &v, "applicant", req.GetApplicant())
+	q, err := checkCommon(snap, &v, req, today)
+	if err != nil {
+		return nil, err
+	}
+	q.country = country
+	return q, nil
+}
+
+// commonFields are the fields every assessment request has.
+type commonFields interface {
+	GetFrameworkId() string
+	GetAsOf() string
+	GetView() safethirdv1.AssessmentView
+	GetApplicant() *safethirdv1.Applicant
+}
+
+// checkCommon validates the fields every request has, reports every
+// violation collected in v (the caller's own fields included), then
+// resolves the framework.
+func checkCommon(snap *dataset.Snapshot, v *violations, req commonFields, today string) (*query, error) {
+	asOf := checkDate(v, "as_of", req.GetAsOf(), today)
+	full := checkView(v, "view", req.GetView())
+	checkApplicant(snap, v, "applicant", req.GetApplicant())
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -167,5 +187,5 @@ func newQuery(snap *dataset.Snapshot, req *safethirdv1.AssessCountryRequest, tod
 	if err != nil {
 		return nil, err
 	}
-	return &query{country: country, framework: f, asOf: asOf, applicant: req.GetApplicant(), full: full}, nil
+	return &query{framework: f, asOf: asOf, applicant: req.GetApplicant(), full: full}, nil
 }

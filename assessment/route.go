@@ -31,21 +31,15 @@ func (e *Engine) AssessRoute(req *safethirdv1.AssessRouteRequest, today string) 
 			crossed = append(crossed, c)
 		}
 	}
-	asOf := checkDate(&v, "as_of", req.GetAsOf(), today)
-	full := checkView(&v, "view", req.GetView())
-	checkApplicant(snap, &v, "applicant", req.GetApplicant())
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	f, err := frameworkFor(snap, req.GetFrameworkId())
+	base, err := checkCommon(snap, &v, req, today)
 	if err != nil {
 		return nil, err
 	}
-	applicant := req.GetApplicant()
-	if applicant == nil {
-		applicant = &safethirdv1.Applicant{}
+	if base.applicant == nil {
+		base.applicant = &safethirdv1.Applicant{}
 	}
-	last := crossed[len(crossed)-1].GetCode()
+	base.lastPresence = crossed[len(crossed)-1].GetCode()
+	f := base.framework
 
 	var candidates []*safethirdv1.Country
 	seen := map[string]bool{}
@@ -68,10 +62,11 @@ func (e *Engine) AssessRoute(req *safethirdv1.AssessRouteRequest, today string) 
 
 	resp := &safethirdv1.AssessRouteResponse{DatasetRevision: snap.Revision()}
 	for _, c := range candidates {
-		q := &query{country: c, framework: f, asOf: asOf, applicant: applicant, full: full, lastPresence: last}
-		resp.Assessments = append(resp.Assessments, e.assess(q))
+		q := *base
+		q.country = c
+		resp.Assessments = append(resp.Assessments, e.assess(&q))
 	}
-	resp.Outcome, resp.Summary = routeOutcome(f, asOf, resp.Assessments)
+	resp.Outcome, resp.Summary = routeOutcome(f, base.asOf, resp.Assessments)
 	return resp, nil
 }
 
