@@ -40,7 +40,7 @@ func main() {
 }
 
 type config struct {
-	binary, ghz, out, engineBench string
+	binary, ghz, out, engineBench, logLevel string
 	duration                      time.Duration
 	rounds, startups              int
 }
@@ -75,6 +75,7 @@ func run() error {
 	flag.StringVar(&cfg.ghz, "ghz", "bin/ghz", "the ghz binary")
 	flag.StringVar(&cfg.out, "out", "bench/results.md", "where to write the results table")
 	flag.StringVar(&cfg.engineBench, "engine", "", "file with `go test -bench` output of the engine benchmarks, quoted in the results")
+	flag.StringVar(&cfg.logLevel, "log-level", "info", "the server's --log-level; info, its default, logs a line per call")
 	flag.DurationVar(&cfg.duration, "duration", 5*time.Second, "length of each ghz run")
 	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds of every variant; medians are reported")
 	flag.IntVar(&cfg.startups, "startups", 5, "start-ups measured; the median is reported")
@@ -84,7 +85,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	srv, err := startServer(cfg.binary)
+	srv, err := startServer(cfg)
 	if err != nil {
 		return err
 	}
@@ -126,20 +127,29 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-// startServer starts the binary and waits until health says SERVING,
-// returning how long that took.
-func startServer(binary string) (*server, error) {
-	s, _, err := startTimed(binary)
+// startServer starts the binary and waits until health says SERVING.
+func startServer(cfg config) (*server, error) {
+	s, _, err := startTimed(cfg)
 	return s, err
 }
 
-func startTimed(binary string) (*server, time.Duration, error) {
+// startTimed starts the binary and returns how long it took to say SERVING.
+func startTimed(cfg config) (*server, time.Duration, error) {
+	binary := cfg.binary
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, 0, err
 	}
-	cmd := exec.Command(binary, "serve", "--addr", addr, "--log-level", "warn")
-	cmd.Stderr = os.Stderr
+	cmd := exec.Command(binary, "serve", "--addr", addr, "--log-level", cfg.logLevel)
+	// The server's log goes where a deployment's would: to a file, not a
+	// terminal that would slow it down.
+	logFile, err := os.CreateTemp("", "safethird-bench-*.log")
+	if err != nil {
+		return nil, 0, err
+	}
+	defer os.Remove(logFile.Name())
+	defer logFile.Close()
+	cmd.Stderr = logFile
 	// A short reconnect backoff: the first attempts are refused until the
 	// server listens, and the default backoff (1 s) would be measured too.
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -177,7 +187,7 @@ func (s *server) stop() {
 func measureStartups(cfg config) ([]time.Duration, error) {
 	var out []time.Duration
 	for range cfg.startups {
-		s, d, err := startTimed(cfg.binary)
+		s, d, err := startTimed(cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -293,7 +303,7 @@ func render(cfg config, results map[string][]ghzResult, startup []time.Duration,
 	var b strings.Builder
 	fmt.Fprintf(&b, "# safethird benchmark results\n\nMeasured %s on %s (%s/%s, %d CPUs), %s.\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
-	fmt.Fprintf(&b, "Load: ghz with binary request data, 32 concurrent calls over 2 connections, %s per run, %d rounds; medians of per-round ratios.\n\n", cfg.duration, cfg.rounds)
+	fmt.Fprintf(&b, "Load: ghz with binary request data, 32 concurrent calls over 2 connections, %s per run, %d rounds; medians of per-round ratios. Server log level: %s.\n\n", cfg.duration, cfg.rounds, cfg.logLevel)
 	fmt.Fprintf(&b, "| measure | target | measured | met |\n|---|---|---|---|\n")
 	row := func(measure, target string, value float64, format string, ok bool) {
 		fmt.Fprintf(&b, "| %s | %s | "+format+" | %s |\n", measure, target, value, yes(ok))
