@@ -398,7 +398,7 @@ type BatchItemError struct {
 	Code int32 `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
 	// message is a developer-facing description.
 	Message string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
-	// reason is the ErrorReason name, e.g. "ERROR_REASON_INVALID_COUNTRY_CODE".
+	// reason is the ErrorReason name, e.g. "ERROR_REASON_INVALID_ARGUMENT".
 	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	// field_violations name the fields at fault and the rule each breaks.
 	FieldViolations []*FieldViolation `protobuf:"bytes,4,rep,name=field_violations,json=fieldViolations,proto3" json:"field_violations,omitempty"`
