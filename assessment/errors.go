@@ -28,10 +28,20 @@ func (e *InvalidArgumentError) Error() string {
 	return "invalid request: " + strings.Join(parts, "; ")
 }
 
+// Kind names a kind of record a request can refer to.
+type Kind string
+
+// The kinds a NotFoundError can name.
+const (
+	KindCountry   Kind = "country"
+	KindAgreement Kind = "agreement"
+	KindFramework Kind = "framework"
+)
+
 // NotFoundError reports a reference to something the dataset does not hold.
 type NotFoundError struct {
-	// Kind is "framework", "country" or "agreement".
-	Kind string
+	// Kind is what was looked up.
+	Kind Kind
 	// ID is the id or code looked up; never an applicant fact.
 	ID string
 }

@@ -47,7 +47,7 @@ func frameworkFor(snap *dataset.Snapshot, id string) (*safethirdv1.Framework, er
 	}
 	f, ok := snap.Framework(id)
 	if !ok {
-		return nil, &NotFoundError{Kind: "framework", ID: id}
+		return nil, &NotFoundError{Kind: KindFramework, ID: id}
 	}
 	return f, nil
 }

@@ -66,7 +66,7 @@ func (s *catalogServer) GetCountry(ctx context.Context, req *safethirdv1.GetCoun
 	}
 	c, ok := snap.Country(code)
 	if !ok {
-		return nil, s.errs.toStatus(ctx, &assessment.NotFoundError{Kind: "country", ID: code})
+		return nil, s.errs.toStatus(ctx, &assessment.NotFoundError{Kind: assessment.KindCountry, ID: code})
 	}
 	return &safethirdv1.GetCountryResponse{Country: c}, nil
 }
@@ -109,7 +109,7 @@ func (s *catalogServer) GetAgreement(ctx context.Context, req *safethirdv1.GetAg
 	}
 	a, ok := snap.Agreement(id)
 	if !ok {
-		return nil, s.errs.toStatus(ctx, &assessment.NotFoundError{Kind: "agreement", ID: id})
+		return nil, s.errs.toStatus(ctx, &assessment.NotFoundError{Kind: assessment.KindAgreement, ID: id})
 	}
 	return &safethirdv1.GetAgreementResponse{Agreement: a}, nil
 }
@@ -143,7 +143,7 @@ func (s *catalogServer) GetFramework(ctx context.Context, req *safethirdv1.GetFr
 	}
 	f, ok := snap.Framework(id)
 	if !ok {
-		return nil, s.errs.toStatus(ctx, &assessment.NotFoundError{Kind: "framework", ID: id})
+		return nil, s.errs.toStatus(ctx, &assessment.NotFoundError{Kind: assessment.KindFramework, ID: id})
 	}
 	return &safethirdv1.GetFrameworkResponse{Framework: f}, nil
 }

@@ -46,10 +46,10 @@ func (*pageTokenError) Error() string {
 }
 
 // notFoundReasons maps assessment.NotFoundError.Kind to its reason.
-var notFoundReasons = map[string]safethirdv1.ErrorReason{
-	"country":   safethirdv1.ErrorReason_ERROR_REASON_COUNTRY_NOT_FOUND,
-	"agreement": safethirdv1.ErrorReason_ERROR_REASON_AGREEMENT_NOT_FOUND,
-	"framework": safethirdv1.ErrorReason_ERROR_REASON_FRAMEWORK_NOT_FOUND,
+var notFoundReasons = map[assessment.Kind]safethirdv1.ErrorReason{
+	assessment.KindCountry:   safethirdv1.ErrorReason_ERROR_REASON_COUNTRY_NOT_FOUND,
+	assessment.KindAgreement: safethirdv1.ErrorReason_ERROR_REASON_AGREEMENT_NOT_FOUND,
+	assessment.KindFramework: safethirdv1.ErrorReason_ERROR_REASON_FRAMEWORK_NOT_FOUND,
 }
 
 // maxIDInMessage bounds how much of a looked-up id an error message
