@@ -80,3 +80,24 @@ bench: build tools ## Engine benchmarks (benchstat) and a ghz load run against s
 	go test -run '^$$' -bench AssessCountry -benchmem -count 6 ./assessment | tee bench/engine.txt
 	$(BIN)/benchstat bench/engine.txt | tee bench/engine-stat.txt
 	go run ./bench -binary $(BIN)/safethird -ghz $(BIN)/ghz -engine bench/engine-stat.txt
+
+FUZZTIME ?= 5m
+# package:FuzzTarget, each fuzzed in turn by `make fuzz`.
+FUZZ_TARGETS := assessment:FuzzAssessCountry assessment:FuzzAssessRoute dataset:FuzzLoad
+
+.PHONY: fuzz
+fuzz: ## Fuzz each target for FUZZTIME (5m); a crasher lands in its package's testdata/fuzz.
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name in ./$$pkg for $(FUZZTIME)"; \
+		go test ./$$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
+
+.PHONY: fuzz-short
+fuzz-short: ## Fuzz each target for 20s, as CI does.
+	$(MAKE) fuzz FUZZTIME=20s
+
+.PHONY: soak
+soak: tools ## The long reliability tests (10 min of load, 60 s replica loss); prints each figure.
+	set -o pipefail; SAFETHIRD_SOAK=1 go test ./test/reliability -run . -count=1 -timeout 90m -v 2>&1 | tee $(BIN)/soak.log
+	@echo "--- figures"; grep -h 'figure:' $(BIN)/soak.log

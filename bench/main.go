@@ -41,8 +41,8 @@ func main() {
 
 type config struct {
 	binary, ghz, out, engineBench, logLevel string
-	duration                      time.Duration
-	rounds, startups              int
+	duration                                time.Duration
+	rounds, startups                        int
 }
 
 // variant is one ghz load. Requests go to ghz already encoded, so the

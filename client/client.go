@@ -92,6 +92,10 @@ func (c *config) dialOptions(t target) ([]grpc.DialOption, error) {
 	if c.timeout > 0 {
 		opts = append(opts, grpc.WithChainUnaryInterceptor(defaultDeadline(c.timeout)))
 	}
+	if c.maxAttempts > 1 {
+		// Inside the deadline: every attempt shares the call's deadline.
+		opts = append(opts, grpc.WithChainUnaryInterceptor(retryAfterHeaders(c.maxAttempts)))
+	}
 	if c.waitForReady {
 		opts = append(opts, grpc.WithDefaultCallOptions(grpc.WaitForReady(true)))
 	}

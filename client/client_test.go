@@ -125,6 +125,36 @@ func TestRetriesUnavailable(t *testing.T) {
 	}
 }
 
+// Regression: gRPC does not retry a call once response headers have
+// arrived, so a call on a replica killed between its headers and its
+// message failed UNAVAILABLE although every method is safe to retry. Found
+// by test/reliability's TestReplicaLoss.
+func TestRetriesUnavailableAfterHeaders(t *testing.T) {
+	tests := []struct {
+		name        string
+		maxAttempts int
+		wantCalls   int
+		wantCode    codes.Code
+	}{
+		{name: "retried", maxAttempts: 4, wantCalls: 3, wantCode: codes.OK},
+		{name: "retries stop at max attempts", maxAttempts: 2, wantCalls: 2, wantCode: codes.Unavailable},
+		{name: "one attempt turns retries off", maxAttempts: 1, wantCalls: 1, wantCode: codes.Unavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fake{failFirst: 2, failCode: codes.Unavailable, headersFirst: true}
+			c := dial(t, serve(t, f), client.WithMaxAttempts(tt.maxAttempts))
+			_, err := c.AssessCountry(t.Context(), mexico())
+			if got := status.Code(err); got != tt.wantCode {
+				t.Errorf("code = %v, want %v (err %v)", got, tt.wantCode, err)
+			}
+			if calls, _, _ := f.stats(); calls != tt.wantCalls {
+				t.Errorf("server saw %d calls, want %d", calls, tt.wantCalls)
+			}
+		})
+	}
+}
+
 func TestDefaultDeadline(t *testing.T) {
 	f := &fake{}
 	addr := serve(t, f)

@@ -27,6 +27,9 @@ type fake struct {
 	// failFirst is how many AssessCountry calls fail with failCode first.
 	failFirst int
 	failCode  codes.Code
+	// headersFirst makes those failures send response headers first, as
+	// a replica that dies between its headers and its message does.
+	headersFirst bool
 
 	mu       sync.Mutex
 	calls    int
@@ -55,6 +58,9 @@ func (f *fake) stats() (calls int, auth []string, deadline time.Duration) {
 
 func (f *fake) AssessCountry(ctx context.Context, req *pb.AssessCountryRequest) (*pb.AssessCountryResponse, error) {
 	if n := f.record(ctx); n <= f.failFirst {
+		if f.headersFirst {
+			_ = grpc.SendHeader(ctx, metadata.Pairs("x-request-id", "failing"))
+		}
 		return nil, status.Error(f.failCode, "try again")
 	}
 	if req.GetCountryCode() == "ZZ" {

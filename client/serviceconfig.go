@@ -1,8 +1,14 @@
 package client
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 )
 
 // serviceConfig is the gRPC service config New installs as the default: a
@@ -52,4 +58,21 @@ func serviceConfig(maxAttempts int) (string, error) {
 		return "", fmt.Errorf("encode service config: %w", err)
 	}
 	return string(b), nil
+}
+
+// retryAfterHeaders retries, as a new call, a call that failed UNAVAILABLE
+// after response headers had arrived, up to maxAttempts calls in all. gRPC's
+// own retries stop once headers arrive; a replica that dies between sending
+// its headers and its message (a crash, a kill) leaves such a call. Every
+// safethird method is free of side effects, so retrying it is safe.
+func retryAfterHeaders(maxAttempts int) grpc.UnaryClientInterceptor {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		for attempt := 1; ; attempt++ {
+			var header metadata.MD
+			err := invoker(ctx, method, req, reply, cc, append(opts, grpc.Header(&header))...)
+			if status.Code(err) != codes.Unavailable || len(header) == 0 || attempt >= maxAttempts || ctx.Err() != nil {
+				return err
+			}
+		}
+	}
 }

@@ -231,3 +231,23 @@ func TestParseDate(t *testing.T) {
 		}
 	}
 }
+
+// TestLineBreaks checks that a record written with CRLF or CR line breaks
+// means what it means with LF.
+func TestLineBreaks(t *testing.T) {
+	base, err := dataset.Load(fixture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, br := range []string{"\r\n", "\r"} {
+		fsys := fixture(t)
+		fsys["findings/bb-safety.yaml"] = &fstest.MapFile{Data: []byte(strings.ReplaceAll(readFixture(t, "findings/bb-safety.yaml"), "\n", br))}
+		got, err := dataset.Load(fsys)
+		if err != nil {
+			t.Fatalf("line break %q: %v", br, err)
+		}
+		if got.Revision() != base.Revision() {
+			t.Errorf("line break %q changed the revision", br)
+		}
+	}
+}

@@ -111,12 +111,21 @@ func validRequestID(id string) bool {
 	return true
 }
 
+// requestIDUnary returns the id in the response header, or in the trailer
+// when the call fails: a failed call must end with trailers only, because a
+// gRPC client never retries a call once it has received headers, and the
+// client retries UNAVAILABLE (e.g. a replica still loading its dataset).
 func requestIDUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	id := requestID(ctx)
 	ctx = withCallInfo(ctx, &callInfo{requestID: id})
-	// Fails only once headers are sent, which cannot have happened yet.
-	_ = grpc.SetHeader(ctx, metadata.Pairs(requestIDHeader, id))
-	return handler(ctx, req)
+	resp, err := handler(ctx, req)
+	// Neither fails: headers are sent only after the chain returns.
+	if err != nil {
+		_ = grpc.SetTrailer(ctx, metadata.Pairs(requestIDHeader, id))
+	} else {
+		_ = grpc.SetHeader(ctx, metadata.Pairs(requestIDHeader, id))
+	}
+	return resp, err
 }
 
 func requestIDStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {

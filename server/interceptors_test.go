@@ -153,12 +153,22 @@ func TestRequestID(t *testing.T) {
 			for _, v := range tt.give {
 				ctx = metadata.AppendToOutgoingContext(ctx, "x-request-id", v)
 			}
-			var header metadata.MD
-			// The id comes back on errors too.
-			_, _ = ts.assess.AssessCountry(ctx, &safethirdv1.AssessCountryRequest{CountryCode: "M1"}, grpc.Header(&header))
-			got := header.Get("x-request-id")
+			var header, trailer metadata.MD
+			// The id comes back on errors too, in the trailer.
+			_, _ = ts.assess.AssessCountry(ctx, &safethirdv1.AssessCountryRequest{CountryCode: "M1"}, grpc.Header(&header), grpc.Trailer(&trailer))
+			if got := header.Get("x-request-id"); len(got) != 0 {
+				t.Errorf("a failed call has x-request-id %q in its header, which stops clients retrying it", got)
+			}
+			got := trailer.Get("x-request-id")
 			if len(got) != 1 || !tt.want(got[0]) {
 				t.Fatalf("x-request-id = %q", got)
+			}
+			// And in the header of a call that succeeds.
+			if _, err := ts.assess.AssessCountry(ctx, mx, grpc.Header(&header)); err != nil {
+				t.Fatalf("AssessCountry: %v", err)
+			}
+			if ok := header.Get("x-request-id"); len(ok) != 1 || !tt.want(ok[0]) {
+				t.Fatalf("x-request-id of a call that succeeded = %q", ok)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -94,7 +95,7 @@ func (s *store) Reload() (loadResult, error) {
 	s.loadMu.Lock()
 	defer s.loadMu.Unlock()
 	start := time.Now()
-	snap, err := s.load()
+	snap, err := s.safeLoad()
 	res := loadResult{Duration: time.Since(start)}
 	s.metrics.observeLoad(res.Duration, err)
 	if prev := s.current.Load(); prev != nil {
@@ -120,6 +121,19 @@ func (s *store) Reload() (loadResult, error) {
 	s.current.Store(eng)
 	s.metrics.setRevision(res.Revision)
 	return res, nil
+}
+
+// safeLoad loads the dataset, turning a panic in the loader (a file that
+// trips a parser bug) into an error: such a dataset is refused like any
+// other bad one, rather than killing the server from a reload goroutine.
+func (s *store) safeLoad() (snap *dataset.Snapshot, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.logger.Error("dataset loader panicked", zap.String("panic", fmt.Sprint(r)), zap.Stack("stack"))
+			snap, err = nil, fmt.Errorf("the dataset loader panicked: %v", r)
+		}
+	}()
+	return s.load()
 }
 
 // reloadAndLog reloads for a trigger that has no caller to return to (a

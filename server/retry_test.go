@@ -1,0 +1,56 @@
+package server_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/safethird/safethird/data"
+	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
+)
+
+// retryServiceConfig retries UNAVAILABLE as the Go client's does, with
+// backoffs long enough for the gated dataset to load between attempts.
+const retryServiceConfig = `{"methodConfig": [{"name": [{"service": "safethird.v1.AssessmentService"}],
+  "retryPolicy": {"maxAttempts": 5, "initialBackoff": "0.2s", "maxBackoff": "1s", "backoffMultiplier": 2,
+  "retryableStatusCodes": ["UNAVAILABLE"]}}]}`
+
+// Regression: a failed call used to return response headers (the
+// x-request-id), and a gRPC client never retries once it has headers, so
+// the UNAVAILABLE of a replica still loading its dataset (at start, or
+// restarted behind a round-robin client) failed the call instead of being
+// retried. Found by test/reliability's TestReplicaLoss.
+func TestUnavailableWhileLoadingIsRetried(t *testing.T) {
+	gate := make(chan struct{})
+	var open sync.Once
+	release := func() { open.Do(func() { close(gate) }) }
+	cfg := serverConfig()
+	cfg.DatasetFS = gatedFS{FS: data.FS, gate: gate}
+	ts := startUnready(t, cfg)
+	t.Cleanup(release) // runs before the server's cleanup, which waits for Serve
+
+	conn := dialBufconn(t, ts.lis, grpc.WithDefaultServiceConfig(retryServiceConfig))
+	t.Cleanup(func() { _ = conn.Close() })
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, err := safethirdv1.NewAssessmentServiceClient(conn).AssessCountry(ctx, mx)
+		done <- err
+	}()
+	unavailable := map[string]string{"grpc_method": "AssessCountry", "grpc_code": "Unavailable"}
+	waitFor(t, "the first attempt to fail", func() bool {
+		return metricValue(t, ts.reg, "grpc_server_handled_total", unavailable) >= 1
+	})
+	release()
+	if err := <-done; err != nil {
+		t.Fatalf("AssessCountry = %v; want it retried until the dataset loaded", err)
+	}
+	ok := map[string]string{"grpc_method": "AssessCountry", "grpc_code": "OK"}
+	if got := metricValue(t, ts.reg, "grpc_server_handled_total", ok); got != 1 {
+		t.Errorf("%v attempts succeeded, want 1", got)
+	}
+}
