@@ -239,13 +239,8 @@ func TestNoApplicantFactsAnywhere(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(capped.stderr.String(), `"code":"DeadlineExceeded"`) {
-		t.Error("no call ended DEADLINE_EXCEEDED in the server: the deadline path was not driven")
-	}
-	if !strings.Contains(srv.stderr.String(), `"level":"debug"`) {
-		t.Error("nothing was logged at debug level")
-	}
 	metrics := srv.scrape(t) + capped.scrape(t)
+	// The servers buffer their logs; a clean exit flushes them.
 	for _, s := range []*serverProc{srv, capped} {
 		s.signal(t, syscall.SIGTERM)
 		select {
@@ -253,6 +248,12 @@ func TestNoApplicantFactsAnywhere(t *testing.T) {
 		case <-time.After(30 * time.Second):
 			t.Fatal("a server did not exit after SIGTERM")
 		}
+	}
+	if !strings.Contains(capped.stderr.String(), `"code":"DeadlineExceeded"`) {
+		t.Error("no call ended DEADLINE_EXCEEDED in the server: the deadline path was not driven")
+	}
+	if !strings.Contains(srv.stderr.String(), `"level":"debug"`) {
+		t.Error("nothing was logged at debug level")
 	}
 	logged := srv.stderr.String() + capped.stderr.String()
 	lines := strings.Count(logged, "\n")
