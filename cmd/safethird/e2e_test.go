@@ -3,17 +3,9 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/safethird/safethird/internal/testpki"
 )
 
 // These tests build the real binary, start `safethird serve` on a free
@@ -251,21 +245,21 @@ func TestServeTLSAndTokens(t *testing.T) {
 	needGrpcurl(t)
 	bin := buildServeBinary(t)
 	dir := t.TempDir()
-	pki := newPKI(t, dir)
+	pki := testpki.New(t, dir)
 	tokens := filepath.Join(dir, "tokens.txt")
 	if err := os.WriteFile(tokens, []byte("# operators\n\ntoken-one\n  token-two  \n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := startServe(t, bin, nil, "--tls-cert", pki.serverCert, "--tls-key", pki.serverKey, "--auth-tokens-file", tokens)
+	p := startServe(t, bin, nil, "--tls-cert", pki.ServerCertFile, "--tls-key", pki.ServerKeyFile, "--auth-tokens-file", tokens)
 	a := p.addr
 	bearer := "authorization: Bearer token-two"
 
-	wantContains(t, "list with a token", mustGrpcurl(t, "-cacert", pki.ca, "-H", bearer, a, "list"), "safethird.v1.AssessmentService")
-	out := mustGrpcurl(t, "-cacert", pki.ca, "-H", bearer, "-d", `{"country_code": "MX", "as_of": "2019-01-01"}`, a, "safethird.v1.AssessmentService/AssessCountry")
+	wantContains(t, "list with a token", mustGrpcurl(t, "-cacert", pki.CAFile, "-H", bearer, a, "list"), "safethird.v1.AssessmentService")
+	out := mustGrpcurl(t, "-cacert", pki.CAFile, "-H", bearer, "-d", `{"country_code": "MX", "as_of": "2019-01-01"}`, a, "safethird.v1.AssessmentService/AssessCountry")
 	wantContains(t, "AssessCountry with a token", out, "DETERMINATION_DOES_NOT_QUALIFY")
 
 	// Reflection needs a token too: without one grpcurl cannot even find the method.
-	out, ok := grpcurl(t, "-cacert", pki.ca, "-d", `{"country_code": "MX"}`, a, "safethird.v1.AssessmentService/AssessCountry")
+	out, ok := grpcurl(t, "-cacert", pki.CAFile, "-d", `{"country_code": "MX"}`, a, "safethird.v1.AssessmentService/AssessCountry")
 	if ok {
 		t.Errorf("AssessCountry without a token succeeded:\n%s", out)
 	}
@@ -273,7 +267,7 @@ func TestServeTLSAndTokens(t *testing.T) {
 	// With the token on reflection only, the RPC's own status shows.
 	reflect := "authorization: Bearer token-one"
 	for _, rpcHeader := range []string{"", "authorization: Bearer token-three"} {
-		args := []string{"-cacert", pki.ca, "-reflect-header", reflect, "-d", `{"country_code": "MX"}`}
+		args := []string{"-cacert", pki.CAFile, "-reflect-header", reflect, "-d", `{"country_code": "MX"}`}
 		if rpcHeader != "" {
 			args = append(args, "-rpc-header", rpcHeader)
 		}
@@ -284,7 +278,7 @@ func TestServeTLSAndTokens(t *testing.T) {
 		wantContains(t, "rpc header "+rpcHeader, out, "Code: Unauthenticated", "ERROR_REASON_UNAUTHENTICATED")
 	}
 	wantContains(t, "health without a token",
-		mustGrpcurl(t, "-cacert", pki.ca, "-reflect-header", reflect, a, "grpc.health.v1.Health/Check"), `"status": "SERVING"`)
+		mustGrpcurl(t, "-cacert", pki.CAFile, "-reflect-header", reflect, a, "grpc.health.v1.Health/Check"), `"status": "SERVING"`)
 	// Refused clients fail at the handshake; grpcurl retries it until its
 	// connect timeout, so keep that short.
 	if out, ok := grpcurl(t, "-connect-timeout", "2", "-plaintext", a, "grpc.health.v1.Health/Check"); ok {
@@ -293,12 +287,12 @@ func TestServeTLSAndTokens(t *testing.T) {
 	p.terminate(t, 15*time.Second)
 
 	t.Run("mTLS", func(t *testing.T) {
-		p := startServe(t, bin, nil, "--tls-cert", pki.serverCert, "--tls-key", pki.serverKey, "--client-ca", pki.ca)
-		if out, ok := grpcurl(t, "-connect-timeout", "2", "-cacert", pki.ca, p.addr, "grpc.health.v1.Health/Check"); ok {
+		p := startServe(t, bin, nil, "--tls-cert", pki.ServerCertFile, "--tls-key", pki.ServerKeyFile, "--client-ca", pki.CAFile)
+		if out, ok := grpcurl(t, "-connect-timeout", "2", "-cacert", pki.CAFile, p.addr, "grpc.health.v1.Health/Check"); ok {
 			t.Errorf("a client without a certificate got through:\n%s", out)
 		}
 		wantContains(t, "health with a client certificate",
-			mustGrpcurl(t, "-cacert", pki.ca, "-cert", pki.clientCert, "-key", pki.clientKey, p.addr, "grpc.health.v1.Health/Check"), `"status": "SERVING"`)
+			mustGrpcurl(t, "-cacert", pki.CAFile, "-cert", pki.ClientCertFile, "-key", pki.ClientKeyFile, p.addr, "grpc.health.v1.Health/Check"), `"status": "SERVING"`)
 		p.terminate(t, 15*time.Second)
 	})
 }
@@ -360,93 +354,5 @@ func TestServeBadFlags(t *testing.T) {
 				t.Errorf("stderr = %q, want one line naming %s", stderr.String(), tt.want)
 			}
 		})
-	}
-}
-
-// pki holds the PEM files of a test CA and the certificates it signed.
-type pki struct {
-	ca, serverCert, serverKey, clientCert, clientKey string
-}
-
-// newPKI writes a self-signed CA, a server certificate for 127.0.0.1 and a
-// client certificate into dir.
-func newPKI(t *testing.T, dir string) pki {
-	t.Helper()
-	now := time.Now()
-	caKey := newKey(t)
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "safethird test CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	issue := func(serial int64, name string, usage x509.ExtKeyUsage) ([]byte, *ecdsa.PrivateKey) {
-		key := newKey(t)
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial),
-			Subject:      pkix.Name{CommonName: name},
-			NotBefore:    now.Add(-time.Hour),
-			NotAfter:     now.Add(time.Hour),
-			KeyUsage:     x509.KeyUsageDigitalSignature,
-			ExtKeyUsage:  []x509.ExtKeyUsage{usage},
-			DNSNames:     []string{"localhost"},
-			IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return der, key
-	}
-	serverDER, serverKey := issue(2, "localhost", x509.ExtKeyUsageServerAuth)
-	clientDER, clientKey := issue(3, "case-system", x509.ExtKeyUsageClientAuth)
-	p := pki{
-		ca:         filepath.Join(dir, "ca.pem"),
-		serverCert: filepath.Join(dir, "server.pem"),
-		serverKey:  filepath.Join(dir, "server-key.pem"),
-		clientCert: filepath.Join(dir, "client.pem"),
-		clientKey:  filepath.Join(dir, "client-key.pem"),
-	}
-	writePEM(t, p.ca, "CERTIFICATE", caDER)
-	writePEM(t, p.serverCert, "CERTIFICATE", serverDER)
-	writePEM(t, p.serverKey, "EC PRIVATE KEY", marshalKey(t, serverKey))
-	writePEM(t, p.clientCert, "CERTIFICATE", clientDER)
-	writePEM(t, p.clientKey, "EC PRIVATE KEY", marshalKey(t, clientKey))
-	return p
-}
-
-func newKey(t *testing.T) *ecdsa.PrivateKey {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key
-}
-
-func marshalKey(t *testing.T, key *ecdsa.PrivateKey) []byte {
-	t.Helper()
-	der, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return der
-}
-
-func writePEM(t *testing.T, path, typ string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -136,7 +136,7 @@ func TestAuth(t *testing.T) {
 	}
 
 	// A TLS connection without a per-call token; each case sets its own header.
-	bare := newClient(t, srv.addr, client.WithTLS(keys.ca), client.WithMaxAttempts(1))
+	bare := newClient(t, srv.addr, client.WithTLS(keys.CAFile), client.WithMaxAttempts(1))
 	credentials := []struct {
 		name   string
 		values []string // authorization values sent
@@ -228,7 +228,7 @@ func TestAuth(t *testing.T) {
 			out, err := exec.CommandContext(ctx, grpcurl, append([]string{"-connect-timeout", "2"}, args...)...).CombinedOutput()
 			return string(out), err
 		}
-		out, err := run("-cacert", keys.ca, "-H", "authorization: Bearer "+keys.token, srv.addr, "list")
+		out, err := run("-cacert", keys.CAFile, "-H", "authorization: Bearer "+keys.token, srv.addr, "list")
 		if err != nil {
 			t.Fatalf("grpcurl list with the token: %v\n%s", err, out)
 		}
@@ -248,8 +248,8 @@ func TestAuth(t *testing.T) {
 			args []string
 			want string
 		}{
-			{"list without a token", []string{"-cacert", keys.ca, srv.addr, "list"}, "Unauthenticated"},
-			{"call with a wrong token", []string{"-cacert", keys.ca, "-reflect-header", "authorization: Bearer " + keys.token,
+			{"list without a token", []string{"-cacert", keys.CAFile, srv.addr, "list"}, "Unauthenticated"},
+			{"call with a wrong token", []string{"-cacert", keys.CAFile, "-reflect-header", "authorization: Bearer " + keys.token,
 				"-rpc-header", "authorization: Bearer wrong", "-d", `{"country_code": "MX"}`, srv.addr, "safethird.v1.AssessmentService/AssessCountry"}, "Unauthenticated"},
 			{"plaintext", []string{"-plaintext", srv.addr, "grpc.health.v1.Health/Check"}, ""},
 		} {

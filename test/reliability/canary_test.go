@@ -144,8 +144,8 @@ func TestNoApplicantFactsAnywhere(t *testing.T) {
 	capped := startServer(t, opts)
 	good := newClient(t, srv.addr, append(keys.clientOptions(), client.WithMaxAttempts(1))...)
 	cappedClient := newClient(t, capped.addr, append(keys.clientOptions(), client.WithMaxAttempts(1))...)
-	noToken := newClient(t, srv.addr, client.WithTLS(keys.ca), client.WithMaxAttempts(1))
-	wrongToken := newClient(t, srv.addr, client.WithTLS(keys.ca), client.WithToken("wrong-token"), client.WithMaxAttempts(1))
+	noToken := newClient(t, srv.addr, client.WithTLS(keys.CAFile), client.WithMaxAttempts(1))
+	wrongToken := newClient(t, srv.addr, client.WithTLS(keys.CAFile), client.WithToken("wrong-token"), client.WithMaxAttempts(1))
 
 	withCanary := func(r *pb.AssessCountryRequest) *pb.AssessCountryRequest {
 		r = proto.Clone(r).(*pb.AssessCountryRequest)

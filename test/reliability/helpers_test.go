@@ -4,19 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"io/fs"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -33,6 +26,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/safethird/safethird/client"
+	"github.com/safethird/safethird/internal/testpki"
 )
 
 // soak reports whether the long versions run (SAFETHIRD_SOAK=1, `make soak`).
@@ -133,7 +127,7 @@ func startServer(t *testing.T, opts serverOptions) *serverProc {
 	}
 	args := []string{"serve", "--addr", addr, "--log-format", "json", "--metrics-addr", "127.0.0.1:0"}
 	if opts.pki != nil {
-		args = append(args, "--tls-cert", opts.pki.serverCert, "--tls-key", opts.pki.serverKey)
+		args = append(args, "--tls-cert", opts.pki.ServerCertFile, "--tls-key", opts.pki.ServerKeyFile)
 	}
 	if opts.tokensFile != "" {
 		args = append(args, "--auth-tokens-file", opts.tokensFile)
@@ -490,10 +484,10 @@ func repoDataDir(t *testing.T) string {
 	return dir
 }
 
-// pki holds the PEM files of a test CA and a server certificate for
-// 127.0.0.1 that it signed, and the bearer token the server accepts.
+// pki is a test CA with its server certificate, and the bearer token the
+// server accepts.
 type pki struct {
-	ca, serverCert, serverKey string
+	*testpki.PKI
 	// tokensFile lists token, the one token the server accepts.
 	tokensFile, token string
 }
@@ -502,54 +496,11 @@ type pki struct {
 func newPKI(t *testing.T) *pki {
 	t.Helper()
 	dir := t.TempDir()
-	now := time.Now()
-	caKey := newKey(t)
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "safethird reliability CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := newKey(t)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "localhost"},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := &pki{
-		ca:         filepath.Join(dir, "ca.pem"),
-		serverCert: filepath.Join(dir, "server.pem"),
-		serverKey:  filepath.Join(dir, "server-key.pem"),
+		PKI:        testpki.New(t, dir),
 		tokensFile: filepath.Join(dir, "tokens.txt"),
 		token:      "reliability-" + rand.Text(),
 	}
-	writePEM(t, p.ca, "CERTIFICATE", caDER)
-	writePEM(t, p.serverCert, "CERTIFICATE", der)
-	writePEM(t, p.serverKey, "EC PRIVATE KEY", keyDER)
 	if err := os.WriteFile(p.tokensFile, []byte("# reliability tests\n"+p.token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -560,35 +511,11 @@ func newPKI(t *testing.T) *pki {
 // connections (ALPN h2, as gRPC requires).
 func (p *pki) tlsConfig(t *testing.T) *tls.Config {
 	t.Helper()
-	b, err := os.ReadFile(p.ca)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(b) {
-		t.Fatal("CA file holds no certificate")
-	}
-	return &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", NextProtos: []string{"h2"}, MinVersion: tls.VersionTLS12}
+	return &tls.Config{RootCAs: p.Pool, ServerName: "127.0.0.1", NextProtos: []string{"h2"}, MinVersion: tls.VersionTLS12}
 }
 
 // clientOptions are the client options for a server started with p: TLS
 // trusting the CA and the token.
 func (p *pki) clientOptions() []client.Option {
-	return []client.Option{client.WithTLS(p.ca), client.WithToken(p.token)}
-}
-
-func newKey(t *testing.T) *ecdsa.PrivateKey {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key
-}
-
-func writePEM(t *testing.T, path, typ string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	return []client.Option{client.WithTLS(p.CAFile), client.WithToken(p.token)}
 }

@@ -133,7 +133,7 @@ func TestLoad(t *testing.T) {
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), duration+2*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, ghz, "--cacert", keys.ca, "--metadata", md, "--reflect-metadata", md,
+			cmd := exec.CommandContext(ctx, ghz, "--cacert", keys.CAFile, "--metadata", md, "--reflect-metadata", md,
 				"--call", r.call, "--data", data[i], "--concurrency", fmt.Sprint(r.concurrency),
 				"--duration", duration.String(), "--duration-stop", "wait", "--timeout", "20s",
 				"--format", "json", srv.addr)
