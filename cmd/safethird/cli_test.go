@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,7 +26,7 @@ func TestCLIAgainstServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and starts a server")
 	}
-	bin := buildBinary(t)
+	bin := buildServeBinary(t)
 	addr := startServer(t, bin)
 
 	t.Run("assess text", func(t *testing.T) {
@@ -206,7 +203,7 @@ func TestCLIToken(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and starts a server")
 	}
-	bin := buildBinary(t)
+	bin := buildServeBinary(t)
 	tokens := filepath.Join(t.TempDir(), "tokens.txt")
 	if err := os.WriteFile(tokens, []byte("# test token\ns3cret\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -227,63 +224,15 @@ func TestCLIToken(t *testing.T) {
 	r.wantExit(t, 0)
 }
 
-// buildBinary builds the safethird binary into a temporary directory.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "safethird")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // startServer starts `safethird serve` on a free loopback port, waits
 // until its health service reports SERVING, and stops it (gracefully,
 // with SIGTERM) when the test ends. It returns the address.
 func startServer(t *testing.T, bin string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "info"}, args...)...)
-	cmd.Env = cleanEnv()
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start server: %v", err)
-	}
-	// The server logs JSON lines; the "serving" line names the port it chose.
-	addrCh := make(chan string, 1)
-	logDone := make(chan struct{})
-	var log bytes.Buffer
-	go func() {
-		defer close(logDone)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			log.Write(append(sc.Bytes(), '\n'))
-			var line struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "serving" {
-				addrCh <- line.Addr
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		<-logDone
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("server exited with %v; log:\n%s", err, log.String())
-		}
-	})
-	var addr string
-	select {
-	case addr = <-addrCh:
-	case <-logDone:
-		t.Fatalf("server exited before serving; log:\n%s", log.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("server did not log a serving line; log:\n%s", log.String())
-	}
-	waitHealthy(t, addr)
-	return addr
+	p := startServe(t, bin, nil, append([]string{"--log-level", "info"}, args...)...)
+	t.Cleanup(func() { p.terminate(t, 15*time.Second) })
+	waitHealthy(t, p.addr)
+	return p.addr
 }
 
 func waitHealthy(t *testing.T, addr string) {

@@ -68,12 +68,13 @@ type serveProc struct {
 	done        chan error // receives Wait's result
 }
 
-// startServe starts `safethird serve --addr 127.0.0.1:0` with args and env
-// and waits for its "serving" log line, which holds the real address.
+// startServe starts `safethird serve --addr 127.0.0.1:0` with args, in the
+// environment less SAFETHIRD_ variables plus env, and waits for its
+// "serving" log line, which holds the real address.
 func startServe(t *testing.T, bin string, env []string, args ...string) *serveProc {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(cleanEnv(), env...)
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
