@@ -728,3 +728,40 @@ func TestMemoNeverChangesSharedAnswers(t *testing.T) {
 		t.Errorf("a memoized answer differs from a fresh one (-fresh +memo):\n%s", diff)
 	}
 }
+
+// TestEngineConcurrent drives one Engine from many goroutines (run with
+// -race): memoized answers must equal those of a fresh Engine.
+func TestEngineConcurrent(t *testing.T) {
+	snap := engine(t).Snapshot()
+	shared := assessment.New(snap)
+	reqs := []*pb.AssessCountryRequest{
+		{CountryCode: "MX", AsOf: "2019-01-01"},
+		{CountryCode: "MX", AsOf: "2019-01-01", View: pb.AssessmentView_ASSESSMENT_VIEW_BASIC},
+		{CountryCode: "CA", AsOf: "2024-01-01", Applicant: adult()},
+		{CountryCode: "GT", AsOf: "2020-01-15"},
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8*len(reqs))
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 50 {
+				req := reqs[(g+i)%len(reqs)]
+				got, err := shared.AssessCountry(req, today)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				want, _ := assessment.New(snap).AssessCountry(req, today)
+				if !proto.Equal(want, got) {
+					errs <- "a memoized answer differs from a fresh one for " + req.GetCountryCode()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}

@@ -21,9 +21,8 @@ const maxMemo = 4096
 type Engine struct {
 	snap *dataset.Snapshot
 
-	mu      sync.Mutex
-	answers map[answerKey]*safethirdv1.Assessment
-	bases   map[baseKey]*base
+	answers memo[answerKey, *safethirdv1.Assessment]
+	bases   memo[baseKey, *base]
 	// exceptionResults holds one result per exception, outcome and set of
 	// missing facts: a small, closed set, so it needs no bound.
 	exceptionResults sync.Map
@@ -53,7 +52,33 @@ type base struct {
 
 // New returns an Engine over snap.
 func New(snap *dataset.Snapshot) *Engine {
-	return &Engine{snap: snap, answers: map[answerKey]*safethirdv1.Assessment{}, bases: map[baseKey]*base{}}
+	return &Engine{snap: snap}
+}
+
+// memo is a map bounded by maxMemo entries, safe for concurrent use; when
+// full it starts again empty.
+type memo[K comparable, V any] struct {
+	mu sync.Mutex
+	m  map[K]V
+}
+
+// get returns the value for key, computing and keeping it on a miss. Two
+// callers may both compute a missing value; they compute the same one.
+func (m *memo[K, V]) get(key K, compute func() V) V {
+	m.mu.Lock()
+	v, ok := m.m[key]
+	m.mu.Unlock()
+	if ok {
+		return v
+	}
+	v = compute()
+	m.mu.Lock()
+	if m.m == nil || len(m.m) >= maxMemo {
+		m.m = map[K]V{}
+	}
+	m.m[key] = v
+	m.mu.Unlock()
+	return v
 }
 
 // Snapshot returns the Snapshot the Engine answers from.
@@ -76,20 +101,7 @@ func (e *Engine) assess(q *query) *safethirdv1.Assessment {
 		return e.build(q)
 	}
 	key := answerKey{baseKey{q.country.GetCode(), q.framework.GetId(), q.asOf}, q.full}
-	e.mu.Lock()
-	a, ok := e.answers[key]
-	e.mu.Unlock()
-	if ok {
-		return a
-	}
-	a = e.build(q)
-	e.mu.Lock()
-	if len(e.answers) >= maxMemo {
-		clear(e.answers)
-	}
-	e.answers[key] = a
-	e.mu.Unlock()
-	return a
+	return e.answers.get(key, func() *safethirdv1.Assessment { return e.build(q) })
 }
 
 // criteria returns the builder's criteria for q, from the memo when they do
@@ -97,18 +109,7 @@ func (e *Engine) assess(q *query) *safethirdv1.Assessment {
 func (e *Engine) criteria(b *builder) []*safethirdv1.CriterionResult {
 	q := b.q
 	key := baseKey{q.country.GetCode(), q.framework.GetId(), q.asOf}
-	e.mu.Lock()
-	bs, ok := e.bases[key]
-	e.mu.Unlock()
-	if !ok {
-		bs = e.newBase(q)
-		e.mu.Lock()
-		if len(e.bases) >= maxMemo {
-			clear(e.bases)
-		}
-		e.bases[key] = bs
-		e.mu.Unlock()
-	}
+	bs := e.bases.get(key, func() *base { return e.newBase(q) })
 	if bs.groupSensitive && q.applicant != nil {
 		return b.evaluateCriteria()
 	}
