@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/safethird/safethird/internal/syncbuf"
 	"github.com/safethird/safethird/internal/testpki"
 )
 
@@ -41,30 +42,12 @@ func needGrpcurl(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for one writer and many readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // serveProc is a running `safethird serve`.
 type serveProc struct {
 	cmd         *exec.Cmd
 	addr        string
 	metricsAddr string
-	stderr      *syncBuffer
+	stderr      *syncbuf.Buffer
 	done        chan error // receives Wait's result
 }
 
@@ -84,7 +67,7 @@ func startServe(t *testing.T, bin string, env []string, args ...string) *servePr
 		t.Fatalf("start: %v", err)
 	}
 	_ = pw.Close()
-	p := &serveProc{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	p := &serveProc{cmd: cmd, stderr: &syncbuf.Buffer{}, done: make(chan error, 1)}
 	servingc := make(chan [2]string, 1) // the gRPC and metrics addresses
 	var readers sync.WaitGroup
 	readers.Go(func() {

@@ -26,6 +26,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/safethird/safethird/client"
+	"github.com/safethird/safethird/internal/syncbuf"
 	"github.com/safethird/safethird/internal/testpki"
 )
 
@@ -44,38 +45,6 @@ func pick[T any](short, long T) T {
 func figure(t *testing.T, format string, args ...any) {
 	t.Helper()
 	t.Logf("figure: %s: %s", t.Name(), fmt.Sprintf(format, args...))
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and many readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// Len is the number of bytes written so far: an offset to read from later.
-func (b *syncBuffer) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Len()
-}
-
-// Since returns what was written after offset.
-func (b *syncBuffer) Since(offset int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.buf.Bytes()[offset:])
 }
 
 // serverOptions configures one `safethird serve` process.
@@ -110,7 +79,7 @@ type serverProc struct {
 	addr        string
 	metricsAddr string
 	// stderr is everything the process logged, one JSON object a line.
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	// exited is closed once the process has exited and its output is read;
 	// waitErr is then Wait's result.
 	exited  chan struct{}
@@ -159,7 +128,7 @@ func startServer(t *testing.T, opts serverOptions) *serverProc {
 		t.Fatalf("start safethird: %v", err)
 	}
 	_ = pw.Close()
-	p := &serverProc{cmd: cmd, pid: cmd.Process.Pid, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p := &serverProc{cmd: cmd, pid: cmd.Process.Pid, stderr: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	serving := make(chan [2]string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
