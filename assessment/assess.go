@@ -3,7 +3,6 @@ package assessment
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
@@ -11,56 +10,89 @@ import (
 // Disclaimer is carried by every assessment.
 const Disclaimer = "This is an assessment of documented conditions against the cited sources, not a legal determination."
 
-// build computes an assessment, taking the criteria from the memo where
-// they do not depend on the applicant.
+// build computes an assessment in stages, each passing its result on:
+// applicability, then the criteria and the practice (from the memo where
+// they do not depend on the applicant), then the relied-on agreement's
+// scope and exceptions, then the applicant's outcome and the summary.
 func (e *Engine) build(q *query) *safethirdv1.Assessment {
-	snap := e.snap
-	b := &builder{engine: e, snap: snap, q: q}
+	b := &builder{engine: e, snap: e.snap, q: q}
 	f, c := q.framework, q.country
 	a := &safethirdv1.Assessment{
 		CountryCode:     c.GetCode(),
 		CountryName:     c.GetName(),
 		FrameworkId:     f.GetId(),
 		AsOf:            q.asOf,
-		DatasetRevision: snap.Revision(),
+		DatasetRevision: e.snap.Revision(),
 		Discretion:      f.GetDiscretion(),
 		Disclaimer:      Disclaimer,
 	}
-	b.cite(f.GetEvidence())
-	if why := notApplicable(q); why != "" {
+	a.Applicability = b.applicability()
+	if a.GetApplicability().GetStatus() == safethirdv1.ApplicabilityStatus_APPLICABILITY_STATUS_EXCLUDED {
 		a.Determination = safethirdv1.Determination_DETERMINATION_NOT_APPLICABLE
 		if q.applicant != nil {
 			a.ApplicantOutcome = safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_BAR_DOES_NOT_APPLY
 		}
-		a.Summary = fmt.Sprintf("As of %s, under %s, the safe-third-country bar cannot send a person to %s (%s): %s %s",
-			q.asOf, f.GetCitation(), c.GetName(), c.GetCode(), why, Disclaimer)
+		a.Summary = fmt.Sprintf("As of %s, under %s, the safe-third-country bar cannot send a person to %s (%s). %s %s",
+			q.asOf, f.GetCitation(), c.GetName(), c.GetCode(), a.GetApplicability().GetReason(), Disclaimer)
 		b.finish(a)
 		return a
 	}
-	a.Criteria = e.criteria(b)
+	bs := e.base(b)
+	a.Criteria = bs.eval.criteria
 	a.Determination = determination(a.Criteria)
-	if b.agreement != nil {
-		a.AgreementId = b.agreement.GetId()
-	}
-	a.Exceptions = b.exceptions()
-	a.Scope = b.scope()
+	agreement := bs.eval.agreement()
+	a.AgreementId = agreement.GetId()
+	a.Practice = bs.practice
+	a.Exceptions = b.exceptions(agreement)
+	a.Scope, a.Premises = b.scope(agreement)
+	a.ContestLimits = contestLimits(f, a)
 	a.ApplicantOutcome = applicantOutcome(q, a)
-	a.Summary = summary(q, a)
+	a.Summary = summary(q, a, bs.eval.stale)
 	b.finish(a)
 	return a
 }
 
-// finish adds warnings and sources, and applies the view.
+// finish cites what the answer shows, warns of hindsight, adds the
+// sources, and applies the view.
 func (b *builder) finish(a *safethirdv1.Assessment) {
-	a.Warnings = b.warnings
+	for _, l := range a.GetContestLimits() {
+		b.cite(l.GetEvidence())
+	}
+	b.hindsight()
 	if !b.q.full {
+		a.Warnings = b.warnings
 		a.Criteria = withoutEvidence(a.Criteria)
+		a.Practice = practiceWithoutEvidence(a.Practice)
+		a.ContestLimits = limitsWithoutEvidence(a.ContestLimits)
+		if ap := a.GetApplicability(); len(ap.GetEvidence()) > 0 {
+			a.Applicability = &safethirdv1.ApplicabilityResult{Status: ap.GetStatus(), RuleId: ap.GetRuleId(), Reason: ap.GetReason(), MissingFacts: ap.GetMissingFacts()}
+		}
 		return
 	}
+	// The timeline's events are shown with their evidence, so their sources
+	// are cited too; the hindsight check above is for the evidence that
+	// decides the answer, not the history beside it.
+	for _, e := range a.GetPractice().GetTimeline() {
+		b.cite(e.GetEvidence())
+	}
+	a.Warnings = b.warnings
 	slices.Sort(b.sourceIDs)
 	for _, id := range slices.Compact(b.sourceIDs) {
 		if src, ok := b.snap.Source(id); ok {
 			a.Sources = append(a.Sources, src)
+		}
+	}
+}
+
+// hindsight warns of each cited source published after the date assessed:
+// it could not have been before a decision-maker on that date.
+func (b *builder) hindsight() {
+	ids := slices.Clone(b.sourceIDs)
+	slices.Sort(ids)
+	for _, id := range slices.Compact(ids) {
+		if src, ok := b.snap.Source(id); ok && src.GetPublished() > b.q.asOf {
+			b.warn("Hindsight: %s (%s), published %s, postdates %s; it describes the date assessed but was not available then.",
+				src.GetTitle(), id, src.GetPublished(), b.q.asOf)
 		}
 	}
 }
@@ -81,18 +113,24 @@ func withoutEvidence(criteria []*safethirdv1.CriterionResult) []*safethirdv1.Cri
 	return out
 }
 
-// notApplicable says why the bar cannot apply to the country at all, or "".
-func notApplicable(q *query) string {
-	c, f, app := q.country.GetCode(), q.framework, q.applicant
-	switch {
-	case c == f.GetJurisdictionCode():
-		return fmt.Sprintf("it is the framework's own jurisdiction, where the claim is made. %s", sentence(f.GetNationalityRule()))
-	case app.GetNationalityCode() == c:
-		return fmt.Sprintf("it is the applicant's country of nationality. %s", sentence(f.GetNationalityRule()))
-	case app.GetStateless() && app.GetLastHabitualResidenceCode() == c:
-		return fmt.Sprintf("the applicant is stateless and it is the country of last habitual residence. %s", sentence(f.GetNationalityRule()))
+// practiceWithoutEvidence copies a practice without its evidence and
+// timeline, for the BASIC view.
+func practiceWithoutEvidence(p *safethirdv1.Practice) *safethirdv1.Practice {
+	if p == nil {
+		return nil
 	}
-	return ""
+	return &safethirdv1.Practice{Status: p.GetStatus(), AgreementId: p.GetAgreementId(), Reason: p.GetReason()}
+}
+
+// limitsWithoutEvidence copies contest limits without their evidence, for
+// the BASIC view.
+func limitsWithoutEvidence(limits []*safethirdv1.ContestLimit) []*safethirdv1.ContestLimit {
+	out := make([]*safethirdv1.ContestLimit, len(limits))
+	for i, l := range limits {
+		out[i] = &safethirdv1.ContestLimit{Id: l.GetId(), Title: l.GetTitle(), ValidFrom: l.GetValidFrom(),
+			CriterionIds: l.GetCriterionIds(), AgreementIds: l.GetAgreementIds(), Description: l.GetDescription()}
+	}
+	return out
 }
 
 func determination(criteria []*safethirdv1.CriterionResult) safethirdv1.Determination {
@@ -112,122 +150,46 @@ func determination(criteria []*safethirdv1.CriterionResult) safethirdv1.Determin
 	return safethirdv1.Determination_DETERMINATION_INDETERMINATE
 }
 
-// applicantOutcome applies the rules for the applicant: the bar does not
-// apply when the country does not qualify, the applicant is outside the
-// agreement's scope or an exception applies; facts not given come next;
-// then what the data cannot decide; only then may the bar apply.
+// contestLimits are the framework's limits on contesting a criterion that
+// hold on the date for the agreement relied on.
+func contestLimits(f *safethirdv1.Framework, a *safethirdv1.Assessment) []*safethirdv1.ContestLimit {
+	var out []*safethirdv1.ContestLimit
+	for _, l := range f.GetContestLimits() {
+		if l.GetValidFrom() > a.GetAsOf() || a.GetAgreementId() == "" {
+			continue
+		}
+		if len(l.GetAgreementIds()) > 0 && !slices.Contains(l.GetAgreementIds(), a.GetAgreementId()) {
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// applicantOutcome follows from practice, applicability, scope and
+// exceptions, never from the determination: a bar applied in practice to a
+// country that does not meet the statute is contested, not avoided. What
+// keeps the bar from the applicant comes first; then facts not given; then
+// what the sources cannot decide; only then may the bar apply.
 func applicantOutcome(q *query, a *safethirdv1.Assessment) safethirdv1.ApplicantOutcome {
 	if q.applicant == nil {
 		return safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_UNSPECIFIED
 	}
-	switch a.GetDetermination() {
-	case safethirdv1.Determination_DETERMINATION_DOES_NOT_QUALIFY, safethirdv1.Determination_DETERMINATION_NOT_APPLICABLE:
-		return safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_BAR_DOES_NOT_APPLY
-	case safethirdv1.Determination_DETERMINATION_INDETERMINATE:
-		return safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_INDETERMINATE
-	}
-	scope := a.GetScope().GetStatus()
+	practice, scope, applicability := a.GetPractice().GetStatus(), a.GetScope().GetStatus(), a.GetApplicability().GetStatus()
 	has := func(s safethirdv1.ExceptionStatus) bool {
 		return slices.ContainsFunc(a.GetExceptions(), func(x *safethirdv1.ExceptionResult) bool { return x.GetStatus() == s })
 	}
 	switch {
-	case scope == safethirdv1.ScopeStatus_SCOPE_STATUS_OUTSIDE || has(safethirdv1.ExceptionStatus_EXCEPTION_STATUS_APPLIES):
+	case practice == safethirdv1.PracticeStatus_PRACTICE_STATUS_NOT_APPLIED ||
+		scope == safethirdv1.ScopeStatus_SCOPE_STATUS_OUTSIDE || has(safethirdv1.ExceptionStatus_EXCEPTION_STATUS_APPLIES):
 		return safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_BAR_DOES_NOT_APPLY
-	case scope == safethirdv1.ScopeStatus_SCOPE_STATUS_NEEDS_FACTS || has(safethirdv1.ExceptionStatus_EXCEPTION_STATUS_NEEDS_FACTS) || nationalityUnknown(q.applicant):
+	case applicability == safethirdv1.ApplicabilityStatus_APPLICABILITY_STATUS_NEEDS_FACTS ||
+		scope == safethirdv1.ScopeStatus_SCOPE_STATUS_NEEDS_FACTS || has(safethirdv1.ExceptionStatus_EXCEPTION_STATUS_NEEDS_FACTS):
 		return safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_NEEDS_FACTS
-	case scope == safethirdv1.ScopeStatus_SCOPE_STATUS_UNKNOWN || has(safethirdv1.ExceptionStatus_EXCEPTION_STATUS_TEST_NOT_IN_DATA):
+	case practice != safethirdv1.PracticeStatus_PRACTICE_STATUS_APPLIED ||
+		applicability == safethirdv1.ApplicabilityStatus_APPLICABILITY_STATUS_UNKNOWN ||
+		scope == safethirdv1.ScopeStatus_SCOPE_STATUS_UNKNOWN || has(safethirdv1.ExceptionStatus_EXCEPTION_STATUS_TEST_NOT_IN_DATA):
 		return safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_INDETERMINATE
 	}
 	return safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_BAR_MAY_APPLY
-}
-
-// nationalityUnknown reports whether the nationality rule cannot be
-// checked: neither a nationality nor statelessness with a last habitual
-// residence was given.
-func nationalityUnknown(a *safethirdv1.Applicant) bool {
-	if a.NationalityCode != nil {
-		return false
-	}
-	return !(a.GetStateless() && a.LastHabitualResidenceCode != nil)
-}
-
-func determinationPhrase(d safethirdv1.Determination) string {
-	switch d {
-	case safethirdv1.Determination_DETERMINATION_QUALIFIES:
-		return "meets every documented requirement to be treated as a safe third country"
-	case safethirdv1.Determination_DETERMINATION_DOES_NOT_QUALIFY:
-		return "does not qualify as a safe third country"
-	default:
-		return "cannot be shown on the dataset's evidence to qualify or not to qualify as a safe third country"
-	}
-}
-
-// summary writes the paragraph a lawyer could paste: country, date,
-// framework, the decisive criterion and why, the applicant's outcome, the
-// discretion, and the disclaimer.
-func summary(q *query, a *safethirdv1.Assessment) string {
-	f, c := q.framework, q.country
-	var s strings.Builder
-	fmt.Fprintf(&s, "As of %s, under %s, %s (%s) %s.", q.asOf, f.GetCitation(), c.GetName(), c.GetCode(), determinationPhrase(a.GetDetermination()))
-	if d := decisive(a); d != nil {
-		fmt.Fprintf(&s, " Decisive: %s (%s): %s", d.GetTitle(), statusWord(d.GetStatus()), d.GetRationale())
-	}
-	switch a.GetApplicantOutcome() {
-	case safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_BAR_MAY_APPLY:
-		s.WriteString(" For this applicant, on the facts given, the bar may apply.")
-	case safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_BAR_DOES_NOT_APPLY:
-		s.WriteString(" For this applicant, the bar does not apply" + outcomeReason(a) + ".")
-	case safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_NEEDS_FACTS:
-		s.WriteString(" For this applicant, the answer depends on facts not given: " + strings.Join(missingFacts(q, a), ", ") + ".")
-	case safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_INDETERMINATE:
-		s.WriteString(" For this applicant, the dataset's evidence does not decide whether the bar applies.")
-	}
-	if f.GetDiscretion() != "" {
-		s.WriteString(" " + sentence(f.GetDiscretion()))
-	}
-	s.WriteString(" " + Disclaimer)
-	return s.String()
-}
-
-// decisive is the criterion that decided the determination: the first not
-// met, else the first indeterminate, else none (all met).
-func decisive(a *safethirdv1.Assessment) *safethirdv1.CriterionResult {
-	for _, want := range []safethirdv1.CriterionStatus{safethirdv1.CriterionStatus_CRITERION_STATUS_NOT_MET, safethirdv1.CriterionStatus_CRITERION_STATUS_INDETERMINATE} {
-		for _, c := range a.GetCriteria() {
-			if c.GetStatus() == want {
-				return c
-			}
-		}
-	}
-	return nil
-}
-
-func outcomeReason(a *safethirdv1.Assessment) string {
-	if a.GetDetermination() != safethirdv1.Determination_DETERMINATION_QUALIFIES {
-		return ", because the country does not qualify"
-	}
-	if a.GetScope().GetStatus() == safethirdv1.ScopeStatus_SCOPE_STATUS_OUTSIDE {
-		return ", because the applicant is outside the agreement's scope"
-	}
-	for _, x := range a.GetExceptions() {
-		if x.GetStatus() == safethirdv1.ExceptionStatus_EXCEPTION_STATUS_APPLIES {
-			return ", because an exception applies: " + x.GetTitle()
-		}
-	}
-	return ""
-}
-
-// missingFacts lists, once each and sorted, the Applicant fields that
-// would decide the outcome.
-func missingFacts(q *query, a *safethirdv1.Assessment) []string {
-	var out []string
-	out = append(out, a.GetScope().GetMissingFacts()...)
-	for _, x := range a.GetExceptions() {
-		out = append(out, x.GetMissingFacts()...)
-	}
-	if nationalityUnknown(q.applicant) {
-		out = append(out, "nationality_code")
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }

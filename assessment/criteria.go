@@ -14,28 +14,73 @@ import (
 // is flagged as stale.
 const staleAfter = 3
 
-// builder accumulates one assessment's parts.
+// builder accumulates one assessment's warnings and cited sources.
 type builder struct {
 	engine    *Engine
 	snap      *dataset.Snapshot
 	q         *query
 	warnings  []string
 	sourceIDs []string // may repeat; sorted and deduplicated when the answer is finished
-	// agreement is the agreement relied on, and its standing.
-	agreement         *safethirdv1.Agreement
-	agreementStanding standing
 	// groupSensitive is set when a finding for a group was valid on the date.
 	groupSensitive bool
+	// stale holds, per criterion id, a note that the evidence deciding it
+	// describes conditions long before the date.
+	stale map[string]string
+}
+
+// evaluation is what the criteria found on the date: their results and,
+// for the computed ones, the record each relied on.
+type evaluation struct {
+	criteria []*safethirdv1.CriterionResult
+	// records are the findings of the computed criteria, in framework order.
+	records []recordStanding
+	// stale holds, per criterion id, a note on stale decisive evidence.
+	stale map[string]string
+}
+
+// agreement is the agreement relied on (in force or undecided on the
+// date), or nil.
+func (ev *evaluation) agreement() *safethirdv1.Agreement {
+	for _, r := range ev.records {
+		if r.agreement != nil && r.standing != notInForce {
+			return r.agreement
+		}
+	}
+	return nil
+}
+
+// recordStanding is what one computed criterion found: the agreement or
+// designation most in force on the date, or that there is none.
+type recordStanding struct {
+	kind      safethirdv1.CriterionKind
+	agreement *safethirdv1.Agreement // for CRITERION_KIND_AGREEMENT
+	title     string                 // the record's title, with its citation for a designation
+	events    []*safethirdv1.AgreementEvent
+	standing  standing
+	event     *safethirdv1.AgreementEvent // the event that decided the standing, if any
+	none      bool                        // no record at all
+	// pastComplete is set when the date is later than the framework's
+	// list of agreements and designations is known to be complete.
+	pastComplete bool
 }
 
 // evaluateCriteria evaluates the framework's criteria in order.
-func (b *builder) evaluateCriteria() []*safethirdv1.CriterionResult {
+func (b *builder) evaluateCriteria() evaluation {
 	criteria := b.q.framework.GetCriteria()
-	out := make([]*safethirdv1.CriterionResult, len(criteria))
+	ev := evaluation{criteria: make([]*safethirdv1.CriterionResult, len(criteria))}
 	for i, c := range criteria {
-		out[i] = b.criterion(c)
+		r := &safethirdv1.CriterionResult{CriterionId: c.GetId(), Title: c.GetTitle()}
+		switch c.GetKind() {
+		case safethirdv1.CriterionKind_CRITERION_KIND_AGREEMENT, safethirdv1.CriterionKind_CRITERION_KIND_DESIGNATION:
+			rs := b.recordCriterion(c.GetKind(), r)
+			ev.records = append(ev.records, rs)
+		default:
+			b.findingsCriterion(r)
+		}
+		ev.criteria[i] = r
 	}
-	return out
+	ev.stale = b.stale
+	return ev
 }
 
 func (b *builder) warn(format string, args ...any) {
@@ -56,17 +101,78 @@ func (b *builder) cite(evidence []*safethirdv1.Evidence) []*safethirdv1.Evidence
 	return evidence
 }
 
-func (b *builder) criterion(c *safethirdv1.Criterion) *safethirdv1.CriterionResult {
-	r := &safethirdv1.CriterionResult{CriterionId: c.GetId(), Title: c.GetTitle()}
-	switch c.GetKind() {
-	case safethirdv1.CriterionKind_CRITERION_KIND_AGREEMENT:
-		b.agreementCriterion(r)
-	case safethirdv1.CriterionKind_CRITERION_KIND_DESIGNATION:
-		b.designationCriterion(r)
-	default:
-		b.findingsCriterion(r)
+// pastComplete reports whether the date is later than the framework's list
+// of agreements and designations is known to be complete, and warns so.
+func (b *builder) pastComplete() bool {
+	f := b.q.framework
+	if b.q.asOf <= f.GetAgreementsCompleteAsOf() {
+		return false
 	}
-	return r
+	b.warn("The dataset's list of agreements and designations for %s is known to be complete only up to %s; %s is later.",
+		f.GetId(), f.GetAgreementsCompleteAsOf(), b.q.asOf)
+	return true
+}
+
+// timeline is a record with a dated timeline: an agreement or a designation.
+type timeline interface {
+	GetEvents() []*safethirdv1.AgreementEvent
+}
+
+// recordCriterion decides a criterion computed from agreements or
+// designations: met when one is in force on the date. Past the date up to
+// which the list is known to be complete, the absence of one in force is
+// not knowledge, so the criterion is indeterminate rather than not met.
+func (b *builder) recordCriterion(kind safethirdv1.CriterionKind, r *safethirdv1.CriterionResult) recordStanding {
+	f, j, c := b.q.framework, b.q.framework.GetJurisdictionCode(), b.q.country.GetCode()
+	rs := recordStanding{kind: kind, pastComplete: b.pastComplete()}
+	var what string
+	switch kind {
+	case safethirdv1.CriterionKind_CRITERION_KIND_AGREEMENT:
+		what = fmt.Sprintf("agreement between %s and %s", j, c)
+		if as := b.snap.AgreementsWith(j, c); len(as) > 0 {
+			best, s, e := mostInForce(as, b.q.asOf)
+			rs.agreement, rs.title, rs.events, rs.standing, rs.event = best, best.GetTitle(), best.GetEvents(), s, e
+		} else {
+			rs.none = true
+		}
+	default:
+		what = fmt.Sprintf("designation of %s by %s", c, j)
+		if ds := b.snap.Designations(f.GetId(), c); len(ds) > 0 {
+			best, s, e := mostInForce(ds, b.q.asOf)
+			rs.title, rs.events, rs.standing, rs.event = best.GetTitle()+" ("+best.GetCitation()+")", best.GetEvents(), s, e
+			if e == nil {
+				r.Evidence = b.cite(best.GetEvidence())
+			}
+		} else {
+			rs.none = true
+		}
+	}
+	complete := fmt.Sprintf("its list is complete up to %s", f.GetAgreementsCompleteAsOf())
+	switch {
+	case rs.none && rs.pastComplete:
+		r.Status = safethirdv1.CriterionStatus_CRITERION_STATUS_INDETERMINATE
+		r.Rationale = fmt.Sprintf("The dataset records no %s, but %s and %s is later, so it cannot say that none was in force.", what, complete, b.q.asOf)
+		return rs
+	case rs.none:
+		r.Status = safethirdv1.CriterionStatus_CRITERION_STATUS_NOT_MET
+		r.Rationale = fmt.Sprintf("The dataset records no %s; %s.", what, complete)
+		return rs
+	}
+	r.Status = statusOf(rs.standing)
+	r.Rationale = timelineRationale(rs.title, rs.standing, rs.event, b.q.asOf)
+	if rs.standing == notInForce && rs.pastComplete {
+		r.Status = safethirdv1.CriterionStatus_CRITERION_STATUS_INDETERMINATE
+		r.Rationale += fmt.Sprintf(" The dataset's list is complete only up to %s, so it cannot say that no %s was in force on %s.", f.GetAgreementsCompleteAsOf(), what, b.q.asOf)
+	}
+	if rs.event != nil {
+		r.Evidence = b.cite(rs.event.GetEvidence())
+	}
+	if rs.standing != notInForce {
+		for _, w := range eventWarnings(rs.events, b.q.asOf) {
+			b.warn("%s", w)
+		}
+	}
+	return rs
 }
 
 func statusOf(s standing) safethirdv1.CriterionStatus {
@@ -78,43 +184,6 @@ func statusOf(s standing) safethirdv1.CriterionStatus {
 	default:
 		return safethirdv1.CriterionStatus_CRITERION_STATUS_NOT_MET
 	}
-}
-
-func (b *builder) completeness() {
-	f := b.q.framework
-	if b.q.asOf > f.GetAgreementsCompleteAsOf() {
-		b.warn("The dataset's list of agreements and designations for %s is known to be complete only up to %s; %s is later.",
-			f.GetId(), f.GetAgreementsCompleteAsOf(), b.q.asOf)
-	}
-}
-
-func (b *builder) agreementCriterion(r *safethirdv1.CriterionResult) {
-	j, c := b.q.framework.GetJurisdictionCode(), b.q.country.GetCode()
-	b.completeness()
-	agreements := b.snap.AgreementsWith(j, c)
-	if len(agreements) == 0 {
-		r.Status = safethirdv1.CriterionStatus_CRITERION_STATUS_NOT_MET
-		r.Rationale = fmt.Sprintf("The dataset records no agreement between %s and %s; its list is complete up to %s.",
-			j, c, b.q.framework.GetAgreementsCompleteAsOf())
-		return
-	}
-	best, bestStanding, bestEvent := mostInForce(agreements, b.q.asOf)
-	r.Status = statusOf(bestStanding)
-	r.Rationale = timelineRationale(best.GetTitle(), bestStanding, bestEvent, b.q.asOf)
-	if bestEvent != nil {
-		r.Evidence = b.cite(bestEvent.GetEvidence())
-	}
-	if bestStanding != notInForce {
-		b.agreement, b.agreementStanding = best, bestStanding
-		for _, w := range eventWarnings(best.GetEvents(), b.q.asOf) {
-			b.warn("%s", w)
-		}
-	}
-}
-
-// timeline is a record with a dated timeline: an agreement or a designation.
-type timeline interface {
-	GetEvents() []*safethirdv1.AgreementEvent
 }
 
 // mostInForce returns, of items (at least one), the one whose standing on
@@ -144,41 +213,15 @@ func rank(s standing) int {
 }
 
 func timelineRationale(title string, s standing, e *safethirdv1.AgreementEvent, asOf string) string {
-	when := func(e *safethirdv1.AgreementEvent) string {
-		if e.GetEarliestDate() != "" {
-			return fmt.Sprintf("between %s and %s (the exact date is not in the sources)", e.GetEarliestDate(), e.GetDate())
-		}
-		return "on " + e.GetDate()
-	}
 	switch {
 	case e == nil:
 		return fmt.Sprintf("%s was not in force on %s: no event of its timeline had brought it into force by then.", title, asOf)
 	case s == inForce:
-		return fmt.Sprintf("%s was in force on %s: %s %s.", title, asOf, strings.TrimSuffix(e.GetDescription(), "."), when(e))
+		return fmt.Sprintf("%s was in force on %s: %s.", title, asOf, eventClause(e))
 	case s == undecided:
-		return fmt.Sprintf("The sources cannot tell whether %s was in force on %s: %s %s.", title, asOf, strings.TrimSuffix(e.GetDescription(), "."), when(e))
+		return fmt.Sprintf("The sources cannot tell whether %s was in force on %s: %s.", title, asOf, eventClause(e))
 	default:
-		return fmt.Sprintf("%s was not in force on %s: %s %s.", title, asOf, strings.TrimSuffix(e.GetDescription(), "."), when(e))
-	}
-}
-
-func (b *builder) designationCriterion(r *safethirdv1.CriterionResult) {
-	f, c := b.q.framework, b.q.country.GetCode()
-	b.completeness()
-	ds := b.snap.Designations(f.GetId(), c)
-	if len(ds) == 0 {
-		r.Status = safethirdv1.CriterionStatus_CRITERION_STATUS_NOT_MET
-		r.Rationale = fmt.Sprintf("The dataset records no designation of %s by %s; its list is complete up to %s.",
-			c, f.GetJurisdictionCode(), f.GetAgreementsCompleteAsOf())
-		return
-	}
-	best, bestStanding, bestEvent := mostInForce(ds, b.q.asOf)
-	r.Status = statusOf(bestStanding)
-	r.Rationale = timelineRationale(best.GetTitle()+" ("+best.GetCitation()+")", bestStanding, bestEvent, b.q.asOf)
-	if bestEvent != nil {
-		r.Evidence = b.cite(bestEvent.GetEvidence())
-	} else {
-		r.Evidence = b.cite(best.GetEvidence())
+		return fmt.Sprintf("%s was not in force on %s: %s.", title, asOf, eventClause(e))
 	}
 }
 
@@ -249,6 +292,13 @@ func (b *builder) findingsCriterion(r *safethirdv1.CriterionResult) {
 		r.Evidence = append(r.Evidence, b.cite(f.GetEvidence())...)
 		b.findingWarnings(f)
 	}
+	if through := decisive.GetEvidenceThrough(); b.isStale(through) {
+		if b.stale == nil {
+			b.stale = map[string]string{}
+		}
+		b.stale[r.GetCriterionId()] = fmt.Sprintf("The evidence deciding %q describes conditions up to %s, more than %d years before %s; conditions may have changed.",
+			r.GetTitle(), through, staleAfter, b.q.asOf)
+	}
 	r.Rationale = fmt.Sprintf("%s Decided by the most adverse of the findings that apply: %s.", decisive.GetSummary(), strings.Join(parts, "; "))
 	if len(couldApply) > 0 {
 		r.Rationale += " Findings for particular groups would apply to some applicants: " + strings.Join(couldApply, "; ") + "."
@@ -277,8 +327,14 @@ func openEnd(until string) string {
 	return until
 }
 
+// isStale reports whether evidence describing conditions up to through is
+// more than staleAfter years older than the date assessed.
+func (b *builder) isStale(through string) bool {
+	return through != "" && b.q.asOf > addYears(through, staleAfter)
+}
+
 func (b *builder) findingWarnings(f *safethirdv1.Finding) {
-	if through := f.GetEvidenceThrough(); through != "" && b.q.asOf > addYears(through, staleAfter) {
+	if through := f.GetEvidenceThrough(); b.isStale(through) {
 		b.warn("Finding %s rests on evidence describing conditions up to %s, more than %d years before %s; conditions may have changed.",
 			f.GetId(), through, staleAfter, b.q.asOf)
 	}
@@ -301,15 +357,16 @@ func addYears(date string, n int) string {
 	return strconv.Itoa(year+n) + date[4:]
 }
 
-// evalCondition evaluates a condition the snapshot compiled. A condition
-// missing from the snapshot or failing at run time is a bug in the data or
-// the engine; it is reported as unknown rather than guessed.
+// evalCondition evaluates a condition the snapshot compiled, for the
+// applicant and the assessed country. A condition missing from the
+// snapshot or failing at run time is a bug in the data or the engine; it
+// is reported as unknown rather than guessed.
 func (b *builder) evalCondition(expr string) condition.Result {
 	prg, ok := b.snap.Program(expr)
 	if !ok {
 		return condition.Result{Value: condition.Unknown}
 	}
-	res, err := prg.Eval(b.q.applicant)
+	res, err := prg.Eval(b.q.applicant, b.q.country.GetCode())
 	if err != nil {
 		b.warn("A condition in the dataset could not be evaluated; its result is treated as unknown.")
 		return condition.Result{Value: condition.Unknown}

@@ -38,13 +38,13 @@ type answerKey struct {
 }
 
 // base is the applicant-independent part of an assessment: the criteria
-// with their evidence, the agreement relied on, and what they cite and warn.
+// with their evidence, the records the computed ones relied on, the
+// practice, and what they cite and warn.
 type base struct {
-	criteria          []*safethirdv1.CriterionResult
-	agreement         *safethirdv1.Agreement
-	agreementStanding standing
-	warnings          []string
-	sourceIDs         []string
+	eval      evaluation
+	practice  *safethirdv1.Practice
+	warnings  []string
+	sourceIDs []string
 	// groupSensitive is set when a finding for a group was valid on the
 	// date: the criteria then depend on the applicant and are not shared.
 	groupSensitive bool
@@ -104,33 +104,41 @@ func (e *Engine) assess(q *query) *safethirdv1.Assessment {
 	return e.answers.get(key, func() *safethirdv1.Assessment { return e.build(q) })
 }
 
-// criteria returns the builder's criteria for q, from the memo when they do
-// not depend on the applicant.
-func (e *Engine) criteria(b *builder) []*safethirdv1.CriterionResult {
+// base returns the criteria and practice for the builder's query, from the
+// memo when they do not depend on the applicant, and adds what they warn
+// and cite to the builder.
+func (e *Engine) base(b *builder) *base {
 	q := b.q
 	key := baseKey{q.country.GetCode(), q.framework.GetId(), q.asOf}
 	bs := e.bases.get(key, func() *base { return e.newBase(q) })
 	if bs.groupSensitive && q.applicant != nil {
-		return b.evaluateCriteria()
+		bs = b.evaluateBase()
 	}
-	b.agreement, b.agreementStanding = bs.agreement, bs.agreementStanding
 	b.warnings = append(b.warnings, bs.warnings...)
 	b.sourceIDs = append(b.sourceIDs, bs.sourceIDs...)
-	return bs.criteria
+	return bs
 }
 
-// newBase evaluates the criteria as for a request without an applicant.
+// newBase evaluates the criteria and practice as for a request without an
+// applicant.
 func (e *Engine) newBase(q *query) *base {
 	noApplicant := *q
 	noApplicant.applicant = nil
 	b := &builder{engine: e, snap: e.snap, q: &noApplicant}
-	criteria := b.evaluateCriteria()
+	return b.evaluateBase()
+}
+
+// evaluateBase evaluates the criteria and practice on a fresh builder's
+// query, keeping what they warn and cite in the base rather than the builder.
+func (b *builder) evaluateBase() *base {
+	sub := &builder{engine: b.engine, snap: b.snap, q: b.q}
+	ev := sub.evaluateCriteria()
+	p := sub.practice(&ev)
 	return &base{
-		criteria:          criteria,
-		agreement:         b.agreement,
-		agreementStanding: b.agreementStanding,
-		warnings:          slices.Clip(b.warnings),
-		sourceIDs:         slices.Clip(b.sourceIDs),
-		groupSensitive:    b.groupSensitive,
+		eval:           ev,
+		practice:       p,
+		warnings:       slices.Clip(sub.warnings),
+		sourceIDs:      slices.Clip(sub.sourceIDs),
+		groupSensitive: sub.groupSensitive,
 	}
 }

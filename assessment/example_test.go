@@ -32,35 +32,43 @@ func ExampleEngine_AssessCountry() {
 	// fair-procedure CRITERION_STATUS_NOT_MET
 }
 
-// Assess Canada for an unaccompanied minor arriving at a land port in 2024:
-// the STCA's exception applies, so the bar does not.
+// Assess the United States under Canada's framework for an unaccompanied
+// minor arriving at a land port in 2024: the bar is applied in practice,
+// but IRPR s.159.5(e)'s exception applies, so it does not reach them.
 func ExampleEngine_AssessCountry_applicant() {
 	snap, err := dataset.Load(data.FS)
 	if err != nil {
 		panic(err)
 	}
 	a, err := assessment.New(snap).AssessCountry(&pb.AssessCountryRequest{
-		CountryCode: "CA",
+		CountryCode: "US",
+		FrameworkId: "ca-irpa-102",
 		AsOf:        "2024-06-01",
 		Applicant: &pb.Applicant{
-			NationalityCode:         proto.String("HT"),
-			Age:                     proto.Int32(16),
-			Married:                 proto.Bool(false),
-			ParentOrGuardianPresent: proto.Bool(false),
-			EntryType:               pb.EntryType_ENTRY_TYPE_LAND_PORT_OF_ENTRY.Enum(),
+			NationalityCode:           proto.String("HT"),
+			LastHabitualResidenceCode: proto.String("HT"),
+			Age:                       proto.Int32(16),
+			Married:                   proto.Bool(false),
+			ParentOrGuardianPresent:   proto.Bool(false),
+			EntryType:                 pb.EntryType_ENTRY_TYPE_LAND_PORT_OF_ENTRY.Enum(),
 		},
 	}, "2026-11-27")
 	if err != nil {
 		panic(err)
 	}
+	fmt.Println(a.GetPractice().GetStatus())
 	fmt.Println(a.GetDetermination(), a.GetApplicantOutcome())
 	// Output:
+	// PRACTICE_STATUS_APPLIED
 	// DETERMINATION_QUALIFIES APPLICANT_OUTCOME_BAR_DOES_NOT_APPLY
 }
 
 // Assess a route: a person who crossed Guatemala and Mexico, claiming in
-// the United States on 2020-06-01. Each country they could be sent to
-// under an agreement is assessed; the outcome is the most adverse to them.
+// the United States on 2020-06-01, whose facts are not given. Each country
+// they could be sent to under an agreement is assessed, with both answers:
+// whether the bar was applied there in practice, and whether the country
+// meets the statute on the evidence. The outcome is the most adverse to
+// them: here it turns on facts not given.
 func ExampleEngine_AssessRoute() {
 	snap, err := dataset.Load(data.FS)
 	if err != nil {
@@ -74,14 +82,14 @@ func ExampleEngine_AssessRoute() {
 		panic(err)
 	}
 	for _, a := range resp.GetAssessments() {
-		fmt.Println(a.GetCountryCode(), a.GetDetermination())
+		fmt.Println(a.GetCountryCode(), a.GetPractice().GetStatus(), a.GetDetermination())
 	}
 	fmt.Println(resp.GetOutcome())
 	// Output:
-	// GT DETERMINATION_DOES_NOT_QUALIFY
-	// MX DETERMINATION_DOES_NOT_QUALIFY
-	// CA DETERMINATION_QUALIFIES
-	// HN DETERMINATION_INDETERMINATE
-	// SV DETERMINATION_DOES_NOT_QUALIFY
-	// APPLICANT_OUTCOME_INDETERMINATE
+	// GT PRACTICE_STATUS_PAUSED DETERMINATION_DOES_NOT_QUALIFY
+	// MX PRACTICE_STATUS_NOT_APPLIED DETERMINATION_DOES_NOT_QUALIFY
+	// CA PRACTICE_STATUS_APPLIED DETERMINATION_QUALIFIES
+	// HN PRACTICE_STATUS_NOT_APPLIED DETERMINATION_INDETERMINATE
+	// SV PRACTICE_STATUS_NOT_APPLIED DETERMINATION_DOES_NOT_QUALIFY
+	// APPLICANT_OUTCOME_NEEDS_FACTS
 }

@@ -11,12 +11,12 @@ import (
 
 // exceptions evaluates the relied-on agreement's exceptions that the
 // framework's jurisdiction applies.
-func (b *builder) exceptions() []*safethirdv1.ExceptionResult {
-	if b.agreement == nil {
+func (b *builder) exceptions(agreement *safethirdv1.Agreement) []*safethirdv1.ExceptionResult {
+	if agreement == nil {
 		return nil
 	}
 	var out []*safethirdv1.ExceptionResult
-	for _, x := range b.agreement.GetExceptions() {
+	for _, x := range agreement.GetExceptions() {
 		if x.GetDestinationCode() != b.q.framework.GetJurisdictionCode() {
 			continue
 		}
@@ -30,7 +30,7 @@ func (b *builder) exceptions() []*safethirdv1.ExceptionResult {
 // results are built once per Engine and shared.
 func (b *builder) exception(x *safethirdv1.AgreementException) *safethirdv1.ExceptionResult {
 	b.cite(x.GetEvidence())
-	key := exceptionKey{x: x}
+	key := exceptionKey{x: x, full: b.q.full}
 	switch {
 	case x.GetDiscretionary():
 		key.outcome = discretionary
@@ -82,6 +82,7 @@ type exceptionKey struct {
 	x       *safethirdv1.AgreementException
 	outcome exceptionOutcome
 	missing string // the missing facts, joined, for needsFacts
+	full    bool   // the FULL view, with the exception's evidence
 }
 
 // exceptionResult returns the shared result for key, building it once.
@@ -96,6 +97,9 @@ func (e *Engine) exceptionResult(key exceptionKey) *safethirdv1.ExceptionResult 
 func newExceptionResult(key exceptionKey) *safethirdv1.ExceptionResult {
 	x := key.x
 	r := &safethirdv1.ExceptionResult{ExceptionId: x.GetId(), Title: x.GetTitle()}
+	if key.full {
+		r.Evidence = x.GetEvidence()
+	}
 	switch key.outcome {
 	case discretionary:
 		r.Status = safethirdv1.ExceptionStatus_EXCEPTION_STATUS_DISCRETIONARY
@@ -137,38 +141,84 @@ func sentence(s string) string {
 }
 
 // scope decides whether the applicant is within the relied-on agreement's
-// scope on the date.
-func (b *builder) scope() *safethirdv1.ScopeResult {
-	a, app := b.agreement, b.q.applicant
+// scope on the date. Where the scope turns on the country of last presence
+// and no route gave it, the assessed country is taken to be it, and the
+// premise is stated.
+func (b *builder) scope(a *safethirdv1.Agreement) (*safethirdv1.ScopeResult, []string) {
+	app := b.q.applicant
 	if a == nil || app == nil {
-		return nil
+		return nil, nil
 	}
-	if !a.GetScopeKnown() {
+	unknownRest := func(known string) *safethirdv1.ScopeResult {
 		return &safethirdv1.ScopeResult{Status: safethirdv1.ScopeStatus_SCOPE_STATUS_UNKNOWN,
-			Reason: fmt.Sprintf("The sources do not say whom %s covers.", a.GetTitle())}
+			Reason: strings.TrimSpace(fmt.Sprintf("%s The sources do not say fully whom %s covers.", known, a.GetTitle()))}
 	}
 	i := slices.IndexFunc(a.GetScopes(), func(s *safethirdv1.AgreementScope) bool {
 		return s.GetValidFrom() <= b.q.asOf && (s.GetValidUntil() == "" || b.q.asOf <= s.GetValidUntil())
 	})
-	if i < 0 {
+	switch {
+	case i < 0 && !a.GetScopeKnown():
+		return unknownRest(""), nil
+	case i < 0:
 		return &safethirdv1.ScopeResult{Status: safethirdv1.ScopeStatus_SCOPE_STATUS_OUTSIDE,
-			Reason: fmt.Sprintf("%s covered no one on %s.", a.GetTitle(), b.q.asOf)}
+			Reason: fmt.Sprintf("%s covered no one on %s.", a.GetTitle(), b.q.asOf)}, nil
 	}
 	sc := a.GetScopes()[i]
-	b.cite(sc.GetEvidence())
-	country := b.q.country.GetCode()
-	lastPresence := fmt.Sprintf("%s is taken to be the country of last presence.", country)
-	if sc.GetRequiresLastPresence() && b.q.lastPresence != "" {
-		if b.q.lastPresence != country {
-			return &safethirdv1.ScopeResult{Status: safethirdv1.ScopeStatus_SCOPE_STATUS_OUTSIDE,
-				Reason: fmt.Sprintf("%s covers only claimants whose country of last presence is the partner; on this route it is %s, not %s.",
-					a.GetTitle(), b.q.lastPresence, country)}
+	result := func(r *safethirdv1.ScopeResult) *safethirdv1.ScopeResult {
+		b.cite(sc.GetEvidence())
+		if b.q.full {
+			r.Evidence = sc.GetEvidence()
 		}
-		lastPresence = fmt.Sprintf("%s is the country of last presence on this route.", country)
+		return r
 	}
-	if !sc.GetRequiresLastPresence() {
-		lastPresence = ""
+	if sc.GetCondition() != "" {
+		switch res := b.evalCondition(sc.GetCondition()); res.Value {
+		case condition.False:
+			return result(&safethirdv1.ScopeResult{Status: safethirdv1.ScopeStatus_SCOPE_STATUS_OUTSIDE,
+				Reason: fmt.Sprintf("On the facts given, the applicant is outside %s: %s", a.GetTitle(), sentence(sc.GetDescription()))}), nil
+		case condition.Unknown:
+			return result(&safethirdv1.ScopeResult{Status: safethirdv1.ScopeStatus_SCOPE_STATUS_NEEDS_FACTS, MissingFacts: res.Missing,
+				Reason: fmt.Sprintf("Whether the applicant is within %s depends on facts not given: %s. %s", a.GetTitle(), strings.Join(res.Missing, ", "), sentence(sc.GetDescription()))}), nil
+		}
 	}
+	country := b.q.country.GetCode()
+	var premises []string
+	lastPresence := ""
+	if sc.GetRequiresLastPresence() {
+		switch {
+		case b.q.lastPresence == "":
+			premise := fmt.Sprintf("%s (%s) is taken to be the country of last presence, which %s requires; the answer assumes it. AssessRoute decides it from the countries crossed.",
+				b.q.country.GetName(), country, a.GetTitle())
+			premises = append(premises, premise)
+			lastPresence = premise
+		case b.q.lastPresence != country:
+			return result(&safethirdv1.ScopeResult{Status: safethirdv1.ScopeStatus_SCOPE_STATUS_OUTSIDE,
+				Reason: fmt.Sprintf("%s covers only claimants whose country of last presence is the partner; on this route it is %s, not %s.",
+					a.GetTitle(), b.q.lastPresence, country)}), nil
+		default:
+			lastPresence = fmt.Sprintf("%s is the country of last presence on this route.", country)
+		}
+	}
+	if len(sc.GetRules()) > 0 {
+		if out := b.entryRules(a, sc); out != nil {
+			return result(out), premises
+		}
+	}
+	within := fmt.Sprintf("On %s, %s covered the applicant's way of entering. %s", b.q.asOf, a.GetTitle(), lastPresence)
+	if len(sc.GetRules()) == 0 {
+		within = fmt.Sprintf("On %s, the applicant meets what the sources give of the scope of %s: %s %s", b.q.asOf, a.GetTitle(), sentence(sc.GetDescription()), lastPresence)
+	}
+	within = strings.TrimSpace(within)
+	if !a.GetScopeKnown() {
+		return result(unknownRest(within)), premises
+	}
+	return result(&safethirdv1.ScopeResult{Status: safethirdv1.ScopeStatus_SCOPE_STATUS_WITHIN, Reason: strings.TrimSpace(within)}), premises
+}
+
+// entryRules checks the applicant's way of entering against a scope's
+// rules; nil means they are covered.
+func (b *builder) entryRules(a *safethirdv1.Agreement, sc *safethirdv1.AgreementScope) *safethirdv1.ScopeResult {
+	app := b.q.applicant
 	if app.EntryType == nil {
 		return &safethirdv1.ScopeResult{Status: safethirdv1.ScopeStatus_SCOPE_STATUS_NEEDS_FACTS, MissingFacts: []string{"entry_type"},
 			Reason: fmt.Sprintf("%s covers only some ways of entering (%s); the entry type was not given.", a.GetTitle(), ruleList(sc))}
@@ -189,8 +239,7 @@ func (b *builder) scope() *safethirdv1.ScopeResult {
 				Reason: fmt.Sprintf("For this entry type %s covers only claims made within %d days after crossing; this claim was made later.", a.GetTitle(), max)}
 		}
 	}
-	return &safethirdv1.ScopeResult{Status: safethirdv1.ScopeStatus_SCOPE_STATUS_WITHIN,
-		Reason: strings.TrimSpace(fmt.Sprintf("On %s, %s covered the applicant's way of entering. %s", b.q.asOf, a.GetTitle(), lastPresence))}
+	return nil
 }
 
 func ruleList(sc *safethirdv1.AgreementScope) string {

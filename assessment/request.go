@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/safethird/safethird/dataset"
@@ -76,16 +77,25 @@ func checkDate(v *violations, field, asOf, today string) string {
 	if asOf == "" {
 		return today
 	}
-	t, ok := dataset.ParseDate(asOf)
-	if !ok {
-		v.add(field, "must be a real date in the form YYYY-MM-DD")
-		return ""
-	}
-	if t.Year() < minYear || t.Year() > maxYear {
-		v.add(field, "must be between %d-01-01 and %d-12-31", minYear, maxYear)
+	if !dateInRange(v, field, asOf) {
 		return ""
 	}
 	return asOf
+}
+
+// dateInRange checks that date is a real YYYY-MM-DD date in the years a
+// request may name.
+func dateInRange(v *violations, field, date string) bool {
+	t, ok := dataset.ParseDate(date)
+	if !ok {
+		v.add(field, "must be a real date in the form YYYY-MM-DD")
+		return false
+	}
+	if t.Year() < minYear || t.Year() > maxYear {
+		v.add(field, "must be between %d-01-01 and %d-12-31", minYear, maxYear)
+		return false
+	}
+	return true
 }
 
 func checkView(v *violations, field string, view safethirdv1.AssessmentView) bool {
@@ -95,11 +105,18 @@ func checkView(v *violations, field string, view safethirdv1.AssessmentView) boo
 	return view != safethirdv1.AssessmentView_ASSESSMENT_VIEW_BASIC
 }
 
-// checkApplicant validates the applicant's facts. Descriptions name the
-// field and the rule, never the value: these facts are sensitive.
-func checkApplicant(snap *dataset.Snapshot, v *violations, field string, a *safethirdv1.Applicant) {
+// checkApplicant validates the applicant's facts against the date
+// assessed (empty when it is itself invalid). Descriptions name the field
+// and the rule, never the value: these facts are sensitive.
+func checkApplicant(snap *dataset.Snapshot, v *violations, field string, a *safethirdv1.Applicant, asOf string) {
 	if a == nil {
 		return
+	}
+	if a.NationalityCode != nil && a.GetStateless() {
+		v.add(field+".stateless", "must not be true when nationality_code is given: a person with a nationality is not stateless")
+	}
+	if a.EntryDate != nil && dateInRange(v, field+".entry_date", a.GetEntryDate()) && asOf != "" && a.GetEntryDate() > asOf {
+		v.add(field+".entry_date", "must not be after as_of: the person's first entry cannot follow the date assessed")
 	}
 	codeField := func(name string, code *string) {
 		if code == nil {
@@ -179,7 +196,7 @@ type commonFields interface {
 func checkCommon(snap *dataset.Snapshot, v *violations, req commonFields, today string) (*query, error) {
 	asOf := checkDate(v, "as_of", req.GetAsOf(), today)
 	full := checkView(v, "view", req.GetView())
-	checkApplicant(snap, v, "applicant", req.GetApplicant())
+	checkApplicant(snap, v, "applicant", req.GetApplicant(), asOf)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -187,5 +204,17 @@ func checkCommon(snap *dataset.Snapshot, v *violations, req commonFields, today 
 	if err != nil {
 		return nil, err
 	}
-	return &query{framework: f, asOf: asOf, applicant: req.GetApplicant(), full: full}, nil
+	return &query{framework: f, asOf: asOf, applicant: normalized(req.GetApplicant()), full: full}, nil
+}
+
+// normalized makes explicit what the facts given already say: a person
+// whose nationality is given is not stateless. The request is the
+// caller's, so a copy is changed.
+func normalized(a *safethirdv1.Applicant) *safethirdv1.Applicant {
+	if a == nil || a.NationalityCode == nil || a.Stateless != nil {
+		return a
+	}
+	c := proto.Clone(a).(*safethirdv1.Applicant)
+	c.Stateless = proto.Bool(false)
+	return c
 }

@@ -121,9 +121,11 @@ func ExampleNew_tokenOverPlaintext() {
 	// refusing to send a bearer token over plaintext to a non-loopback address: use TLS
 }
 
-// Assess Canada for an unaccompanied minor. Every fact is optional, and an
+// Assess Canada for an unaccompanied minor. The bar is applied in practice
+// and Canada qualifies on the evidence. Every fact is optional, and an
 // unset fact is unknown, not false: the family and document exceptions
-// name the facts that would decide them.
+// name the facts that would decide them, and the US test for minors is not
+// in the sources, so the answer never says it applies.
 func ExampleClient_AssessCountry() {
 	addr, stop := localServer()
 	defer stop()
@@ -149,14 +151,14 @@ func ExampleClient_AssessCountry() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(a.GetApplicantOutcome())
+	fmt.Println(a.GetPractice().GetStatus(), a.GetDetermination(), a.GetApplicantOutcome())
 	for _, x := range a.GetExceptions() {
 		fmt.Println(x.GetExceptionId(), x.GetStatus(), x.GetMissingFacts())
 	}
 	// Output:
-	// APPLICANT_OUTCOME_BAR_DOES_NOT_APPLY
+	// PRACTICE_STATUS_APPLIED DETERMINATION_QUALIFIES APPLICANT_OUTCOME_NEEDS_FACTS
 	// us-family-member EXCEPTION_STATUS_NEEDS_FACTS [family]
-	// us-unaccompanied-minor EXCEPTION_STATUS_APPLIES []
+	// us-unaccompanied-minor EXCEPTION_STATUS_TEST_NOT_IN_DATA []
 	// us-document-holder EXCEPTION_STATUS_NEEDS_FACTS [documents]
 	// us-public-interest EXCEPTION_STATUS_DISCRETIONARY []
 }
@@ -185,12 +187,12 @@ func ExampleClient_AssessRoute() {
 	}
 	fmt.Println(resp.GetOutcome())
 	for _, a := range resp.GetAssessments()[:2] {
-		fmt.Println(a.GetCountryCode(), a.GetDetermination())
+		fmt.Println(a.GetCountryCode(), a.GetPractice().GetStatus(), a.GetDetermination())
 	}
 	// Output:
-	// APPLICANT_OUTCOME_INDETERMINATE
-	// GT DETERMINATION_DOES_NOT_QUALIFY
-	// MX DETERMINATION_DOES_NOT_QUALIFY
+	// APPLICANT_OUTCOME_NEEDS_FACTS
+	// GT PRACTICE_STATUS_APPLIED DETERMINATION_DOES_NOT_QUALIFY
+	// MX PRACTICE_STATUS_NOT_APPLIED DETERMINATION_DOES_NOT_QUALIFY
 }
 
 // List the frameworks; the List helpers page through every page.

@@ -1,6 +1,8 @@
 // Package condition compiles and evaluates the CEL conditions the dataset
-// attaches to agreements' exceptions and to group findings. A condition is a
-// boolean CEL expression over `applicant`, a safethird.v1.Applicant.
+// attaches to frameworks' applicability rules, agreements' scopes and
+// exceptions, and group findings. A condition is a boolean CEL expression
+// over `applicant`, a safethird.v1.Applicant, and `country_code`, the
+// ISO 3166-1 alpha-2 code of the country assessed.
 //
 // A fact the caller did not give is unknown, not false: every Applicant field
 // with presence that is unset is marked unknown for CEL's partial
@@ -21,8 +23,11 @@ import (
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
-// variable is the name the conditions use for the applicant.
-const variable = "applicant"
+// The names the conditions use for the applicant and the assessed country.
+const (
+	variable        = "applicant"
+	countryVariable = "country_code"
+)
 
 // Value is the three-valued result of a condition.
 type Value int
@@ -62,14 +67,15 @@ type Env struct {
 	env *cel.Env
 }
 
-// NewEnv returns an environment that declares `applicant` and the
-// safethird.v1 types, with safethird.v1 as the container so enum constants
-// may be written with or without the package prefix.
+// NewEnv returns an environment that declares `applicant`, `country_code`
+// and the safethird.v1 types, with safethird.v1 as the container so enum
+// constants may be written with or without the package prefix.
 func NewEnv() (*Env, error) {
 	env, err := cel.NewEnv(
 		cel.Container("safethird.v1"),
 		cel.Types(&safethirdv1.Applicant{}),
 		cel.Variable(variable, cel.ObjectType(string((&safethirdv1.Applicant{}).ProtoReflect().Descriptor().FullName()))),
+		cel.Variable(countryVariable, cel.StringType),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("create CEL environment: %w", err)
@@ -123,29 +129,35 @@ func referencedFields(checked *cel.Ast) []protoreflect.FieldDescriptor {
 	return out
 }
 
-// applicantActivation binds `applicant` without the map and pattern
-// allocations of a partial activation, for the common case where every
-// fact the condition reads was given.
-type applicantActivation struct{ applicant *safethirdv1.Applicant }
+// activation binds `applicant` and `country_code` without the map and
+// pattern allocations of a partial activation, for the common case where
+// every fact the condition reads was given.
+type activation struct {
+	applicant *safethirdv1.Applicant
+	country   string
+}
 
-func (a applicantActivation) ResolveName(name string) (any, bool) {
-	if name == variable {
+func (a activation) ResolveName(name string) (any, bool) {
+	switch name {
+	case variable:
 		return a.applicant, true
+	case countryVariable:
+		return a.country, true
 	}
 	return nil, false
 }
 
-func (applicantActivation) Parent() interpreter.Activation { return nil }
+func (activation) Parent() interpreter.Activation { return nil }
 
-// Eval evaluates the condition for applicant. A nil applicant has every
-// fact unknown.
-func (p *Program) Eval(applicant *safethirdv1.Applicant) (Result, error) {
+// Eval evaluates the condition for applicant and the assessed country's
+// code. A nil applicant has every fact unknown.
+func (p *Program) Eval(applicant *safethirdv1.Applicant, countryCode string) (Result, error) {
 	if applicant == nil {
 		applicant = &safethirdv1.Applicant{}
 	}
-	var act any = applicantActivation{applicant}
+	var act any = activation{applicant, countryCode}
 	if patterns := p.unknownPatterns(applicant); len(patterns) > 0 {
-		partial, err := cel.PartialVars(map[string]any{variable: applicant}, patterns...)
+		partial, err := cel.PartialVars(map[string]any{variable: applicant, countryVariable: countryCode}, patterns...)
 		if err != nil {
 			return Result{}, fmt.Errorf("bind applicant: %w", err)
 		}

@@ -49,6 +49,7 @@ func (l *loader) build(iso []isoCountry, records map[string][]*record) *Snapshot
 	for _, r := range records["agreements"] {
 		v.agreement(r)
 	}
+	v.contestLimitAgreements(records["frameworks"])
 	for _, r := range records["designations"] {
 		v.designation(r)
 	}

@@ -111,7 +111,7 @@ func TestLoadRejects(t *testing.T) {
 		{
 			name: "bad CEL",
 			give: map[string]string{"findings/bb-safety-group.yaml": strings.Replace(readFixture(t, "findings/bb-safety-group.yaml"), "in applicant.groups", "in applicant.grups", 1)},
-			want: []string{"findings/bb-safety-group.yaml:8:18: group_condition does not compile as a bool CEL condition over applicant: ERROR: <input>:1:51: undefined field 'grups'"},
+			want: []string{"findings/bb-safety-group.yaml:8:18: group_condition does not compile as a bool CEL condition over applicant and country_code: ERROR: <input>:1:51: undefined field 'grups'"},
 		},
 		{
 			name: "oversize file",
@@ -129,6 +129,29 @@ func TestLoadRejects(t *testing.T) {
     kind: AGREEMENT_EVENT_KIND_ENTERED_INTO_FORCE`, `"2009-01-01"
     kind: AGREEMENT_EVENT_KIND_ENTERED_INTO_FORCE`, 1)},
 			want: []string{"agreements/aa-bb.yaml:7:11: events[1].date 2009-01-01 is before the previous event's 2010-01-01: events must be in order"},
+		},
+		{
+			name: "applicability rule without a condition or evidence",
+			give: map[string]string{"frameworks/fw-aa.yaml": strings.Replace(strings.Replace(readFixture(t, "frameworks/fw-aa.yaml"),
+				`    condition: 'country_code == "AA"'
+`, "", 1), `    evidence:
+      - source_id: src-one
+        statement: Alpha's bar sends people elsewhere.
+        support: SUPPORT_CONFIRMED
+`, "", 1)},
+			want: []string{
+				"frameworks/fw-aa.yaml:14:5: applicability[0].condition is required",
+				"frameworks/fw-aa.yaml:14:5: applicability[0] needs evidence",
+			},
+		},
+		{
+			name: "contest limit naming no criterion and no agreement",
+			give: map[string]string{"frameworks/fw-aa.yaml": strings.Replace(strings.Replace(readFixture(t, "frameworks/fw-aa.yaml"),
+				"criterion_ids: [safety]", "criterion_ids: [safty]", 1), "agreement_ids: [aa-bb]", "agreement_ids: [aa-cc]", 1)},
+			want: []string{
+				`frameworks/fw-aa.yaml:26:21: contest_limits[0].criterion_ids[0] "safty" names no criterion of this framework`,
+				`frameworks/fw-aa.yaml:27:21: contest_limits[0].agreement_ids[0] "aa-cc" names no agreement in agreements/`,
+			},
 		},
 		{
 			name: "unknown country code",

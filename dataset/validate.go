@@ -53,7 +53,7 @@ func (v *validator) program(r *record, p []any, expression string) {
 		// CEL's error carries a source excerpt on further lines; the
 		// problem keeps to one line.
 		msg, _, _ := strings.Cut(err.Error(), "\n")
-		v.at(r, p, "%s does not compile as a bool CEL condition over applicant: %s", pathString(p), msg)
+		v.at(r, p, "%s does not compile as a bool CEL condition over applicant and country_code: %s", pathString(p), msg)
 		return
 	}
 	v.snap.programs[expression] = prg
@@ -111,8 +111,66 @@ func (v *validator) framework(r *record) {
 		seen[c.GetId()] = true
 		v.enumSet(r, append(cp, "kind"), int32(c.GetKind()))
 	}
+	ruleIDs := map[string]bool{}
+	for i, rule := range f.GetApplicability() {
+		rp := []any{"applicability", i}
+		v.uniqueID(r, rp, rule.GetId(), ruleIDs)
+		if rule.GetCondition() == "" {
+			v.at(r, append(rp, "condition"), "%s is required", pathString(append(rp, "condition")))
+		}
+		v.program(r, append(rp, "condition"), rule.GetCondition())
+		v.required(r, pathString(append(rp, "description")), rule.GetDescription())
+		v.needsEvidence(r, rp, rule.GetEvidence())
+	}
+	limitIDs := map[string]bool{}
+	for i, l := range f.GetContestLimits() {
+		lp := []any{"contest_limits", i}
+		v.uniqueID(r, lp, l.GetId(), limitIDs)
+		v.date(r, append(lp, "valid_from"), l.GetValidFrom())
+		if len(l.GetCriterionIds()) == 0 {
+			v.at(r, append(lp, "criterion_ids"), "%s needs at least one criterion", pathString(append(lp, "criterion_ids")))
+		}
+		for j, id := range l.GetCriterionIds() {
+			if !seen[id] {
+				v.at(r, append(lp, "criterion_ids", j), "%s %q names no criterion of this framework", pathString(append(lp, "criterion_ids", j)), id)
+			}
+		}
+		v.needsEvidence(r, lp, l.GetEvidence())
+	}
 	v.evidence(r, []any{"evidence"}, f.GetEvidence())
 	v.snap.frameworks[f.GetId()] = f
+}
+
+// uniqueID checks the id of an item of a list: lower-kebab-case and used once.
+func (v *validator) uniqueID(r *record, p []any, id string, seen map[string]bool) {
+	if !idShape.MatchString(id) || seen[id] {
+		v.at(r, append(slices.Clone(p), "id"), "%s %q must be lower-kebab-case and unique", pathString(append(slices.Clone(p), "id")), id)
+	}
+	seen[id] = true
+}
+
+// needsEvidence checks an item's evidence, of which there must be some.
+func (v *validator) needsEvidence(r *record, p []any, items []*safethirdv1.Evidence) {
+	if len(items) == 0 {
+		v.at(r, p, "%s needs evidence", pathString(p))
+	}
+	v.evidence(r, append(slices.Clone(p), "evidence"), items)
+}
+
+// contestLimitAgreements checks, once every agreement is known, that the
+// frameworks' contest limits name agreements that exist.
+func (v *validator) contestLimitAgreements(records []*record) {
+	for _, r := range records {
+		f := r.msg.(*safethirdv1.Framework)
+		for i, l := range f.GetContestLimits() {
+			for j, id := range l.GetAgreementIds() {
+				if _, ok := v.snap.agreements[id]; !ok && !v.broken["agreements/"+id] {
+					p := []any{"contest_limits", i, "agreement_ids", j}
+					v.at(r, p, "%s %q names no agreement in agreements/", pathString(p), id)
+				}
+			}
+		}
+	}
 }
 
 // events checks a timeline: real dates, a window that closes after it
@@ -160,21 +218,19 @@ func (v *validator) agreement(r *record) {
 			v.at(r, sp, "scopes[%d] has no valid_until but a later scope follows", i)
 		}
 		prevUntil = sc.GetValidUntil()
+		v.program(r, append(sp, "condition"), sc.GetCondition())
 		for j, rule := range sc.GetRules() {
 			v.enumSet(r, append(sp, "rules", j, "entry_type"), int32(rule.GetEntryType()))
 		}
 		v.evidence(r, append(sp, "evidence"), sc.GetEvidence())
 	}
-	if a.GetScopeKnown() != (len(a.GetScopes()) > 0) {
-		v.at(r, []any{"scope_known"}, "scope_known is %t but the agreement has %d scopes", a.GetScopeKnown(), len(a.GetScopes()))
+	if a.GetScopeKnown() && len(a.GetScopes()) == 0 {
+		v.at(r, []any{"scope_known"}, "scope_known is true but the agreement has no scopes")
 	}
 	seen := map[string]bool{}
 	for i, x := range a.GetExceptions() {
 		xp := []any{"exceptions", i}
-		if !idShape.MatchString(x.GetId()) || seen[x.GetId()] {
-			v.at(r, append(xp, "id"), "exceptions[%d].id %q must be lower-kebab-case and unique", i, x.GetId())
-		}
-		seen[x.GetId()] = true
+		v.uniqueID(r, xp, x.GetId(), seen)
 		if !slices.Contains(a.GetPartyCodes(), x.GetDestinationCode()) {
 			v.at(r, append(xp, "destination_code"), "exceptions[%d].destination_code %q is not a party", i, x.GetDestinationCode())
 		}
@@ -183,10 +239,7 @@ func (v *validator) agreement(r *record) {
 		if x.GetCondition() == "" && !x.GetDiscretionary() && x.GetTestProvision() == "" {
 			v.at(r, xp, "exceptions[%d] has no condition: name the provision that holds its test in test_provision", i)
 		}
-		if len(x.GetEvidence()) == 0 {
-			v.at(r, xp, "exceptions[%d] needs evidence", i)
-		}
-		v.evidence(r, append(xp, "evidence"), x.GetEvidence())
+		v.needsEvidence(r, xp, x.GetEvidence())
 	}
 	for i, d := range a.GetDefinitions() {
 		v.evidence(r, []any{"definitions", i, "evidence"}, d.GetEvidence())

@@ -48,6 +48,7 @@ type applicantFlags struct {
 	capitalCharge        bool
 	entryType            enumFlag
 	daysFromCrossToClaim int32
+	entryDate            string
 }
 
 // addApplicantFlags registers the applicant flags on fs.
@@ -75,6 +76,7 @@ func addApplicantFlags(fs *pflag.FlagSet) *applicantFlags {
 		own.BoolVar(&f.capitalCharge, "capital-charge", false, "applicant is charged with or convicted of an offence punishable by death")
 		own.Var(&f.entryType, "entry-type", "how the applicant entered the destination: "+f.entryType.list())
 		own.Int32Var(&f.daysFromCrossToClaim, "days-to-claim", 0, "days between crossing the border and making the claim")
+		own.StringVar(&f.entryDate, "entry-date", "", "day the applicant first entered the destination, YYYY-MM-DD")
 	})
 	return f
 }
@@ -141,6 +143,9 @@ func (f *applicantFlags) applicant() (*pb.Applicant, error) {
 	}
 	if changed("days-to-claim") {
 		a.DaysFromCrossingToClaim = proto.Int32(f.daysFromCrossToClaim)
+	}
+	if changed("entry-date") {
+		a.EntryDate = proto.String(f.entryDate)
 	}
 	if !given {
 		return nil, nil

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	pb "github.com/safethird/safethird/proto/safethird/v1"
@@ -35,7 +34,7 @@ func markdownAssessment(w io.Writer, a *pb.Assessment, f *pb.Framework) error {
 	m.line(fmt.Sprintf("Whether %s may be treated as a safe third country under %s as of %s%s.",
 		a.GetCountryName(), m.law(a.GetFrameworkId()), a.GetAsOf(), forWhom(a)))
 	m.section(2, "Short answer")
-	m.shortAnswer(a)
+	m.shortAnswer(3, a)
 	m.analysis(2, a)
 	m.footnotes(a.GetDisclaimer())
 	_, err := io.WriteString(w, m.b.String())
@@ -65,7 +64,7 @@ func markdownRoute(w io.Writer, legs []string, r *pb.AssessRouteResponse, f *pb.
 		m.section(2, fmt.Sprintf("%d. %s (%s)", i+1, a.GetCountryName(), a.GetCountryCode()))
 		m.facts(a)
 		m.section(3, "Short answer")
-		m.shortAnswer(a)
+		m.shortAnswer(4, a)
 		m.analysis(3, a)
 	}
 	m.footnotes(disclaimer)
@@ -106,7 +105,8 @@ func (m *memo) facts(a *pb.Assessment) {
 		{"Country", fmt.Sprintf("%s (%s)", a.GetCountryName(), a.GetCountryCode())},
 		{"Framework", m.law(a.GetFrameworkId())},
 		{"Date assessed", a.GetAsOf()},
-		{"Determination", sentenceCase(label(a.GetDetermination()))},
+		{"In practice", practiceWord(a)},
+		{"On the evidence", sentenceCase(label(a.GetDetermination()))},
 		{"Agreement relied on", agreement},
 	}
 	if a.GetApplicantOutcome() != pb.ApplicantOutcome_APPLICANT_OUTCOME_UNSPECIFIED {
@@ -120,18 +120,75 @@ func (m *memo) facts(a *pb.Assessment) {
 	m.b.WriteString("\n")
 }
 
-// shortAnswer leads with the answer in a word, then the summary.
-func (m *memo) shortAnswer(a *pb.Assessment) {
+// shortAnswer gives the two answers apart, each headed and footnoted to
+// the evidence that decides it, then the applicant's outcome and the
+// summary paragraph to paste.
+func (m *memo) shortAnswer(level int, a *pb.Assessment) {
+	if a.GetDetermination() == pb.Determination_DETERMINATION_NOT_APPLICABLE {
+		m.line(fmt.Sprintf("**The question does not arise.** %s%s", esc(a.GetApplicability().GetReason()), m.cites(a.GetApplicability().GetEvidence())))
+		m.line(esc(a.GetSummary()))
+		return
+	}
+	p := a.GetPractice()
+	m.section(level, "In practice: "+strings.ToLower(practiceWord(a)))
+	m.line(esc(p.GetReason()) + m.cites(p.GetEvidence()))
+	m.section(level, "On the evidence: "+strings.ToLower(label(a.GetDetermination())))
 	word := map[pb.Determination]string{
 		pb.Determination_DETERMINATION_QUALIFIES:        "Yes, on the documented conditions",
 		pb.Determination_DETERMINATION_DOES_NOT_QUALIFY: "No",
 		pb.Determination_DETERMINATION_INDETERMINATE:    "The evidence does not decide it",
-		pb.Determination_DETERMINATION_NOT_APPLICABLE:   "The question does not arise",
 	}[a.GetDetermination()]
-	if word == "" {
-		word = sentenceCase(label(a.GetDetermination()))
+	line := fmt.Sprintf("**%s.**", word)
+	if d := decisiveCriterion(a); d != nil {
+		line += fmt.Sprintf(" Decisive: %s, %s.%s", esc(d.GetTitle()), strings.ToLower(label(d.GetStatus())), m.cites(d.GetEvidence()))
 	}
-	m.line(fmt.Sprintf("**%s.** %s", word, esc(a.GetSummary())))
+	m.line(line)
+	if len(a.GetContestLimits()) > 0 && p.GetStatus() != pb.PracticeStatus_PRACTICE_STATUS_NOT_APPLIED {
+		for _, l := range a.GetContestLimits() {
+			m.b.WriteString(fmt.Sprintf("- **Limit on contesting it:** %s (from %s): %s%s\n", esc(l.GetTitle()), l.GetValidFrom(), esc(l.GetDescription()), m.cites(l.GetEvidence())))
+		}
+		m.b.WriteString("\n")
+	}
+	if a.GetApplicantOutcome() != pb.ApplicantOutcome_APPLICANT_OUTCOME_UNSPECIFIED {
+		m.section(level, "For the applicant: "+strings.ToLower(label(a.GetApplicantOutcome())))
+	} else {
+		m.section(level, "In one paragraph")
+	}
+	m.line(esc(a.GetSummary()))
+}
+
+// practiceWord is the practice answer in a word or two.
+func practiceWord(a *pb.Assessment) string {
+	if a.GetPractice() == nil {
+		return "Not applicable"
+	}
+	return sentenceCase(label(a.GetPractice().GetStatus()))
+}
+
+// decisiveCriterion is the criterion that decided the determination: the
+// first not met, else the first indeterminate.
+func decisiveCriterion(a *pb.Assessment) *pb.CriterionResult {
+	for _, want := range []pb.CriterionStatus{pb.CriterionStatus_CRITERION_STATUS_NOT_MET, pb.CriterionStatus_CRITERION_STATUS_INDETERMINATE} {
+		for _, c := range a.GetCriteria() {
+			if c.GetStatus() == want {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+// cites returns the footnote markers for the sources of evidence, each once.
+func (m *memo) cites(evidence []*pb.Evidence) string {
+	var out strings.Builder
+	seen := map[string]bool{}
+	for _, e := range evidence {
+		if id := e.GetSourceId(); !seen[id] && m.sources[id] != nil {
+			seen[id] = true
+			out.WriteString(m.cite(id))
+		}
+	}
+	return out.String()
 }
 
 // analysis goes criterion by criterion, then exceptions, scope,
@@ -154,7 +211,7 @@ func (m *memo) analysis(level int, a *pb.Assessment) {
 			m.line(fmt.Sprintf("The exceptions of `%s` as the destination applies them:", a.GetAgreementId()))
 		}
 		for _, x := range a.GetExceptions() {
-			item := fmt.Sprintf("- **%s**: %s. %s", esc(x.GetTitle()), strings.ToLower(label(x.GetStatus())), esc(x.GetReason()))
+			item := fmt.Sprintf("- **%s**: %s. %s%s", esc(x.GetTitle()), strings.ToLower(label(x.GetStatus())), esc(x.GetReason()), m.cites(x.GetEvidence()))
 			if len(x.GetMissingFacts()) > 0 {
 				item += " Facts that would decide it: " + codeList(x.GetMissingFacts()) + "."
 			}
@@ -164,11 +221,30 @@ func (m *memo) analysis(level int, a *pb.Assessment) {
 	}
 	if s := a.GetScope(); s != nil {
 		m.section(level, "Scope of the agreement")
-		text := fmt.Sprintf("**%s.** %s", sentenceCase(label(s.GetStatus())), esc(s.GetReason()))
+		text := fmt.Sprintf("**%s.** %s%s", sentenceCase(label(s.GetStatus())), esc(s.GetReason()), m.cites(s.GetEvidence()))
 		if len(s.GetMissingFacts()) > 0 {
 			text += " Facts that would decide it: " + codeList(s.GetMissingFacts()) + "."
 		}
 		m.line(text)
+	}
+	if len(a.GetPremises()) > 0 {
+		m.section(level, "Premises")
+		for _, p := range a.GetPremises() {
+			m.b.WriteString("- " + esc(p) + "\n")
+		}
+		m.b.WriteString("\n")
+	}
+	if tl := a.GetPractice().GetTimeline(); len(tl) > 0 {
+		m.section(level, "Timeline")
+		m.line(fmt.Sprintf("The events of the agreement and designation relied on, up to %s; court decisions are marked.", a.GetAsOf()))
+		for _, e := range tl {
+			item := "- " + eventWhen(e) + ": "
+			if e.GetKind() == pb.AgreementEventKind_AGREEMENT_EVENT_KIND_COURT_DECISION {
+				item += "**Court decision.** "
+			}
+			m.b.WriteString(item + esc(sentences(e.GetDescription())) + m.cites(e.GetEvidence()) + "\n")
+		}
+		m.b.WriteString("\n")
 	}
 	if a.GetDiscretion() != "" {
 		m.section(level, "Discretion")
@@ -181,6 +257,14 @@ func (m *memo) analysis(level int, a *pb.Assessment) {
 		}
 		m.b.WriteString("\n")
 	}
+}
+
+// eventWhen is an event's date, or the window it happened in.
+func eventWhen(e *pb.AgreementEvent) string {
+	if e.GetEarliestDate() != "" {
+		return e.GetEarliestDate() + " to " + e.GetDate()
+	}
+	return e.GetDate()
 }
 
 // evidence is one item: the statement, the verbatim quote with its
@@ -215,8 +299,9 @@ func (m *memo) cite(id string) string {
 	return fmt.Sprintf("[^%d]", n)
 }
 
-// footnotes lists the cited sources, then those the answer relies on
-// without quoting them, then the disclaimer.
+// footnotes lists the sources the memo cites, then the disclaimer. Every
+// source of the answer is cited somewhere in the memo, so none is listed
+// without a footnote.
 func (m *memo) footnotes(disclaimer string) {
 	if len(m.sources) == 0 {
 		m.line("*Evidence and sources are left out of the basic view; ask for the full view (`--view full`) to cite them.*")
@@ -225,20 +310,6 @@ func (m *memo) footnotes(disclaimer string) {
 		m.section(2, "Sources")
 		for _, id := range m.order {
 			fmt.Fprintf(&m.b, "[^%d]: %s\n", m.notes[id], m.citation(id))
-		}
-		m.b.WriteString("\n")
-	}
-	var uncited []string
-	for id := range m.sources {
-		if _, ok := m.notes[id]; !ok {
-			uncited = append(uncited, id)
-		}
-	}
-	if len(uncited) > 0 {
-		slices.Sort(uncited)
-		m.section(2, "Other sources relied on")
-		for _, id := range uncited {
-			m.b.WriteString("- " + m.citation(id) + "\n")
 		}
 		m.b.WriteString("\n")
 	}

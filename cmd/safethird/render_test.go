@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 
@@ -175,5 +176,48 @@ func TestMarkdownFootnotes(t *testing.T) {
 	}
 	if !bytes.Contains(md.Bytes(), []byte("framework `us-ina-208a2a`")) {
 		t.Error("without the framework the memo should name it by id")
+	}
+}
+
+// The memo cites only what the answer cites, footnoting every source: no
+// source is listed without a line of the memo resting on it. It leads with
+// the two answers, and names no exception "met" while one needs facts.
+func TestMarkdownCitesEverySourceItLists(t *testing.T) {
+	snap := snapshot(t)
+	for _, req := range []*pb.AssessCountryRequest{mexico2019(), canadaMinor2024(),
+		{CountryCode: "GT", AsOf: "2020-01-01", Applicant: &pb.Applicant{NationalityCode: proto.String("HN"), EntryDate: proto.String("2019-12-01")}},
+		{CountryCode: "US", FrameworkId: "ca-irpa-102", AsOf: "2024-06-01"},
+	} {
+		a, err := assessment.New(snap).AssessCountry(req, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, _ := snap.Framework(a.GetFrameworkId())
+		var md bytes.Buffer
+		if err := markdownAssessment(&md, a, f); err != nil {
+			t.Fatal(err)
+		}
+		memo := md.String()
+		name := a.GetCountryCode() + " " + a.GetAsOf()
+		defs := regexp.MustCompile("(?m)^\\[\\^\\d+\\]: .*\\(`([a-z0-9-]+)`\\)$").FindAllStringSubmatch(memo, -1)
+		footnoted := map[string]bool{}
+		for _, d := range defs {
+			footnoted[d[1]] = true
+		}
+		for _, s := range a.GetSources() {
+			if !footnoted[s.GetId()] {
+				t.Errorf("%s: source %s is in the answer but no line of the memo cites it", name, s.GetId())
+			}
+		}
+		if len(footnoted) != len(a.GetSources()) {
+			t.Errorf("%s: memo footnotes %d sources, the answer has %d", name, len(footnoted), len(a.GetSources()))
+		}
+		practice, evidence := strings.Index(memo, "### In practice: "), strings.Index(memo, "### On the evidence: ")
+		if practice < 0 || evidence < practice {
+			t.Errorf("%s: the short answer must give the practice, then the evidence", name)
+		}
+		if strings.Contains(memo, "no exception: met") {
+			t.Errorf("%s: a criterion may not claim that no exception applies", name)
+		}
 	}
 }

@@ -33,14 +33,35 @@ func textRoute(w io.Writer, legs []string, r *pb.AssessRouteResponse) error {
 	return err
 }
 
+// writeTextAssessment leads with the two answers, kept apart: whether the
+// bar is applied in practice, and whether the country meets the statute on
+// the evidence; then why.
 func writeTextAssessment(b *strings.Builder, a *pb.Assessment) {
-	fmt.Fprintf(b, "%s (%s): %s\n", a.GetCountryName(), a.GetCountryCode(), label(a.GetDetermination()))
+	fmt.Fprintf(b, "%s (%s)\n", a.GetCountryName(), a.GetCountryCode())
+	if p := a.GetPractice(); p != nil {
+		fmt.Fprintf(b, "In practice:     %s\n", label(p.GetStatus()))
+	}
+	fmt.Fprintf(b, "On the evidence: %s\n", label(a.GetDetermination()))
 	fmt.Fprintf(b, "Framework: %s\nAs of:     %s\n", a.GetFrameworkId(), a.GetAsOf())
 	if a.GetAgreementId() != "" {
 		fmt.Fprintf(b, "Agreement: %s\n", a.GetAgreementId())
 	}
+	if p := a.GetPractice(); p != nil {
+		b.WriteString("\nIn practice\n")
+		para(b, "  ", p.GetReason())
+		if cited := citedSources(p.GetEvidence()); len(cited) > 0 {
+			para(b, "  ", "Cited: "+strings.Join(cited, ", "))
+		}
+	}
+	if ap := a.GetApplicability(); ap.GetStatus() != pb.ApplicabilityStatus_APPLICABILITY_STATUS_REACHES {
+		fmt.Fprintf(b, "\nApplicability: %s\n", label(ap.GetStatus()))
+		para(b, "  ", ap.GetReason())
+		if len(ap.GetMissingFacts()) > 0 {
+			para(b, "  ", "Missing facts: "+strings.Join(ap.GetMissingFacts(), ", "))
+		}
+	}
 
-	b.WriteString("\nCriteria\n")
+	b.WriteString("\nOn the evidence: criteria\n")
 	for _, c := range a.GetCriteria() {
 		fmt.Fprintf(b, "  %s: %s\n", c.GetCriterionId(), label(c.GetStatus()))
 		para(b, "    ", sentences(c.GetTitle()))
@@ -68,6 +89,16 @@ func writeTextAssessment(b *strings.Builder, a *pb.Assessment) {
 		if len(s.GetMissingFacts()) > 0 {
 			para(b, "  ", "Missing facts: "+strings.Join(s.GetMissingFacts(), ", "))
 		}
+	}
+
+	for _, l := range a.GetContestLimits() {
+		b.WriteString("\nLimit on contesting it\n")
+		para(b, "  ", fmt.Sprintf("%s (from %s): %s", l.GetTitle(), l.GetValidFrom(), l.GetDescription()))
+	}
+
+	for _, p := range a.GetPremises() {
+		b.WriteString("\nPremise\n")
+		para(b, "  ", p)
 	}
 
 	if a.GetApplicantOutcome() != pb.ApplicantOutcome_APPLICANT_OUTCOME_UNSPECIFIED {

@@ -29,7 +29,7 @@ import (
 func canaryApplicant() *pb.Applicant {
 	return &pb.Applicant{
 		NationalityCode:           ptr("TV"), // Tuvalu
-		Stateless:                 ptr(true),
+		Stateless:                 ptr(false),
 		LastHabitualResidenceCode: ptr("NR"), // Nauru
 		Groups:                    []pb.ApplicantGroup{pb.ApplicantGroup_APPLICANT_GROUP_INDIGENOUS},
 		Age:                       ptr(int32(117)),
@@ -44,6 +44,7 @@ func canaryApplicant() *pb.Applicant {
 		CapitalCharge:           ptr(true),
 		EntryType:               pb.EntryType_ENTRY_TYPE_MARINE_PORT.Enum(),
 		DaysFromCrossingToClaim: ptr(int32(9876)),
+		EntryDate:               ptr("1907-03-29"),
 	}
 }
 
@@ -59,7 +60,7 @@ var valueCanaries = []canary{
 	{s: "TV"}, {s: "NR"},
 	{s: "117", numeric: true}, {s: "143", numeric: true}, {s: "9876", numeric: true},
 	{s: "APPLICANT_GROUP_INDIGENOUS"}, {s: "RELATIONSHIP_GRANDCHILD"}, {s: "FAMILY_STATUS_REMOVAL_STAYED"},
-	{s: "DOCUMENT_KIND_STUDY_PERMIT"}, {s: "ENTRY_TYPE_MARINE_PORT"},
+	{s: "DOCUMENT_KIND_STUDY_PERMIT"}, {s: "ENTRY_TYPE_MARINE_PORT"}, {s: "1907-03-29"},
 }
 
 // fieldCanaries are the applicant's field names as a dump of it would
@@ -70,6 +71,7 @@ var fieldCanaries = []canary{
 	{s: "last_habitual_residence_code"}, {s: "lastHabitualResidenceCode"}, {s: "married"}, {s: "Married"},
 	{s: "parent_or_guardian_present"}, {s: "parentOrGuardianPresent"}, {s: "capital_charge"}, {s: "capitalCharge"},
 	{s: "entry_type"}, {s: "entryType"}, {s: "days_from_crossing_to_claim"}, {s: "daysFromCrossingToClaim"},
+	{s: "entry_date"}, {s: "entryDate"},
 }
 
 func isWordByte(b byte) bool {

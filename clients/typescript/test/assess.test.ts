@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
 
-import { connect, CriterionStatus, Determination } from "../src/index.js";
+import { connect, CriterionStatus, Determination, PracticeStatus } from "../src/index.js";
 
 const addr = process.env.SAFETHIRD_ADDR ?? "127.0.0.1:50051";
 const token = process.env.SAFETHIRD_TOKEN;
@@ -25,6 +25,20 @@ test("AssessCountry: Mexico on 2019-01-01 does not qualify", async () => {
   );
   assert.match(assessment.datasetRevision, /^sha256:[0-9a-f]{64}$/);
   assert.ok(assessment.sources.length > 0, "the full view cites sources");
+  assert.equal(assessment.practice?.status, PracticeStatus.NOT_APPLIED, "no agreement: the bar was not applied");
+});
+
+test("AssessCountry: Guatemala on 2020-01-01 is applied in practice but does not qualify", async () => {
+  const { assessment } = await safethird.assessment.assessCountry({
+    countryCode: "GT",
+    asOf: "2020-01-01",
+    applicant: { nationalityCode: "HN", entryDate: "2019-12-01" },
+  });
+  assert.ok(assessment?.practice, "the answer carries the practice");
+  assert.equal(assessment.practice.status, PracticeStatus.APPLIED);
+  assert.equal(assessment.practice.agreementId, "us-gt-aca");
+  assert.equal(assessment.determination, Determination.DOES_NOT_QUALIFY);
+  assert.match(assessment.summary, /In practice: .* On the evidence: /);
 });
 
 test("ListFrameworks: the default framework is listed", async () => {

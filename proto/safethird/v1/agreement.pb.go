@@ -21,6 +21,74 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// PracticeStatus is whether, on a date, a government applies the bar to
+// removals to a country: a matter of legal operation, not of the evidence on
+// the country's conditions.
+type PracticeStatus int32
+
+const (
+	// PRACTICE_STATUS_UNSPECIFIED means an event does not change the practice.
+	PracticeStatus_PRACTICE_STATUS_UNSPECIFIED PracticeStatus = 0
+	// PRACTICE_STATUS_APPLIED means an agreement (or designation) is in force
+	// and implemented: the bar is applied to removals to the country.
+	PracticeStatus_PRACTICE_STATUS_APPLIED PracticeStatus = 1
+	// PRACTICE_STATUS_NOT_APPLIED means no agreement in force is applied to
+	// the country: none exists, it is not in force, it is suspended or
+	// terminated, or it was never implemented.
+	PracticeStatus_PRACTICE_STATUS_NOT_APPLIED PracticeStatus = 2
+	// PRACTICE_STATUS_PAUSED means an agreement is in force but transfers
+	// under it are paused.
+	PracticeStatus_PRACTICE_STATUS_PAUSED PracticeStatus = 3
+	// PRACTICE_STATUS_INDETERMINATE means the sources cannot tell, including
+	// dates past the data's completeness date.
+	PracticeStatus_PRACTICE_STATUS_INDETERMINATE PracticeStatus = 4
+)
+
+// Enum value maps for PracticeStatus.
+var (
+	PracticeStatus_name = map[int32]string{
+		0: "PRACTICE_STATUS_UNSPECIFIED",
+		1: "PRACTICE_STATUS_APPLIED",
+		2: "PRACTICE_STATUS_NOT_APPLIED",
+		3: "PRACTICE_STATUS_PAUSED",
+		4: "PRACTICE_STATUS_INDETERMINATE",
+	}
+	PracticeStatus_value = map[string]int32{
+		"PRACTICE_STATUS_UNSPECIFIED":   0,
+		"PRACTICE_STATUS_APPLIED":       1,
+		"PRACTICE_STATUS_NOT_APPLIED":   2,
+		"PRACTICE_STATUS_PAUSED":        3,
+		"PRACTICE_STATUS_INDETERMINATE": 4,
+	}
+)
+
+func (x PracticeStatus) Enum() *PracticeStatus {
+	p := new(PracticeStatus)
+	*p = x
+	return p
+}
+
+func (x PracticeStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PracticeStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_safethird_v1_agreement_proto_enumTypes[0].Descriptor()
+}
+
+func (PracticeStatus) Type() protoreflect.EnumType {
+	return &file_safethird_v1_agreement_proto_enumTypes[0]
+}
+
+func (x PracticeStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PracticeStatus.Descriptor instead.
+func (PracticeStatus) EnumDescriptor() ([]byte, []int) {
+	return file_safethird_v1_agreement_proto_rawDescGZIP(), []int{0}
+}
+
 // AgreementEventKind names the kind of an agreement event.
 type AgreementEventKind int32
 
@@ -105,11 +173,11 @@ func (x AgreementEventKind) String() string {
 }
 
 func (AgreementEventKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_safethird_v1_agreement_proto_enumTypes[0].Descriptor()
+	return file_safethird_v1_agreement_proto_enumTypes[1].Descriptor()
 }
 
 func (AgreementEventKind) Type() protoreflect.EnumType {
-	return &file_safethird_v1_agreement_proto_enumTypes[0]
+	return &file_safethird_v1_agreement_proto_enumTypes[1]
 }
 
 func (x AgreementEventKind) Number() protoreflect.EnumNumber {
@@ -118,7 +186,7 @@ func (x AgreementEventKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use AgreementEventKind.Descriptor instead.
 func (AgreementEventKind) EnumDescriptor() ([]byte, []int) {
-	return file_safethird_v1_agreement_proto_rawDescGZIP(), []int{0}
+	return file_safethird_v1_agreement_proto_rawDescGZIP(), []int{1}
 }
 
 // AgreementState is whether an agreement (or a designation) can be applied.
@@ -162,11 +230,11 @@ func (x AgreementState) String() string {
 }
 
 func (AgreementState) Descriptor() protoreflect.EnumDescriptor {
-	return file_safethird_v1_agreement_proto_enumTypes[1].Descriptor()
+	return file_safethird_v1_agreement_proto_enumTypes[2].Descriptor()
 }
 
 func (AgreementState) Type() protoreflect.EnumType {
-	return &file_safethird_v1_agreement_proto_enumTypes[1]
+	return &file_safethird_v1_agreement_proto_enumTypes[2]
 }
 
 func (x AgreementState) Number() protoreflect.EnumNumber {
@@ -175,7 +243,7 @@ func (x AgreementState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use AgreementState.Descriptor instead.
 func (AgreementState) EnumDescriptor() ([]byte, []int) {
-	return file_safethird_v1_agreement_proto_rawDescGZIP(), []int{1}
+	return file_safethird_v1_agreement_proto_rawDescGZIP(), []int{2}
 }
 
 // Agreement is a bilateral or multilateral agreement under which a person may
@@ -198,8 +266,10 @@ type Agreement struct {
 	Events []*AgreementEvent `protobuf:"bytes,6,rep,name=events,proto3" json:"events,omitempty"`
 	// scopes say whom the agreement covers, each for a period.
 	Scopes []*AgreementScope `protobuf:"bytes,7,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	// scope_known is false when the sources do not say whom the agreement
-	// covers; the engine then cannot tell an applicant the bar may apply.
+	// scope_known is false when the sources do not say fully whom the
+	// agreement covers; the engine then cannot tell an applicant the bar may
+	// apply. Its scopes may still hold what is known (e.g. an arrival-date
+	// rule), which can put an applicant outside.
 	ScopeKnown bool `protobuf:"varint,8,opt,name=scope_known,json=scopeKnown,proto3" json:"scope_known,omitempty"`
 	// exceptions are the agreement's exceptions, each for one destination.
 	Exceptions []*AgreementException `protobuf:"bytes,9,rep,name=exceptions,proto3" json:"exceptions,omitempty"`
@@ -347,7 +417,12 @@ type AgreementEvent struct {
 	// this event while the agreement is relied on, e.g. that transfers were paused.
 	Warning string `protobuf:"bytes,6,opt,name=warning,proto3" json:"warning,omitempty"`
 	// evidence supports the event and its date.
-	Evidence      []*Evidence `protobuf:"bytes,7,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	Evidence []*Evidence `protobuf:"bytes,7,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	// practice is whether the government applies the bar under the agreement
+	// from this event on (transfers began, paused, never implemented);
+	// unspecified for events that do not change it. It is read only while the
+	// agreement is in force: a suspended or terminated agreement is not applied.
+	Practice      PracticeStatus `protobuf:"varint,8,opt,name=practice,proto3,enum=safethird.v1.PracticeStatus" json:"practice,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -431,6 +506,13 @@ func (x *AgreementEvent) GetEvidence() []*Evidence {
 	return nil
 }
 
+func (x *AgreementEvent) GetPractice() PracticeStatus {
+	if x != nil {
+		return x.Practice
+	}
+	return PracticeStatus_PRACTICE_STATUS_UNSPECIFIED
+}
+
 // AgreementScope says whom an agreement covers during a period.
 type AgreementScope struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -439,7 +521,8 @@ type AgreementScope struct {
 	// valid_until is the last day the scope applies, YYYY-MM-DD; empty while it still applies.
 	ValidUntil string `protobuf:"bytes,2,opt,name=valid_until,json=validUntil,proto3" json:"valid_until,omitempty"`
 	// rules are the ways of entering the agreement covers; an entry type not
-	// listed is outside the agreement.
+	// listed is outside the agreement. Empty when the sources do not limit
+	// the scope by way of entering.
 	Rules []*ScopeRule `protobuf:"bytes,3,rep,name=rules,proto3" json:"rules,omitempty"`
 	// requires_last_presence is true when the agreement covers only claimants
 	// whose country of last presence is the partner.
@@ -447,7 +530,11 @@ type AgreementScope struct {
 	// description says the scope in the dataset's words.
 	Description string `protobuf:"bytes,5,opt,name=description,proto3" json:"description,omitempty"`
 	// evidence supports the scope.
-	Evidence      []*Evidence `protobuf:"bytes,6,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	Evidence []*Evidence `protobuf:"bytes,6,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	// condition, when set, is a CEL expression over `applicant` that must be
+	// true for the applicant to be within this scope, e.g. an arrival-date
+	// rule on applicant.entry_date; an unset fact makes it unknown.
+	Condition     string `protobuf:"bytes,7,opt,name=condition,proto3" json:"condition,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -522,6 +609,13 @@ func (x *AgreementScope) GetEvidence() []*Evidence {
 		return x.Evidence
 	}
 	return nil
+}
+
+func (x *AgreementScope) GetCondition() string {
+	if x != nil {
+		return x.Condition
+	}
+	return ""
 }
 
 // ScopeRule covers one way of entering.
@@ -792,7 +886,7 @@ const file_safethird_v1_agreement_proto_rawDesc = "" +
 	"\vdefinitions\x18\n" +
 	" \x03(\v2\x18.safethird.v1.DefinitionR\vdefinitions\x12\x18\n" +
 	"\asummary\x18\v \x01(\tR\asummary\x122\n" +
-	"\bevidence\x18\f \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\xa3\x02\n" +
+	"\bevidence\x18\f \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\xdd\x02\n" +
 	"\x0eAgreementEvent\x12\x12\n" +
 	"\x04date\x18\x01 \x01(\tR\x04date\x12#\n" +
 	"\rearliest_date\x18\x02 \x01(\tR\fearliestDate\x124\n" +
@@ -800,7 +894,8 @@ const file_safethird_v1_agreement_proto_rawDesc = "" +
 	"\x05state\x18\x04 \x01(\x0e2\x1c.safethird.v1.AgreementStateR\x05state\x12 \n" +
 	"\vdescription\x18\x05 \x01(\tR\vdescription\x12\x18\n" +
 	"\awarning\x18\x06 \x01(\tR\awarning\x122\n" +
-	"\bevidence\x18\a \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\x8b\x02\n" +
+	"\bevidence\x18\a \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\x128\n" +
+	"\bpractice\x18\b \x01(\x0e2\x1c.safethird.v1.PracticeStatusR\bpractice\"\xa9\x02\n" +
 	"\x0eAgreementScope\x12\x1d\n" +
 	"\n" +
 	"valid_from\x18\x01 \x01(\tR\tvalidFrom\x12\x1f\n" +
@@ -809,7 +904,8 @@ const file_safethird_v1_agreement_proto_rawDesc = "" +
 	"\x05rules\x18\x03 \x03(\v2\x17.safethird.v1.ScopeRuleR\x05rules\x124\n" +
 	"\x16requires_last_presence\x18\x04 \x01(\bR\x14requiresLastPresence\x12 \n" +
 	"\vdescription\x18\x05 \x01(\tR\vdescription\x122\n" +
-	"\bevidence\x18\x06 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\x88\x01\n" +
+	"\bevidence\x18\x06 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\x12\x1c\n" +
+	"\tcondition\x18\a \x01(\tR\tcondition\"\x88\x01\n" +
 	"\tScopeRule\x126\n" +
 	"\n" +
 	"entry_type\x18\x01 \x01(\x0e2\x17.safethird.v1.EntryTypeR\tentryType\x12C\n" +
@@ -828,7 +924,13 @@ const file_safethird_v1_agreement_proto_rawDesc = "" +
 	"Definition\x12\x12\n" +
 	"\x04term\x18\x01 \x01(\tR\x04term\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x122\n" +
-	"\bevidence\x18\x03 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence*\xc9\x04\n" +
+	"\bevidence\x18\x03 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence*\xae\x01\n" +
+	"\x0ePracticeStatus\x12\x1f\n" +
+	"\x1bPRACTICE_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17PRACTICE_STATUS_APPLIED\x10\x01\x12\x1f\n" +
+	"\x1bPRACTICE_STATUS_NOT_APPLIED\x10\x02\x12\x1a\n" +
+	"\x16PRACTICE_STATUS_PAUSED\x10\x03\x12!\n" +
+	"\x1dPRACTICE_STATUS_INDETERMINATE\x10\x04*\xc9\x04\n" +
 	"\x12AgreementEventKind\x12$\n" +
 	" AGREEMENT_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bAGREEMENT_EVENT_KIND_SIGNED\x10\x01\x12+\n" +
@@ -864,39 +966,41 @@ func file_safethird_v1_agreement_proto_rawDescGZIP() []byte {
 	return file_safethird_v1_agreement_proto_rawDescData
 }
 
-var file_safethird_v1_agreement_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_safethird_v1_agreement_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
 var file_safethird_v1_agreement_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_safethird_v1_agreement_proto_goTypes = []any{
-	(AgreementEventKind)(0),    // 0: safethird.v1.AgreementEventKind
-	(AgreementState)(0),        // 1: safethird.v1.AgreementState
-	(*Agreement)(nil),          // 2: safethird.v1.Agreement
-	(*AgreementEvent)(nil),     // 3: safethird.v1.AgreementEvent
-	(*AgreementScope)(nil),     // 4: safethird.v1.AgreementScope
-	(*ScopeRule)(nil),          // 5: safethird.v1.ScopeRule
-	(*AgreementException)(nil), // 6: safethird.v1.AgreementException
-	(*Definition)(nil),         // 7: safethird.v1.Definition
-	(*Evidence)(nil),           // 8: safethird.v1.Evidence
-	(EntryType)(0),             // 9: safethird.v1.EntryType
+	(PracticeStatus)(0),        // 0: safethird.v1.PracticeStatus
+	(AgreementEventKind)(0),    // 1: safethird.v1.AgreementEventKind
+	(AgreementState)(0),        // 2: safethird.v1.AgreementState
+	(*Agreement)(nil),          // 3: safethird.v1.Agreement
+	(*AgreementEvent)(nil),     // 4: safethird.v1.AgreementEvent
+	(*AgreementScope)(nil),     // 5: safethird.v1.AgreementScope
+	(*ScopeRule)(nil),          // 6: safethird.v1.ScopeRule
+	(*AgreementException)(nil), // 7: safethird.v1.AgreementException
+	(*Definition)(nil),         // 8: safethird.v1.Definition
+	(*Evidence)(nil),           // 9: safethird.v1.Evidence
+	(EntryType)(0),             // 10: safethird.v1.EntryType
 }
 var file_safethird_v1_agreement_proto_depIdxs = []int32{
-	3,  // 0: safethird.v1.Agreement.events:type_name -> safethird.v1.AgreementEvent
-	4,  // 1: safethird.v1.Agreement.scopes:type_name -> safethird.v1.AgreementScope
-	6,  // 2: safethird.v1.Agreement.exceptions:type_name -> safethird.v1.AgreementException
-	7,  // 3: safethird.v1.Agreement.definitions:type_name -> safethird.v1.Definition
-	8,  // 4: safethird.v1.Agreement.evidence:type_name -> safethird.v1.Evidence
-	0,  // 5: safethird.v1.AgreementEvent.kind:type_name -> safethird.v1.AgreementEventKind
-	1,  // 6: safethird.v1.AgreementEvent.state:type_name -> safethird.v1.AgreementState
-	8,  // 7: safethird.v1.AgreementEvent.evidence:type_name -> safethird.v1.Evidence
-	5,  // 8: safethird.v1.AgreementScope.rules:type_name -> safethird.v1.ScopeRule
-	8,  // 9: safethird.v1.AgreementScope.evidence:type_name -> safethird.v1.Evidence
-	9,  // 10: safethird.v1.ScopeRule.entry_type:type_name -> safethird.v1.EntryType
-	8,  // 11: safethird.v1.AgreementException.evidence:type_name -> safethird.v1.Evidence
-	8,  // 12: safethird.v1.Definition.evidence:type_name -> safethird.v1.Evidence
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	4,  // 0: safethird.v1.Agreement.events:type_name -> safethird.v1.AgreementEvent
+	5,  // 1: safethird.v1.Agreement.scopes:type_name -> safethird.v1.AgreementScope
+	7,  // 2: safethird.v1.Agreement.exceptions:type_name -> safethird.v1.AgreementException
+	8,  // 3: safethird.v1.Agreement.definitions:type_name -> safethird.v1.Definition
+	9,  // 4: safethird.v1.Agreement.evidence:type_name -> safethird.v1.Evidence
+	1,  // 5: safethird.v1.AgreementEvent.kind:type_name -> safethird.v1.AgreementEventKind
+	2,  // 6: safethird.v1.AgreementEvent.state:type_name -> safethird.v1.AgreementState
+	9,  // 7: safethird.v1.AgreementEvent.evidence:type_name -> safethird.v1.Evidence
+	0,  // 8: safethird.v1.AgreementEvent.practice:type_name -> safethird.v1.PracticeStatus
+	6,  // 9: safethird.v1.AgreementScope.rules:type_name -> safethird.v1.ScopeRule
+	9,  // 10: safethird.v1.AgreementScope.evidence:type_name -> safethird.v1.Evidence
+	10, // 11: safethird.v1.ScopeRule.entry_type:type_name -> safethird.v1.EntryType
+	9,  // 12: safethird.v1.AgreementException.evidence:type_name -> safethird.v1.Evidence
+	9,  // 13: safethird.v1.Definition.evidence:type_name -> safethird.v1.Evidence
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_safethird_v1_agreement_proto_init() }
@@ -911,7 +1015,7 @@ func file_safethird_v1_agreement_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_safethird_v1_agreement_proto_rawDesc), len(file_safethird_v1_agreement_proto_rawDesc)),
-			NumEnums:      2,
+			NumEnums:      3,
 			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,

@@ -395,7 +395,9 @@ type Applicant struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// nationality_code is the ISO 3166-1 alpha-2 code of the person's nationality.
 	NationalityCode *string `protobuf:"bytes,1,opt,name=nationality_code,json=nationalityCode,proto3,oneof" json:"nationality_code,omitempty"`
-	// stateless is true when the person has no nationality.
+	// stateless is true when the person has no nationality. When
+	// nationality_code is given the person is not stateless, so stateless is
+	// taken as false; true together with a nationality_code is refused.
 	Stateless *bool `protobuf:"varint,2,opt,name=stateless,proto3,oneof" json:"stateless,omitempty"`
 	// last_habitual_residence_code is the ISO 3166-1 alpha-2 code of the
 	// country of last habitual residence; it matters when the person is stateless.
@@ -425,8 +427,13 @@ type Applicant struct {
 	// days_from_crossing_to_claim is the number of days between crossing the
 	// border and making the claim, 0 or more.
 	DaysFromCrossingToClaim *int32 `protobuf:"varint,12,opt,name=days_from_crossing_to_claim,json=daysFromCrossingToClaim,proto3,oneof" json:"days_from_crossing_to_claim,omitempty"`
-	unknownFields           protoimpl.UnknownFields
-	sizeCache               protoimpl.SizeCache
+	// entry_date is the day the person first entered the destination country
+	// (the framework's jurisdiction), YYYY-MM-DD. Rules keyed to arrival
+	// dates turn on it, e.g. the 2019 US rule that applies only to arrivals on
+	// or after 2019-11-19, and Canada's one-year bar.
+	EntryDate     *string `protobuf:"bytes,13,opt,name=entry_date,json=entryDate,proto3,oneof" json:"entry_date,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Applicant) Reset() {
@@ -541,6 +548,13 @@ func (x *Applicant) GetDaysFromCrossingToClaim() int32 {
 		return *x.DaysFromCrossingToClaim
 	}
 	return 0
+}
+
+func (x *Applicant) GetEntryDate() string {
+	if x != nil && x.EntryDate != nil {
+		return *x.EntryDate
+	}
+	return ""
 }
 
 // FamilyTies lists a person's family members in the destination country.
@@ -703,7 +717,7 @@ var File_safethird_v1_applicant_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_applicant_proto_rawDesc = "" +
 	"\n" +
-	"\x1csafethird/v1/applicant.proto\x12\fsafethird.v1\"\xa4\x06\n" +
+	"\x1csafethird/v1/applicant.proto\x12\fsafethird.v1\"\xd7\x06\n" +
 	"\tApplicant\x12.\n" +
 	"\x10nationality_code\x18\x01 \x01(\tH\x00R\x0fnationalityCode\x88\x01\x01\x12!\n" +
 	"\tstateless\x18\x02 \x01(\bH\x01R\tstateless\x88\x01\x01\x12D\n" +
@@ -718,7 +732,9 @@ const file_safethird_v1_applicant_proto_rawDesc = "" +
 	" \x01(\bH\x06R\rcapitalCharge\x88\x01\x01\x12;\n" +
 	"\n" +
 	"entry_type\x18\v \x01(\x0e2\x17.safethird.v1.EntryTypeH\aR\tentryType\x88\x01\x01\x12A\n" +
-	"\x1bdays_from_crossing_to_claim\x18\f \x01(\x05H\bR\x17daysFromCrossingToClaim\x88\x01\x01B\x13\n" +
+	"\x1bdays_from_crossing_to_claim\x18\f \x01(\x05H\bR\x17daysFromCrossingToClaim\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"entry_date\x18\r \x01(\tH\tR\tentryDate\x88\x01\x01B\x13\n" +
 	"\x11_nationality_codeB\f\n" +
 	"\n" +
 	"_statelessB\x1f\n" +
@@ -729,7 +745,8 @@ const file_safethird_v1_applicant_proto_rawDesc = "" +
 	"\x1b_parent_or_guardian_presentB\x11\n" +
 	"\x0f_capital_chargeB\r\n" +
 	"\v_entry_typeB\x1e\n" +
-	"\x1c_days_from_crossing_to_claim\"B\n" +
+	"\x1c_days_from_crossing_to_claimB\r\n" +
+	"\v_entry_date\"B\n" +
 	"\n" +
 	"FamilyTies\x124\n" +
 	"\amembers\x18\x01 \x03(\v2\x1a.safethird.v1.FamilyMemberR\amembers\"\xa1\x01\n" +

@@ -21,6 +21,69 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ApplicabilityStatus is whether the bar can reach a country at all.
+type ApplicabilityStatus int32
+
+const (
+	// APPLICABILITY_STATUS_UNSPECIFIED is never returned.
+	ApplicabilityStatus_APPLICABILITY_STATUS_UNSPECIFIED ApplicabilityStatus = 0
+	// APPLICABILITY_STATUS_REACHES means no rule keeps the bar from the country.
+	ApplicabilityStatus_APPLICABILITY_STATUS_REACHES ApplicabilityStatus = 1
+	// APPLICABILITY_STATUS_EXCLUDED means a rule keeps the bar from the
+	// country, e.g. it is the applicant's country of nationality.
+	ApplicabilityStatus_APPLICABILITY_STATUS_EXCLUDED ApplicabilityStatus = 2
+	// APPLICABILITY_STATUS_NEEDS_FACTS means facts not given decide it.
+	ApplicabilityStatus_APPLICABILITY_STATUS_NEEDS_FACTS ApplicabilityStatus = 3
+	// APPLICABILITY_STATUS_UNKNOWN means the framework's sources hold no rule
+	// on it.
+	ApplicabilityStatus_APPLICABILITY_STATUS_UNKNOWN ApplicabilityStatus = 4
+)
+
+// Enum value maps for ApplicabilityStatus.
+var (
+	ApplicabilityStatus_name = map[int32]string{
+		0: "APPLICABILITY_STATUS_UNSPECIFIED",
+		1: "APPLICABILITY_STATUS_REACHES",
+		2: "APPLICABILITY_STATUS_EXCLUDED",
+		3: "APPLICABILITY_STATUS_NEEDS_FACTS",
+		4: "APPLICABILITY_STATUS_UNKNOWN",
+	}
+	ApplicabilityStatus_value = map[string]int32{
+		"APPLICABILITY_STATUS_UNSPECIFIED": 0,
+		"APPLICABILITY_STATUS_REACHES":     1,
+		"APPLICABILITY_STATUS_EXCLUDED":    2,
+		"APPLICABILITY_STATUS_NEEDS_FACTS": 3,
+		"APPLICABILITY_STATUS_UNKNOWN":     4,
+	}
+)
+
+func (x ApplicabilityStatus) Enum() *ApplicabilityStatus {
+	p := new(ApplicabilityStatus)
+	*p = x
+	return p
+}
+
+func (x ApplicabilityStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ApplicabilityStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_safethird_v1_assessment_proto_enumTypes[0].Descriptor()
+}
+
+func (ApplicabilityStatus) Type() protoreflect.EnumType {
+	return &file_safethird_v1_assessment_proto_enumTypes[0]
+}
+
+func (x ApplicabilityStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ApplicabilityStatus.Descriptor instead.
+func (ApplicabilityStatus) EnumDescriptor() ([]byte, []int) {
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{0}
+}
+
 // Determination is the overall answer for a country.
 type Determination int32
 
@@ -33,8 +96,10 @@ const (
 	Determination_DETERMINATION_DOES_NOT_QUALIFY Determination = 2
 	// DETERMINATION_INDETERMINATE means the evidence does not decide it.
 	Determination_DETERMINATION_INDETERMINATE Determination = 3
-	// DETERMINATION_NOT_APPLICABLE means the country is the framework's own
-	// jurisdiction or the applicant's own country.
+	// DETERMINATION_NOT_APPLICABLE means one of the framework's
+	// applicability rules keeps the bar from the country: it is the
+	// framework's own jurisdiction or, as the framework defines it, the
+	// applicant's own country.
 	Determination_DETERMINATION_NOT_APPLICABLE Determination = 4
 )
 
@@ -67,11 +132,11 @@ func (x Determination) String() string {
 }
 
 func (Determination) Descriptor() protoreflect.EnumDescriptor {
-	return file_safethird_v1_assessment_proto_enumTypes[0].Descriptor()
+	return file_safethird_v1_assessment_proto_enumTypes[1].Descriptor()
 }
 
 func (Determination) Type() protoreflect.EnumType {
-	return &file_safethird_v1_assessment_proto_enumTypes[0]
+	return &file_safethird_v1_assessment_proto_enumTypes[1]
 }
 
 func (x Determination) Number() protoreflect.EnumNumber {
@@ -80,7 +145,7 @@ func (x Determination) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Determination.Descriptor instead.
 func (Determination) EnumDescriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{0}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{1}
 }
 
 // ExceptionStatus is the outcome of an exception.
@@ -134,11 +199,11 @@ func (x ExceptionStatus) String() string {
 }
 
 func (ExceptionStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_safethird_v1_assessment_proto_enumTypes[1].Descriptor()
+	return file_safethird_v1_assessment_proto_enumTypes[2].Descriptor()
 }
 
 func (ExceptionStatus) Type() protoreflect.EnumType {
-	return &file_safethird_v1_assessment_proto_enumTypes[1]
+	return &file_safethird_v1_assessment_proto_enumTypes[2]
 }
 
 func (x ExceptionStatus) Number() protoreflect.EnumNumber {
@@ -147,24 +212,30 @@ func (x ExceptionStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ExceptionStatus.Descriptor instead.
 func (ExceptionStatus) EnumDescriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{1}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{2}
 }
 
-// ApplicantOutcome is the answer for the applicant.
+// ApplicantOutcome is the answer for the applicant. It follows from the
+// practice, the framework's applicability rules, the agreement's scope and
+// its exceptions; it never follows from the determination, since a bar that
+// is applied in practice is contested, not avoided, on the evidence.
 type ApplicantOutcome int32
 
 const (
 	// APPLICANT_OUTCOME_UNSPECIFIED means no applicant was given.
 	ApplicantOutcome_APPLICANT_OUTCOME_UNSPECIFIED ApplicantOutcome = 0
-	// APPLICANT_OUTCOME_BAR_MAY_APPLY means the bar may apply to the applicant,
-	// subject to the discretion the answer names.
+	// APPLICANT_OUTCOME_BAR_MAY_APPLY means the bar is applied in practice and
+	// may apply to the applicant, subject to the discretion the answer names
+	// and to contesting it on the evidence.
 	ApplicantOutcome_APPLICANT_OUTCOME_BAR_MAY_APPLY ApplicantOutcome = 1
-	// APPLICANT_OUTCOME_BAR_DOES_NOT_APPLY means the bar does not apply: the
-	// country does not qualify, the applicant is outside the scope, or an exception applies.
+	// APPLICANT_OUTCOME_BAR_DOES_NOT_APPLY means the bar does not apply: it is
+	// not applied in practice to the country, the country is one the bar
+	// cannot reach, the applicant is outside the scope, or an exception applies.
 	ApplicantOutcome_APPLICANT_OUTCOME_BAR_DOES_NOT_APPLY ApplicantOutcome = 2
 	// APPLICANT_OUTCOME_NEEDS_FACTS means facts not given decide it.
 	ApplicantOutcome_APPLICANT_OUTCOME_NEEDS_FACTS ApplicantOutcome = 3
-	// APPLICANT_OUTCOME_INDETERMINATE means the evidence does not decide it.
+	// APPLICANT_OUTCOME_INDETERMINATE means the sources do not decide it, e.g.
+	// whether the bar was applied on the date, or an exception's test.
 	ApplicantOutcome_APPLICANT_OUTCOME_INDETERMINATE ApplicantOutcome = 4
 )
 
@@ -197,11 +268,11 @@ func (x ApplicantOutcome) String() string {
 }
 
 func (ApplicantOutcome) Descriptor() protoreflect.EnumDescriptor {
-	return file_safethird_v1_assessment_proto_enumTypes[2].Descriptor()
+	return file_safethird_v1_assessment_proto_enumTypes[3].Descriptor()
 }
 
 func (ApplicantOutcome) Type() protoreflect.EnumType {
-	return &file_safethird_v1_assessment_proto_enumTypes[2]
+	return &file_safethird_v1_assessment_proto_enumTypes[3]
 }
 
 func (x ApplicantOutcome) Number() protoreflect.EnumNumber {
@@ -210,7 +281,7 @@ func (x ApplicantOutcome) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ApplicantOutcome.Descriptor instead.
 func (ApplicantOutcome) EnumDescriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{2}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{3}
 }
 
 // ScopeStatus is whether an applicant falls within an agreement's scope.
@@ -258,11 +329,11 @@ func (x ScopeStatus) String() string {
 }
 
 func (ScopeStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_safethird_v1_assessment_proto_enumTypes[3].Descriptor()
+	return file_safethird_v1_assessment_proto_enumTypes[4].Descriptor()
 }
 
 func (ScopeStatus) Type() protoreflect.EnumType {
-	return &file_safethird_v1_assessment_proto_enumTypes[3]
+	return &file_safethird_v1_assessment_proto_enumTypes[4]
 }
 
 func (x ScopeStatus) Number() protoreflect.EnumNumber {
@@ -271,7 +342,7 @@ func (x ScopeStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ScopeStatus.Descriptor instead.
 func (ScopeStatus) EnumDescriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{3}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{4}
 }
 
 // Assessment is the answer to whether a country can be treated as a safe
@@ -316,7 +387,23 @@ type Assessment struct {
 	Discretion string `protobuf:"bytes,15,opt,name=discretion,proto3" json:"discretion,omitempty"`
 	// disclaimer says that the answer is an assessment of documented
 	// conditions, not a legal determination.
-	Disclaimer    string `protobuf:"bytes,16,opt,name=disclaimer,proto3" json:"disclaimer,omitempty"`
+	Disclaimer string `protobuf:"bytes,16,opt,name=disclaimer,proto3" json:"disclaimer,omitempty"`
+	// practice is whether, on as_of, the government applies the bar to
+	// removals to the country: a matter of legal operation (an agreement or
+	// designation in force and implemented), never of the evidence on the
+	// country's conditions. The determination is the other answer: whether the
+	// country meets the statute on the evidence, the basis to contest an
+	// applied bar. Unset when the determination is NOT_APPLICABLE.
+	Practice *Practice `protobuf:"bytes,17,opt,name=practice,proto3" json:"practice,omitempty"`
+	// applicability is the outcome of the framework's rules on countries the
+	// bar cannot reach (the destination itself, the person's own country).
+	Applicability *ApplicabilityResult `protobuf:"bytes,18,opt,name=applicability,proto3" json:"applicability,omitempty"`
+	// premises are what the answer takes as given without deciding it, e.g.
+	// that the assessed country is the country of last presence.
+	Premises []string `protobuf:"bytes,19,rep,name=premises,proto3" json:"premises,omitempty"`
+	// contest_limits are the sourced limits on contesting a criterion that
+	// hold on as_of for the agreement relied on.
+	ContestLimits []*ContestLimit `protobuf:"bytes,20,rep,name=contest_limits,json=contestLimits,proto3" json:"contest_limits,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -463,6 +550,201 @@ func (x *Assessment) GetDisclaimer() string {
 	return ""
 }
 
+func (x *Assessment) GetPractice() *Practice {
+	if x != nil {
+		return x.Practice
+	}
+	return nil
+}
+
+func (x *Assessment) GetApplicability() *ApplicabilityResult {
+	if x != nil {
+		return x.Applicability
+	}
+	return nil
+}
+
+func (x *Assessment) GetPremises() []string {
+	if x != nil {
+		return x.Premises
+	}
+	return nil
+}
+
+func (x *Assessment) GetContestLimits() []*ContestLimit {
+	if x != nil {
+		return x.ContestLimits
+	}
+	return nil
+}
+
+// Practice is whether a government applies the bar to removals to a
+// country on a date, and why.
+type Practice struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// status is the practice on the date.
+	Status PracticeStatus `protobuf:"varint,1,opt,name=status,proto3,enum=safethird.v1.PracticeStatus" json:"status,omitempty"`
+	// agreement_id is the agreement whose practice decided it; empty if none.
+	AgreementId string `protobuf:"bytes,2,opt,name=agreement_id,json=agreementId,proto3" json:"agreement_id,omitempty"`
+	// reason says what decided it.
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// evidence supports the event that decided it; empty in the BASIC view.
+	Evidence []*Evidence `protobuf:"bytes,4,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	// timeline is the agreement's (or designation's) events up to as_of, in
+	// date order, court decisions included; empty in the BASIC view.
+	Timeline      []*AgreementEvent `protobuf:"bytes,5,rep,name=timeline,proto3" json:"timeline,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Practice) Reset() {
+	*x = Practice{}
+	mi := &file_safethird_v1_assessment_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Practice) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Practice) ProtoMessage() {}
+
+func (x *Practice) ProtoReflect() protoreflect.Message {
+	mi := &file_safethird_v1_assessment_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Practice.ProtoReflect.Descriptor instead.
+func (*Practice) Descriptor() ([]byte, []int) {
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Practice) GetStatus() PracticeStatus {
+	if x != nil {
+		return x.Status
+	}
+	return PracticeStatus_PRACTICE_STATUS_UNSPECIFIED
+}
+
+func (x *Practice) GetAgreementId() string {
+	if x != nil {
+		return x.AgreementId
+	}
+	return ""
+}
+
+func (x *Practice) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Practice) GetEvidence() []*Evidence {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
+func (x *Practice) GetTimeline() []*AgreementEvent {
+	if x != nil {
+		return x.Timeline
+	}
+	return nil
+}
+
+// ApplicabilityResult is the outcome of a framework's applicability rules.
+type ApplicabilityResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// status is whether the bar can reach the country.
+	Status ApplicabilityStatus `protobuf:"varint,1,opt,name=status,proto3,enum=safethird.v1.ApplicabilityStatus" json:"status,omitempty"`
+	// rule_id names the rule that keeps the bar from the country, for
+	// APPLICABILITY_STATUS_EXCLUDED.
+	RuleId string `protobuf:"bytes,2,opt,name=rule_id,json=ruleId,proto3" json:"rule_id,omitempty"`
+	// reason says why.
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// missing_facts name the Applicant fields that would decide it.
+	MissingFacts []string `protobuf:"bytes,4,rep,name=missing_facts,json=missingFacts,proto3" json:"missing_facts,omitempty"`
+	// evidence gives the source of the rule relied on; empty in the BASIC view.
+	Evidence      []*Evidence `protobuf:"bytes,5,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApplicabilityResult) Reset() {
+	*x = ApplicabilityResult{}
+	mi := &file_safethird_v1_assessment_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplicabilityResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplicabilityResult) ProtoMessage() {}
+
+func (x *ApplicabilityResult) ProtoReflect() protoreflect.Message {
+	mi := &file_safethird_v1_assessment_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplicabilityResult.ProtoReflect.Descriptor instead.
+func (*ApplicabilityResult) Descriptor() ([]byte, []int) {
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ApplicabilityResult) GetStatus() ApplicabilityStatus {
+	if x != nil {
+		return x.Status
+	}
+	return ApplicabilityStatus_APPLICABILITY_STATUS_UNSPECIFIED
+}
+
+func (x *ApplicabilityResult) GetRuleId() string {
+	if x != nil {
+		return x.RuleId
+	}
+	return ""
+}
+
+func (x *ApplicabilityResult) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ApplicabilityResult) GetMissingFacts() []string {
+	if x != nil {
+		return x.MissingFacts
+	}
+	return nil
+}
+
+func (x *ApplicabilityResult) GetEvidence() []*Evidence {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
 // CriterionResult is the outcome of one criterion with its explanation.
 type CriterionResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -484,7 +766,7 @@ type CriterionResult struct {
 
 func (x *CriterionResult) Reset() {
 	*x = CriterionResult{}
-	mi := &file_safethird_v1_assessment_proto_msgTypes[1]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -496,7 +778,7 @@ func (x *CriterionResult) String() string {
 func (*CriterionResult) ProtoMessage() {}
 
 func (x *CriterionResult) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_assessment_proto_msgTypes[1]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -509,7 +791,7 @@ func (x *CriterionResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CriterionResult.ProtoReflect.Descriptor instead.
 func (*CriterionResult) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{1}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CriterionResult) GetCriterionId() string {
@@ -566,14 +848,16 @@ type ExceptionResult struct {
 	// reason says why, naming the provision to check where the test is not in the data.
 	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
 	// missing_facts name the Applicant fields that would decide it, e.g. "age".
-	MissingFacts  []string `protobuf:"bytes,5,rep,name=missing_facts,json=missingFacts,proto3" json:"missing_facts,omitempty"`
+	MissingFacts []string `protobuf:"bytes,5,rep,name=missing_facts,json=missingFacts,proto3" json:"missing_facts,omitempty"`
+	// evidence supports the exception and its test; empty in the BASIC view.
+	Evidence      []*Evidence `protobuf:"bytes,6,rep,name=evidence,proto3" json:"evidence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExceptionResult) Reset() {
 	*x = ExceptionResult{}
-	mi := &file_safethird_v1_assessment_proto_msgTypes[2]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -585,7 +869,7 @@ func (x *ExceptionResult) String() string {
 func (*ExceptionResult) ProtoMessage() {}
 
 func (x *ExceptionResult) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_assessment_proto_msgTypes[2]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -598,7 +882,7 @@ func (x *ExceptionResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExceptionResult.ProtoReflect.Descriptor instead.
 func (*ExceptionResult) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{2}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ExceptionResult) GetExceptionId() string {
@@ -636,6 +920,13 @@ func (x *ExceptionResult) GetMissingFacts() []string {
 	return nil
 }
 
+func (x *ExceptionResult) GetEvidence() []*Evidence {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
 // ScopeResult is the outcome of an agreement's scope for the applicant.
 type ScopeResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -644,14 +935,16 @@ type ScopeResult struct {
 	// reason says why.
 	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	// missing_facts name the Applicant fields that would decide it.
-	MissingFacts  []string `protobuf:"bytes,3,rep,name=missing_facts,json=missingFacts,proto3" json:"missing_facts,omitempty"`
+	MissingFacts []string `protobuf:"bytes,3,rep,name=missing_facts,json=missingFacts,proto3" json:"missing_facts,omitempty"`
+	// evidence supports the scope relied on; empty in the BASIC view.
+	Evidence      []*Evidence `protobuf:"bytes,4,rep,name=evidence,proto3" json:"evidence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ScopeResult) Reset() {
 	*x = ScopeResult{}
-	mi := &file_safethird_v1_assessment_proto_msgTypes[3]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -663,7 +956,7 @@ func (x *ScopeResult) String() string {
 func (*ScopeResult) ProtoMessage() {}
 
 func (x *ScopeResult) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_assessment_proto_msgTypes[3]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -676,7 +969,7 @@ func (x *ScopeResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScopeResult.ProtoReflect.Descriptor instead.
 func (*ScopeResult) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{3}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ScopeResult) GetStatus() ScopeStatus {
@@ -700,11 +993,18 @@ func (x *ScopeResult) GetMissingFacts() []string {
 	return nil
 }
 
+func (x *ScopeResult) GetEvidence() []*Evidence {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
 var File_safethird_v1_assessment_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_assessment_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsafethird/v1/assessment.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/framework.proto\x1a\x19safethird/v1/source.proto\"\xb9\x05\n" +
+	"\x1dsafethird/v1/assessment.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/agreement.proto\x1a\x1csafethird/v1/framework.proto\x1a\x19safethird/v1/source.proto\"\x95\a\n" +
 	"\n" +
 	"Assessment\x12!\n" +
 	"\fcountry_code\x18\x01 \x01(\tR\vcountryCode\x12!\n" +
@@ -729,7 +1029,23 @@ const file_safethird_v1_assessment_proto_rawDesc = "" +
 	"discretion\x12\x1e\n" +
 	"\n" +
 	"disclaimer\x18\x10 \x01(\tR\n" +
-	"disclaimer\"\xf4\x01\n" +
+	"disclaimer\x122\n" +
+	"\bpractice\x18\x11 \x01(\v2\x16.safethird.v1.PracticeR\bpractice\x12G\n" +
+	"\rapplicability\x18\x12 \x01(\v2!.safethird.v1.ApplicabilityResultR\rapplicability\x12\x1a\n" +
+	"\bpremises\x18\x13 \x03(\tR\bpremises\x12A\n" +
+	"\x0econtest_limits\x18\x14 \x03(\v2\x1a.safethird.v1.ContestLimitR\rcontestLimits\"\xe9\x01\n" +
+	"\bPractice\x124\n" +
+	"\x06status\x18\x01 \x01(\x0e2\x1c.safethird.v1.PracticeStatusR\x06status\x12!\n" +
+	"\fagreement_id\x18\x02 \x01(\tR\vagreementId\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x122\n" +
+	"\bevidence\x18\x04 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\x128\n" +
+	"\btimeline\x18\x05 \x03(\v2\x1c.safethird.v1.AgreementEventR\btimeline\"\xda\x01\n" +
+	"\x13ApplicabilityResult\x129\n" +
+	"\x06status\x18\x01 \x01(\x0e2!.safethird.v1.ApplicabilityStatusR\x06status\x12\x17\n" +
+	"\arule_id\x18\x02 \x01(\tR\x06ruleId\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12#\n" +
+	"\rmissing_facts\x18\x04 \x03(\tR\fmissingFacts\x122\n" +
+	"\bevidence\x18\x05 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\xf4\x01\n" +
 	"\x0fCriterionResult\x12!\n" +
 	"\fcriterion_id\x18\x01 \x01(\tR\vcriterionId\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x125\n" +
@@ -737,17 +1053,25 @@ const file_safethird_v1_assessment_proto_rawDesc = "" +
 	"\trationale\x18\x04 \x01(\tR\trationale\x122\n" +
 	"\bevidence\x18\x05 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\x12\x1f\n" +
 	"\vfinding_ids\x18\x06 \x03(\tR\n" +
-	"findingIds\"\xbe\x01\n" +
+	"findingIds\"\xf2\x01\n" +
 	"\x0fExceptionResult\x12!\n" +
 	"\fexception_id\x18\x01 \x01(\tR\vexceptionId\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x125\n" +
 	"\x06status\x18\x03 \x01(\x0e2\x1d.safethird.v1.ExceptionStatusR\x06status\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12#\n" +
-	"\rmissing_facts\x18\x05 \x03(\tR\fmissingFacts\"}\n" +
+	"\rmissing_facts\x18\x05 \x03(\tR\fmissingFacts\x122\n" +
+	"\bevidence\x18\x06 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\xb1\x01\n" +
 	"\vScopeResult\x121\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x19.safethird.v1.ScopeStatusR\x06status\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12#\n" +
-	"\rmissing_facts\x18\x03 \x03(\tR\fmissingFacts*\xb2\x01\n" +
+	"\rmissing_facts\x18\x03 \x03(\tR\fmissingFacts\x122\n" +
+	"\bevidence\x18\x04 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence*\xc8\x01\n" +
+	"\x13ApplicabilityStatus\x12$\n" +
+	" APPLICABILITY_STATUS_UNSPECIFIED\x10\x00\x12 \n" +
+	"\x1cAPPLICABILITY_STATUS_REACHES\x10\x01\x12!\n" +
+	"\x1dAPPLICABILITY_STATUS_EXCLUDED\x10\x02\x12$\n" +
+	" APPLICABILITY_STATUS_NEEDS_FACTS\x10\x03\x12 \n" +
+	"\x1cAPPLICABILITY_STATUS_UNKNOWN\x10\x04*\xb2\x01\n" +
 	"\rDetermination\x12\x1d\n" +
 	"\x19DETERMINATION_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17DETERMINATION_QUALIFIES\x10\x01\x12\"\n" +
@@ -787,37 +1111,53 @@ func file_safethird_v1_assessment_proto_rawDescGZIP() []byte {
 	return file_safethird_v1_assessment_proto_rawDescData
 }
 
-var file_safethird_v1_assessment_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_safethird_v1_assessment_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_safethird_v1_assessment_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_safethird_v1_assessment_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_safethird_v1_assessment_proto_goTypes = []any{
-	(Determination)(0),      // 0: safethird.v1.Determination
-	(ExceptionStatus)(0),    // 1: safethird.v1.ExceptionStatus
-	(ApplicantOutcome)(0),   // 2: safethird.v1.ApplicantOutcome
-	(ScopeStatus)(0),        // 3: safethird.v1.ScopeStatus
-	(*Assessment)(nil),      // 4: safethird.v1.Assessment
-	(*CriterionResult)(nil), // 5: safethird.v1.CriterionResult
-	(*ExceptionResult)(nil), // 6: safethird.v1.ExceptionResult
-	(*ScopeResult)(nil),     // 7: safethird.v1.ScopeResult
-	(*Source)(nil),          // 8: safethird.v1.Source
-	(CriterionStatus)(0),    // 9: safethird.v1.CriterionStatus
-	(*Evidence)(nil),        // 10: safethird.v1.Evidence
+	(ApplicabilityStatus)(0),    // 0: safethird.v1.ApplicabilityStatus
+	(Determination)(0),          // 1: safethird.v1.Determination
+	(ExceptionStatus)(0),        // 2: safethird.v1.ExceptionStatus
+	(ApplicantOutcome)(0),       // 3: safethird.v1.ApplicantOutcome
+	(ScopeStatus)(0),            // 4: safethird.v1.ScopeStatus
+	(*Assessment)(nil),          // 5: safethird.v1.Assessment
+	(*Practice)(nil),            // 6: safethird.v1.Practice
+	(*ApplicabilityResult)(nil), // 7: safethird.v1.ApplicabilityResult
+	(*CriterionResult)(nil),     // 8: safethird.v1.CriterionResult
+	(*ExceptionResult)(nil),     // 9: safethird.v1.ExceptionResult
+	(*ScopeResult)(nil),         // 10: safethird.v1.ScopeResult
+	(*Source)(nil),              // 11: safethird.v1.Source
+	(*ContestLimit)(nil),        // 12: safethird.v1.ContestLimit
+	(PracticeStatus)(0),         // 13: safethird.v1.PracticeStatus
+	(*Evidence)(nil),            // 14: safethird.v1.Evidence
+	(*AgreementEvent)(nil),      // 15: safethird.v1.AgreementEvent
+	(CriterionStatus)(0),        // 16: safethird.v1.CriterionStatus
 }
 var file_safethird_v1_assessment_proto_depIdxs = []int32{
-	0,  // 0: safethird.v1.Assessment.determination:type_name -> safethird.v1.Determination
-	5,  // 1: safethird.v1.Assessment.criteria:type_name -> safethird.v1.CriterionResult
-	6,  // 2: safethird.v1.Assessment.exceptions:type_name -> safethird.v1.ExceptionResult
-	2,  // 3: safethird.v1.Assessment.applicant_outcome:type_name -> safethird.v1.ApplicantOutcome
-	7,  // 4: safethird.v1.Assessment.scope:type_name -> safethird.v1.ScopeResult
-	8,  // 5: safethird.v1.Assessment.sources:type_name -> safethird.v1.Source
-	9,  // 6: safethird.v1.CriterionResult.status:type_name -> safethird.v1.CriterionStatus
-	10, // 7: safethird.v1.CriterionResult.evidence:type_name -> safethird.v1.Evidence
-	1,  // 8: safethird.v1.ExceptionResult.status:type_name -> safethird.v1.ExceptionStatus
-	3,  // 9: safethird.v1.ScopeResult.status:type_name -> safethird.v1.ScopeStatus
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	1,  // 0: safethird.v1.Assessment.determination:type_name -> safethird.v1.Determination
+	8,  // 1: safethird.v1.Assessment.criteria:type_name -> safethird.v1.CriterionResult
+	9,  // 2: safethird.v1.Assessment.exceptions:type_name -> safethird.v1.ExceptionResult
+	3,  // 3: safethird.v1.Assessment.applicant_outcome:type_name -> safethird.v1.ApplicantOutcome
+	10, // 4: safethird.v1.Assessment.scope:type_name -> safethird.v1.ScopeResult
+	11, // 5: safethird.v1.Assessment.sources:type_name -> safethird.v1.Source
+	6,  // 6: safethird.v1.Assessment.practice:type_name -> safethird.v1.Practice
+	7,  // 7: safethird.v1.Assessment.applicability:type_name -> safethird.v1.ApplicabilityResult
+	12, // 8: safethird.v1.Assessment.contest_limits:type_name -> safethird.v1.ContestLimit
+	13, // 9: safethird.v1.Practice.status:type_name -> safethird.v1.PracticeStatus
+	14, // 10: safethird.v1.Practice.evidence:type_name -> safethird.v1.Evidence
+	15, // 11: safethird.v1.Practice.timeline:type_name -> safethird.v1.AgreementEvent
+	0,  // 12: safethird.v1.ApplicabilityResult.status:type_name -> safethird.v1.ApplicabilityStatus
+	14, // 13: safethird.v1.ApplicabilityResult.evidence:type_name -> safethird.v1.Evidence
+	16, // 14: safethird.v1.CriterionResult.status:type_name -> safethird.v1.CriterionStatus
+	14, // 15: safethird.v1.CriterionResult.evidence:type_name -> safethird.v1.Evidence
+	2,  // 16: safethird.v1.ExceptionResult.status:type_name -> safethird.v1.ExceptionStatus
+	14, // 17: safethird.v1.ExceptionResult.evidence:type_name -> safethird.v1.Evidence
+	4,  // 18: safethird.v1.ScopeResult.status:type_name -> safethird.v1.ScopeStatus
+	14, // 19: safethird.v1.ScopeResult.evidence:type_name -> safethird.v1.Evidence
+	20, // [20:20] is the sub-list for method output_type
+	20, // [20:20] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_safethird_v1_assessment_proto_init() }
@@ -825,6 +1165,7 @@ func file_safethird_v1_assessment_proto_init() {
 	if File_safethird_v1_assessment_proto != nil {
 		return
 	}
+	file_safethird_v1_agreement_proto_init()
 	file_safethird_v1_framework_proto_init()
 	file_safethird_v1_source_proto_init()
 	type x struct{}
@@ -832,8 +1173,8 @@ func file_safethird_v1_assessment_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_safethird_v1_assessment_proto_rawDesc), len(file_safethird_v1_assessment_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   4,
+			NumEnums:      5,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -152,7 +152,8 @@ type Framework struct {
 	Text string `protobuf:"bytes,5,opt,name=text,proto3" json:"text,omitempty"`
 	// criteria are the requirements, every one of which must be met.
 	Criteria []*Criterion `protobuf:"bytes,6,rep,name=criteria,proto3" json:"criteria,omitempty"`
-	// nationality_rule states the applicability rule on the person's own country.
+	// nationality_rule states, in words, the framework's rule on the person's
+	// own country; applicability holds the same rule as conditions.
 	NationalityRule string `protobuf:"bytes,7,opt,name=nationality_rule,json=nationalityRule,proto3" json:"nationality_rule,omitempty"`
 	// discretion states the discretion that no data decides, e.g. the public interest.
 	Discretion string `protobuf:"bytes,8,opt,name=discretion,proto3" json:"discretion,omitempty"`
@@ -162,7 +163,16 @@ type Framework struct {
 	// dataset's list of agreements for this framework is known to be complete.
 	AgreementsCompleteAsOf string `protobuf:"bytes,10,opt,name=agreements_complete_as_of,json=agreementsCompleteAsOf,proto3" json:"agreements_complete_as_of,omitempty"`
 	// evidence supports the text and criteria.
-	Evidence      []*Evidence `protobuf:"bytes,11,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	Evidence []*Evidence `protobuf:"bytes,11,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	// applicability are the framework's rules on countries the bar can never
+	// reach: the destination itself, the person's own country. The bar cannot
+	// reach a country when any rule's condition is true. Empty when the
+	// sources hold no such rule, and then an applicant's answer is
+	// indeterminate on it.
+	Applicability []*ApplicabilityRule `protobuf:"bytes,12,rep,name=applicability,proto3" json:"applicability,omitempty"`
+	// contest_limits are sourced limits on contesting the framework's
+	// criteria, e.g. a holding that an immigration judge may not review one.
+	ContestLimits []*ContestLimit `protobuf:"bytes,13,rep,name=contest_limits,json=contestLimits,proto3" json:"contest_limits,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -274,6 +284,207 @@ func (x *Framework) GetEvidence() []*Evidence {
 	return nil
 }
 
+func (x *Framework) GetApplicability() []*ApplicabilityRule {
+	if x != nil {
+		return x.Applicability
+	}
+	return nil
+}
+
+func (x *Framework) GetContestLimits() []*ContestLimit {
+	if x != nil {
+		return x.ContestLimits
+	}
+	return nil
+}
+
+// ApplicabilityRule is one rule on which countries the bar cannot reach.
+// Its condition is a CEL expression over `applicant` (a
+// safethird.v1.Applicant) and `country_code` (the assessed country, ISO
+// 3166-1 alpha-2); an unset fact is unknown.
+type ApplicabilityRule struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id is the rule's identifier, unique within the framework, e.g. "nationality".
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// title is a short name, e.g. "Country of nationality".
+	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// condition is true when the rule keeps the bar from reaching the country.
+	Condition string `protobuf:"bytes,3,opt,name=condition,proto3" json:"condition,omitempty"`
+	// description says the rule in the law's words where possible.
+	Description string `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	// evidence gives the rule's source.
+	Evidence      []*Evidence `protobuf:"bytes,5,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApplicabilityRule) Reset() {
+	*x = ApplicabilityRule{}
+	mi := &file_safethird_v1_framework_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplicabilityRule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplicabilityRule) ProtoMessage() {}
+
+func (x *ApplicabilityRule) ProtoReflect() protoreflect.Message {
+	mi := &file_safethird_v1_framework_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplicabilityRule.ProtoReflect.Descriptor instead.
+func (*ApplicabilityRule) Descriptor() ([]byte, []int) {
+	return file_safethird_v1_framework_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ApplicabilityRule) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ApplicabilityRule) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *ApplicabilityRule) GetCondition() string {
+	if x != nil {
+		return x.Condition
+	}
+	return ""
+}
+
+func (x *ApplicabilityRule) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *ApplicabilityRule) GetEvidence() []*Evidence {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
+// ContestLimit is a sourced limit on contesting a framework's criteria,
+// from a date, for some agreements.
+type ContestLimit struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id is the limit's identifier, unique within the framework, e.g. "matter-of-c-i-g-m".
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// title is a short name, e.g. "Matter of C-I-G-M- & L-V-S-G-, 29 I&N Dec. 291 (BIA 2025)".
+	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// valid_from is the first day the limit holds, YYYY-MM-DD.
+	ValidFrom string `protobuf:"bytes,3,opt,name=valid_from,json=validFrom,proto3" json:"valid_from,omitempty"`
+	// criterion_ids name the criteria the limit concerns.
+	CriterionIds []string `protobuf:"bytes,4,rep,name=criterion_ids,json=criterionIds,proto3" json:"criterion_ids,omitempty"`
+	// agreement_ids name the agreements the limit concerns; empty means every
+	// agreement of the framework.
+	AgreementIds []string `protobuf:"bytes,5,rep,name=agreement_ids,json=agreementIds,proto3" json:"agreement_ids,omitempty"`
+	// description says the limit in the dataset's words.
+	Description string `protobuf:"bytes,6,opt,name=description,proto3" json:"description,omitempty"`
+	// evidence supports the limit.
+	Evidence      []*Evidence `protobuf:"bytes,7,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContestLimit) Reset() {
+	*x = ContestLimit{}
+	mi := &file_safethird_v1_framework_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContestLimit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContestLimit) ProtoMessage() {}
+
+func (x *ContestLimit) ProtoReflect() protoreflect.Message {
+	mi := &file_safethird_v1_framework_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContestLimit.ProtoReflect.Descriptor instead.
+func (*ContestLimit) Descriptor() ([]byte, []int) {
+	return file_safethird_v1_framework_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ContestLimit) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ContestLimit) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *ContestLimit) GetValidFrom() string {
+	if x != nil {
+		return x.ValidFrom
+	}
+	return ""
+}
+
+func (x *ContestLimit) GetCriterionIds() []string {
+	if x != nil {
+		return x.CriterionIds
+	}
+	return nil
+}
+
+func (x *ContestLimit) GetAgreementIds() []string {
+	if x != nil {
+		return x.AgreementIds
+	}
+	return nil
+}
+
+func (x *ContestLimit) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *ContestLimit) GetEvidence() []*Evidence {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
 // Criterion is one requirement of a framework.
 type Criterion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -291,7 +502,7 @@ type Criterion struct {
 
 func (x *Criterion) Reset() {
 	*x = Criterion{}
-	mi := &file_safethird_v1_framework_proto_msgTypes[1]
+	mi := &file_safethird_v1_framework_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -303,7 +514,7 @@ func (x *Criterion) String() string {
 func (*Criterion) ProtoMessage() {}
 
 func (x *Criterion) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_framework_proto_msgTypes[1]
+	mi := &file_safethird_v1_framework_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -316,7 +527,7 @@ func (x *Criterion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Criterion.ProtoReflect.Descriptor instead.
 func (*Criterion) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_framework_proto_rawDescGZIP(), []int{1}
+	return file_safethird_v1_framework_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Criterion) GetId() string {
@@ -351,7 +562,7 @@ var File_safethird_v1_framework_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_framework_proto_rawDesc = "" +
 	"\n" +
-	"\x1csafethird/v1/framework.proto\x12\fsafethird.v1\x1a\x19safethird/v1/source.proto\"\x97\x03\n" +
+	"\x1csafethird/v1/framework.proto\x12\fsafethird.v1\x1a\x19safethird/v1/source.proto\"\xa1\x04\n" +
 	"\tFramework\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1a\n" +
@@ -366,7 +577,24 @@ const file_safethird_v1_framework_proto_rawDesc = "" +
 	"\afactors\x18\t \x03(\tR\afactors\x129\n" +
 	"\x19agreements_complete_as_of\x18\n" +
 	" \x01(\tR\x16agreementsCompleteAsOf\x122\n" +
-	"\bevidence\x18\v \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\x84\x01\n" +
+	"\bevidence\x18\v \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\x12E\n" +
+	"\rapplicability\x18\f \x03(\v2\x1f.safethird.v1.ApplicabilityRuleR\rapplicability\x12A\n" +
+	"\x0econtest_limits\x18\r \x03(\v2\x1a.safethird.v1.ContestLimitR\rcontestLimits\"\xad\x01\n" +
+	"\x11ApplicabilityRule\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1c\n" +
+	"\tcondition\x18\x03 \x01(\tR\tcondition\x12 \n" +
+	"\vdescription\x18\x04 \x01(\tR\vdescription\x122\n" +
+	"\bevidence\x18\x05 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\xf3\x01\n" +
+	"\fContestLimit\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1d\n" +
+	"\n" +
+	"valid_from\x18\x03 \x01(\tR\tvalidFrom\x12#\n" +
+	"\rcriterion_ids\x18\x04 \x03(\tR\fcriterionIds\x12#\n" +
+	"\ragreement_ids\x18\x05 \x03(\tR\fagreementIds\x12 \n" +
+	"\vdescription\x18\x06 \x01(\tR\vdescription\x122\n" +
+	"\bevidence\x18\a \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\x84\x01\n" +
 	"\tCriterion\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12/\n" +
@@ -397,23 +625,29 @@ func file_safethird_v1_framework_proto_rawDescGZIP() []byte {
 }
 
 var file_safethird_v1_framework_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_safethird_v1_framework_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_safethird_v1_framework_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_safethird_v1_framework_proto_goTypes = []any{
-	(CriterionKind)(0),   // 0: safethird.v1.CriterionKind
-	(CriterionStatus)(0), // 1: safethird.v1.CriterionStatus
-	(*Framework)(nil),    // 2: safethird.v1.Framework
-	(*Criterion)(nil),    // 3: safethird.v1.Criterion
-	(*Evidence)(nil),     // 4: safethird.v1.Evidence
+	(CriterionKind)(0),        // 0: safethird.v1.CriterionKind
+	(CriterionStatus)(0),      // 1: safethird.v1.CriterionStatus
+	(*Framework)(nil),         // 2: safethird.v1.Framework
+	(*ApplicabilityRule)(nil), // 3: safethird.v1.ApplicabilityRule
+	(*ContestLimit)(nil),      // 4: safethird.v1.ContestLimit
+	(*Criterion)(nil),         // 5: safethird.v1.Criterion
+	(*Evidence)(nil),          // 6: safethird.v1.Evidence
 }
 var file_safethird_v1_framework_proto_depIdxs = []int32{
-	3, // 0: safethird.v1.Framework.criteria:type_name -> safethird.v1.Criterion
-	4, // 1: safethird.v1.Framework.evidence:type_name -> safethird.v1.Evidence
-	0, // 2: safethird.v1.Criterion.kind:type_name -> safethird.v1.CriterionKind
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	5, // 0: safethird.v1.Framework.criteria:type_name -> safethird.v1.Criterion
+	6, // 1: safethird.v1.Framework.evidence:type_name -> safethird.v1.Evidence
+	3, // 2: safethird.v1.Framework.applicability:type_name -> safethird.v1.ApplicabilityRule
+	4, // 3: safethird.v1.Framework.contest_limits:type_name -> safethird.v1.ContestLimit
+	6, // 4: safethird.v1.ApplicabilityRule.evidence:type_name -> safethird.v1.Evidence
+	6, // 5: safethird.v1.ContestLimit.evidence:type_name -> safethird.v1.Evidence
+	0, // 6: safethird.v1.Criterion.kind:type_name -> safethird.v1.CriterionKind
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_safethird_v1_framework_proto_init() }
@@ -428,7 +662,7 @@ func file_safethird_v1_framework_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_safethird_v1_framework_proto_rawDesc), len(file_safethird_v1_framework_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   2,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file safethird/v1/agreement.proto.
  */
 export const file_safethird_v1_agreement: GenFile = /*@__PURE__*/
-  fileDesc("ChxzYWZldGhpcmQvdjEvYWdyZWVtZW50LnByb3RvEgxzYWZldGhpcmQudjEi9gIKCUFncmVlbWVudBIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIWCg5vZmZpY2lhbF90aXRsZRgDIAEoCRIQCghjaXRhdGlvbhgEIAEoCRITCgtwYXJ0eV9jb2RlcxgFIAMoCRIsCgZldmVudHMYBiADKAsyHC5zYWZldGhpcmQudjEuQWdyZWVtZW50RXZlbnQSLAoGc2NvcGVzGAcgAygLMhwuc2FmZXRoaXJkLnYxLkFncmVlbWVudFNjb3BlEhMKC3Njb3BlX2tub3duGAggASgIEjQKCmV4Y2VwdGlvbnMYCSADKAsyIC5zYWZldGhpcmQudjEuQWdyZWVtZW50RXhjZXB0aW9uEi0KC2RlZmluaXRpb25zGAogAygLMhguc2FmZXRoaXJkLnYxLkRlZmluaXRpb24SDwoHc3VtbWFyeRgLIAEoCRIoCghldmlkZW5jZRgMIAMoCzIWLnNhZmV0aGlyZC52MS5FdmlkZW5jZSLiAQoOQWdyZWVtZW50RXZlbnQSDAoEZGF0ZRgBIAEoCRIVCg1lYXJsaWVzdF9kYXRlGAIgASgJEi4KBGtpbmQYAyABKA4yIC5zYWZldGhpcmQudjEuQWdyZWVtZW50RXZlbnRLaW5kEisKBXN0YXRlGAQgASgOMhwuc2FmZXRoaXJkLnYxLkFncmVlbWVudFN0YXRlEhMKC2Rlc2NyaXB0aW9uGAUgASgJEg8KB3dhcm5pbmcYBiABKAkSKAoIZXZpZGVuY2UYByADKAsyFi5zYWZldGhpcmQudjEuRXZpZGVuY2UiwAEKDkFncmVlbWVudFNjb3BlEhIKCnZhbGlkX2Zyb20YASABKAkSEwoLdmFsaWRfdW50aWwYAiABKAkSJgoFcnVsZXMYAyADKAsyFy5zYWZldGhpcmQudjEuU2NvcGVSdWxlEh4KFnJlcXVpcmVzX2xhc3RfcHJlc2VuY2UYBCABKAgSEwoLZGVzY3JpcHRpb24YBSABKAkSKAoIZXZpZGVuY2UYBiADKAsyFi5zYWZldGhpcmQudjEuRXZpZGVuY2UiYQoJU2NvcGVSdWxlEisKCmVudHJ5X3R5cGUYASABKA4yFy5zYWZldGhpcmQudjEuRW50cnlUeXBlEicKH21heF9kYXlzX2Zyb21fY3Jvc3NpbmdfdG9fY2xhaW0YAiABKAUi5wEKEkFncmVlbWVudEV4Y2VwdGlvbhIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIYChBkZXN0aW5hdGlvbl9jb2RlGAMgASgJEhsKE25lY2Vzc2FyeV9jb25kaXRpb24YBCABKAkSEQoJY29uZGl0aW9uGAUgASgJEhYKDnRlc3RfcHJvdmlzaW9uGAYgASgJEhUKDWRpc2NyZXRpb25hcnkYByABKAgSEwoLZGVzY3JpcHRpb24YCCABKAkSKAoIZXZpZGVuY2UYCSADKAsyFi5zYWZldGhpcmQudjEuRXZpZGVuY2UiUgoKRGVmaW5pdGlvbhIMCgR0ZXJtGAEgASgJEgwKBHRleHQYAiABKAkSKAoIZXZpZGVuY2UYAyADKAsyFi5zYWZldGhpcmQudjEuRXZpZGVuY2UqyQQKEkFncmVlbWVudEV2ZW50S2luZBIkCiBBR1JFRU1FTlRfRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEh8KG0FHUkVFTUVOVF9FVkVOVF9LSU5EX1NJR05FRBABEisKJ0FHUkVFTUVOVF9FVkVOVF9LSU5EX0VOVEVSRURfSU5UT19GT1JDRRACEiQKIEFHUkVFTUVOVF9FVkVOVF9LSU5EX0lOX0ZPUkNFX0JZEAMSKAokQUdSRUVNRU5UX0VWRU5UX0tJTkRfUFJPVE9DT0xfU0lHTkVEEAQSKwonQUdSRUVNRU5UX0VWRU5UX0tJTkRfUFJPVE9DT0xfSU5fRUZGRUNUEAUSKgomQUdSRUVNRU5UX0VWRU5UX0tJTkRfSU1QTEVNRU5USU5HX1JVTEUQBhIoCiRBR1JFRU1FTlRfRVZFTlRfS0lORF9UUkFOU0ZFUlNfQkVHQU4QBxIpCiVBR1JFRU1FTlRfRVZFTlRfS0lORF9UUkFOU0ZFUlNfUEFVU0VEEAgSKgomQUdSRUVNRU5UX0VWRU5UX0tJTkRfTkVWRVJfSU1QTEVNRU5URUQQCRIiCh5BR1JFRU1FTlRfRVZFTlRfS0lORF9TVVNQRU5ERUQQChIjCh9BR1JFRU1FTlRfRVZFTlRfS0lORF9URVJNSU5BVEVEEAsSJwojQUdSRUVNRU5UX0VWRU5UX0tJTkRfQ09VUlRfREVDSVNJT04QDBIjCh9BR1JFRU1FTlRfRVZFTlRfS0lORF9ERVNJR05BVEVEEA0qjgEKDkFncmVlbWVudFN0YXRlEh8KG0FHUkVFTUVOVF9TVEFURV9VTlNQRUNJRklFRBAAEhwKGEFHUkVFTUVOVF9TVEFURV9JTl9GT1JDRRABEh0KGUFHUkVFTUVOVF9TVEFURV9TVVNQRU5ERUQQAhIeChpBR1JFRU1FTlRfU1RBVEVfVEVSTUlOQVRFRBADYgZwcm90bzM", [file_safethird_v1_applicant, file_safethird_v1_source]);
+  fileDesc("ChxzYWZldGhpcmQvdjEvYWdyZWVtZW50LnByb3RvEgxzYWZldGhpcmQudjEi9gIKCUFncmVlbWVudBIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIWCg5vZmZpY2lhbF90aXRsZRgDIAEoCRIQCghjaXRhdGlvbhgEIAEoCRITCgtwYXJ0eV9jb2RlcxgFIAMoCRIsCgZldmVudHMYBiADKAsyHC5zYWZldGhpcmQudjEuQWdyZWVtZW50RXZlbnQSLAoGc2NvcGVzGAcgAygLMhwuc2FmZXRoaXJkLnYxLkFncmVlbWVudFNjb3BlEhMKC3Njb3BlX2tub3duGAggASgIEjQKCmV4Y2VwdGlvbnMYCSADKAsyIC5zYWZldGhpcmQudjEuQWdyZWVtZW50RXhjZXB0aW9uEi0KC2RlZmluaXRpb25zGAogAygLMhguc2FmZXRoaXJkLnYxLkRlZmluaXRpb24SDwoHc3VtbWFyeRgLIAEoCRIoCghldmlkZW5jZRgMIAMoCzIWLnNhZmV0aGlyZC52MS5FdmlkZW5jZSKSAgoOQWdyZWVtZW50RXZlbnQSDAoEZGF0ZRgBIAEoCRIVCg1lYXJsaWVzdF9kYXRlGAIgASgJEi4KBGtpbmQYAyABKA4yIC5zYWZldGhpcmQudjEuQWdyZWVtZW50RXZlbnRLaW5kEisKBXN0YXRlGAQgASgOMhwuc2FmZXRoaXJkLnYxLkFncmVlbWVudFN0YXRlEhMKC2Rlc2NyaXB0aW9uGAUgASgJEg8KB3dhcm5pbmcYBiABKAkSKAoIZXZpZGVuY2UYByADKAsyFi5zYWZldGhpcmQudjEuRXZpZGVuY2USLgoIcHJhY3RpY2UYCCABKA4yHC5zYWZldGhpcmQudjEuUHJhY3RpY2VTdGF0dXMi0wEKDkFncmVlbWVudFNjb3BlEhIKCnZhbGlkX2Zyb20YASABKAkSEwoLdmFsaWRfdW50aWwYAiABKAkSJgoFcnVsZXMYAyADKAsyFy5zYWZldGhpcmQudjEuU2NvcGVSdWxlEh4KFnJlcXVpcmVzX2xhc3RfcHJlc2VuY2UYBCABKAgSEwoLZGVzY3JpcHRpb24YBSABKAkSKAoIZXZpZGVuY2UYBiADKAsyFi5zYWZldGhpcmQudjEuRXZpZGVuY2USEQoJY29uZGl0aW9uGAcgASgJImEKCVNjb3BlUnVsZRIrCgplbnRyeV90eXBlGAEgASgOMhcuc2FmZXRoaXJkLnYxLkVudHJ5VHlwZRInCh9tYXhfZGF5c19mcm9tX2Nyb3NzaW5nX3RvX2NsYWltGAIgASgFIucBChJBZ3JlZW1lbnRFeGNlcHRpb24SCgoCaWQYASABKAkSDQoFdGl0bGUYAiABKAkSGAoQZGVzdGluYXRpb25fY29kZRgDIAEoCRIbChNuZWNlc3NhcnlfY29uZGl0aW9uGAQgASgJEhEKCWNvbmRpdGlvbhgFIAEoCRIWCg50ZXN0X3Byb3Zpc2lvbhgGIAEoCRIVCg1kaXNjcmV0aW9uYXJ5GAcgASgIEhMKC2Rlc2NyaXB0aW9uGAggASgJEigKCGV2aWRlbmNlGAkgAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlIlIKCkRlZmluaXRpb24SDAoEdGVybRgBIAEoCRIMCgR0ZXh0GAIgASgJEigKCGV2aWRlbmNlGAMgAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlKq4BCg5QcmFjdGljZVN0YXR1cxIfChtQUkFDVElDRV9TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdQUkFDVElDRV9TVEFUVVNfQVBQTElFRBABEh8KG1BSQUNUSUNFX1NUQVRVU19OT1RfQVBQTElFRBACEhoKFlBSQUNUSUNFX1NUQVRVU19QQVVTRUQQAxIhCh1QUkFDVElDRV9TVEFUVVNfSU5ERVRFUk1JTkFURRAEKskEChJBZ3JlZW1lbnRFdmVudEtpbmQSJAogQUdSRUVNRU5UX0VWRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIfChtBR1JFRU1FTlRfRVZFTlRfS0lORF9TSUdORUQQARIrCidBR1JFRU1FTlRfRVZFTlRfS0lORF9FTlRFUkVEX0lOVE9fRk9SQ0UQAhIkCiBBR1JFRU1FTlRfRVZFTlRfS0lORF9JTl9GT1JDRV9CWRADEigKJEFHUkVFTUVOVF9FVkVOVF9LSU5EX1BST1RPQ09MX1NJR05FRBAEEisKJ0FHUkVFTUVOVF9FVkVOVF9LSU5EX1BST1RPQ09MX0lOX0VGRkVDVBAFEioKJkFHUkVFTUVOVF9FVkVOVF9LSU5EX0lNUExFTUVOVElOR19SVUxFEAYSKAokQUdSRUVNRU5UX0VWRU5UX0tJTkRfVFJBTlNGRVJTX0JFR0FOEAcSKQolQUdSRUVNRU5UX0VWRU5UX0tJTkRfVFJBTlNGRVJTX1BBVVNFRBAIEioKJkFHUkVFTUVOVF9FVkVOVF9LSU5EX05FVkVSX0lNUExFTUVOVEVEEAkSIgoeQUdSRUVNRU5UX0VWRU5UX0tJTkRfU1VTUEVOREVEEAoSIwofQUdSRUVNRU5UX0VWRU5UX0tJTkRfVEVSTUlOQVRFRBALEicKI0FHUkVFTUVOVF9FVkVOVF9LSU5EX0NPVVJUX0RFQ0lTSU9OEAwSIwofQUdSRUVNRU5UX0VWRU5UX0tJTkRfREVTSUdOQVRFRBANKo4BCg5BZ3JlZW1lbnRTdGF0ZRIfChtBR1JFRU1FTlRfU1RBVEVfVU5TUEVDSUZJRUQQABIcChhBR1JFRU1FTlRfU1RBVEVfSU5fRk9SQ0UQARIdChlBR1JFRU1FTlRfU1RBVEVfU1VTUEVOREVEEAISHgoaQUdSRUVNRU5UX1NUQVRFX1RFUk1JTkFURUQQA2IGcHJvdG8z", [file_safethird_v1_applicant, file_safethird_v1_source]);
 
 /**
  * Agreement is a bilateral or multilateral agreement under which a person may
@@ -75,8 +75,10 @@ export type Agreement = Message<"safethird.v1.Agreement"> & {
   scopes: AgreementScope[];
 
   /**
-   * scope_known is false when the sources do not say whom the agreement
-   * covers; the engine then cannot tell an applicant the bar may apply.
+   * scope_known is false when the sources do not say fully whom the
+   * agreement covers; the engine then cannot tell an applicant the bar may
+   * apply. Its scopes may still hold what is known (e.g. an arrival-date
+   * rule), which can put an applicant outside.
    *
    * @generated from field: bool scope_known = 8;
    */
@@ -176,6 +178,16 @@ export type AgreementEvent = Message<"safethird.v1.AgreementEvent"> & {
    * @generated from field: repeated safethird.v1.Evidence evidence = 7;
    */
   evidence: Evidence[];
+
+  /**
+   * practice is whether the government applies the bar under the agreement
+   * from this event on (transfers began, paused, never implemented);
+   * unspecified for events that do not change it. It is read only while the
+   * agreement is in force: a suspended or terminated agreement is not applied.
+   *
+   * @generated from field: safethird.v1.PracticeStatus practice = 8;
+   */
+  practice: PracticeStatus;
 };
 
 /**
@@ -207,7 +219,8 @@ export type AgreementScope = Message<"safethird.v1.AgreementScope"> & {
 
   /**
    * rules are the ways of entering the agreement covers; an entry type not
-   * listed is outside the agreement.
+   * listed is outside the agreement. Empty when the sources do not limit
+   * the scope by way of entering.
    *
    * @generated from field: repeated safethird.v1.ScopeRule rules = 3;
    */
@@ -234,6 +247,15 @@ export type AgreementScope = Message<"safethird.v1.AgreementScope"> & {
    * @generated from field: repeated safethird.v1.Evidence evidence = 6;
    */
   evidence: Evidence[];
+
+  /**
+   * condition, when set, is a CEL expression over `applicant` that must be
+   * true for the applicant to be within this scope, e.g. an arrival-date
+   * rule on applicant.entry_date; an unset fact makes it unknown.
+   *
+   * @generated from field: string condition = 7;
+   */
+  condition: string;
 };
 
 /**
@@ -393,6 +415,61 @@ export const DefinitionSchema: GenMessage<Definition> = /*@__PURE__*/
   messageDesc(file_safethird_v1_agreement, 5);
 
 /**
+ * PracticeStatus is whether, on a date, a government applies the bar to
+ * removals to a country: a matter of legal operation, not of the evidence on
+ * the country's conditions.
+ *
+ * @generated from enum safethird.v1.PracticeStatus
+ */
+export enum PracticeStatus {
+  /**
+   * PRACTICE_STATUS_UNSPECIFIED means an event does not change the practice.
+   *
+   * @generated from enum value: PRACTICE_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * PRACTICE_STATUS_APPLIED means an agreement (or designation) is in force
+   * and implemented: the bar is applied to removals to the country.
+   *
+   * @generated from enum value: PRACTICE_STATUS_APPLIED = 1;
+   */
+  APPLIED = 1,
+
+  /**
+   * PRACTICE_STATUS_NOT_APPLIED means no agreement in force is applied to
+   * the country: none exists, it is not in force, it is suspended or
+   * terminated, or it was never implemented.
+   *
+   * @generated from enum value: PRACTICE_STATUS_NOT_APPLIED = 2;
+   */
+  NOT_APPLIED = 2,
+
+  /**
+   * PRACTICE_STATUS_PAUSED means an agreement is in force but transfers
+   * under it are paused.
+   *
+   * @generated from enum value: PRACTICE_STATUS_PAUSED = 3;
+   */
+  PAUSED = 3,
+
+  /**
+   * PRACTICE_STATUS_INDETERMINATE means the sources cannot tell, including
+   * dates past the data's completeness date.
+   *
+   * @generated from enum value: PRACTICE_STATUS_INDETERMINATE = 4;
+   */
+  INDETERMINATE = 4,
+}
+
+/**
+ * Describes the enum safethird.v1.PracticeStatus.
+ */
+export const PracticeStatusSchema: GenEnum<PracticeStatus> = /*@__PURE__*/
+  enumDesc(file_safethird_v1_agreement, 0);
+
+/**
  * AgreementEventKind names the kind of an agreement event.
  *
  * @generated from enum safethird.v1.AgreementEventKind
@@ -504,7 +581,7 @@ export enum AgreementEventKind {
  * Describes the enum safethird.v1.AgreementEventKind.
  */
 export const AgreementEventKindSchema: GenEnum<AgreementEventKind> = /*@__PURE__*/
-  enumDesc(file_safethird_v1_agreement, 0);
+  enumDesc(file_safethird_v1_agreement, 1);
 
 /**
  * AgreementState is whether an agreement (or a designation) can be applied.
@@ -545,5 +622,5 @@ export enum AgreementState {
  * Describes the enum safethird.v1.AgreementState.
  */
 export const AgreementStateSchema: GenEnum<AgreementState> = /*@__PURE__*/
-  enumDesc(file_safethird_v1_agreement, 1);
+  enumDesc(file_safethird_v1_agreement, 2);
 

@@ -4,7 +4,9 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { CriterionStatus } from "./framework_pb.js";
+import type { AgreementEvent, PracticeStatus } from "./agreement_pb.js";
+import { file_safethird_v1_agreement } from "./agreement_pb.js";
+import type { ContestLimit, CriterionStatus } from "./framework_pb.js";
 import { file_safethird_v1_framework } from "./framework_pb.js";
 import type { Evidence, Source } from "./source_pb.js";
 import { file_safethird_v1_source } from "./source_pb.js";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file safethird/v1/assessment.proto.
  */
 export const file_safethird_v1_assessment: GenFile = /*@__PURE__*/
-  fileDesc("Ch1zYWZldGhpcmQvdjEvYXNzZXNzbWVudC5wcm90bxIMc2FmZXRoaXJkLnYxIvwDCgpBc3Nlc3NtZW50EhQKDGNvdW50cnlfY29kZRgBIAEoCRIUCgxjb3VudHJ5X25hbWUYAiABKAkSFAoMZnJhbWV3b3JrX2lkGAMgASgJEg0KBWFzX29mGAQgASgJEhgKEGRhdGFzZXRfcmV2aXNpb24YBSABKAkSMgoNZGV0ZXJtaW5hdGlvbhgGIAEoDjIbLnNhZmV0aGlyZC52MS5EZXRlcm1pbmF0aW9uEi8KCGNyaXRlcmlhGAcgAygLMh0uc2FmZXRoaXJkLnYxLkNyaXRlcmlvblJlc3VsdBIUCgxhZ3JlZW1lbnRfaWQYCCABKAkSMQoKZXhjZXB0aW9ucxgJIAMoCzIdLnNhZmV0aGlyZC52MS5FeGNlcHRpb25SZXN1bHQSOQoRYXBwbGljYW50X291dGNvbWUYCiABKA4yHi5zYWZldGhpcmQudjEuQXBwbGljYW50T3V0Y29tZRIoCgVzY29wZRgLIAEoCzIZLnNhZmV0aGlyZC52MS5TY29wZVJlc3VsdBIPCgdzdW1tYXJ5GAwgASgJEhAKCHdhcm5pbmdzGA0gAygJEiUKB3NvdXJjZXMYDiADKAsyFC5zYWZldGhpcmQudjEuU291cmNlEhIKCmRpc2NyZXRpb24YDyABKAkSEgoKZGlzY2xhaW1lchgQIAEoCSK3AQoPQ3JpdGVyaW9uUmVzdWx0EhQKDGNyaXRlcmlvbl9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRItCgZzdGF0dXMYAyABKA4yHS5zYWZldGhpcmQudjEuQ3JpdGVyaW9uU3RhdHVzEhEKCXJhdGlvbmFsZRgEIAEoCRIoCghldmlkZW5jZRgFIAMoCzIWLnNhZmV0aGlyZC52MS5FdmlkZW5jZRITCgtmaW5kaW5nX2lkcxgGIAMoCSKMAQoPRXhjZXB0aW9uUmVzdWx0EhQKDGV4Y2VwdGlvbl9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRItCgZzdGF0dXMYAyABKA4yHS5zYWZldGhpcmQudjEuRXhjZXB0aW9uU3RhdHVzEg4KBnJlYXNvbhgEIAEoCRIVCg1taXNzaW5nX2ZhY3RzGAUgAygJIl8KC1Njb3BlUmVzdWx0EikKBnN0YXR1cxgBIAEoDjIZLnNhZmV0aGlyZC52MS5TY29wZVN0YXR1cxIOCgZyZWFzb24YAiABKAkSFQoNbWlzc2luZ19mYWN0cxgDIAMoCSqyAQoNRGV0ZXJtaW5hdGlvbhIdChlERVRFUk1JTkFUSU9OX1VOU1BFQ0lGSUVEEAASGwoXREVURVJNSU5BVElPTl9RVUFMSUZJRVMQARIiCh5ERVRFUk1JTkFUSU9OX0RPRVNfTk9UX1FVQUxJRlkQAhIfChtERVRFUk1JTkFUSU9OX0lOREVURVJNSU5BVEUQAxIgChxERVRFUk1JTkFUSU9OX05PVF9BUFBMSUNBQkxFEAQq4wEKD0V4Y2VwdGlvblN0YXR1cxIgChxFWENFUFRJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASHAoYRVhDRVBUSU9OX1NUQVRVU19BUFBMSUVTEAESIwofRVhDRVBUSU9OX1NUQVRVU19ET0VTX05PVF9BUFBMWRACEiAKHEVYQ0VQVElPTl9TVEFUVVNfTkVFRFNfRkFDVFMQAxIlCiFFWENFUFRJT05fU1RBVFVTX1RFU1RfTk9UX0lOX0RBVEEQBBIiCh5FWENFUFRJT05fU1RBVFVTX0RJU0NSRVRJT05BUlkQBSrMAQoQQXBwbGljYW50T3V0Y29tZRIhCh1BUFBMSUNBTlRfT1VUQ09NRV9VTlNQRUNJRklFRBAAEiMKH0FQUExJQ0FOVF9PVVRDT01FX0JBUl9NQVlfQVBQTFkQARIoCiRBUFBMSUNBTlRfT1VUQ09NRV9CQVJfRE9FU19OT1RfQVBQTFkQAhIhCh1BUFBMSUNBTlRfT1VUQ09NRV9ORUVEU19GQUNUUxADEiMKH0FQUExJQ0FOVF9PVVRDT01FX0lOREVURVJNSU5BVEUQBCqWAQoLU2NvcGVTdGF0dXMSHAoYU0NPUEVfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFwoTU0NPUEVfU1RBVFVTX1dJVEhJThABEhgKFFNDT1BFX1NUQVRVU19PVVRTSURFEAISHAoYU0NPUEVfU1RBVFVTX05FRURTX0ZBQ1RTEAMSGAoUU0NPUEVfU1RBVFVTX1VOS05PV04QBGIGcHJvdG8z", [file_safethird_v1_framework, file_safethird_v1_source]);
+  fileDesc("Ch1zYWZldGhpcmQvdjEvYXNzZXNzbWVudC5wcm90bxIMc2FmZXRoaXJkLnYxIqYFCgpBc3Nlc3NtZW50EhQKDGNvdW50cnlfY29kZRgBIAEoCRIUCgxjb3VudHJ5X25hbWUYAiABKAkSFAoMZnJhbWV3b3JrX2lkGAMgASgJEg0KBWFzX29mGAQgASgJEhgKEGRhdGFzZXRfcmV2aXNpb24YBSABKAkSMgoNZGV0ZXJtaW5hdGlvbhgGIAEoDjIbLnNhZmV0aGlyZC52MS5EZXRlcm1pbmF0aW9uEi8KCGNyaXRlcmlhGAcgAygLMh0uc2FmZXRoaXJkLnYxLkNyaXRlcmlvblJlc3VsdBIUCgxhZ3JlZW1lbnRfaWQYCCABKAkSMQoKZXhjZXB0aW9ucxgJIAMoCzIdLnNhZmV0aGlyZC52MS5FeGNlcHRpb25SZXN1bHQSOQoRYXBwbGljYW50X291dGNvbWUYCiABKA4yHi5zYWZldGhpcmQudjEuQXBwbGljYW50T3V0Y29tZRIoCgVzY29wZRgLIAEoCzIZLnNhZmV0aGlyZC52MS5TY29wZVJlc3VsdBIPCgdzdW1tYXJ5GAwgASgJEhAKCHdhcm5pbmdzGA0gAygJEiUKB3NvdXJjZXMYDiADKAsyFC5zYWZldGhpcmQudjEuU291cmNlEhIKCmRpc2NyZXRpb24YDyABKAkSEgoKZGlzY2xhaW1lchgQIAEoCRIoCghwcmFjdGljZRgRIAEoCzIWLnNhZmV0aGlyZC52MS5QcmFjdGljZRI4Cg1hcHBsaWNhYmlsaXR5GBIgASgLMiEuc2FmZXRoaXJkLnYxLkFwcGxpY2FiaWxpdHlSZXN1bHQSEAoIcHJlbWlzZXMYEyADKAkSMgoOY29udGVzdF9saW1pdHMYFCADKAsyGi5zYWZldGhpcmQudjEuQ29udGVzdExpbWl0IrgBCghQcmFjdGljZRIsCgZzdGF0dXMYASABKA4yHC5zYWZldGhpcmQudjEuUHJhY3RpY2VTdGF0dXMSFAoMYWdyZWVtZW50X2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIoCghldmlkZW5jZRgEIAMoCzIWLnNhZmV0aGlyZC52MS5FdmlkZW5jZRIuCgh0aW1lbGluZRgFIAMoCzIcLnNhZmV0aGlyZC52MS5BZ3JlZW1lbnRFdmVudCKqAQoTQXBwbGljYWJpbGl0eVJlc3VsdBIxCgZzdGF0dXMYASABKA4yIS5zYWZldGhpcmQudjEuQXBwbGljYWJpbGl0eVN0YXR1cxIPCgdydWxlX2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIVCg1taXNzaW5nX2ZhY3RzGAQgAygJEigKCGV2aWRlbmNlGAUgAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlIrcBCg9Dcml0ZXJpb25SZXN1bHQSFAoMY3JpdGVyaW9uX2lkGAEgASgJEg0KBXRpdGxlGAIgASgJEi0KBnN0YXR1cxgDIAEoDjIdLnNhZmV0aGlyZC52MS5Dcml0ZXJpb25TdGF0dXMSEQoJcmF0aW9uYWxlGAQgASgJEigKCGV2aWRlbmNlGAUgAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlEhMKC2ZpbmRpbmdfaWRzGAYgAygJIrYBCg9FeGNlcHRpb25SZXN1bHQSFAoMZXhjZXB0aW9uX2lkGAEgASgJEg0KBXRpdGxlGAIgASgJEi0KBnN0YXR1cxgDIAEoDjIdLnNhZmV0aGlyZC52MS5FeGNlcHRpb25TdGF0dXMSDgoGcmVhc29uGAQgASgJEhUKDW1pc3NpbmdfZmFjdHMYBSADKAkSKAoIZXZpZGVuY2UYBiADKAsyFi5zYWZldGhpcmQudjEuRXZpZGVuY2UiiQEKC1Njb3BlUmVzdWx0EikKBnN0YXR1cxgBIAEoDjIZLnNhZmV0aGlyZC52MS5TY29wZVN0YXR1cxIOCgZyZWFzb24YAiABKAkSFQoNbWlzc2luZ19mYWN0cxgDIAMoCRIoCghldmlkZW5jZRgEIAMoCzIWLnNhZmV0aGlyZC52MS5FdmlkZW5jZSrIAQoTQXBwbGljYWJpbGl0eVN0YXR1cxIkCiBBUFBMSUNBQklMSVRZX1NUQVRVU19VTlNQRUNJRklFRBAAEiAKHEFQUExJQ0FCSUxJVFlfU1RBVFVTX1JFQUNIRVMQARIhCh1BUFBMSUNBQklMSVRZX1NUQVRVU19FWENMVURFRBACEiQKIEFQUExJQ0FCSUxJVFlfU1RBVFVTX05FRURTX0ZBQ1RTEAMSIAocQVBQTElDQUJJTElUWV9TVEFUVVNfVU5LTk9XThAEKrIBCg1EZXRlcm1pbmF0aW9uEh0KGURFVEVSTUlOQVRJT05fVU5TUEVDSUZJRUQQABIbChdERVRFUk1JTkFUSU9OX1FVQUxJRklFUxABEiIKHkRFVEVSTUlOQVRJT05fRE9FU19OT1RfUVVBTElGWRACEh8KG0RFVEVSTUlOQVRJT05fSU5ERVRFUk1JTkFURRADEiAKHERFVEVSTUlOQVRJT05fTk9UX0FQUExJQ0FCTEUQBCrjAQoPRXhjZXB0aW9uU3RhdHVzEiAKHEVYQ0VQVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIcChhFWENFUFRJT05fU1RBVFVTX0FQUExJRVMQARIjCh9FWENFUFRJT05fU1RBVFVTX0RPRVNfTk9UX0FQUExZEAISIAocRVhDRVBUSU9OX1NUQVRVU19ORUVEU19GQUNUUxADEiUKIUVYQ0VQVElPTl9TVEFUVVNfVEVTVF9OT1RfSU5fREFUQRAEEiIKHkVYQ0VQVElPTl9TVEFUVVNfRElTQ1JFVElPTkFSWRAFKswBChBBcHBsaWNhbnRPdXRjb21lEiEKHUFQUExJQ0FOVF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASIwofQVBQTElDQU5UX09VVENPTUVfQkFSX01BWV9BUFBMWRABEigKJEFQUExJQ0FOVF9PVVRDT01FX0JBUl9ET0VTX05PVF9BUFBMWRACEiEKHUFQUExJQ0FOVF9PVVRDT01FX05FRURTX0ZBQ1RTEAMSIwofQVBQTElDQU5UX09VVENPTUVfSU5ERVRFUk1JTkFURRAEKpYBCgtTY29wZVN0YXR1cxIcChhTQ09QRV9TVEFUVVNfVU5TUEVDSUZJRUQQABIXChNTQ09QRV9TVEFUVVNfV0lUSElOEAESGAoUU0NPUEVfU1RBVFVTX09VVFNJREUQAhIcChhTQ09QRV9TVEFUVVNfTkVFRFNfRkFDVFMQAxIYChRTQ09QRV9TVEFUVVNfVU5LTk9XThAEYgZwcm90bzM", [file_safethird_v1_agreement, file_safethird_v1_framework, file_safethird_v1_source]);
 
 /**
  * Assessment is the answer to whether a country can be treated as a safe
@@ -141,6 +143,42 @@ export type Assessment = Message<"safethird.v1.Assessment"> & {
    * @generated from field: string disclaimer = 16;
    */
   disclaimer: string;
+
+  /**
+   * practice is whether, on as_of, the government applies the bar to
+   * removals to the country: a matter of legal operation (an agreement or
+   * designation in force and implemented), never of the evidence on the
+   * country's conditions. The determination is the other answer: whether the
+   * country meets the statute on the evidence, the basis to contest an
+   * applied bar.
+   *
+   * @generated from field: safethird.v1.Practice practice = 17;
+   */
+  practice?: Practice | undefined;
+
+  /**
+   * applicability is the outcome of the framework's rules on countries the
+   * bar cannot reach (the destination itself, the person's own country).
+   *
+   * @generated from field: safethird.v1.ApplicabilityResult applicability = 18;
+   */
+  applicability?: ApplicabilityResult | undefined;
+
+  /**
+   * premises are what the answer takes as given without deciding it, e.g.
+   * that the assessed country is the country of last presence.
+   *
+   * @generated from field: repeated string premises = 19;
+   */
+  premises: string[];
+
+  /**
+   * contest_limits are the sourced limits on contesting a criterion that
+   * hold on as_of for the agreement relied on.
+   *
+   * @generated from field: repeated safethird.v1.ContestLimit contest_limits = 20;
+   */
+  contestLimits: ContestLimit[];
 };
 
 /**
@@ -149,6 +187,107 @@ export type Assessment = Message<"safethird.v1.Assessment"> & {
  */
 export const AssessmentSchema: GenMessage<Assessment> = /*@__PURE__*/
   messageDesc(file_safethird_v1_assessment, 0);
+
+/**
+ * Practice is whether a government applies the bar to removals to a
+ * country on a date, and why.
+ *
+ * @generated from message safethird.v1.Practice
+ */
+export type Practice = Message<"safethird.v1.Practice"> & {
+  /**
+   * status is the practice on the date.
+   *
+   * @generated from field: safethird.v1.PracticeStatus status = 1;
+   */
+  status: PracticeStatus;
+
+  /**
+   * agreement_id is the agreement whose practice decided it; empty if none.
+   *
+   * @generated from field: string agreement_id = 2;
+   */
+  agreementId: string;
+
+  /**
+   * reason says what decided it.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * evidence supports the event that decided it; empty in the BASIC view.
+   *
+   * @generated from field: repeated safethird.v1.Evidence evidence = 4;
+   */
+  evidence: Evidence[];
+
+  /**
+   * timeline is the agreement's (or designation's) events up to as_of, in
+   * date order, court decisions included; empty in the BASIC view.
+   *
+   * @generated from field: repeated safethird.v1.AgreementEvent timeline = 5;
+   */
+  timeline: AgreementEvent[];
+};
+
+/**
+ * Describes the message safethird.v1.Practice.
+ * Use `create(PracticeSchema)` to create a new message.
+ */
+export const PracticeSchema: GenMessage<Practice> = /*@__PURE__*/
+  messageDesc(file_safethird_v1_assessment, 1);
+
+/**
+ * ApplicabilityResult is the outcome of a framework's applicability rules.
+ *
+ * @generated from message safethird.v1.ApplicabilityResult
+ */
+export type ApplicabilityResult = Message<"safethird.v1.ApplicabilityResult"> & {
+  /**
+   * status is whether the bar can reach the country.
+   *
+   * @generated from field: safethird.v1.ApplicabilityStatus status = 1;
+   */
+  status: ApplicabilityStatus;
+
+  /**
+   * rule_id names the rule that keeps the bar from the country, for
+   * APPLICABILITY_STATUS_EXCLUDED.
+   *
+   * @generated from field: string rule_id = 2;
+   */
+  ruleId: string;
+
+  /**
+   * reason says why.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * missing_facts name the Applicant fields that would decide it.
+   *
+   * @generated from field: repeated string missing_facts = 4;
+   */
+  missingFacts: string[];
+
+  /**
+   * evidence gives the source of the rule relied on; empty in the BASIC view.
+   *
+   * @generated from field: repeated safethird.v1.Evidence evidence = 5;
+   */
+  evidence: Evidence[];
+};
+
+/**
+ * Describes the message safethird.v1.ApplicabilityResult.
+ * Use `create(ApplicabilityResultSchema)` to create a new message.
+ */
+export const ApplicabilityResultSchema: GenMessage<ApplicabilityResult> = /*@__PURE__*/
+  messageDesc(file_safethird_v1_assessment, 2);
 
 /**
  * CriterionResult is the outcome of one criterion with its explanation.
@@ -204,7 +343,7 @@ export type CriterionResult = Message<"safethird.v1.CriterionResult"> & {
  * Use `create(CriterionResultSchema)` to create a new message.
  */
 export const CriterionResultSchema: GenMessage<CriterionResult> = /*@__PURE__*/
-  messageDesc(file_safethird_v1_assessment, 1);
+  messageDesc(file_safethird_v1_assessment, 3);
 
 /**
  * ExceptionResult is the outcome of one exception for the applicant.
@@ -246,6 +385,13 @@ export type ExceptionResult = Message<"safethird.v1.ExceptionResult"> & {
    * @generated from field: repeated string missing_facts = 5;
    */
   missingFacts: string[];
+
+  /**
+   * evidence supports the exception and its test; empty in the BASIC view.
+   *
+   * @generated from field: repeated safethird.v1.Evidence evidence = 6;
+   */
+  evidence: Evidence[];
 };
 
 /**
@@ -253,7 +399,7 @@ export type ExceptionResult = Message<"safethird.v1.ExceptionResult"> & {
  * Use `create(ExceptionResultSchema)` to create a new message.
  */
 export const ExceptionResultSchema: GenMessage<ExceptionResult> = /*@__PURE__*/
-  messageDesc(file_safethird_v1_assessment, 2);
+  messageDesc(file_safethird_v1_assessment, 4);
 
 /**
  * ScopeResult is the outcome of an agreement's scope for the applicant.
@@ -281,6 +427,13 @@ export type ScopeResult = Message<"safethird.v1.ScopeResult"> & {
    * @generated from field: repeated string missing_facts = 3;
    */
   missingFacts: string[];
+
+  /**
+   * evidence supports the scope relied on; empty in the BASIC view.
+   *
+   * @generated from field: repeated safethird.v1.Evidence evidence = 4;
+   */
+  evidence: Evidence[];
 };
 
 /**
@@ -288,7 +441,57 @@ export type ScopeResult = Message<"safethird.v1.ScopeResult"> & {
  * Use `create(ScopeResultSchema)` to create a new message.
  */
 export const ScopeResultSchema: GenMessage<ScopeResult> = /*@__PURE__*/
-  messageDesc(file_safethird_v1_assessment, 3);
+  messageDesc(file_safethird_v1_assessment, 5);
+
+/**
+ * ApplicabilityStatus is whether the bar can reach a country at all.
+ *
+ * @generated from enum safethird.v1.ApplicabilityStatus
+ */
+export enum ApplicabilityStatus {
+  /**
+   * APPLICABILITY_STATUS_UNSPECIFIED is never returned.
+   *
+   * @generated from enum value: APPLICABILITY_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * APPLICABILITY_STATUS_REACHES means no rule keeps the bar from the country.
+   *
+   * @generated from enum value: APPLICABILITY_STATUS_REACHES = 1;
+   */
+  REACHES = 1,
+
+  /**
+   * APPLICABILITY_STATUS_EXCLUDED means a rule keeps the bar from the
+   * country, e.g. it is the applicant's country of nationality.
+   *
+   * @generated from enum value: APPLICABILITY_STATUS_EXCLUDED = 2;
+   */
+  EXCLUDED = 2,
+
+  /**
+   * APPLICABILITY_STATUS_NEEDS_FACTS means facts not given decide it.
+   *
+   * @generated from enum value: APPLICABILITY_STATUS_NEEDS_FACTS = 3;
+   */
+  NEEDS_FACTS = 3,
+
+  /**
+   * APPLICABILITY_STATUS_UNKNOWN means the framework's sources hold no rule
+   * on it.
+   *
+   * @generated from enum value: APPLICABILITY_STATUS_UNKNOWN = 4;
+   */
+  UNKNOWN = 4,
+}
+
+/**
+ * Describes the enum safethird.v1.ApplicabilityStatus.
+ */
+export const ApplicabilityStatusSchema: GenEnum<ApplicabilityStatus> = /*@__PURE__*/
+  enumDesc(file_safethird_v1_assessment, 0);
 
 /**
  * Determination is the overall answer for a country.
@@ -325,8 +528,10 @@ export enum Determination {
   INDETERMINATE = 3,
 
   /**
-   * DETERMINATION_NOT_APPLICABLE means the country is the framework's own
-   * jurisdiction or the applicant's own country.
+   * DETERMINATION_NOT_APPLICABLE means one of the framework's
+   * applicability rules keeps the bar from the country: it is the
+   * framework's own jurisdiction or, as the framework defines it, the
+   * applicant's own country.
    *
    * @generated from enum value: DETERMINATION_NOT_APPLICABLE = 4;
    */
@@ -337,7 +542,7 @@ export enum Determination {
  * Describes the enum safethird.v1.Determination.
  */
 export const DeterminationSchema: GenEnum<Determination> = /*@__PURE__*/
-  enumDesc(file_safethird_v1_assessment, 0);
+  enumDesc(file_safethird_v1_assessment, 1);
 
 /**
  * ExceptionStatus is the outcome of an exception.
@@ -394,10 +599,13 @@ export enum ExceptionStatus {
  * Describes the enum safethird.v1.ExceptionStatus.
  */
 export const ExceptionStatusSchema: GenEnum<ExceptionStatus> = /*@__PURE__*/
-  enumDesc(file_safethird_v1_assessment, 1);
+  enumDesc(file_safethird_v1_assessment, 2);
 
 /**
- * ApplicantOutcome is the answer for the applicant.
+ * ApplicantOutcome is the answer for the applicant. It follows from the
+ * practice, the framework's applicability rules, the agreement's scope and
+ * its exceptions; it never follows from the determination, since a bar that
+ * is applied in practice is contested, not avoided, on the evidence.
  *
  * @generated from enum safethird.v1.ApplicantOutcome
  */
@@ -410,16 +618,18 @@ export enum ApplicantOutcome {
   UNSPECIFIED = 0,
 
   /**
-   * APPLICANT_OUTCOME_BAR_MAY_APPLY means the bar may apply to the applicant,
-   * subject to the discretion the answer names.
+   * APPLICANT_OUTCOME_BAR_MAY_APPLY means the bar is applied in practice and
+   * may apply to the applicant, subject to the discretion the answer names
+   * and to contesting it on the evidence.
    *
    * @generated from enum value: APPLICANT_OUTCOME_BAR_MAY_APPLY = 1;
    */
   BAR_MAY_APPLY = 1,
 
   /**
-   * APPLICANT_OUTCOME_BAR_DOES_NOT_APPLY means the bar does not apply: the
-   * country does not qualify, the applicant is outside the scope, or an exception applies.
+   * APPLICANT_OUTCOME_BAR_DOES_NOT_APPLY means the bar does not apply: it is
+   * not applied in practice to the country, the country is one the bar
+   * cannot reach, the applicant is outside the scope, or an exception applies.
    *
    * @generated from enum value: APPLICANT_OUTCOME_BAR_DOES_NOT_APPLY = 2;
    */
@@ -433,7 +643,8 @@ export enum ApplicantOutcome {
   NEEDS_FACTS = 3,
 
   /**
-   * APPLICANT_OUTCOME_INDETERMINATE means the evidence does not decide it.
+   * APPLICANT_OUTCOME_INDETERMINATE means the sources do not decide it, e.g.
+   * whether the bar was applied on the date, or an exception's test.
    *
    * @generated from enum value: APPLICANT_OUTCOME_INDETERMINATE = 4;
    */
@@ -444,7 +655,7 @@ export enum ApplicantOutcome {
  * Describes the enum safethird.v1.ApplicantOutcome.
  */
 export const ApplicantOutcomeSchema: GenEnum<ApplicantOutcome> = /*@__PURE__*/
-  enumDesc(file_safethird_v1_assessment, 2);
+  enumDesc(file_safethird_v1_assessment, 3);
 
 /**
  * ScopeStatus is whether an applicant falls within an agreement's scope.
@@ -492,5 +703,5 @@ export enum ScopeStatus {
  * Describes the enum safethird.v1.ScopeStatus.
  */
 export const ScopeStatusSchema: GenEnum<ScopeStatus> = /*@__PURE__*/
-  enumDesc(file_safethird_v1_assessment, 3);
+  enumDesc(file_safethird_v1_assessment, 4);
 

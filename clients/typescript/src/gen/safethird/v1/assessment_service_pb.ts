@@ -194,7 +194,7 @@ export type BatchItemError = Message<"safethird.v1.BatchItemError"> & {
   message: string;
 
   /**
-   * reason is the ErrorReason name, e.g. "ERROR_REASON_INVALID_COUNTRY_CODE".
+   * reason is the ErrorReason name, e.g. "ERROR_REASON_INVALID_ARGUMENT".
    *
    * @generated from field: string reason = 3;
    */

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file safethird/v1/framework.proto.
  */
 export const file_safethird_v1_framework: GenFile = /*@__PURE__*/
-  fileDesc("ChxzYWZldGhpcmQvdjEvZnJhbWV3b3JrLnByb3RvEgxzYWZldGhpcmQudjEimAIKCUZyYW1ld29yaxIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIQCghjaXRhdGlvbhgDIAEoCRIZChFqdXJpc2RpY3Rpb25fY29kZRgEIAEoCRIMCgR0ZXh0GAUgASgJEikKCGNyaXRlcmlhGAYgAygLMhcuc2FmZXRoaXJkLnYxLkNyaXRlcmlvbhIYChBuYXRpb25hbGl0eV9ydWxlGAcgASgJEhIKCmRpc2NyZXRpb24YCCABKAkSDwoHZmFjdG9ycxgJIAMoCRIhChlhZ3JlZW1lbnRzX2NvbXBsZXRlX2FzX29mGAogASgJEigKCGV2aWRlbmNlGAsgAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlImYKCUNyaXRlcmlvbhIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIpCgRraW5kGAMgASgOMhsuc2FmZXRoaXJkLnYxLkNyaXRlcmlvbktpbmQSEwoLZGVzY3JpcHRpb24YBCABKAkqigEKDUNyaXRlcmlvbktpbmQSHgoaQ1JJVEVSSU9OX0tJTkRfVU5TUEVDSUZJRUQQABIcChhDUklURVJJT05fS0lORF9BR1JFRU1FTlQQARIeChpDUklURVJJT05fS0lORF9ERVNJR05BVElPThACEhsKF0NSSVRFUklPTl9LSU5EX0ZJTkRJTkdTEAMqjwEKD0NyaXRlcmlvblN0YXR1cxIgChxDUklURVJJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUQ1JJVEVSSU9OX1NUQVRVU19NRVQQARIcChhDUklURVJJT05fU1RBVFVTX05PVF9NRVQQAhIiCh5DUklURVJJT05fU1RBVFVTX0lOREVURVJNSU5BVEUQA2IGcHJvdG8z", [file_safethird_v1_source]);
+  fileDesc("ChxzYWZldGhpcmQvdjEvZnJhbWV3b3JrLnByb3RvEgxzYWZldGhpcmQudjEihAMKCUZyYW1ld29yaxIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIQCghjaXRhdGlvbhgDIAEoCRIZChFqdXJpc2RpY3Rpb25fY29kZRgEIAEoCRIMCgR0ZXh0GAUgASgJEikKCGNyaXRlcmlhGAYgAygLMhcuc2FmZXRoaXJkLnYxLkNyaXRlcmlvbhIYChBuYXRpb25hbGl0eV9ydWxlGAcgASgJEhIKCmRpc2NyZXRpb24YCCABKAkSDwoHZmFjdG9ycxgJIAMoCRIhChlhZ3JlZW1lbnRzX2NvbXBsZXRlX2FzX29mGAogASgJEigKCGV2aWRlbmNlGAsgAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlEjYKDWFwcGxpY2FiaWxpdHkYDCADKAsyHy5zYWZldGhpcmQudjEuQXBwbGljYWJpbGl0eVJ1bGUSMgoOY29udGVzdF9saW1pdHMYDSADKAsyGi5zYWZldGhpcmQudjEuQ29udGVzdExpbWl0IoABChFBcHBsaWNhYmlsaXR5UnVsZRIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIRCgljb25kaXRpb24YAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSKAoIZXZpZGVuY2UYBSADKAsyFi5zYWZldGhpcmQudjEuRXZpZGVuY2UiqgEKDENvbnRlc3RMaW1pdBIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRISCgp2YWxpZF9mcm9tGAMgASgJEhUKDWNyaXRlcmlvbl9pZHMYBCADKAkSFQoNYWdyZWVtZW50X2lkcxgFIAMoCRITCgtkZXNjcmlwdGlvbhgGIAEoCRIoCghldmlkZW5jZRgHIAMoCzIWLnNhZmV0aGlyZC52MS5FdmlkZW5jZSJmCglDcml0ZXJpb24SCgoCaWQYASABKAkSDQoFdGl0bGUYAiABKAkSKQoEa2luZBgDIAEoDjIbLnNhZmV0aGlyZC52MS5Dcml0ZXJpb25LaW5kEhMKC2Rlc2NyaXB0aW9uGAQgASgJKooBCg1Dcml0ZXJpb25LaW5kEh4KGkNSSVRFUklPTl9LSU5EX1VOU1BFQ0lGSUVEEAASHAoYQ1JJVEVSSU9OX0tJTkRfQUdSRUVNRU5UEAESHgoaQ1JJVEVSSU9OX0tJTkRfREVTSUdOQVRJT04QAhIbChdDUklURVJJT05fS0lORF9GSU5ESU5HUxADKo8BCg9Dcml0ZXJpb25TdGF0dXMSIAocQ1JJVEVSSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFENSSVRFUklPTl9TVEFUVVNfTUVUEAESHAoYQ1JJVEVSSU9OX1NUQVRVU19OT1RfTUVUEAISIgoeQ1JJVEVSSU9OX1NUQVRVU19JTkRFVEVSTUlOQVRFEANiBnByb3RvMw", [file_safethird_v1_source]);
 
 /**
  * Framework is a legal rule the engine applies: a statute's safe-third-country
@@ -65,7 +65,8 @@ export type Framework = Message<"safethird.v1.Framework"> & {
   criteria: Criterion[];
 
   /**
-   * nationality_rule states the applicability rule on the person's own country.
+   * nationality_rule states, in words, the framework's rule on the person's
+   * own country; applicability holds the same rule as conditions.
    *
    * @generated from field: string nationality_rule = 7;
    */
@@ -99,6 +100,25 @@ export type Framework = Message<"safethird.v1.Framework"> & {
    * @generated from field: repeated safethird.v1.Evidence evidence = 11;
    */
   evidence: Evidence[];
+
+  /**
+   * applicability are the framework's rules on countries the bar can never
+   * reach: the destination itself, the person's own country. The bar cannot
+   * reach a country when any rule's condition is true. Empty when the
+   * sources hold no such rule, and then an applicant's answer is
+   * indeterminate on it.
+   *
+   * @generated from field: repeated safethird.v1.ApplicabilityRule applicability = 12;
+   */
+  applicability: ApplicabilityRule[];
+
+  /**
+   * contest_limits are sourced limits on contesting the framework's
+   * criteria, e.g. a holding that an immigration judge may not review one.
+   *
+   * @generated from field: repeated safethird.v1.ContestLimit contest_limits = 13;
+   */
+  contestLimits: ContestLimit[];
 };
 
 /**
@@ -107,6 +127,123 @@ export type Framework = Message<"safethird.v1.Framework"> & {
  */
 export const FrameworkSchema: GenMessage<Framework> = /*@__PURE__*/
   messageDesc(file_safethird_v1_framework, 0);
+
+/**
+ * ApplicabilityRule is one rule on which countries the bar cannot reach.
+ * Its condition is a CEL expression over `applicant` (a
+ * safethird.v1.Applicant) and `country_code` (the assessed country, ISO
+ * 3166-1 alpha-2); an unset fact is unknown.
+ *
+ * @generated from message safethird.v1.ApplicabilityRule
+ */
+export type ApplicabilityRule = Message<"safethird.v1.ApplicabilityRule"> & {
+  /**
+   * id is the rule's identifier, unique within the framework, e.g. "nationality".
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * title is a short name, e.g. "Country of nationality".
+   *
+   * @generated from field: string title = 2;
+   */
+  title: string;
+
+  /**
+   * condition is true when the rule keeps the bar from reaching the country.
+   *
+   * @generated from field: string condition = 3;
+   */
+  condition: string;
+
+  /**
+   * description says the rule in the law's words where possible.
+   *
+   * @generated from field: string description = 4;
+   */
+  description: string;
+
+  /**
+   * evidence gives the rule's source.
+   *
+   * @generated from field: repeated safethird.v1.Evidence evidence = 5;
+   */
+  evidence: Evidence[];
+};
+
+/**
+ * Describes the message safethird.v1.ApplicabilityRule.
+ * Use `create(ApplicabilityRuleSchema)` to create a new message.
+ */
+export const ApplicabilityRuleSchema: GenMessage<ApplicabilityRule> = /*@__PURE__*/
+  messageDesc(file_safethird_v1_framework, 1);
+
+/**
+ * ContestLimit is a sourced limit on contesting a framework's criteria,
+ * from a date, for some agreements.
+ *
+ * @generated from message safethird.v1.ContestLimit
+ */
+export type ContestLimit = Message<"safethird.v1.ContestLimit"> & {
+  /**
+   * id is the limit's identifier, unique within the framework, e.g. "matter-of-c-i-g-m".
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * title is a short name, e.g. "Matter of C-I-G-M- & L-V-S-G-, 29 I&N Dec. 291 (BIA 2025)".
+   *
+   * @generated from field: string title = 2;
+   */
+  title: string;
+
+  /**
+   * valid_from is the first day the limit holds, YYYY-MM-DD.
+   *
+   * @generated from field: string valid_from = 3;
+   */
+  validFrom: string;
+
+  /**
+   * criterion_ids name the criteria the limit concerns.
+   *
+   * @generated from field: repeated string criterion_ids = 4;
+   */
+  criterionIds: string[];
+
+  /**
+   * agreement_ids name the agreements the limit concerns; empty means every
+   * agreement of the framework.
+   *
+   * @generated from field: repeated string agreement_ids = 5;
+   */
+  agreementIds: string[];
+
+  /**
+   * description says the limit in the dataset's words.
+   *
+   * @generated from field: string description = 6;
+   */
+  description: string;
+
+  /**
+   * evidence supports the limit.
+   *
+   * @generated from field: repeated safethird.v1.Evidence evidence = 7;
+   */
+  evidence: Evidence[];
+};
+
+/**
+ * Describes the message safethird.v1.ContestLimit.
+ * Use `create(ContestLimitSchema)` to create a new message.
+ */
+export const ContestLimitSchema: GenMessage<ContestLimit> = /*@__PURE__*/
+  messageDesc(file_safethird_v1_framework, 2);
 
 /**
  * Criterion is one requirement of a framework.
@@ -148,7 +285,7 @@ export type Criterion = Message<"safethird.v1.Criterion"> & {
  * Use `create(CriterionSchema)` to create a new message.
  */
 export const CriterionSchema: GenMessage<Criterion> = /*@__PURE__*/
-  messageDesc(file_safethird_v1_framework, 1);
+  messageDesc(file_safethird_v1_framework, 3);
 
 /**
  * CriterionKind says how a criterion is decided.

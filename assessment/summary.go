@@ -1,0 +1,137 @@
+package assessment
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
+)
+
+// summary writes the paragraph a lawyer could paste, with the two answers
+// kept apart and in this order: whether the bar is applied in practice;
+// whether the country meets the statute on the evidence, and if it does
+// not while the bar is applied, that this is a basis to contest it, with
+// any sourced limit on doing so; the premises taken; the applicant's
+// outcome; the discretion; the disclaimer.
+func summary(q *query, a *safethirdv1.Assessment, stale map[string]string) string {
+	f, c := q.framework, q.country
+	var s strings.Builder
+	fmt.Fprintf(&s, "As of %s, under %s, for %s (%s). In practice: %s", q.asOf, f.GetCitation(), c.GetName(), c.GetCode(), sentence(a.GetPractice().GetReason()))
+	fmt.Fprintf(&s, " On the evidence: %s %s.", c.GetName(), determinationPhrase(a.GetDetermination()))
+	d := decisive(a)
+	if d != nil {
+		fmt.Fprintf(&s, " Decisive: %s (%s): %s", d.GetTitle(), statusWord(d.GetStatus()), d.GetRationale())
+	}
+	// Stale evidence is named here, not only in the warnings: a reader
+	// of the short answer must weigh it.
+	for _, c := range a.GetCriteria() {
+		if note := stale[c.GetCriterionId()]; note != "" {
+			s.WriteString(" " + note)
+		}
+	}
+	applied := a.GetPractice().GetStatus() == safethirdv1.PracticeStatus_PRACTICE_STATUS_APPLIED
+	if applied && d.GetStatus() == safethirdv1.CriterionStatus_CRITERION_STATUS_NOT_MET {
+		fmt.Fprintf(&s, " The bar is applied in practice although the documented evidence shows this criterion not met: that evidence is a basis to contest it.")
+	}
+	if a.GetPractice().GetStatus() != safethirdv1.PracticeStatus_PRACTICE_STATUS_NOT_APPLIED {
+		for _, l := range a.GetContestLimits() {
+			fmt.Fprintf(&s, " A sourced limit on contesting it: %s (from %s): %s", l.GetTitle(), l.GetValidFrom(), sentence(l.GetDescription()))
+		}
+	}
+	for _, p := range a.GetPremises() {
+		s.WriteString(" Premise: " + sentence(p))
+	}
+	switch a.GetApplicantOutcome() {
+	case safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_BAR_MAY_APPLY:
+		s.WriteString(" For this applicant, on the facts given, the bar may apply")
+		if a.GetDetermination() == safethirdv1.Determination_DETERMINATION_DOES_NOT_QUALIFY {
+			s.WriteString(", subject to contesting it on the evidence above")
+		}
+		s.WriteString(".")
+	case safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_BAR_DOES_NOT_APPLY:
+		s.WriteString(" For this applicant, the bar does not apply, because " + outcomeReason(a) + ".")
+	case safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_NEEDS_FACTS:
+		s.WriteString(" For this applicant, the answer depends on facts not given: " + strings.Join(missingFacts(a), ", ") + ".")
+	case safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_INDETERMINATE:
+		s.WriteString(" For this applicant, the sources do not decide whether the bar applies: " + undecidedReason(a) + ".")
+	}
+	if f.GetDiscretion() != "" {
+		s.WriteString(" " + sentence(f.GetDiscretion()))
+	}
+	s.WriteString(" " + Disclaimer)
+	return s.String()
+}
+
+func determinationPhrase(d safethirdv1.Determination) string {
+	switch d {
+	case safethirdv1.Determination_DETERMINATION_QUALIFIES:
+		return "meets every documented requirement to be treated as a safe third country"
+	case safethirdv1.Determination_DETERMINATION_DOES_NOT_QUALIFY:
+		return "does not qualify as a safe third country"
+	default:
+		return "cannot be shown on the dataset's evidence to qualify or not to qualify as a safe third country"
+	}
+}
+
+// decisive is the criterion that decided the determination: the first not
+// met, else the first indeterminate, else none (all met).
+func decisive(a *safethirdv1.Assessment) *safethirdv1.CriterionResult {
+	for _, want := range []safethirdv1.CriterionStatus{safethirdv1.CriterionStatus_CRITERION_STATUS_NOT_MET, safethirdv1.CriterionStatus_CRITERION_STATUS_INDETERMINATE} {
+		for _, c := range a.GetCriteria() {
+			if c.GetStatus() == want {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+// outcomeReason says why the bar does not apply to the applicant.
+func outcomeReason(a *safethirdv1.Assessment) string {
+	if a.GetPractice().GetStatus() == safethirdv1.PracticeStatus_PRACTICE_STATUS_NOT_APPLIED {
+		return fmt.Sprintf("it was not applied in practice to %s on %s", a.GetCountryName(), a.GetAsOf())
+	}
+	if a.GetScope().GetStatus() == safethirdv1.ScopeStatus_SCOPE_STATUS_OUTSIDE {
+		return "the applicant is outside the agreement's scope"
+	}
+	for _, x := range a.GetExceptions() {
+		if x.GetStatus() == safethirdv1.ExceptionStatus_EXCEPTION_STATUS_APPLIES {
+			return "an exception applies: " + x.GetTitle()
+		}
+	}
+	return "nothing in the data lets it reach the applicant"
+}
+
+// undecidedReason says what the sources leave undecided for the applicant.
+func undecidedReason(a *safethirdv1.Assessment) string {
+	var why []string
+	if a.GetPractice().GetStatus() != safethirdv1.PracticeStatus_PRACTICE_STATUS_APPLIED {
+		why = append(why, "whether the bar was applied in practice on the date")
+	}
+	if a.GetApplicability().GetStatus() == safethirdv1.ApplicabilityStatus_APPLICABILITY_STATUS_UNKNOWN {
+		why = append(why, "the framework's rule on the person's own country")
+	}
+	if a.GetScope().GetStatus() == safethirdv1.ScopeStatus_SCOPE_STATUS_UNKNOWN {
+		why = append(why, "whom the agreement covers")
+	}
+	for _, x := range a.GetExceptions() {
+		if x.GetStatus() == safethirdv1.ExceptionStatus_EXCEPTION_STATUS_TEST_NOT_IN_DATA {
+			why = append(why, "the test of the "+strings.ToLower(x.GetTitle()))
+		}
+	}
+	return strings.Join(why, "; ")
+}
+
+// missingFacts lists, once each and sorted, the Applicant fields that
+// would decide the outcome.
+func missingFacts(a *safethirdv1.Assessment) []string {
+	var out []string
+	out = append(out, a.GetApplicability().GetMissingFacts()...)
+	out = append(out, a.GetScope().GetMissingFacts()...)
+	for _, x := range a.GetExceptions() {
+		out = append(out, x.GetMissingFacts()...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
