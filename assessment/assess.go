@@ -43,9 +43,12 @@ func (e *Engine) build(q *query) *safethirdv1.Assessment {
 	agreement := bs.eval.agreement()
 	a.AgreementId = agreement.GetId()
 	a.Practice = bs.practice
-	a.Exceptions = b.exceptions(agreement)
+	var assumed []string
+	a.Exceptions, assumed = b.exceptions(agreement)
 	a.Scope, a.Premises = b.scope(agreement)
+	a.Premises = append(a.Premises, assumed...)
 	a.ContestLimits = contestLimits(f, a)
+	a.OtherBars = b.otherBars()
 	a.ApplicantOutcome = applicantOutcome(q, a)
 	a.Summary = summary(q, a, bs.eval.stale)
 	b.finish(a)

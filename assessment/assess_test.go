@@ -369,14 +369,14 @@ func TestAssessCountry(t *testing.T) {
 		},
 		{
 			name:         "Guatemala past the list's completeness date, no later record: indeterminate",
-			give:         &pb.AssessCountryRequest{CountryCode: "GT", AsOf: "2021-03-01"},
+			give:         &pb.AssessCountryRequest{CountryCode: "GT", AsOf: "2026-06-01"},
 			want:         detIndet,
 			wantCriteria: map[string]pb.CriterionStatus{"agreement": indeterminate},
 			wantPractice: practiceIndt,
 		},
 		{
-			name:         "Honduras 2026-06-01 on data that stops in 2021: indeterminate, not 'suspended'",
-			give:         &pb.AssessCountryRequest{CountryCode: "HN", AsOf: "2026-06-01", Applicant: onDay("2026-01-01")},
+			name:         "El Salvador 2026-06-01, a suspended ACA and no later record: indeterminate, not 'suspended'",
+			give:         &pb.AssessCountryRequest{CountryCode: "SV", AsOf: "2026-06-01", Applicant: onDay("2026-01-01")},
 			want:         detIndet,
 			wantCriteria: map[string]pb.CriterionStatus{"agreement": indeterminate},
 			wantPractice: practiceIndt,
@@ -413,7 +413,7 @@ func TestAssessCountry(t *testing.T) {
 		},
 		{
 			name:         "a country with no curated data, past the list's completeness: indeterminate",
-			give:         &pb.AssessCountryRequest{CountryCode: "FR", AsOf: "2024-01-01"},
+			give:         &pb.AssessCountryRequest{CountryCode: "FR", AsOf: "2026-06-01"},
 			want:         detIndet,
 			wantCriteria: map[string]pb.CriterionStatus{"agreement": indeterminate, "no-persecution": indeterminate, "fair-procedure": indeterminate},
 			wantPractice: practiceIndt,
@@ -834,23 +834,23 @@ func TestAssessRoute(t *testing.T) {
 		{
 			name:          "Canada last: the STCA may bar the claim",
 			give:          &pb.AssessRouteRequest{Legs: legs("CA"), AsOf: "2024-01-01", Applicant: adult()},
-			wantCountries: []string{"CA", "GT", "HN", "SV"},
+			wantCountries: []string{"CA", "BZ", "EC", "GT", "HN", "PY", "SV", "UG"},
 			wantOutcome:   mayApply,
-			// Past 2021-02-06 the dataset's list of US agreements is not known
-			// to be complete, so the ACA partners are undecided.
-			wantPerCountry: map[string]pb.ApplicantOutcome{"CA": mayApply, "GT": outIndet, "HN": outIndet, "SV": outIndet},
+			// In 2024 the 2019 ACAs were suspended and the 2025 agreements not
+			// yet signed.
+			wantPerCountry: map[string]pb.ApplicantOutcome{"CA": mayApply, "GT": doesNotApply, "HN": doesNotApply, "SV": doesNotApply, "UG": doesNotApply},
 		},
 		{
 			name:           "Canada crossed but not last: the STCA's last-presence rule rules it out",
 			give:           &pb.AssessRouteRequest{Legs: legs("ca", "MX"), AsOf: "2024-01-01", Applicant: adult()},
-			wantCountries:  []string{"CA", "MX", "GT", "HN", "SV"},
-			wantOutcome:    outIndet,
-			wantPerCountry: map[string]pb.ApplicantOutcome{"CA": doesNotApply, "MX": outIndet},
+			wantCountries:  []string{"CA", "MX", "BZ", "EC", "GT", "HN", "PY", "SV", "UG"},
+			wantOutcome:    doesNotApply,
+			wantPerCountry: map[string]pb.ApplicantOutcome{"CA": doesNotApply, "MX": doesNotApply},
 		},
 		{
 			name:          "Central America in 2020: partners count whether crossed or not",
 			give:          &pb.AssessRouteRequest{Legs: legs("GT", "MX"), AsOf: "2020-06-01", Applicant: adult()},
-			wantCountries: []string{"GT", "MX", "CA", "HN", "SV"},
+			wantCountries: []string{"GT", "MX", "BZ", "CA", "EC", "HN", "PY", "SV", "UG"},
 			wantOutcome:   outIndet,
 			// Transfers to Guatemala were paused; the Honduras and El Salvador
 			// agreements were never implemented; Canada is not the country of
@@ -1006,4 +1006,151 @@ func TestEngineConcurrent(t *testing.T) {
 	for e := range errs {
 		t.Error(e)
 	}
+}
+
+// TestKnowledgeBase2026 checks the 2025 US agreements and Canada's 2026 law
+// against the sources (developments-2022-2026.md): each agreement on dates
+// before and after its signature and publication, and windows where the
+// sources do not date its entry into force.
+func TestKnowledgeBase2026(t *testing.T) {
+	eng := engine(t)
+	tests := []struct {
+		name          string
+		give          *pb.AssessCountryRequest
+		wantAgreement pb.CriterionStatus
+		wantPractice  pb.PracticeStatus
+		wantRelied    string
+	}{
+		{"Honduras 2023: the 2019 ACA suspended, the 2025 agreement not yet signed",
+			&pb.AssessCountryRequest{CountryCode: "HN", AsOf: "2023-06-01"}, notMet, notApplied, ""},
+		{"Honduras 2025-08-01: signed, its entry into force not dated",
+			&pb.AssessCountryRequest{CountryCode: "HN", AsOf: "2025-08-01"}, indeterminate, practiceIndt, "us-hn-2025"},
+		{"Honduras 2026-06-01: in force, transfers under it (secondary)",
+			&pb.AssessCountryRequest{CountryCode: "HN", AsOf: "2026-06-01"}, met, applied, "us-hn-2025"},
+		{"Uganda before its signature", &pb.AssessCountryRequest{CountryCode: "UG", AsOf: "2025-07-01"}, notMet, notApplied, ""},
+		{"Uganda after signature, before publication", &pb.AssessCountryRequest{CountryCode: "UG", AsOf: "2025-08-15"}, indeterminate, practiceIndt, "us-ug-2025"},
+		{"Uganda after publication", &pb.AssessCountryRequest{CountryCode: "UG", AsOf: "2025-10-01"}, indeterminate, practiceIndt, "us-ug-2025"},
+		{"Paraguay before its signature", &pb.AssessCountryRequest{CountryCode: "PY", AsOf: "2025-08-01"}, notMet, notApplied, ""},
+		{"Paraguay after publication", &pb.AssessCountryRequest{CountryCode: "PY", AsOf: "2026-01-10"}, indeterminate, practiceIndt, "us-py-2025"},
+		{"Ecuador before the notes", &pb.AssessCountryRequest{CountryCode: "EC", AsOf: "2025-07-01"}, notMet, notApplied, ""},
+		{"Ecuador after publication", &pb.AssessCountryRequest{CountryCode: "EC", AsOf: "2025-12-01"}, indeterminate, practiceIndt, "us-ec-2025"},
+		{"Belize before the Senate's sitting", &pb.AssessCountryRequest{CountryCode: "BZ", AsOf: "2025-11-01"}, notMet, notApplied, ""},
+		{"Belize after conflicting reports of the Senate", &pb.AssessCountryRequest{CountryCode: "BZ", AsOf: "2025-12-01"}, indeterminate, practiceIndt, "us-bz-2025"},
+		{"Canada's framework 2010: the US designated from 2004-12-29",
+			&pb.AssessCountryRequest{CountryCode: "US", FrameworkId: "ca-irpa-102", AsOf: "2010-06-01"}, met, applied, "ca-us-stca"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := eng.AssessCountry(tt.give, today)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := statuses(got)["agreement"]; s != tt.wantAgreement {
+				t.Errorf("agreement = %v, want %v: %s", s, tt.wantAgreement, criterion(t, got, "agreement").GetRationale())
+			}
+			if p := got.GetPractice().GetStatus(); p != tt.wantPractice {
+				t.Errorf("practice = %v, want %v: %s", p, tt.wantPractice, got.GetPractice().GetReason())
+			}
+			if got.GetAgreementId() != tt.wantRelied {
+				t.Errorf("agreement_id = %q, want %q", got.GetAgreementId(), tt.wantRelied)
+			}
+		})
+	}
+
+	t.Run("Canada 2010: designated and in force, so qualifies", func(t *testing.T) {
+		got, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "US", FrameworkId: "ca-irpa-102", AsOf: "2010-06-01"}, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.GetDetermination() != qualifies || statuses(got)["designation"] != met {
+			t.Errorf("determination %v, designation %v; want QUALIFIES, MET", got.GetDetermination(), statuses(got)["designation"])
+		}
+	})
+
+	t.Run("Honduras 2026: the BIA's limit on contesting fair procedure is named", func(t *testing.T) {
+		got, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "HN", AsOf: "2026-06-01", Applicant: onDay("2026-01-15")}, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.GetContestLimits()) != 1 || got.GetContestLimits()[0].GetId() != "matter-of-c-i-g-m" {
+			t.Fatalf("contest limits = %v, want matter-of-c-i-g-m", got.GetContestLimits())
+		}
+		if !strings.Contains(got.GetSummary(), "A sourced limit on contesting it: Matter of C-I-G-M-") {
+			t.Errorf("the summary must name the limit:\n%s", got.GetSummary())
+		}
+		before, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "HN", AsOf: "2025-10-20"}, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(before.GetContestLimits()) != 0 {
+			t.Errorf("before the decision no limit holds: %v", before.GetContestLimits())
+		}
+	})
+
+	t.Run("Guatemala 2026: the denied 2025 agreement is on record, not recorded as one", func(t *testing.T) {
+		got, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "GT", AsOf: "2026-06-01"}, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := criterion(t, got, "agreement").GetRationale()
+		if !strings.Contains(r, "Guatemala's government denied signing") || got.GetAgreementId() != "" {
+			t.Errorf("agreement %q; the rationale must carry the denial: %s", got.GetAgreementId(), r)
+		}
+	})
+
+	t.Run("Canada 2026, between ports with 20 days to claim: outside the STCA, IRPA s.101(1)(b.2) named", func(t *testing.T) {
+		got, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "US", FrameworkId: "ca-irpa-102", AsOf: "2026-06-01",
+			Applicant: with(onDay("2026-05-12"), func(a *pb.Applicant) {
+				a.EntryType, a.DaysFromCrossingToClaim = pb.EntryType_ENTRY_TYPE_BETWEEN_PORTS.Enum(), proto.Int32(20)
+			})}, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.GetScope().GetStatus() != pb.ScopeStatus_SCOPE_STATUS_OUTSIDE || got.GetApplicantOutcome() != doesNotApply {
+			t.Errorf("scope %v, outcome %v; want OUTSIDE, BAR_DOES_NOT_APPLY", got.GetScope().GetStatus(), got.GetApplicantOutcome())
+		}
+		bars := map[string]pb.OtherBarStatus{}
+		for _, b := range got.GetOtherBars() {
+			bars[b.GetBarId()] = b.GetStatus()
+		}
+		if diff := cmp.Diff(map[string]pb.OtherBarStatus{"irpa-101-1-b-2": pb.OtherBarStatus_OTHER_BAR_STATUS_APPLIES}, bars); diff != "" {
+			t.Errorf("other bars (-want +got):\n%s", diff)
+		}
+		if !strings.Contains(got.GetSummary(), "IRPA s.101(1)(b.2)") {
+			t.Errorf("the summary must name s.101(1)(b.2):\n%s", got.GetSummary())
+		}
+	})
+
+	t.Run("Canada: the one-year bar, and its facts when missing", func(t *testing.T) {
+		late, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "US", FrameworkId: "ca-irpa-102", AsOf: "2026-06-01", Applicant: onDay("2024-01-10")}, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unknown, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "US", FrameworkId: "ca-irpa-102", AsOf: "2026-06-01",
+			Applicant: with(adult(), func(a *pb.Applicant) { a.EntryDate = nil })}, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "US", FrameworkId: "ca-irpa-102", AsOf: "2025-05-01", Applicant: onDay("2023-01-10")}, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		status := func(a *pb.Assessment, id string) pb.OtherBarStatus {
+			for _, b := range a.GetOtherBars() {
+				if b.GetBarId() == id {
+					return b.GetStatus()
+				}
+			}
+			return pb.OtherBarStatus_OTHER_BAR_STATUS_UNSPECIFIED
+		}
+		if s := status(late, "irpa-101-1-b-1"); s != pb.OtherBarStatus_OTHER_BAR_STATUS_APPLIES {
+			t.Errorf("a claim over a year after a 2024 entry: one-year bar = %v, want APPLIES", s)
+		}
+		if s := status(unknown, "irpa-101-1-b-1"); s != pb.OtherBarStatus_OTHER_BAR_STATUS_NEEDS_FACTS {
+			t.Errorf("entry date not given: one-year bar = %v, want NEEDS_FACTS", s)
+		}
+		if s := status(before, "irpa-101-1-b-1"); s != pb.OtherBarStatus_OTHER_BAR_STATUS_UNSPECIFIED {
+			t.Errorf("a claim before 2025-06-03: one-year bar = %v, want none named", s)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package assessment
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -172,7 +173,29 @@ func (b *builder) recordCriterion(kind safethirdv1.CriterionKind, r *safethirdv1
 			b.warn("%s", w)
 		}
 	}
+	b.agreementNotes(kind, r)
 	return rs
+}
+
+// agreementNotes adds to an agreement criterion what the sources say, by
+// the date, of agreements the dataset does not record (announced but
+// denied, disputed), so the answer can say why none is recorded.
+func (b *builder) agreementNotes(kind safethirdv1.CriterionKind, r *safethirdv1.CriterionResult) {
+	if kind != safethirdv1.CriterionKind_CRITERION_KIND_AGREEMENT {
+		return
+	}
+	var notes []string
+	for _, n := range b.q.country.GetAgreementNotes() {
+		if n.GetDate() > b.q.asOf {
+			continue
+		}
+		notes = append(notes, fmt.Sprintf("on %s, %s", n.GetDate(), strings.TrimSuffix(n.GetDescription(), ".")))
+		// The evidence may be the snapshot's own slice: build a new one.
+		r.Evidence = slices.Concat(r.GetEvidence(), b.cite(n.GetEvidence()))
+	}
+	if len(notes) > 0 {
+		r.Rationale += " Also on record, of an agreement the dataset does not record: " + strings.Join(notes, "; ") + "."
+	}
 }
 
 func statusOf(s standing) safethirdv1.CriterionStatus {
@@ -300,9 +323,27 @@ func (b *builder) findingsCriterion(r *safethirdv1.CriterionResult) {
 			r.GetTitle(), through, staleAfter, b.q.asOf)
 	}
 	r.Rationale = fmt.Sprintf("%s Decided by the most adverse of the findings that apply: %s.", decisive.GetSummary(), strings.Join(parts, "; "))
+	r.Rationale += b.reviewNotes(applied)
 	if len(couldApply) > 0 {
 		r.Rationale += " Findings for particular groups would apply to some applicants: " + strings.Join(couldApply, "; ") + "."
 	}
+}
+
+// reviewNotes says, in the rationale, which findings are past their review
+// date, and which findings of safety rest on evidence older than the review
+// window: a country found safe must be shown safe on current evidence.
+func (b *builder) reviewNotes(applied []*safethirdv1.Finding) string {
+	var out strings.Builder
+	for _, f := range applied {
+		if by := f.GetReviewBy(); by != "" && b.q.asOf > by {
+			fmt.Fprintf(&out, " Finding %s was due for review by %s; it may no longer hold.", f.GetId(), by)
+		}
+		if through := f.GetEvidenceThrough(); f.GetStatus() == safethirdv1.CriterionStatus_CRITERION_STATUS_MET && b.isStale(through) {
+			fmt.Fprintf(&out, " The evidence of finding %s describes conditions up to %s, more than %d years before %s: it is older than the review window.",
+				f.GetId(), through, staleAfter, b.q.asOf)
+		}
+	}
+	return out.String()
 }
 
 func groupNote(f *safethirdv1.Finding) string {
@@ -366,7 +407,7 @@ func (b *builder) evalCondition(expr string) condition.Result {
 	if !ok {
 		return condition.Result{Value: condition.Unknown}
 	}
-	res, err := prg.Eval(b.q.applicant, b.q.country.GetCode())
+	res, err := prg.Eval(condition.Input{Applicant: b.q.applicant, CountryCode: b.q.country.GetCode(), AsOf: b.q.asOf})
 	if err != nil {
 		b.warn("A condition in the dataset could not be evaluated; its result is treated as unknown.")
 		return condition.Result{Value: condition.Unknown}

@@ -10,19 +10,24 @@ import (
 )
 
 // exceptions evaluates the relied-on agreement's exceptions that the
-// framework's jurisdiction applies.
-func (b *builder) exceptions(agreement *safethirdv1.Agreement) []*safethirdv1.ExceptionResult {
+// framework's jurisdiction applies, and returns the premises taken for
+// those the Applicant's facts cannot decide.
+func (b *builder) exceptions(agreement *safethirdv1.Agreement) ([]*safethirdv1.ExceptionResult, []string) {
 	if agreement == nil {
-		return nil
+		return nil, nil
 	}
 	var out []*safethirdv1.ExceptionResult
+	var premises []string
 	for _, x := range agreement.GetExceptions() {
 		if x.GetDestinationCode() != b.q.framework.GetJurisdictionCode() {
 			continue
 		}
 		out = append(out, b.exception(x))
+		if p := x.GetPremise(); p != "" && b.q.applicant != nil {
+			premises = append(premises, sentence(p))
+		}
 	}
-	return out
+	return out, premises
 }
 
 // exception evaluates one exception for the applicant. The result depends
@@ -34,6 +39,8 @@ func (b *builder) exception(x *safethirdv1.AgreementException) *safethirdv1.Exce
 	switch {
 	case x.GetDiscretionary():
 		key.outcome = discretionary
+	case x.GetPremise() != "":
+		key.outcome = assumedNot
 	default:
 		key.outcome, key.missing = b.exceptionOutcome(x)
 	}
@@ -71,6 +78,7 @@ type exceptionOutcome int
 
 const (
 	discretionary exceptionOutcome = iota
+	assumedNot
 	necessaryNotMet
 	needsFacts
 	testNotInData
@@ -104,6 +112,9 @@ func newExceptionResult(key exceptionKey) *safethirdv1.ExceptionResult {
 	case discretionary:
 		r.Status = safethirdv1.ExceptionStatus_EXCEPTION_STATUS_DISCRETIONARY
 		r.Reason = "A decision-maker's discretion that no data decides. " + sentence(x.GetDescription()) + provisionNote(x)
+	case assumedNot:
+		r.Status = safethirdv1.ExceptionStatus_EXCEPTION_STATUS_DOES_NOT_APPLY
+		r.Reason = "Taken not to apply, as a premise: " + sentence(x.GetPremise()) + " " + sentence(x.GetDescription()) + provisionNote(x)
 	case necessaryNotMet:
 		r.Status = safethirdv1.ExceptionStatus_EXCEPTION_STATUS_DOES_NOT_APPLY
 		r.Reason = "On the facts given, a requirement the sources confirm for this exception is not met. " + sentence(x.GetDescription())
@@ -113,7 +124,7 @@ func newExceptionResult(key exceptionKey) *safethirdv1.ExceptionResult {
 		r.Reason = "Depends on facts not given: " + key.missing + ". " + sentence(x.GetDescription())
 	case testNotInData:
 		r.Status = safethirdv1.ExceptionStatus_EXCEPTION_STATUS_TEST_NOT_IN_DATA
-		r.Reason = "The sources hold this category of exception but not its precise test; check " + x.GetTestProvision() + ". " + sentence(x.GetDescription())
+		r.Reason = "The dataset does not hold this exception's test in a form it can decide on the facts given; check " + x.GetTestProvision() + ". " + sentence(x.GetDescription())
 	case applies:
 		r.Status = safethirdv1.ExceptionStatus_EXCEPTION_STATUS_APPLIES
 		r.Reason = "On the facts given, the exception's test is met. " + sentence(x.GetDescription()) + provisionNote(x)

@@ -56,6 +56,14 @@ func summary(q *query, a *safethirdv1.Assessment, stale map[string]string) strin
 	case safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_INDETERMINATE:
 		s.WriteString(" For this applicant, the sources do not decide whether the bar applies: " + undecidedReason(a) + ".")
 	}
+	for _, bar := range a.GetOtherBars() {
+		switch bar.GetStatus() {
+		case safethirdv1.OtherBarStatus_OTHER_BAR_STATUS_APPLIES:
+			fmt.Fprintf(&s, " Beside this bar, %s reaches the applicant on the facts given.", bar.GetTitle())
+		default:
+			fmt.Fprintf(&s, " Beside this bar, %s may reach the applicant: it depends on %s.", bar.GetTitle(), strings.Join(bar.GetMissingFacts(), ", "))
+		}
+	}
 	if f.GetDiscretion() != "" {
 		s.WriteString(" " + sentence(f.GetDiscretion()))
 	}

@@ -23,7 +23,7 @@ const (
 // whose day is known sets the value from that day. An event known only to
 // have happened by its date, no earlier than earliest_date, may or may not
 // have happened inside that window: its value joins the possible ones
-// there. It returns the possible values, in the order they became
+// there. Without a date the window stays open. It returns the possible values, in the order they became
 // possible, and the event that decided them, if any.
 func stateOn[S comparable](events []*safethirdv1.AgreementEvent, asOf string, initial S, read func(*safethirdv1.AgreementEvent) (S, bool)) ([]S, *safethirdv1.AgreementEvent) {
 	possible := []S{initial}
@@ -34,7 +34,7 @@ func stateOn[S comparable](events []*safethirdv1.AgreementEvent, asOf string, in
 			continue
 		}
 		switch {
-		case asOf >= e.GetDate():
+		case e.GetDate() != "" && asOf >= e.GetDate():
 			possible = []S{v}
 			decisive = e
 		case e.GetEarliestDate() != "" && asOf >= e.GetEarliestDate() && !slices.Contains(possible, v):
@@ -110,6 +110,9 @@ func eventsBy(events []*safethirdv1.AgreementEvent, asOf string) []*safethirdv1.
 
 // when says when an event happened, or the window it happened in.
 func when(e *safethirdv1.AgreementEvent) string {
+	if e.GetEarliestDate() != "" && e.GetDate() == "" {
+		return fmt.Sprintf("at a date the sources do not give, not before %s", e.GetEarliestDate())
+	}
 	if e.GetEarliestDate() != "" {
 		return fmt.Sprintf("between %s and %s (the exact date is not in the sources)", e.GetEarliestDate(), e.GetDate())
 	}

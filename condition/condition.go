@@ -1,8 +1,10 @@
 // Package condition compiles and evaluates the CEL conditions the dataset
 // attaches to frameworks' applicability rules, agreements' scopes and
 // exceptions, and group findings. A condition is a boolean CEL expression
-// over `applicant`, a safethird.v1.Applicant, and `country_code`, the
-// ISO 3166-1 alpha-2 code of the country assessed.
+// over `applicant`, a safethird.v1.Applicant, `country_code`, the
+// ISO 3166-1 alpha-2 code of the country assessed, and `as_of`, the date
+// assessed (YYYY-MM-DD). Dates are strings that compare in date order; the
+// function add_years(date, n) gives the same day n years later.
 //
 // A fact the caller did not give is unknown, not false: every Applicant field
 // with presence that is unset is marked unknown for CEL's partial
@@ -13,20 +15,24 @@ package condition
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"cel.dev/cel-go/cel"
 	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/interpreter"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
-// The names the conditions use for the applicant and the assessed country.
+// The names the conditions use for the applicant, the assessed country
+// and the date assessed.
 const (
 	variable        = "applicant"
 	countryVariable = "country_code"
+	asOfVariable    = "as_of"
 )
 
 // Value is the three-valued result of a condition.
@@ -76,6 +82,10 @@ func NewEnv() (*Env, error) {
 		cel.Types(&safethirdv1.Applicant{}),
 		cel.Variable(variable, cel.ObjectType(string((&safethirdv1.Applicant{}).ProtoReflect().Descriptor().FullName()))),
 		cel.Variable(countryVariable, cel.StringType),
+		cel.Variable(asOfVariable, cel.StringType),
+		cel.Function("add_years",
+			cel.Overload("add_years_string_int", []*cel.Type{cel.StringType, cel.IntType}, cel.StringType,
+				cel.BinaryBinding(addYears))),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("create CEL environment: %w", err)
@@ -129,35 +139,60 @@ func referencedFields(checked *cel.Ast) []protoreflect.FieldDescriptor {
 	return out
 }
 
-// activation binds `applicant` and `country_code` without the map and
-// pattern allocations of a partial activation, for the common case where
-// every fact the condition reads was given.
-type activation struct {
-	applicant *safethirdv1.Applicant
-	country   string
+// addYears is add_years(date, n): the YYYY-MM-DD date n years after date,
+// a day that does not exist (29 February) rolling over to the next. A
+// malformed date is an error, which makes the condition fail rather than
+// guess.
+func addYears(date, years ref.Val) ref.Val {
+	d, ok := date.(types.String)
+	n, okN := years.(types.Int)
+	if !ok || !okN {
+		return types.NewErr("add_years: want (string, int)")
+	}
+	t, err := time.Parse(time.DateOnly, string(d))
+	if err != nil {
+		return types.NewErr("add_years: %q is not a YYYY-MM-DD date", string(d))
+	}
+	return types.String(t.AddDate(int(n), 0, 0).Format(time.DateOnly))
 }
+
+// Input is what a condition is evaluated on.
+type Input struct {
+	// Applicant holds the person's facts; nil has every fact unknown.
+	Applicant *safethirdv1.Applicant
+	// CountryCode is the ISO 3166-1 alpha-2 code of the country assessed.
+	CountryCode string
+	// AsOf is the date assessed, YYYY-MM-DD.
+	AsOf string
+}
+
+// activation binds the variables without the map and pattern allocations
+// of a partial activation, for the common case where every fact the
+// condition reads was given.
+type activation struct{ in Input }
 
 func (a activation) ResolveName(name string) (any, bool) {
 	switch name {
 	case variable:
-		return a.applicant, true
+		return a.in.Applicant, true
 	case countryVariable:
-		return a.country, true
+		return a.in.CountryCode, true
+	case asOfVariable:
+		return a.in.AsOf, true
 	}
 	return nil, false
 }
 
 func (activation) Parent() interpreter.Activation { return nil }
 
-// Eval evaluates the condition for applicant and the assessed country's
-// code. A nil applicant has every fact unknown.
-func (p *Program) Eval(applicant *safethirdv1.Applicant, countryCode string) (Result, error) {
-	if applicant == nil {
-		applicant = &safethirdv1.Applicant{}
+// Eval evaluates the condition on in.
+func (p *Program) Eval(in Input) (Result, error) {
+	if in.Applicant == nil {
+		in.Applicant = &safethirdv1.Applicant{}
 	}
-	var act any = activation{applicant, countryCode}
-	if patterns := p.unknownPatterns(applicant); len(patterns) > 0 {
-		partial, err := cel.PartialVars(map[string]any{variable: applicant, countryVariable: countryCode}, patterns...)
+	var act any = activation{in}
+	if patterns := p.unknownPatterns(in.Applicant); len(patterns) > 0 {
+		partial, err := cel.PartialVars(map[string]any{variable: in.Applicant, countryVariable: in.CountryCode, asOfVariable: in.AsOf}, patterns...)
 		if err != nil {
 			return Result{}, fmt.Errorf("bind applicant: %w", err)
 		}

@@ -47,6 +47,12 @@ func TestEval(t *testing.T) {
 			condition.Result{Value: condition.True}},
 		{"country_code is the assessed country", `country_code == "GT"`, nil, "GT",
 			condition.Result{Value: condition.True}},
+		{"as_of and add_years: one year after entry has passed", `as_of > add_years(applicant.entry_date, 1)`, &safethirdv1.Applicant{EntryDate: proto.String("2025-05-31")}, "",
+			condition.Result{Value: condition.True}},
+		{"as_of and add_years: exactly one year is not more", `as_of > add_years(applicant.entry_date, 1)`, &safethirdv1.Applicant{EntryDate: proto.String("2025-06-01")}, "",
+			condition.Result{Value: condition.False}},
+		{"add_years on an unknown entry date", `as_of > add_years(applicant.entry_date, 1)`, &safethirdv1.Applicant{}, "",
+			condition.Result{Value: condition.Unknown, Missing: []string{"entry_date"}}},
 		{"own country: a national of another country", ownCountry, &safethirdv1.Applicant{NationalityCode: proto.String("HN"), Stateless: proto.Bool(false)}, "GT",
 			condition.Result{Value: condition.False}},
 		{"own country: a national", ownCountry, &safethirdv1.Applicant{NationalityCode: proto.String("GT"), Stateless: proto.Bool(false)}, "GT",
@@ -64,7 +70,7 @@ func TestEval(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Compile: %v", err)
 			}
-			got, err := prg.Eval(tt.give, tt.country)
+			got, err := prg.Eval(condition.Input{Applicant: tt.give, CountryCode: tt.country, AsOf: "2026-06-01"})
 			if err != nil {
 				t.Fatalf("Eval: %v", err)
 			}

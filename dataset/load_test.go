@@ -131,6 +131,12 @@ func TestLoadRejects(t *testing.T) {
 			want: []string{"agreements/aa-bb.yaml:7:11: events[1].date 2009-01-01 is before the previous event's 2010-01-01: events must be in order"},
 		},
 		{
+			name: "a finding of safety without a review date",
+			give: map[string]string{"findings/bb-safety.yaml": strings.Replace(readFixture(t, "findings/bb-safety.yaml"), `review_by: "2025-01-01"
+`, "", 1)},
+			want: []string{"findings/bb-safety.yaml:1:1: review_by is required for a finding that concludes MET: conditions can worsen"},
+		},
+		{
 			name: "applicability rule without a condition or evidence",
 			give: map[string]string{"frameworks/fw-aa.yaml": strings.Replace(strings.Replace(readFixture(t, "frameworks/fw-aa.yaml"),
 				`    condition: 'country_code == "AA"'

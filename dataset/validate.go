@@ -86,6 +86,16 @@ func (v *validator) country(r *record) {
 	if a := c.GetAsylumAuthority(); a != nil {
 		v.evidence(r, []any{"asylum_authority", "evidence"}, a.GetEvidence())
 	}
+	prev := ""
+	for i, n := range c.GetAgreementNotes() {
+		np := []any{"agreement_notes", i}
+		if v.date(r, append(np, "date"), n.GetDate()) && n.GetDate() < prev {
+			v.at(r, append(np, "date"), "%s %s is before the previous note's %s: notes must be in order", pathString(append(np, "date")), n.GetDate(), prev)
+		}
+		prev = n.GetDate()
+		v.required(r, pathString(append(np, "description")), n.GetDescription())
+		v.needsEvidence(r, np, n.GetEvidence())
+	}
 	v.snap.countries[c.GetCode()] = c
 }
 
@@ -137,6 +147,20 @@ func (v *validator) framework(r *record) {
 		}
 		v.needsEvidence(r, lp, l.GetEvidence())
 	}
+	barIDs := map[string]bool{}
+	for i, bar := range f.GetOtherBars() {
+		bp := []any{"other_bars", i}
+		v.uniqueID(r, bp, bar.GetId(), barIDs)
+		v.required(r, pathString(append(bp, "title")), bar.GetTitle())
+		v.required(r, pathString(append(bp, "citation")), bar.GetCitation())
+		v.date(r, append(bp, "applies_from"), bar.GetAppliesFrom())
+		v.optionalDate(r, append(bp, "enacted"), bar.GetEnacted())
+		if bar.GetCondition() == "" {
+			v.at(r, append(bp, "condition"), "%s is required", pathString(append(bp, "condition")))
+		}
+		v.program(r, append(bp, "condition"), bar.GetCondition())
+		v.needsEvidence(r, bp, bar.GetEvidence())
+	}
 	v.evidence(r, []any{"evidence"}, f.GetEvidence())
 	v.snap.frameworks[f.GetId()] = f
 }
@@ -174,22 +198,32 @@ func (v *validator) contestLimitAgreements(records []*record) {
 }
 
 // events checks a timeline: real dates, a window that closes after it
-// opens, and events in order.
+// opens (or stays open: no date, an earliest_date), and events in order of
+// their date, or of the day an open window opens.
 func (v *validator) events(r *record, events []*safethirdv1.AgreementEvent) {
 	prev := ""
 	for i, e := range events {
 		ep := []any{"events", i}
 		v.enumSet(r, append(ep, "kind"), int32(e.GetKind()))
-		if !v.date(r, append(ep, "date"), e.GetDate()) {
-			continue
+		day := e.GetDate()
+		if day == "" && e.GetEarliestDate() != "" {
+			// An open window: it may have happened any day from earliest_date on.
+			if !v.date(r, append(ep, "earliest_date"), e.GetEarliestDate()) {
+				continue
+			}
+			day = e.GetEarliestDate()
+		} else {
+			if !v.date(r, append(ep, "date"), e.GetDate()) {
+				continue
+			}
+			if v.optionalDate(r, append(ep, "earliest_date"), e.GetEarliestDate()) && e.GetEarliestDate() > e.GetDate() {
+				v.at(r, append(ep, "earliest_date"), "events[%d].earliest_date %s is after its date %s", i, e.GetEarliestDate(), e.GetDate())
+			}
 		}
-		if v.optionalDate(r, append(ep, "earliest_date"), e.GetEarliestDate()) && e.GetEarliestDate() > e.GetDate() {
-			v.at(r, append(ep, "earliest_date"), "events[%d].earliest_date %s is after its date %s", i, e.GetEarliestDate(), e.GetDate())
+		if day < prev {
+			v.at(r, append(ep, "date"), "events[%d].date %s is before the previous event's %s: events must be in order", i, day, prev)
 		}
-		if e.GetDate() < prev {
-			v.at(r, append(ep, "date"), "events[%d].date %s is before the previous event's %s: events must be in order", i, e.GetDate(), prev)
-		}
-		prev = e.GetDate()
+		prev = day
 		v.evidence(r, append(ep, "evidence"), e.GetEvidence())
 	}
 }
@@ -286,6 +320,12 @@ func (v *validator) finding(r *record) {
 		v.at(r, []any{"valid_until"}, "valid_until %s is before valid_from %s", f.GetValidUntil(), f.GetValidFrom())
 	}
 	v.date(r, []any{"reviewed_on"}, f.GetReviewedOn())
+	switch {
+	case f.GetStatus() == safethirdv1.CriterionStatus_CRITERION_STATUS_MET && f.GetReviewBy() == "":
+		v.at(r, []any{"review_by"}, "review_by is required for a finding that concludes MET: conditions can worsen")
+	default:
+		v.optionalDate(r, []any{"review_by"}, f.GetReviewBy())
+	}
 	v.optionalDate(r, []any{"evidence_through"}, f.GetEvidenceThrough())
 	v.required(r, "summary", f.GetSummary())
 	v.program(r, []any{"group_condition"}, f.GetGroupCondition())

@@ -227,6 +227,18 @@ func (m *memo) analysis(level int, a *pb.Assessment) {
 		}
 		m.line(text)
 	}
+	if len(a.GetOtherBars()) > 0 {
+		m.section(level, "Other bars")
+		m.line("Bars of the same law beside the safe-third-country bar that the applicant's facts reach or may reach:")
+		for _, o := range a.GetOtherBars() {
+			item := fmt.Sprintf("- **%s**: %s. %s%s", esc(o.GetTitle()), strings.ToLower(label(o.GetStatus())), esc(o.GetReason()), m.cites(o.GetEvidence()))
+			if len(o.GetMissingFacts()) > 0 {
+				item += " Facts that would decide it: " + codeList(o.GetMissingFacts()) + "."
+			}
+			m.b.WriteString(item + "\n")
+		}
+		m.b.WriteString("\n")
+	}
 	if len(a.GetPremises()) > 0 {
 		m.section(level, "Premises")
 		for _, p := range a.GetPremises() {

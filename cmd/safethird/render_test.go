@@ -187,6 +187,10 @@ func TestMarkdownCitesEverySourceItLists(t *testing.T) {
 	for _, req := range []*pb.AssessCountryRequest{mexico2019(), canadaMinor2024(),
 		{CountryCode: "GT", AsOf: "2020-01-01", Applicant: &pb.Applicant{NationalityCode: proto.String("HN"), EntryDate: proto.String("2019-12-01")}},
 		{CountryCode: "US", FrameworkId: "ca-irpa-102", AsOf: "2024-06-01"},
+		{CountryCode: "US", FrameworkId: "ca-irpa-102", AsOf: "2026-06-01", Applicant: &pb.Applicant{
+			NationalityCode: proto.String("HT"), EntryDate: proto.String("2026-05-12"),
+			EntryType: pb.EntryType_ENTRY_TYPE_BETWEEN_PORTS.Enum(), DaysFromCrossingToClaim: proto.Int32(20)}},
+		{CountryCode: "HN", AsOf: "2026-06-01", Applicant: &pb.Applicant{NationalityCode: proto.String("GT"), EntryDate: proto.String("2026-01-15")}},
 	} {
 		a, err := assessment.New(snap).AssessCountry(req, today)
 		if err != nil {

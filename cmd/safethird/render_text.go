@@ -101,6 +101,15 @@ func writeTextAssessment(b *strings.Builder, a *pb.Assessment) {
 		para(b, "  ", p)
 	}
 
+	if len(a.GetOtherBars()) > 0 {
+		b.WriteString("\nOther bars\n")
+		for _, o := range a.GetOtherBars() {
+			fmt.Fprintf(b, "  %s: %s\n", o.GetBarId(), label(o.GetStatus()))
+			para(b, "    ", sentences(o.GetTitle()))
+			para(b, "    ", o.GetReason())
+		}
+	}
+
 	if a.GetApplicantOutcome() != pb.ApplicantOutcome_APPLICANT_OUTCOME_UNSPECIFIED {
 		fmt.Fprintf(b, "\nApplicant outcome: %s\n", label(a.GetApplicantOutcome()))
 	}

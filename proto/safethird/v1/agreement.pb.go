@@ -124,6 +124,23 @@ const (
 	AgreementEventKind_AGREEMENT_EVENT_KIND_COURT_DECISION AgreementEventKind = 12
 	// AGREEMENT_EVENT_KIND_DESIGNATED is a designation taking effect.
 	AgreementEventKind_AGREEMENT_EVENT_KIND_DESIGNATED AgreementEventKind = 13
+	// AGREEMENT_EVENT_KIND_PUBLISHED is publication of the agreement's text,
+	// e.g. in the Federal Register.
+	AgreementEventKind_AGREEMENT_EVENT_KIND_PUBLISHED AgreementEventKind = 14
+	// AGREEMENT_EVENT_KIND_AMENDED is an amendment, e.g. by exchange of
+	// diplomatic notes.
+	AgreementEventKind_AGREEMENT_EVENT_KIND_AMENDED AgreementEventKind = 15
+	// AGREEMENT_EVENT_KIND_OPERATION_REPORTED is a report on how the
+	// agreement operates (e.g. that no transfers are known) that changes
+	// neither its state nor the practice the dataset records.
+	AgreementEventKind_AGREEMENT_EVENT_KIND_OPERATION_REPORTED AgreementEventKind = 16
+	// AGREEMENT_EVENT_KIND_LITIGATION is a step in litigation on the
+	// agreement or its implementing law that decides nothing yet, e.g. a stay
+	// lifted in a pending case.
+	AgreementEventKind_AGREEMENT_EVENT_KIND_LITIGATION AgreementEventKind = 17
+	// AGREEMENT_EVENT_KIND_STATEMENT is a party's statement on the
+	// agreement, e.g. on the conditions for it to take effect.
+	AgreementEventKind_AGREEMENT_EVENT_KIND_STATEMENT AgreementEventKind = 18
 )
 
 // Enum value maps for AgreementEventKind.
@@ -143,6 +160,11 @@ var (
 		11: "AGREEMENT_EVENT_KIND_TERMINATED",
 		12: "AGREEMENT_EVENT_KIND_COURT_DECISION",
 		13: "AGREEMENT_EVENT_KIND_DESIGNATED",
+		14: "AGREEMENT_EVENT_KIND_PUBLISHED",
+		15: "AGREEMENT_EVENT_KIND_AMENDED",
+		16: "AGREEMENT_EVENT_KIND_OPERATION_REPORTED",
+		17: "AGREEMENT_EVENT_KIND_LITIGATION",
+		18: "AGREEMENT_EVENT_KIND_STATEMENT",
 	}
 	AgreementEventKind_value = map[string]int32{
 		"AGREEMENT_EVENT_KIND_UNSPECIFIED":        0,
@@ -159,6 +181,11 @@ var (
 		"AGREEMENT_EVENT_KIND_TERMINATED":         11,
 		"AGREEMENT_EVENT_KIND_COURT_DECISION":     12,
 		"AGREEMENT_EVENT_KIND_DESIGNATED":         13,
+		"AGREEMENT_EVENT_KIND_PUBLISHED":          14,
+		"AGREEMENT_EVENT_KIND_AMENDED":            15,
+		"AGREEMENT_EVENT_KIND_OPERATION_REPORTED": 16,
+		"AGREEMENT_EVENT_KIND_LITIGATION":         17,
+		"AGREEMENT_EVENT_KIND_STATEMENT":          18,
 	}
 )
 
@@ -401,7 +428,10 @@ func (x *Agreement) GetEvidence() []*Evidence {
 type AgreementEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// date is the day of the event, YYYY-MM-DD. When earliest_date is set the
-	// exact day is not known and date is the day by which it had happened.
+	// exact day is not known and date is the day by which it had happened;
+	// date is empty when the sources do not show that it had happened by any
+	// day (e.g. an entry into force they do not date), so it may have
+	// happened on any day from earliest_date on, or not yet.
 	Date string `protobuf:"bytes,1,opt,name=date,proto3" json:"date,omitempty"`
 	// earliest_date is the earliest day the event can have happened,
 	// YYYY-MM-DD; empty when date is exact.
@@ -702,7 +732,11 @@ type AgreementException struct {
 	// description says the exception in the dataset's words.
 	Description string `protobuf:"bytes,8,opt,name=description,proto3" json:"description,omitempty"`
 	// evidence supports the exception and its test.
-	Evidence      []*Evidence `protobuf:"bytes,9,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	Evidence []*Evidence `protobuf:"bytes,9,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	// premise, when set, says that the Applicant records no fact that decides
+	// the exception: the answer takes it not to apply, says so as DOES_NOT_APPLY,
+	// and states this premise among its premises for the reader to check.
+	Premise       string `protobuf:"bytes,10,opt,name=premise,proto3" json:"premise,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -798,6 +832,13 @@ func (x *AgreementException) GetEvidence() []*Evidence {
 		return x.Evidence
 	}
 	return nil
+}
+
+func (x *AgreementException) GetPremise() string {
+	if x != nil {
+		return x.Premise
+	}
+	return ""
 }
 
 // Definition is a term an agreement or statute defines.
@@ -909,7 +950,7 @@ const file_safethird_v1_agreement_proto_rawDesc = "" +
 	"\tScopeRule\x126\n" +
 	"\n" +
 	"entry_type\x18\x01 \x01(\x0e2\x17.safethird.v1.EntryTypeR\tentryType\x12C\n" +
-	"\x1fmax_days_from_crossing_to_claim\x18\x02 \x01(\x05R\x1amaxDaysFromCrossingToClaim\"\xd7\x02\n" +
+	"\x1fmax_days_from_crossing_to_claim\x18\x02 \x01(\x05R\x1amaxDaysFromCrossingToClaim\"\xf1\x02\n" +
 	"\x12AgreementException\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12)\n" +
@@ -919,7 +960,9 @@ const file_safethird_v1_agreement_proto_rawDesc = "" +
 	"\x0etest_provision\x18\x06 \x01(\tR\rtestProvision\x12$\n" +
 	"\rdiscretionary\x18\a \x01(\bR\rdiscretionary\x12 \n" +
 	"\vdescription\x18\b \x01(\tR\vdescription\x122\n" +
-	"\bevidence\x18\t \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"h\n" +
+	"\bevidence\x18\t \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\x12\x18\n" +
+	"\apremise\x18\n" +
+	" \x01(\tR\apremise\"h\n" +
 	"\n" +
 	"Definition\x12\x12\n" +
 	"\x04term\x18\x01 \x01(\tR\x04term\x12\x12\n" +
@@ -930,7 +973,7 @@ const file_safethird_v1_agreement_proto_rawDesc = "" +
 	"\x17PRACTICE_STATUS_APPLIED\x10\x01\x12\x1f\n" +
 	"\x1bPRACTICE_STATUS_NOT_APPLIED\x10\x02\x12\x1a\n" +
 	"\x16PRACTICE_STATUS_PAUSED\x10\x03\x12!\n" +
-	"\x1dPRACTICE_STATUS_INDETERMINATE\x10\x04*\xc9\x04\n" +
+	"\x1dPRACTICE_STATUS_INDETERMINATE\x10\x04*\x85\x06\n" +
 	"\x12AgreementEventKind\x12$\n" +
 	" AGREEMENT_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bAGREEMENT_EVENT_KIND_SIGNED\x10\x01\x12+\n" +
@@ -946,7 +989,12 @@ const file_safethird_v1_agreement_proto_rawDesc = "" +
 	"\x12#\n" +
 	"\x1fAGREEMENT_EVENT_KIND_TERMINATED\x10\v\x12'\n" +
 	"#AGREEMENT_EVENT_KIND_COURT_DECISION\x10\f\x12#\n" +
-	"\x1fAGREEMENT_EVENT_KIND_DESIGNATED\x10\r*\x8e\x01\n" +
+	"\x1fAGREEMENT_EVENT_KIND_DESIGNATED\x10\r\x12\"\n" +
+	"\x1eAGREEMENT_EVENT_KIND_PUBLISHED\x10\x0e\x12 \n" +
+	"\x1cAGREEMENT_EVENT_KIND_AMENDED\x10\x0f\x12+\n" +
+	"'AGREEMENT_EVENT_KIND_OPERATION_REPORTED\x10\x10\x12#\n" +
+	"\x1fAGREEMENT_EVENT_KIND_LITIGATION\x10\x11\x12\"\n" +
+	"\x1eAGREEMENT_EVENT_KIND_STATEMENT\x10\x12*\x8e\x01\n" +
 	"\x0eAgreementState\x12\x1f\n" +
 	"\x1bAGREEMENT_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18AGREEMENT_STATE_IN_FORCE\x10\x01\x12\x1d\n" +

@@ -272,6 +272,11 @@ const (
 	// DOCUMENT_KIND_VISA_EXEMPT_DESTINATION_ONLY means the person needs no visa
 	// for the destination but needs one for the other party.
 	DocumentKind_DOCUMENT_KIND_VISA_EXEMPT_DESTINATION_ONLY DocumentKind = 5
+	// DOCUMENT_KIND_DESTINATION_TEMPORARY_PERMIT is a permit or temporary
+	// travel document the destination issued to let the person enter or stay,
+	// other than a visa, a work or study permit or a travel document for
+	// refugees or permanent residents (e.g. Canada's temporary resident permit).
+	DocumentKind_DOCUMENT_KIND_DESTINATION_TEMPORARY_PERMIT DocumentKind = 6
 )
 
 // Enum value maps for DocumentKind.
@@ -283,6 +288,7 @@ var (
 		3: "DOCUMENT_KIND_STUDY_PERMIT",
 		4: "DOCUMENT_KIND_REFUGEE_OR_PR_TRAVEL_DOCUMENT",
 		5: "DOCUMENT_KIND_VISA_EXEMPT_DESTINATION_ONLY",
+		6: "DOCUMENT_KIND_DESTINATION_TEMPORARY_PERMIT",
 	}
 	DocumentKind_value = map[string]int32{
 		"DOCUMENT_KIND_UNSPECIFIED":                   0,
@@ -291,6 +297,7 @@ var (
 		"DOCUMENT_KIND_STUDY_PERMIT":                  3,
 		"DOCUMENT_KIND_REFUGEE_OR_PR_TRAVEL_DOCUMENT": 4,
 		"DOCUMENT_KIND_VISA_EXEMPT_DESTINATION_ONLY":  5,
+		"DOCUMENT_KIND_DESTINATION_TEMPORARY_PERMIT":  6,
 	}
 )
 
@@ -788,14 +795,15 @@ const file_safethird_v1_applicant_proto_rawDesc = "" +
 	"\x1aFAMILY_STATUS_STUDY_PERMIT\x10\b\x12\x19\n" +
 	"\x15FAMILY_STATUS_VISITOR\x10\t\x12\x1b\n" +
 	"\x17FAMILY_STATUS_NO_STATUS\x10\n" +
-	"*\xf1\x01\n" +
+	"*\xa1\x02\n" +
 	"\fDocumentKind\x12\x1d\n" +
 	"\x19DOCUMENT_KIND_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eDOCUMENT_KIND_DESTINATION_VISA\x10\x01\x12\x1d\n" +
 	"\x19DOCUMENT_KIND_WORK_PERMIT\x10\x02\x12\x1e\n" +
 	"\x1aDOCUMENT_KIND_STUDY_PERMIT\x10\x03\x12/\n" +
 	"+DOCUMENT_KIND_REFUGEE_OR_PR_TRAVEL_DOCUMENT\x10\x04\x12.\n" +
-	"*DOCUMENT_KIND_VISA_EXEMPT_DESTINATION_ONLY\x10\x05*\xb7\x01\n" +
+	"*DOCUMENT_KIND_VISA_EXEMPT_DESTINATION_ONLY\x10\x05\x12.\n" +
+	"*DOCUMENT_KIND_DESTINATION_TEMPORARY_PERMIT\x10\x06*\xb7\x01\n" +
 	"\tEntryType\x12\x1a\n" +
 	"\x16ENTRY_TYPE_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dENTRY_TYPE_LAND_PORT_OF_ENTRY\x10\x01\x12\x1c\n" +

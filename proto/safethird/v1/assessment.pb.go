@@ -21,6 +21,59 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// OtherBarStatus is whether another bar reaches the applicant.
+type OtherBarStatus int32
+
+const (
+	// OTHER_BAR_STATUS_UNSPECIFIED is never returned.
+	OtherBarStatus_OTHER_BAR_STATUS_UNSPECIFIED OtherBarStatus = 0
+	// OTHER_BAR_STATUS_APPLIES means the bar reaches the applicant on the facts given.
+	OtherBarStatus_OTHER_BAR_STATUS_APPLIES OtherBarStatus = 1
+	// OTHER_BAR_STATUS_NEEDS_FACTS means facts not given decide it.
+	OtherBarStatus_OTHER_BAR_STATUS_NEEDS_FACTS OtherBarStatus = 2
+)
+
+// Enum value maps for OtherBarStatus.
+var (
+	OtherBarStatus_name = map[int32]string{
+		0: "OTHER_BAR_STATUS_UNSPECIFIED",
+		1: "OTHER_BAR_STATUS_APPLIES",
+		2: "OTHER_BAR_STATUS_NEEDS_FACTS",
+	}
+	OtherBarStatus_value = map[string]int32{
+		"OTHER_BAR_STATUS_UNSPECIFIED": 0,
+		"OTHER_BAR_STATUS_APPLIES":     1,
+		"OTHER_BAR_STATUS_NEEDS_FACTS": 2,
+	}
+)
+
+func (x OtherBarStatus) Enum() *OtherBarStatus {
+	p := new(OtherBarStatus)
+	*p = x
+	return p
+}
+
+func (x OtherBarStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (OtherBarStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_safethird_v1_assessment_proto_enumTypes[0].Descriptor()
+}
+
+func (OtherBarStatus) Type() protoreflect.EnumType {
+	return &file_safethird_v1_assessment_proto_enumTypes[0]
+}
+
+func (x OtherBarStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use OtherBarStatus.Descriptor instead.
+func (OtherBarStatus) EnumDescriptor() ([]byte, []int) {
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{0}
+}
+
 // ApplicabilityStatus is whether the bar can reach a country at all.
 type ApplicabilityStatus int32
 
@@ -68,11 +121,11 @@ func (x ApplicabilityStatus) String() string {
 }
 
 func (ApplicabilityStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_safethird_v1_assessment_proto_enumTypes[0].Descriptor()
+	return file_safethird_v1_assessment_proto_enumTypes[1].Descriptor()
 }
 
 func (ApplicabilityStatus) Type() protoreflect.EnumType {
-	return &file_safethird_v1_assessment_proto_enumTypes[0]
+	return &file_safethird_v1_assessment_proto_enumTypes[1]
 }
 
 func (x ApplicabilityStatus) Number() protoreflect.EnumNumber {
@@ -81,7 +134,7 @@ func (x ApplicabilityStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ApplicabilityStatus.Descriptor instead.
 func (ApplicabilityStatus) EnumDescriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{0}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{1}
 }
 
 // Determination is the overall answer for a country.
@@ -132,11 +185,11 @@ func (x Determination) String() string {
 }
 
 func (Determination) Descriptor() protoreflect.EnumDescriptor {
-	return file_safethird_v1_assessment_proto_enumTypes[1].Descriptor()
+	return file_safethird_v1_assessment_proto_enumTypes[2].Descriptor()
 }
 
 func (Determination) Type() protoreflect.EnumType {
-	return &file_safethird_v1_assessment_proto_enumTypes[1]
+	return &file_safethird_v1_assessment_proto_enumTypes[2]
 }
 
 func (x Determination) Number() protoreflect.EnumNumber {
@@ -145,7 +198,7 @@ func (x Determination) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Determination.Descriptor instead.
 func (Determination) EnumDescriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{1}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{2}
 }
 
 // ExceptionStatus is the outcome of an exception.
@@ -199,11 +252,11 @@ func (x ExceptionStatus) String() string {
 }
 
 func (ExceptionStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_safethird_v1_assessment_proto_enumTypes[2].Descriptor()
+	return file_safethird_v1_assessment_proto_enumTypes[3].Descriptor()
 }
 
 func (ExceptionStatus) Type() protoreflect.EnumType {
-	return &file_safethird_v1_assessment_proto_enumTypes[2]
+	return &file_safethird_v1_assessment_proto_enumTypes[3]
 }
 
 func (x ExceptionStatus) Number() protoreflect.EnumNumber {
@@ -212,7 +265,7 @@ func (x ExceptionStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ExceptionStatus.Descriptor instead.
 func (ExceptionStatus) EnumDescriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{2}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{3}
 }
 
 // ApplicantOutcome is the answer for the applicant. It follows from the
@@ -268,11 +321,11 @@ func (x ApplicantOutcome) String() string {
 }
 
 func (ApplicantOutcome) Descriptor() protoreflect.EnumDescriptor {
-	return file_safethird_v1_assessment_proto_enumTypes[3].Descriptor()
+	return file_safethird_v1_assessment_proto_enumTypes[4].Descriptor()
 }
 
 func (ApplicantOutcome) Type() protoreflect.EnumType {
-	return &file_safethird_v1_assessment_proto_enumTypes[3]
+	return &file_safethird_v1_assessment_proto_enumTypes[4]
 }
 
 func (x ApplicantOutcome) Number() protoreflect.EnumNumber {
@@ -281,7 +334,7 @@ func (x ApplicantOutcome) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ApplicantOutcome.Descriptor instead.
 func (ApplicantOutcome) EnumDescriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{3}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{4}
 }
 
 // ScopeStatus is whether an applicant falls within an agreement's scope.
@@ -329,11 +382,11 @@ func (x ScopeStatus) String() string {
 }
 
 func (ScopeStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_safethird_v1_assessment_proto_enumTypes[4].Descriptor()
+	return file_safethird_v1_assessment_proto_enumTypes[5].Descriptor()
 }
 
 func (ScopeStatus) Type() protoreflect.EnumType {
-	return &file_safethird_v1_assessment_proto_enumTypes[4]
+	return &file_safethird_v1_assessment_proto_enumTypes[5]
 }
 
 func (x ScopeStatus) Number() protoreflect.EnumNumber {
@@ -342,7 +395,7 @@ func (x ScopeStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ScopeStatus.Descriptor instead.
 func (ScopeStatus) EnumDescriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{4}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{5}
 }
 
 // Assessment is the answer to whether a country can be treated as a safe
@@ -404,6 +457,11 @@ type Assessment struct {
 	// contest_limits are the sourced limits on contesting a criterion that
 	// hold on as_of for the agreement relied on.
 	ContestLimits []*ContestLimit `protobuf:"bytes,20,rep,name=contest_limits,json=contestLimits,proto3" json:"contest_limits,omitempty"`
+	// other_bars are the framework's other bars that apply to claims made on
+	// as_of and that the applicant's facts reach or may reach; empty without
+	// an applicant. They do not change applicant_outcome, which is the answer
+	// for the safe-third-country bar alone.
+	OtherBars     []*OtherBarResult `protobuf:"bytes,21,rep,name=other_bars,json=otherBars,proto3" json:"other_bars,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -578,6 +636,105 @@ func (x *Assessment) GetContestLimits() []*ContestLimit {
 	return nil
 }
 
+func (x *Assessment) GetOtherBars() []*OtherBarResult {
+	if x != nil {
+		return x.OtherBars
+	}
+	return nil
+}
+
+// OtherBarResult is the outcome of one of a framework's other bars for the
+// applicant.
+type OtherBarResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// bar_id names the bar in the framework.
+	BarId string `protobuf:"bytes,1,opt,name=bar_id,json=barId,proto3" json:"bar_id,omitempty"`
+	// title is its short name, with its citation.
+	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// status is whether it reaches the applicant.
+	Status OtherBarStatus `protobuf:"varint,3,opt,name=status,proto3,enum=safethird.v1.OtherBarStatus" json:"status,omitempty"`
+	// reason says why.
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// missing_facts name the Applicant fields that would decide it.
+	MissingFacts []string `protobuf:"bytes,5,rep,name=missing_facts,json=missingFacts,proto3" json:"missing_facts,omitempty"`
+	// evidence gives the bar's source; empty in the BASIC view.
+	Evidence      []*Evidence `protobuf:"bytes,6,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OtherBarResult) Reset() {
+	*x = OtherBarResult{}
+	mi := &file_safethird_v1_assessment_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OtherBarResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OtherBarResult) ProtoMessage() {}
+
+func (x *OtherBarResult) ProtoReflect() protoreflect.Message {
+	mi := &file_safethird_v1_assessment_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OtherBarResult.ProtoReflect.Descriptor instead.
+func (*OtherBarResult) Descriptor() ([]byte, []int) {
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *OtherBarResult) GetBarId() string {
+	if x != nil {
+		return x.BarId
+	}
+	return ""
+}
+
+func (x *OtherBarResult) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *OtherBarResult) GetStatus() OtherBarStatus {
+	if x != nil {
+		return x.Status
+	}
+	return OtherBarStatus_OTHER_BAR_STATUS_UNSPECIFIED
+}
+
+func (x *OtherBarResult) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *OtherBarResult) GetMissingFacts() []string {
+	if x != nil {
+		return x.MissingFacts
+	}
+	return nil
+}
+
+func (x *OtherBarResult) GetEvidence() []*Evidence {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
 // Practice is whether a government applies the bar to removals to a
 // country on a date, and why.
 type Practice struct {
@@ -599,7 +756,7 @@ type Practice struct {
 
 func (x *Practice) Reset() {
 	*x = Practice{}
-	mi := &file_safethird_v1_assessment_proto_msgTypes[1]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -611,7 +768,7 @@ func (x *Practice) String() string {
 func (*Practice) ProtoMessage() {}
 
 func (x *Practice) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_assessment_proto_msgTypes[1]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -624,7 +781,7 @@ func (x *Practice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Practice.ProtoReflect.Descriptor instead.
 func (*Practice) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{1}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Practice) GetStatus() PracticeStatus {
@@ -682,7 +839,7 @@ type ApplicabilityResult struct {
 
 func (x *ApplicabilityResult) Reset() {
 	*x = ApplicabilityResult{}
-	mi := &file_safethird_v1_assessment_proto_msgTypes[2]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -694,7 +851,7 @@ func (x *ApplicabilityResult) String() string {
 func (*ApplicabilityResult) ProtoMessage() {}
 
 func (x *ApplicabilityResult) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_assessment_proto_msgTypes[2]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -707,7 +864,7 @@ func (x *ApplicabilityResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplicabilityResult.ProtoReflect.Descriptor instead.
 func (*ApplicabilityResult) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{2}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ApplicabilityResult) GetStatus() ApplicabilityStatus {
@@ -766,7 +923,7 @@ type CriterionResult struct {
 
 func (x *CriterionResult) Reset() {
 	*x = CriterionResult{}
-	mi := &file_safethird_v1_assessment_proto_msgTypes[3]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -778,7 +935,7 @@ func (x *CriterionResult) String() string {
 func (*CriterionResult) ProtoMessage() {}
 
 func (x *CriterionResult) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_assessment_proto_msgTypes[3]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -791,7 +948,7 @@ func (x *CriterionResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CriterionResult.ProtoReflect.Descriptor instead.
 func (*CriterionResult) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{3}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CriterionResult) GetCriterionId() string {
@@ -857,7 +1014,7 @@ type ExceptionResult struct {
 
 func (x *ExceptionResult) Reset() {
 	*x = ExceptionResult{}
-	mi := &file_safethird_v1_assessment_proto_msgTypes[4]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -869,7 +1026,7 @@ func (x *ExceptionResult) String() string {
 func (*ExceptionResult) ProtoMessage() {}
 
 func (x *ExceptionResult) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_assessment_proto_msgTypes[4]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -882,7 +1039,7 @@ func (x *ExceptionResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExceptionResult.ProtoReflect.Descriptor instead.
 func (*ExceptionResult) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{4}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ExceptionResult) GetExceptionId() string {
@@ -944,7 +1101,7 @@ type ScopeResult struct {
 
 func (x *ScopeResult) Reset() {
 	*x = ScopeResult{}
-	mi := &file_safethird_v1_assessment_proto_msgTypes[5]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -956,7 +1113,7 @@ func (x *ScopeResult) String() string {
 func (*ScopeResult) ProtoMessage() {}
 
 func (x *ScopeResult) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_assessment_proto_msgTypes[5]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -969,7 +1126,7 @@ func (x *ScopeResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScopeResult.ProtoReflect.Descriptor instead.
 func (*ScopeResult) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{5}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ScopeResult) GetStatus() ScopeStatus {
@@ -1004,7 +1161,7 @@ var File_safethird_v1_assessment_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_assessment_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsafethird/v1/assessment.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/agreement.proto\x1a\x1csafethird/v1/framework.proto\x1a\x19safethird/v1/source.proto\"\x95\a\n" +
+	"\x1dsafethird/v1/assessment.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/agreement.proto\x1a\x1csafethird/v1/framework.proto\x1a\x19safethird/v1/source.proto\"\xd2\a\n" +
 	"\n" +
 	"Assessment\x12!\n" +
 	"\fcountry_code\x18\x01 \x01(\tR\vcountryCode\x12!\n" +
@@ -1033,7 +1190,16 @@ const file_safethird_v1_assessment_proto_rawDesc = "" +
 	"\bpractice\x18\x11 \x01(\v2\x16.safethird.v1.PracticeR\bpractice\x12G\n" +
 	"\rapplicability\x18\x12 \x01(\v2!.safethird.v1.ApplicabilityResultR\rapplicability\x12\x1a\n" +
 	"\bpremises\x18\x13 \x03(\tR\bpremises\x12A\n" +
-	"\x0econtest_limits\x18\x14 \x03(\v2\x1a.safethird.v1.ContestLimitR\rcontestLimits\"\xe9\x01\n" +
+	"\x0econtest_limits\x18\x14 \x03(\v2\x1a.safethird.v1.ContestLimitR\rcontestLimits\x12;\n" +
+	"\n" +
+	"other_bars\x18\x15 \x03(\v2\x1c.safethird.v1.OtherBarResultR\totherBars\"\xe4\x01\n" +
+	"\x0eOtherBarResult\x12\x15\n" +
+	"\x06bar_id\x18\x01 \x01(\tR\x05barId\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x124\n" +
+	"\x06status\x18\x03 \x01(\x0e2\x1c.safethird.v1.OtherBarStatusR\x06status\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12#\n" +
+	"\rmissing_facts\x18\x05 \x03(\tR\fmissingFacts\x122\n" +
+	"\bevidence\x18\x06 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\xe9\x01\n" +
 	"\bPractice\x124\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x1c.safethird.v1.PracticeStatusR\x06status\x12!\n" +
 	"\fagreement_id\x18\x02 \x01(\tR\vagreementId\x12\x16\n" +
@@ -1065,7 +1231,11 @@ const file_safethird_v1_assessment_proto_rawDesc = "" +
 	"\x06status\x18\x01 \x01(\x0e2\x19.safethird.v1.ScopeStatusR\x06status\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12#\n" +
 	"\rmissing_facts\x18\x03 \x03(\tR\fmissingFacts\x122\n" +
-	"\bevidence\x18\x04 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence*\xc8\x01\n" +
+	"\bevidence\x18\x04 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence*r\n" +
+	"\x0eOtherBarStatus\x12 \n" +
+	"\x1cOTHER_BAR_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18OTHER_BAR_STATUS_APPLIES\x10\x01\x12 \n" +
+	"\x1cOTHER_BAR_STATUS_NEEDS_FACTS\x10\x02*\xc8\x01\n" +
 	"\x13ApplicabilityStatus\x12$\n" +
 	" APPLICABILITY_STATUS_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cAPPLICABILITY_STATUS_REACHES\x10\x01\x12!\n" +
@@ -1111,53 +1281,58 @@ func file_safethird_v1_assessment_proto_rawDescGZIP() []byte {
 	return file_safethird_v1_assessment_proto_rawDescData
 }
 
-var file_safethird_v1_assessment_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_safethird_v1_assessment_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_safethird_v1_assessment_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_safethird_v1_assessment_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_safethird_v1_assessment_proto_goTypes = []any{
-	(ApplicabilityStatus)(0),    // 0: safethird.v1.ApplicabilityStatus
-	(Determination)(0),          // 1: safethird.v1.Determination
-	(ExceptionStatus)(0),        // 2: safethird.v1.ExceptionStatus
-	(ApplicantOutcome)(0),       // 3: safethird.v1.ApplicantOutcome
-	(ScopeStatus)(0),            // 4: safethird.v1.ScopeStatus
-	(*Assessment)(nil),          // 5: safethird.v1.Assessment
-	(*Practice)(nil),            // 6: safethird.v1.Practice
-	(*ApplicabilityResult)(nil), // 7: safethird.v1.ApplicabilityResult
-	(*CriterionResult)(nil),     // 8: safethird.v1.CriterionResult
-	(*ExceptionResult)(nil),     // 9: safethird.v1.ExceptionResult
-	(*ScopeResult)(nil),         // 10: safethird.v1.ScopeResult
-	(*Source)(nil),              // 11: safethird.v1.Source
-	(*ContestLimit)(nil),        // 12: safethird.v1.ContestLimit
-	(PracticeStatus)(0),         // 13: safethird.v1.PracticeStatus
-	(*Evidence)(nil),            // 14: safethird.v1.Evidence
-	(*AgreementEvent)(nil),      // 15: safethird.v1.AgreementEvent
-	(CriterionStatus)(0),        // 16: safethird.v1.CriterionStatus
+	(OtherBarStatus)(0),         // 0: safethird.v1.OtherBarStatus
+	(ApplicabilityStatus)(0),    // 1: safethird.v1.ApplicabilityStatus
+	(Determination)(0),          // 2: safethird.v1.Determination
+	(ExceptionStatus)(0),        // 3: safethird.v1.ExceptionStatus
+	(ApplicantOutcome)(0),       // 4: safethird.v1.ApplicantOutcome
+	(ScopeStatus)(0),            // 5: safethird.v1.ScopeStatus
+	(*Assessment)(nil),          // 6: safethird.v1.Assessment
+	(*OtherBarResult)(nil),      // 7: safethird.v1.OtherBarResult
+	(*Practice)(nil),            // 8: safethird.v1.Practice
+	(*ApplicabilityResult)(nil), // 9: safethird.v1.ApplicabilityResult
+	(*CriterionResult)(nil),     // 10: safethird.v1.CriterionResult
+	(*ExceptionResult)(nil),     // 11: safethird.v1.ExceptionResult
+	(*ScopeResult)(nil),         // 12: safethird.v1.ScopeResult
+	(*Source)(nil),              // 13: safethird.v1.Source
+	(*ContestLimit)(nil),        // 14: safethird.v1.ContestLimit
+	(*Evidence)(nil),            // 15: safethird.v1.Evidence
+	(PracticeStatus)(0),         // 16: safethird.v1.PracticeStatus
+	(*AgreementEvent)(nil),      // 17: safethird.v1.AgreementEvent
+	(CriterionStatus)(0),        // 18: safethird.v1.CriterionStatus
 }
 var file_safethird_v1_assessment_proto_depIdxs = []int32{
-	1,  // 0: safethird.v1.Assessment.determination:type_name -> safethird.v1.Determination
-	8,  // 1: safethird.v1.Assessment.criteria:type_name -> safethird.v1.CriterionResult
-	9,  // 2: safethird.v1.Assessment.exceptions:type_name -> safethird.v1.ExceptionResult
-	3,  // 3: safethird.v1.Assessment.applicant_outcome:type_name -> safethird.v1.ApplicantOutcome
-	10, // 4: safethird.v1.Assessment.scope:type_name -> safethird.v1.ScopeResult
-	11, // 5: safethird.v1.Assessment.sources:type_name -> safethird.v1.Source
-	6,  // 6: safethird.v1.Assessment.practice:type_name -> safethird.v1.Practice
-	7,  // 7: safethird.v1.Assessment.applicability:type_name -> safethird.v1.ApplicabilityResult
-	12, // 8: safethird.v1.Assessment.contest_limits:type_name -> safethird.v1.ContestLimit
-	13, // 9: safethird.v1.Practice.status:type_name -> safethird.v1.PracticeStatus
-	14, // 10: safethird.v1.Practice.evidence:type_name -> safethird.v1.Evidence
-	15, // 11: safethird.v1.Practice.timeline:type_name -> safethird.v1.AgreementEvent
-	0,  // 12: safethird.v1.ApplicabilityResult.status:type_name -> safethird.v1.ApplicabilityStatus
-	14, // 13: safethird.v1.ApplicabilityResult.evidence:type_name -> safethird.v1.Evidence
-	16, // 14: safethird.v1.CriterionResult.status:type_name -> safethird.v1.CriterionStatus
-	14, // 15: safethird.v1.CriterionResult.evidence:type_name -> safethird.v1.Evidence
-	2,  // 16: safethird.v1.ExceptionResult.status:type_name -> safethird.v1.ExceptionStatus
-	14, // 17: safethird.v1.ExceptionResult.evidence:type_name -> safethird.v1.Evidence
-	4,  // 18: safethird.v1.ScopeResult.status:type_name -> safethird.v1.ScopeStatus
-	14, // 19: safethird.v1.ScopeResult.evidence:type_name -> safethird.v1.Evidence
-	20, // [20:20] is the sub-list for method output_type
-	20, // [20:20] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	2,  // 0: safethird.v1.Assessment.determination:type_name -> safethird.v1.Determination
+	10, // 1: safethird.v1.Assessment.criteria:type_name -> safethird.v1.CriterionResult
+	11, // 2: safethird.v1.Assessment.exceptions:type_name -> safethird.v1.ExceptionResult
+	4,  // 3: safethird.v1.Assessment.applicant_outcome:type_name -> safethird.v1.ApplicantOutcome
+	12, // 4: safethird.v1.Assessment.scope:type_name -> safethird.v1.ScopeResult
+	13, // 5: safethird.v1.Assessment.sources:type_name -> safethird.v1.Source
+	8,  // 6: safethird.v1.Assessment.practice:type_name -> safethird.v1.Practice
+	9,  // 7: safethird.v1.Assessment.applicability:type_name -> safethird.v1.ApplicabilityResult
+	14, // 8: safethird.v1.Assessment.contest_limits:type_name -> safethird.v1.ContestLimit
+	7,  // 9: safethird.v1.Assessment.other_bars:type_name -> safethird.v1.OtherBarResult
+	0,  // 10: safethird.v1.OtherBarResult.status:type_name -> safethird.v1.OtherBarStatus
+	15, // 11: safethird.v1.OtherBarResult.evidence:type_name -> safethird.v1.Evidence
+	16, // 12: safethird.v1.Practice.status:type_name -> safethird.v1.PracticeStatus
+	15, // 13: safethird.v1.Practice.evidence:type_name -> safethird.v1.Evidence
+	17, // 14: safethird.v1.Practice.timeline:type_name -> safethird.v1.AgreementEvent
+	1,  // 15: safethird.v1.ApplicabilityResult.status:type_name -> safethird.v1.ApplicabilityStatus
+	15, // 16: safethird.v1.ApplicabilityResult.evidence:type_name -> safethird.v1.Evidence
+	18, // 17: safethird.v1.CriterionResult.status:type_name -> safethird.v1.CriterionStatus
+	15, // 18: safethird.v1.CriterionResult.evidence:type_name -> safethird.v1.Evidence
+	3,  // 19: safethird.v1.ExceptionResult.status:type_name -> safethird.v1.ExceptionStatus
+	15, // 20: safethird.v1.ExceptionResult.evidence:type_name -> safethird.v1.Evidence
+	5,  // 21: safethird.v1.ScopeResult.status:type_name -> safethird.v1.ScopeStatus
+	15, // 22: safethird.v1.ScopeResult.evidence:type_name -> safethird.v1.Evidence
+	23, // [23:23] is the sub-list for method output_type
+	23, // [23:23] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_safethird_v1_assessment_proto_init() }
@@ -1173,8 +1348,8 @@ func file_safethird_v1_assessment_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_safethird_v1_assessment_proto_rawDesc), len(file_safethird_v1_assessment_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   6,
+			NumEnums:      6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -94,9 +94,13 @@ type Country struct {
 	AsylumAuthority *AsylumAuthority `protobuf:"bytes,4,opt,name=asylum_authority,json=asylumAuthority,proto3" json:"asylum_authority,omitempty"`
 	// curated is true when the dataset holds curated records for this country
 	// beyond its code and name.
-	Curated       bool `protobuf:"varint,5,opt,name=curated,proto3" json:"curated,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Curated bool `protobuf:"varint,5,opt,name=curated,proto3" json:"curated,omitempty"`
+	// agreement_notes are what the sources say of agreements with this
+	// country that the dataset does not record as agreements (announced but
+	// denied, disputed), so an answer can say why none is recorded.
+	AgreementNotes []*AgreementNote `protobuf:"bytes,6,rep,name=agreement_notes,json=agreementNotes,proto3" json:"agreement_notes,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Country) Reset() {
@@ -164,6 +168,78 @@ func (x *Country) GetCurated() bool {
 	return false
 }
 
+func (x *Country) GetAgreementNotes() []*AgreementNote {
+	if x != nil {
+		return x.AgreementNotes
+	}
+	return nil
+}
+
+// AgreementNote is a dated statement about a possible agreement with a
+// country.
+type AgreementNote struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// date is the day of the statement, YYYY-MM-DD.
+	Date string `protobuf:"bytes,1,opt,name=date,proto3" json:"date,omitempty"`
+	// description says what was said, in the dataset's words.
+	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	// evidence supports it.
+	Evidence      []*Evidence `protobuf:"bytes,3,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AgreementNote) Reset() {
+	*x = AgreementNote{}
+	mi := &file_safethird_v1_country_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AgreementNote) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AgreementNote) ProtoMessage() {}
+
+func (x *AgreementNote) ProtoReflect() protoreflect.Message {
+	mi := &file_safethird_v1_country_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AgreementNote.ProtoReflect.Descriptor instead.
+func (*AgreementNote) Descriptor() ([]byte, []int) {
+	return file_safethird_v1_country_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *AgreementNote) GetDate() string {
+	if x != nil {
+		return x.Date
+	}
+	return ""
+}
+
+func (x *AgreementNote) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *AgreementNote) GetEvidence() []*Evidence {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
 // TreatyParticipation records one country's status under one treaty.
 type TreatyParticipation struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -185,7 +261,7 @@ type TreatyParticipation struct {
 
 func (x *TreatyParticipation) Reset() {
 	*x = TreatyParticipation{}
-	mi := &file_safethird_v1_country_proto_msgTypes[1]
+	mi := &file_safethird_v1_country_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -197,7 +273,7 @@ func (x *TreatyParticipation) String() string {
 func (*TreatyParticipation) ProtoMessage() {}
 
 func (x *TreatyParticipation) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_country_proto_msgTypes[1]
+	mi := &file_safethird_v1_country_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -210,7 +286,7 @@ func (x *TreatyParticipation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TreatyParticipation.ProtoReflect.Descriptor instead.
 func (*TreatyParticipation) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_country_proto_rawDescGZIP(), []int{1}
+	return file_safethird_v1_country_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *TreatyParticipation) GetTreaty() Treaty {
@@ -263,7 +339,7 @@ type AsylumAuthority struct {
 
 func (x *AsylumAuthority) Reset() {
 	*x = AsylumAuthority{}
-	mi := &file_safethird_v1_country_proto_msgTypes[2]
+	mi := &file_safethird_v1_country_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -275,7 +351,7 @@ func (x *AsylumAuthority) String() string {
 func (*AsylumAuthority) ProtoMessage() {}
 
 func (x *AsylumAuthority) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_country_proto_msgTypes[2]
+	mi := &file_safethird_v1_country_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -288,7 +364,7 @@ func (x *AsylumAuthority) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AsylumAuthority.ProtoReflect.Descriptor instead.
 func (*AsylumAuthority) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_country_proto_rawDescGZIP(), []int{2}
+	return file_safethird_v1_country_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *AsylumAuthority) GetName() string {
@@ -316,13 +392,18 @@ var File_safethird_v1_country_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_country_proto_rawDesc = "" +
 	"\n" +
-	"\x1asafethird/v1/country.proto\x12\fsafethird.v1\x1a\x19safethird/v1/source.proto\"\xd4\x01\n" +
+	"\x1asafethird/v1/country.proto\x12\fsafethird.v1\x1a\x19safethird/v1/source.proto\"\x9a\x02\n" +
 	"\aCountry\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12=\n" +
 	"\btreaties\x18\x03 \x03(\v2!.safethird.v1.TreatyParticipationR\btreaties\x12H\n" +
 	"\x10asylum_authority\x18\x04 \x01(\v2\x1d.safethird.v1.AsylumAuthorityR\x0fasylumAuthority\x12\x18\n" +
-	"\acurated\x18\x05 \x01(\bR\acurated\"\xb5\x01\n" +
+	"\acurated\x18\x05 \x01(\bR\acurated\x12D\n" +
+	"\x0fagreement_notes\x18\x06 \x03(\v2\x1b.safethird.v1.AgreementNoteR\x0eagreementNotes\"y\n" +
+	"\rAgreementNote\x12\x12\n" +
+	"\x04date\x18\x01 \x01(\tR\x04date\x12 \n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\x122\n" +
+	"\bevidence\x18\x03 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\xb5\x01\n" +
 	"\x13TreatyParticipation\x12,\n" +
 	"\x06treaty\x18\x01 \x01(\x0e2\x14.safethird.v1.TreatyR\x06treaty\x12\x14\n" +
 	"\x05party\x18\x02 \x01(\bR\x05party\x12\x12\n" +
@@ -353,25 +434,28 @@ func file_safethird_v1_country_proto_rawDescGZIP() []byte {
 }
 
 var file_safethird_v1_country_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_safethird_v1_country_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_safethird_v1_country_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_safethird_v1_country_proto_goTypes = []any{
 	(Treaty)(0),                 // 0: safethird.v1.Treaty
 	(*Country)(nil),             // 1: safethird.v1.Country
-	(*TreatyParticipation)(nil), // 2: safethird.v1.TreatyParticipation
-	(*AsylumAuthority)(nil),     // 3: safethird.v1.AsylumAuthority
-	(*Evidence)(nil),            // 4: safethird.v1.Evidence
+	(*AgreementNote)(nil),       // 2: safethird.v1.AgreementNote
+	(*TreatyParticipation)(nil), // 3: safethird.v1.TreatyParticipation
+	(*AsylumAuthority)(nil),     // 4: safethird.v1.AsylumAuthority
+	(*Evidence)(nil),            // 5: safethird.v1.Evidence
 }
 var file_safethird_v1_country_proto_depIdxs = []int32{
-	2, // 0: safethird.v1.Country.treaties:type_name -> safethird.v1.TreatyParticipation
-	3, // 1: safethird.v1.Country.asylum_authority:type_name -> safethird.v1.AsylumAuthority
-	0, // 2: safethird.v1.TreatyParticipation.treaty:type_name -> safethird.v1.Treaty
-	4, // 3: safethird.v1.TreatyParticipation.evidence:type_name -> safethird.v1.Evidence
-	4, // 4: safethird.v1.AsylumAuthority.evidence:type_name -> safethird.v1.Evidence
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	3, // 0: safethird.v1.Country.treaties:type_name -> safethird.v1.TreatyParticipation
+	4, // 1: safethird.v1.Country.asylum_authority:type_name -> safethird.v1.AsylumAuthority
+	2, // 2: safethird.v1.Country.agreement_notes:type_name -> safethird.v1.AgreementNote
+	5, // 3: safethird.v1.AgreementNote.evidence:type_name -> safethird.v1.Evidence
+	0, // 4: safethird.v1.TreatyParticipation.treaty:type_name -> safethird.v1.Treaty
+	5, // 5: safethird.v1.TreatyParticipation.evidence:type_name -> safethird.v1.Evidence
+	5, // 6: safethird.v1.AsylumAuthority.evidence:type_name -> safethird.v1.Evidence
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_safethird_v1_country_proto_init() }
@@ -386,7 +470,7 @@ func file_safethird_v1_country_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_safethird_v1_country_proto_rawDesc), len(file_safethird_v1_country_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -53,7 +53,11 @@ type Finding struct {
 	// summary is one paragraph on the finding.
 	Summary string `protobuf:"bytes,12,opt,name=summary,proto3" json:"summary,omitempty"`
 	// evidence supports the finding; at least one item.
-	Evidence      []*Evidence `protobuf:"bytes,13,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	Evidence []*Evidence `protobuf:"bytes,13,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	// review_by is the day by which an editor must review the finding again,
+	// YYYY-MM-DD; required for a finding that concludes MET, since a country's
+	// conditions can worsen. Past it, the criterion's rationale says so.
+	ReviewBy      string `protobuf:"bytes,14,opt,name=review_by,json=reviewBy,proto3" json:"review_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -179,11 +183,18 @@ func (x *Finding) GetEvidence() []*Evidence {
 	return nil
 }
 
+func (x *Finding) GetReviewBy() string {
+	if x != nil {
+		return x.ReviewBy
+	}
+	return ""
+}
+
 var File_safethird_v1_finding_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_finding_proto_rawDesc = "" +
 	"\n" +
-	"\x1asafethird/v1/finding.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/framework.proto\x1a\x19safethird/v1/source.proto\"\xdd\x03\n" +
+	"\x1asafethird/v1/finding.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/framework.proto\x1a\x19safethird/v1/source.proto\"\xfa\x03\n" +
 	"\aFinding\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fcountry_code\x18\x02 \x01(\tR\vcountryCode\x12!\n" +
@@ -202,7 +213,8 @@ const file_safethird_v1_finding_proto_rawDesc = "" +
 	"\vgroup_label\x18\v \x01(\tR\n" +
 	"groupLabel\x12\x18\n" +
 	"\asummary\x18\f \x01(\tR\asummary\x122\n" +
-	"\bevidence\x18\r \x03(\v2\x16.safethird.v1.EvidenceR\bevidenceB\xb0\x01\n" +
+	"\bevidence\x18\r \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\x12\x1b\n" +
+	"\treview_by\x18\x0e \x01(\tR\breviewByB\xb0\x01\n" +
 	"\x10com.safethird.v1B\fFindingProtoP\x01Z=github.com/safethird/safethird/proto/safethird/v1;safethirdv1\xa2\x02\x03SXX\xaa\x02\fSafethird.V1\xca\x02\fSafethird\\V1\xe2\x02\x18Safethird\\V1\\GPBMetadata\xea\x02\rSafethird::V1b\x06proto3"
 
 var (

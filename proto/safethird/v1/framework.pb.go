@@ -173,6 +173,10 @@ type Framework struct {
 	// contest_limits are sourced limits on contesting the framework's
 	// criteria, e.g. a holding that an immigration judge may not review one.
 	ContestLimits []*ContestLimit `protobuf:"bytes,13,rep,name=contest_limits,json=contestLimits,proto3" json:"contest_limits,omitempty"`
+	// other_bars are bars of the same law beside the safe-third-country bar
+	// that an applicant's facts can bring into play, e.g. Canada's one-year
+	// bar; an answer for an applicant names those that may apply.
+	OtherBars     []*OtherBar `protobuf:"bytes,14,rep,name=other_bars,json=otherBars,proto3" json:"other_bars,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -298,6 +302,127 @@ func (x *Framework) GetContestLimits() []*ContestLimit {
 	return nil
 }
 
+func (x *Framework) GetOtherBars() []*OtherBar {
+	if x != nil {
+		return x.OtherBars
+	}
+	return nil
+}
+
+// OtherBar is a bar of a framework's law beside the safe-third-country bar.
+// Its condition is a CEL expression over `applicant`, `country_code` and
+// `as_of` (the date assessed, YYYY-MM-DD, taken as the date of the claim),
+// true when the bar reaches the applicant; an unset fact is unknown.
+type OtherBar struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id is the bar's identifier, unique within the framework, e.g. "irpa-101-1-b-1".
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// title is a short name, e.g. "One-year bar".
+	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// citation is the provision, e.g. "IRPA s.101(1)(b.1)".
+	Citation string `protobuf:"bytes,3,opt,name=citation,proto3" json:"citation,omitempty"`
+	// applies_from is the first day of claims the bar applies to, YYYY-MM-DD.
+	AppliesFrom string `protobuf:"bytes,4,opt,name=applies_from,json=appliesFrom,proto3" json:"applies_from,omitempty"`
+	// enacted is the day the provision became law, YYYY-MM-DD; later than
+	// applies_from when it applies retroactively.
+	Enacted string `protobuf:"bytes,5,opt,name=enacted,proto3" json:"enacted,omitempty"`
+	// condition is true when the bar reaches the applicant.
+	Condition string `protobuf:"bytes,6,opt,name=condition,proto3" json:"condition,omitempty"`
+	// description says the bar in the law's words where possible, and what
+	// the sources leave open.
+	Description string `protobuf:"bytes,7,opt,name=description,proto3" json:"description,omitempty"`
+	// evidence gives the bar's source.
+	Evidence      []*Evidence `protobuf:"bytes,8,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OtherBar) Reset() {
+	*x = OtherBar{}
+	mi := &file_safethird_v1_framework_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OtherBar) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OtherBar) ProtoMessage() {}
+
+func (x *OtherBar) ProtoReflect() protoreflect.Message {
+	mi := &file_safethird_v1_framework_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OtherBar.ProtoReflect.Descriptor instead.
+func (*OtherBar) Descriptor() ([]byte, []int) {
+	return file_safethird_v1_framework_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *OtherBar) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *OtherBar) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *OtherBar) GetCitation() string {
+	if x != nil {
+		return x.Citation
+	}
+	return ""
+}
+
+func (x *OtherBar) GetAppliesFrom() string {
+	if x != nil {
+		return x.AppliesFrom
+	}
+	return ""
+}
+
+func (x *OtherBar) GetEnacted() string {
+	if x != nil {
+		return x.Enacted
+	}
+	return ""
+}
+
+func (x *OtherBar) GetCondition() string {
+	if x != nil {
+		return x.Condition
+	}
+	return ""
+}
+
+func (x *OtherBar) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *OtherBar) GetEvidence() []*Evidence {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
 // ApplicabilityRule is one rule on which countries the bar cannot reach.
 // Its condition is a CEL expression over `applicant` (a
 // safethird.v1.Applicant) and `country_code` (the assessed country, ISO
@@ -320,7 +445,7 @@ type ApplicabilityRule struct {
 
 func (x *ApplicabilityRule) Reset() {
 	*x = ApplicabilityRule{}
-	mi := &file_safethird_v1_framework_proto_msgTypes[1]
+	mi := &file_safethird_v1_framework_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -332,7 +457,7 @@ func (x *ApplicabilityRule) String() string {
 func (*ApplicabilityRule) ProtoMessage() {}
 
 func (x *ApplicabilityRule) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_framework_proto_msgTypes[1]
+	mi := &file_safethird_v1_framework_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -345,7 +470,7 @@ func (x *ApplicabilityRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplicabilityRule.ProtoReflect.Descriptor instead.
 func (*ApplicabilityRule) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_framework_proto_rawDescGZIP(), []int{1}
+	return file_safethird_v1_framework_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ApplicabilityRule) GetId() string {
@@ -408,7 +533,7 @@ type ContestLimit struct {
 
 func (x *ContestLimit) Reset() {
 	*x = ContestLimit{}
-	mi := &file_safethird_v1_framework_proto_msgTypes[2]
+	mi := &file_safethird_v1_framework_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -420,7 +545,7 @@ func (x *ContestLimit) String() string {
 func (*ContestLimit) ProtoMessage() {}
 
 func (x *ContestLimit) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_framework_proto_msgTypes[2]
+	mi := &file_safethird_v1_framework_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -433,7 +558,7 @@ func (x *ContestLimit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContestLimit.ProtoReflect.Descriptor instead.
 func (*ContestLimit) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_framework_proto_rawDescGZIP(), []int{2}
+	return file_safethird_v1_framework_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ContestLimit) GetId() string {
@@ -502,7 +627,7 @@ type Criterion struct {
 
 func (x *Criterion) Reset() {
 	*x = Criterion{}
-	mi := &file_safethird_v1_framework_proto_msgTypes[3]
+	mi := &file_safethird_v1_framework_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -514,7 +639,7 @@ func (x *Criterion) String() string {
 func (*Criterion) ProtoMessage() {}
 
 func (x *Criterion) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_framework_proto_msgTypes[3]
+	mi := &file_safethird_v1_framework_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -527,7 +652,7 @@ func (x *Criterion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Criterion.ProtoReflect.Descriptor instead.
 func (*Criterion) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_framework_proto_rawDescGZIP(), []int{3}
+	return file_safethird_v1_framework_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Criterion) GetId() string {
@@ -562,7 +687,7 @@ var File_safethird_v1_framework_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_framework_proto_rawDesc = "" +
 	"\n" +
-	"\x1csafethird/v1/framework.proto\x12\fsafethird.v1\x1a\x19safethird/v1/source.proto\"\xa1\x04\n" +
+	"\x1csafethird/v1/framework.proto\x12\fsafethird.v1\x1a\x19safethird/v1/source.proto\"\xd8\x04\n" +
 	"\tFramework\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1a\n" +
@@ -579,7 +704,18 @@ const file_safethird_v1_framework_proto_rawDesc = "" +
 	" \x01(\tR\x16agreementsCompleteAsOf\x122\n" +
 	"\bevidence\x18\v \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\x12E\n" +
 	"\rapplicability\x18\f \x03(\v2\x1f.safethird.v1.ApplicabilityRuleR\rapplicability\x12A\n" +
-	"\x0econtest_limits\x18\r \x03(\v2\x1a.safethird.v1.ContestLimitR\rcontestLimits\"\xad\x01\n" +
+	"\x0econtest_limits\x18\r \x03(\v2\x1a.safethird.v1.ContestLimitR\rcontestLimits\x125\n" +
+	"\n" +
+	"other_bars\x18\x0e \x03(\v2\x16.safethird.v1.OtherBarR\totherBars\"\xfd\x01\n" +
+	"\bOtherBar\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1a\n" +
+	"\bcitation\x18\x03 \x01(\tR\bcitation\x12!\n" +
+	"\fapplies_from\x18\x04 \x01(\tR\vappliesFrom\x12\x18\n" +
+	"\aenacted\x18\x05 \x01(\tR\aenacted\x12\x1c\n" +
+	"\tcondition\x18\x06 \x01(\tR\tcondition\x12 \n" +
+	"\vdescription\x18\a \x01(\tR\vdescription\x122\n" +
+	"\bevidence\x18\b \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\xad\x01\n" +
 	"\x11ApplicabilityRule\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1c\n" +
@@ -625,29 +761,32 @@ func file_safethird_v1_framework_proto_rawDescGZIP() []byte {
 }
 
 var file_safethird_v1_framework_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_safethird_v1_framework_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_safethird_v1_framework_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_safethird_v1_framework_proto_goTypes = []any{
 	(CriterionKind)(0),        // 0: safethird.v1.CriterionKind
 	(CriterionStatus)(0),      // 1: safethird.v1.CriterionStatus
 	(*Framework)(nil),         // 2: safethird.v1.Framework
-	(*ApplicabilityRule)(nil), // 3: safethird.v1.ApplicabilityRule
-	(*ContestLimit)(nil),      // 4: safethird.v1.ContestLimit
-	(*Criterion)(nil),         // 5: safethird.v1.Criterion
-	(*Evidence)(nil),          // 6: safethird.v1.Evidence
+	(*OtherBar)(nil),          // 3: safethird.v1.OtherBar
+	(*ApplicabilityRule)(nil), // 4: safethird.v1.ApplicabilityRule
+	(*ContestLimit)(nil),      // 5: safethird.v1.ContestLimit
+	(*Criterion)(nil),         // 6: safethird.v1.Criterion
+	(*Evidence)(nil),          // 7: safethird.v1.Evidence
 }
 var file_safethird_v1_framework_proto_depIdxs = []int32{
-	5, // 0: safethird.v1.Framework.criteria:type_name -> safethird.v1.Criterion
-	6, // 1: safethird.v1.Framework.evidence:type_name -> safethird.v1.Evidence
-	3, // 2: safethird.v1.Framework.applicability:type_name -> safethird.v1.ApplicabilityRule
-	4, // 3: safethird.v1.Framework.contest_limits:type_name -> safethird.v1.ContestLimit
-	6, // 4: safethird.v1.ApplicabilityRule.evidence:type_name -> safethird.v1.Evidence
-	6, // 5: safethird.v1.ContestLimit.evidence:type_name -> safethird.v1.Evidence
-	0, // 6: safethird.v1.Criterion.kind:type_name -> safethird.v1.CriterionKind
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	6, // 0: safethird.v1.Framework.criteria:type_name -> safethird.v1.Criterion
+	7, // 1: safethird.v1.Framework.evidence:type_name -> safethird.v1.Evidence
+	4, // 2: safethird.v1.Framework.applicability:type_name -> safethird.v1.ApplicabilityRule
+	5, // 3: safethird.v1.Framework.contest_limits:type_name -> safethird.v1.ContestLimit
+	3, // 4: safethird.v1.Framework.other_bars:type_name -> safethird.v1.OtherBar
+	7, // 5: safethird.v1.OtherBar.evidence:type_name -> safethird.v1.Evidence
+	7, // 6: safethird.v1.ApplicabilityRule.evidence:type_name -> safethird.v1.Evidence
+	7, // 7: safethird.v1.ContestLimit.evidence:type_name -> safethird.v1.Evidence
+	0, // 8: safethird.v1.Criterion.kind:type_name -> safethird.v1.CriterionKind
+	9, // [9:9] is the sub-list for method output_type
+	9, // [9:9] is the sub-list for method input_type
+	9, // [9:9] is the sub-list for extension type_name
+	9, // [9:9] is the sub-list for extension extendee
+	0, // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_safethird_v1_framework_proto_init() }
@@ -662,7 +801,7 @@ func file_safethird_v1_framework_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_safethird_v1_framework_proto_rawDesc), len(file_safethird_v1_framework_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file safethird/v1/assessment.proto.
  */
 export const file_safethird_v1_assessment: GenFile = /*@__PURE__*/
-  fileDesc("Ch1zYWZldGhpcmQvdjEvYXNzZXNzbWVudC5wcm90bxIMc2FmZXRoaXJkLnYxIqYFCgpBc3Nlc3NtZW50EhQKDGNvdW50cnlfY29kZRgBIAEoCRIUCgxjb3VudHJ5X25hbWUYAiABKAkSFAoMZnJhbWV3b3JrX2lkGAMgASgJEg0KBWFzX29mGAQgASgJEhgKEGRhdGFzZXRfcmV2aXNpb24YBSABKAkSMgoNZGV0ZXJtaW5hdGlvbhgGIAEoDjIbLnNhZmV0aGlyZC52MS5EZXRlcm1pbmF0aW9uEi8KCGNyaXRlcmlhGAcgAygLMh0uc2FmZXRoaXJkLnYxLkNyaXRlcmlvblJlc3VsdBIUCgxhZ3JlZW1lbnRfaWQYCCABKAkSMQoKZXhjZXB0aW9ucxgJIAMoCzIdLnNhZmV0aGlyZC52MS5FeGNlcHRpb25SZXN1bHQSOQoRYXBwbGljYW50X291dGNvbWUYCiABKA4yHi5zYWZldGhpcmQudjEuQXBwbGljYW50T3V0Y29tZRIoCgVzY29wZRgLIAEoCzIZLnNhZmV0aGlyZC52MS5TY29wZVJlc3VsdBIPCgdzdW1tYXJ5GAwgASgJEhAKCHdhcm5pbmdzGA0gAygJEiUKB3NvdXJjZXMYDiADKAsyFC5zYWZldGhpcmQudjEuU291cmNlEhIKCmRpc2NyZXRpb24YDyABKAkSEgoKZGlzY2xhaW1lchgQIAEoCRIoCghwcmFjdGljZRgRIAEoCzIWLnNhZmV0aGlyZC52MS5QcmFjdGljZRI4Cg1hcHBsaWNhYmlsaXR5GBIgASgLMiEuc2FmZXRoaXJkLnYxLkFwcGxpY2FiaWxpdHlSZXN1bHQSEAoIcHJlbWlzZXMYEyADKAkSMgoOY29udGVzdF9saW1pdHMYFCADKAsyGi5zYWZldGhpcmQudjEuQ29udGVzdExpbWl0IrgBCghQcmFjdGljZRIsCgZzdGF0dXMYASABKA4yHC5zYWZldGhpcmQudjEuUHJhY3RpY2VTdGF0dXMSFAoMYWdyZWVtZW50X2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIoCghldmlkZW5jZRgEIAMoCzIWLnNhZmV0aGlyZC52MS5FdmlkZW5jZRIuCgh0aW1lbGluZRgFIAMoCzIcLnNhZmV0aGlyZC52MS5BZ3JlZW1lbnRFdmVudCKqAQoTQXBwbGljYWJpbGl0eVJlc3VsdBIxCgZzdGF0dXMYASABKA4yIS5zYWZldGhpcmQudjEuQXBwbGljYWJpbGl0eVN0YXR1cxIPCgdydWxlX2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIVCg1taXNzaW5nX2ZhY3RzGAQgAygJEigKCGV2aWRlbmNlGAUgAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlIrcBCg9Dcml0ZXJpb25SZXN1bHQSFAoMY3JpdGVyaW9uX2lkGAEgASgJEg0KBXRpdGxlGAIgASgJEi0KBnN0YXR1cxgDIAEoDjIdLnNhZmV0aGlyZC52MS5Dcml0ZXJpb25TdGF0dXMSEQoJcmF0aW9uYWxlGAQgASgJEigKCGV2aWRlbmNlGAUgAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlEhMKC2ZpbmRpbmdfaWRzGAYgAygJIrYBCg9FeGNlcHRpb25SZXN1bHQSFAoMZXhjZXB0aW9uX2lkGAEgASgJEg0KBXRpdGxlGAIgASgJEi0KBnN0YXR1cxgDIAEoDjIdLnNhZmV0aGlyZC52MS5FeGNlcHRpb25TdGF0dXMSDgoGcmVhc29uGAQgASgJEhUKDW1pc3NpbmdfZmFjdHMYBSADKAkSKAoIZXZpZGVuY2UYBiADKAsyFi5zYWZldGhpcmQudjEuRXZpZGVuY2UiiQEKC1Njb3BlUmVzdWx0EikKBnN0YXR1cxgBIAEoDjIZLnNhZmV0aGlyZC52MS5TY29wZVN0YXR1cxIOCgZyZWFzb24YAiABKAkSFQoNbWlzc2luZ19mYWN0cxgDIAMoCRIoCghldmlkZW5jZRgEIAMoCzIWLnNhZmV0aGlyZC52MS5FdmlkZW5jZSrIAQoTQXBwbGljYWJpbGl0eVN0YXR1cxIkCiBBUFBMSUNBQklMSVRZX1NUQVRVU19VTlNQRUNJRklFRBAAEiAKHEFQUExJQ0FCSUxJVFlfU1RBVFVTX1JFQUNIRVMQARIhCh1BUFBMSUNBQklMSVRZX1NUQVRVU19FWENMVURFRBACEiQKIEFQUExJQ0FCSUxJVFlfU1RBVFVTX05FRURTX0ZBQ1RTEAMSIAocQVBQTElDQUJJTElUWV9TVEFUVVNfVU5LTk9XThAEKrIBCg1EZXRlcm1pbmF0aW9uEh0KGURFVEVSTUlOQVRJT05fVU5TUEVDSUZJRUQQABIbChdERVRFUk1JTkFUSU9OX1FVQUxJRklFUxABEiIKHkRFVEVSTUlOQVRJT05fRE9FU19OT1RfUVVBTElGWRACEh8KG0RFVEVSTUlOQVRJT05fSU5ERVRFUk1JTkFURRADEiAKHERFVEVSTUlOQVRJT05fTk9UX0FQUExJQ0FCTEUQBCrjAQoPRXhjZXB0aW9uU3RhdHVzEiAKHEVYQ0VQVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIcChhFWENFUFRJT05fU1RBVFVTX0FQUExJRVMQARIjCh9FWENFUFRJT05fU1RBVFVTX0RPRVNfTk9UX0FQUExZEAISIAocRVhDRVBUSU9OX1NUQVRVU19ORUVEU19GQUNUUxADEiUKIUVYQ0VQVElPTl9TVEFUVVNfVEVTVF9OT1RfSU5fREFUQRAEEiIKHkVYQ0VQVElPTl9TVEFUVVNfRElTQ1JFVElPTkFSWRAFKswBChBBcHBsaWNhbnRPdXRjb21lEiEKHUFQUExJQ0FOVF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASIwofQVBQTElDQU5UX09VVENPTUVfQkFSX01BWV9BUFBMWRABEigKJEFQUExJQ0FOVF9PVVRDT01FX0JBUl9ET0VTX05PVF9BUFBMWRACEiEKHUFQUExJQ0FOVF9PVVRDT01FX05FRURTX0ZBQ1RTEAMSIwofQVBQTElDQU5UX09VVENPTUVfSU5ERVRFUk1JTkFURRAEKpYBCgtTY29wZVN0YXR1cxIcChhTQ09QRV9TVEFUVVNfVU5TUEVDSUZJRUQQABIXChNTQ09QRV9TVEFUVVNfV0lUSElOEAESGAoUU0NPUEVfU1RBVFVTX09VVFNJREUQAhIcChhTQ09QRV9TVEFUVVNfTkVFRFNfRkFDVFMQAxIYChRTQ09QRV9TVEFUVVNfVU5LTk9XThAEYgZwcm90bzM", [file_safethird_v1_agreement, file_safethird_v1_framework, file_safethird_v1_source]);
+  fileDesc("Ch1zYWZldGhpcmQvdjEvYXNzZXNzbWVudC5wcm90bxIMc2FmZXRoaXJkLnYxItgFCgpBc3Nlc3NtZW50EhQKDGNvdW50cnlfY29kZRgBIAEoCRIUCgxjb3VudHJ5X25hbWUYAiABKAkSFAoMZnJhbWV3b3JrX2lkGAMgASgJEg0KBWFzX29mGAQgASgJEhgKEGRhdGFzZXRfcmV2aXNpb24YBSABKAkSMgoNZGV0ZXJtaW5hdGlvbhgGIAEoDjIbLnNhZmV0aGlyZC52MS5EZXRlcm1pbmF0aW9uEi8KCGNyaXRlcmlhGAcgAygLMh0uc2FmZXRoaXJkLnYxLkNyaXRlcmlvblJlc3VsdBIUCgxhZ3JlZW1lbnRfaWQYCCABKAkSMQoKZXhjZXB0aW9ucxgJIAMoCzIdLnNhZmV0aGlyZC52MS5FeGNlcHRpb25SZXN1bHQSOQoRYXBwbGljYW50X291dGNvbWUYCiABKA4yHi5zYWZldGhpcmQudjEuQXBwbGljYW50T3V0Y29tZRIoCgVzY29wZRgLIAEoCzIZLnNhZmV0aGlyZC52MS5TY29wZVJlc3VsdBIPCgdzdW1tYXJ5GAwgASgJEhAKCHdhcm5pbmdzGA0gAygJEiUKB3NvdXJjZXMYDiADKAsyFC5zYWZldGhpcmQudjEuU291cmNlEhIKCmRpc2NyZXRpb24YDyABKAkSEgoKZGlzY2xhaW1lchgQIAEoCRIoCghwcmFjdGljZRgRIAEoCzIWLnNhZmV0aGlyZC52MS5QcmFjdGljZRI4Cg1hcHBsaWNhYmlsaXR5GBIgASgLMiEuc2FmZXRoaXJkLnYxLkFwcGxpY2FiaWxpdHlSZXN1bHQSEAoIcHJlbWlzZXMYEyADKAkSMgoOY29udGVzdF9saW1pdHMYFCADKAsyGi5zYWZldGhpcmQudjEuQ29udGVzdExpbWl0EjAKCm90aGVyX2JhcnMYFSADKAsyHC5zYWZldGhpcmQudjEuT3RoZXJCYXJSZXN1bHQirgEKDk90aGVyQmFyUmVzdWx0Eg4KBmJhcl9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIsCgZzdGF0dXMYAyABKA4yHC5zYWZldGhpcmQudjEuT3RoZXJCYXJTdGF0dXMSDgoGcmVhc29uGAQgASgJEhUKDW1pc3NpbmdfZmFjdHMYBSADKAkSKAoIZXZpZGVuY2UYBiADKAsyFi5zYWZldGhpcmQudjEuRXZpZGVuY2UiuAEKCFByYWN0aWNlEiwKBnN0YXR1cxgBIAEoDjIcLnNhZmV0aGlyZC52MS5QcmFjdGljZVN0YXR1cxIUCgxhZ3JlZW1lbnRfaWQYAiABKAkSDgoGcmVhc29uGAMgASgJEigKCGV2aWRlbmNlGAQgAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlEi4KCHRpbWVsaW5lGAUgAygLMhwuc2FmZXRoaXJkLnYxLkFncmVlbWVudEV2ZW50IqoBChNBcHBsaWNhYmlsaXR5UmVzdWx0EjEKBnN0YXR1cxgBIAEoDjIhLnNhZmV0aGlyZC52MS5BcHBsaWNhYmlsaXR5U3RhdHVzEg8KB3J1bGVfaWQYAiABKAkSDgoGcmVhc29uGAMgASgJEhUKDW1pc3NpbmdfZmFjdHMYBCADKAkSKAoIZXZpZGVuY2UYBSADKAsyFi5zYWZldGhpcmQudjEuRXZpZGVuY2UitwEKD0NyaXRlcmlvblJlc3VsdBIUCgxjcml0ZXJpb25faWQYASABKAkSDQoFdGl0bGUYAiABKAkSLQoGc3RhdHVzGAMgASgOMh0uc2FmZXRoaXJkLnYxLkNyaXRlcmlvblN0YXR1cxIRCglyYXRpb25hbGUYBCABKAkSKAoIZXZpZGVuY2UYBSADKAsyFi5zYWZldGhpcmQudjEuRXZpZGVuY2USEwoLZmluZGluZ19pZHMYBiADKAkitgEKD0V4Y2VwdGlvblJlc3VsdBIUCgxleGNlcHRpb25faWQYASABKAkSDQoFdGl0bGUYAiABKAkSLQoGc3RhdHVzGAMgASgOMh0uc2FmZXRoaXJkLnYxLkV4Y2VwdGlvblN0YXR1cxIOCgZyZWFzb24YBCABKAkSFQoNbWlzc2luZ19mYWN0cxgFIAMoCRIoCghldmlkZW5jZRgGIAMoCzIWLnNhZmV0aGlyZC52MS5FdmlkZW5jZSKJAQoLU2NvcGVSZXN1bHQSKQoGc3RhdHVzGAEgASgOMhkuc2FmZXRoaXJkLnYxLlNjb3BlU3RhdHVzEg4KBnJlYXNvbhgCIAEoCRIVCg1taXNzaW5nX2ZhY3RzGAMgAygJEigKCGV2aWRlbmNlGAQgAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlKnIKDk90aGVyQmFyU3RhdHVzEiAKHE9USEVSX0JBUl9TVEFUVVNfVU5TUEVDSUZJRUQQABIcChhPVEhFUl9CQVJfU1RBVFVTX0FQUExJRVMQARIgChxPVEhFUl9CQVJfU1RBVFVTX05FRURTX0ZBQ1RTEAIqyAEKE0FwcGxpY2FiaWxpdHlTdGF0dXMSJAogQVBQTElDQUJJTElUWV9TVEFUVVNfVU5TUEVDSUZJRUQQABIgChxBUFBMSUNBQklMSVRZX1NUQVRVU19SRUFDSEVTEAESIQodQVBQTElDQUJJTElUWV9TVEFUVVNfRVhDTFVERUQQAhIkCiBBUFBMSUNBQklMSVRZX1NUQVRVU19ORUVEU19GQUNUUxADEiAKHEFQUExJQ0FCSUxJVFlfU1RBVFVTX1VOS05PV04QBCqyAQoNRGV0ZXJtaW5hdGlvbhIdChlERVRFUk1JTkFUSU9OX1VOU1BFQ0lGSUVEEAASGwoXREVURVJNSU5BVElPTl9RVUFMSUZJRVMQARIiCh5ERVRFUk1JTkFUSU9OX0RPRVNfTk9UX1FVQUxJRlkQAhIfChtERVRFUk1JTkFUSU9OX0lOREVURVJNSU5BVEUQAxIgChxERVRFUk1JTkFUSU9OX05PVF9BUFBMSUNBQkxFEAQq4wEKD0V4Y2VwdGlvblN0YXR1cxIgChxFWENFUFRJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASHAoYRVhDRVBUSU9OX1NUQVRVU19BUFBMSUVTEAESIwofRVhDRVBUSU9OX1NUQVRVU19ET0VTX05PVF9BUFBMWRACEiAKHEVYQ0VQVElPTl9TVEFUVVNfTkVFRFNfRkFDVFMQAxIlCiFFWENFUFRJT05fU1RBVFVTX1RFU1RfTk9UX0lOX0RBVEEQBBIiCh5FWENFUFRJT05fU1RBVFVTX0RJU0NSRVRJT05BUlkQBSrMAQoQQXBwbGljYW50T3V0Y29tZRIhCh1BUFBMSUNBTlRfT1VUQ09NRV9VTlNQRUNJRklFRBAAEiMKH0FQUExJQ0FOVF9PVVRDT01FX0JBUl9NQVlfQVBQTFkQARIoCiRBUFBMSUNBTlRfT1VUQ09NRV9CQVJfRE9FU19OT1RfQVBQTFkQAhIhCh1BUFBMSUNBTlRfT1VUQ09NRV9ORUVEU19GQUNUUxADEiMKH0FQUExJQ0FOVF9PVVRDT01FX0lOREVURVJNSU5BVEUQBCqWAQoLU2NvcGVTdGF0dXMSHAoYU0NPUEVfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFwoTU0NPUEVfU1RBVFVTX1dJVEhJThABEhgKFFNDT1BFX1NUQVRVU19PVVRTSURFEAISHAoYU0NPUEVfU1RBVFVTX05FRURTX0ZBQ1RTEAMSGAoUU0NPUEVfU1RBVFVTX1VOS05PV04QBGIGcHJvdG8z", [file_safethird_v1_agreement, file_safethird_v1_framework, file_safethird_v1_source]);
 
 /**
  * Assessment is the answer to whether a country can be treated as a safe
@@ -150,7 +150,7 @@ export type Assessment = Message<"safethird.v1.Assessment"> & {
    * designation in force and implemented), never of the evidence on the
    * country's conditions. The determination is the other answer: whether the
    * country meets the statute on the evidence, the basis to contest an
-   * applied bar.
+   * applied bar. Unset when the determination is NOT_APPLICABLE.
    *
    * @generated from field: safethird.v1.Practice practice = 17;
    */
@@ -179,6 +179,16 @@ export type Assessment = Message<"safethird.v1.Assessment"> & {
    * @generated from field: repeated safethird.v1.ContestLimit contest_limits = 20;
    */
   contestLimits: ContestLimit[];
+
+  /**
+   * other_bars are the framework's other bars that apply to claims made on
+   * as_of and that the applicant's facts reach or may reach; empty without
+   * an applicant. They do not change applicant_outcome, which is the answer
+   * for the safe-third-country bar alone.
+   *
+   * @generated from field: repeated safethird.v1.OtherBarResult other_bars = 21;
+   */
+  otherBars: OtherBarResult[];
 };
 
 /**
@@ -187,6 +197,63 @@ export type Assessment = Message<"safethird.v1.Assessment"> & {
  */
 export const AssessmentSchema: GenMessage<Assessment> = /*@__PURE__*/
   messageDesc(file_safethird_v1_assessment, 0);
+
+/**
+ * OtherBarResult is the outcome of one of a framework's other bars for the
+ * applicant.
+ *
+ * @generated from message safethird.v1.OtherBarResult
+ */
+export type OtherBarResult = Message<"safethird.v1.OtherBarResult"> & {
+  /**
+   * bar_id names the bar in the framework.
+   *
+   * @generated from field: string bar_id = 1;
+   */
+  barId: string;
+
+  /**
+   * title is its short name, with its citation.
+   *
+   * @generated from field: string title = 2;
+   */
+  title: string;
+
+  /**
+   * status is whether it reaches the applicant.
+   *
+   * @generated from field: safethird.v1.OtherBarStatus status = 3;
+   */
+  status: OtherBarStatus;
+
+  /**
+   * reason says why.
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+
+  /**
+   * missing_facts name the Applicant fields that would decide it.
+   *
+   * @generated from field: repeated string missing_facts = 5;
+   */
+  missingFacts: string[];
+
+  /**
+   * evidence gives the bar's source; empty in the BASIC view.
+   *
+   * @generated from field: repeated safethird.v1.Evidence evidence = 6;
+   */
+  evidence: Evidence[];
+};
+
+/**
+ * Describes the message safethird.v1.OtherBarResult.
+ * Use `create(OtherBarResultSchema)` to create a new message.
+ */
+export const OtherBarResultSchema: GenMessage<OtherBarResult> = /*@__PURE__*/
+  messageDesc(file_safethird_v1_assessment, 1);
 
 /**
  * Practice is whether a government applies the bar to removals to a
@@ -237,7 +304,7 @@ export type Practice = Message<"safethird.v1.Practice"> & {
  * Use `create(PracticeSchema)` to create a new message.
  */
 export const PracticeSchema: GenMessage<Practice> = /*@__PURE__*/
-  messageDesc(file_safethird_v1_assessment, 1);
+  messageDesc(file_safethird_v1_assessment, 2);
 
 /**
  * ApplicabilityResult is the outcome of a framework's applicability rules.
@@ -287,7 +354,7 @@ export type ApplicabilityResult = Message<"safethird.v1.ApplicabilityResult"> & 
  * Use `create(ApplicabilityResultSchema)` to create a new message.
  */
 export const ApplicabilityResultSchema: GenMessage<ApplicabilityResult> = /*@__PURE__*/
-  messageDesc(file_safethird_v1_assessment, 2);
+  messageDesc(file_safethird_v1_assessment, 3);
 
 /**
  * CriterionResult is the outcome of one criterion with its explanation.
@@ -343,7 +410,7 @@ export type CriterionResult = Message<"safethird.v1.CriterionResult"> & {
  * Use `create(CriterionResultSchema)` to create a new message.
  */
 export const CriterionResultSchema: GenMessage<CriterionResult> = /*@__PURE__*/
-  messageDesc(file_safethird_v1_assessment, 3);
+  messageDesc(file_safethird_v1_assessment, 4);
 
 /**
  * ExceptionResult is the outcome of one exception for the applicant.
@@ -399,7 +466,7 @@ export type ExceptionResult = Message<"safethird.v1.ExceptionResult"> & {
  * Use `create(ExceptionResultSchema)` to create a new message.
  */
 export const ExceptionResultSchema: GenMessage<ExceptionResult> = /*@__PURE__*/
-  messageDesc(file_safethird_v1_assessment, 4);
+  messageDesc(file_safethird_v1_assessment, 5);
 
 /**
  * ScopeResult is the outcome of an agreement's scope for the applicant.
@@ -441,7 +508,41 @@ export type ScopeResult = Message<"safethird.v1.ScopeResult"> & {
  * Use `create(ScopeResultSchema)` to create a new message.
  */
 export const ScopeResultSchema: GenMessage<ScopeResult> = /*@__PURE__*/
-  messageDesc(file_safethird_v1_assessment, 5);
+  messageDesc(file_safethird_v1_assessment, 6);
+
+/**
+ * OtherBarStatus is whether another bar reaches the applicant.
+ *
+ * @generated from enum safethird.v1.OtherBarStatus
+ */
+export enum OtherBarStatus {
+  /**
+   * OTHER_BAR_STATUS_UNSPECIFIED is never returned.
+   *
+   * @generated from enum value: OTHER_BAR_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * OTHER_BAR_STATUS_APPLIES means the bar reaches the applicant on the facts given.
+   *
+   * @generated from enum value: OTHER_BAR_STATUS_APPLIES = 1;
+   */
+  APPLIES = 1,
+
+  /**
+   * OTHER_BAR_STATUS_NEEDS_FACTS means facts not given decide it.
+   *
+   * @generated from enum value: OTHER_BAR_STATUS_NEEDS_FACTS = 2;
+   */
+  NEEDS_FACTS = 2,
+}
+
+/**
+ * Describes the enum safethird.v1.OtherBarStatus.
+ */
+export const OtherBarStatusSchema: GenEnum<OtherBarStatus> = /*@__PURE__*/
+  enumDesc(file_safethird_v1_assessment, 0);
 
 /**
  * ApplicabilityStatus is whether the bar can reach a country at all.
@@ -491,7 +592,7 @@ export enum ApplicabilityStatus {
  * Describes the enum safethird.v1.ApplicabilityStatus.
  */
 export const ApplicabilityStatusSchema: GenEnum<ApplicabilityStatus> = /*@__PURE__*/
-  enumDesc(file_safethird_v1_assessment, 0);
+  enumDesc(file_safethird_v1_assessment, 1);
 
 /**
  * Determination is the overall answer for a country.
@@ -542,7 +643,7 @@ export enum Determination {
  * Describes the enum safethird.v1.Determination.
  */
 export const DeterminationSchema: GenEnum<Determination> = /*@__PURE__*/
-  enumDesc(file_safethird_v1_assessment, 1);
+  enumDesc(file_safethird_v1_assessment, 2);
 
 /**
  * ExceptionStatus is the outcome of an exception.
@@ -599,7 +700,7 @@ export enum ExceptionStatus {
  * Describes the enum safethird.v1.ExceptionStatus.
  */
 export const ExceptionStatusSchema: GenEnum<ExceptionStatus> = /*@__PURE__*/
-  enumDesc(file_safethird_v1_assessment, 2);
+  enumDesc(file_safethird_v1_assessment, 3);
 
 /**
  * ApplicantOutcome is the answer for the applicant. It follows from the
@@ -655,7 +756,7 @@ export enum ApplicantOutcome {
  * Describes the enum safethird.v1.ApplicantOutcome.
  */
 export const ApplicantOutcomeSchema: GenEnum<ApplicantOutcome> = /*@__PURE__*/
-  enumDesc(file_safethird_v1_assessment, 3);
+  enumDesc(file_safethird_v1_assessment, 4);
 
 /**
  * ScopeStatus is whether an applicant falls within an agreement's scope.
@@ -703,5 +804,5 @@ export enum ScopeStatus {
  * Describes the enum safethird.v1.ScopeStatus.
  */
 export const ScopeStatusSchema: GenEnum<ScopeStatus> = /*@__PURE__*/
-  enumDesc(file_safethird_v1_assessment, 4);
+  enumDesc(file_safethird_v1_assessment, 5);
 

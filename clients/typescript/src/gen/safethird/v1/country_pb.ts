@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file safethird/v1/country.proto.
  */
 export const file_safethird_v1_country: GenFile = /*@__PURE__*/
-  fileDesc("ChpzYWZldGhpcmQvdjEvY291bnRyeS5wcm90bxIMc2FmZXRoaXJkLnYxIqQBCgdDb3VudHJ5EgwKBGNvZGUYASABKAkSDAoEbmFtZRgCIAEoCRIzCgh0cmVhdGllcxgDIAMoCzIhLnNhZmV0aGlyZC52MS5UcmVhdHlQYXJ0aWNpcGF0aW9uEjcKEGFzeWx1bV9hdXRob3JpdHkYBCABKAsyHS5zYWZldGhpcmQudjEuQXN5bHVtQXV0aG9yaXR5Eg8KB2N1cmF0ZWQYBSABKAgikAEKE1RyZWF0eVBhcnRpY2lwYXRpb24SJAoGdHJlYXR5GAEgASgOMhQuc2FmZXRoaXJkLnYxLlRyZWF0eRINCgVwYXJ0eRgCIAEoCBIMCgRkYXRlGAMgASgJEgwKBG1vZGUYBCABKAkSKAoIZXZpZGVuY2UYBSADKAsyFi5zYWZldGhpcmQudjEuRXZpZGVuY2UiXgoPQXN5bHVtQXV0aG9yaXR5EgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSKAoIZXZpZGVuY2UYAyADKAsyFi5zYWZldGhpcmQudjEuRXZpZGVuY2UqjQEKBlRyZWF0eRIWChJUUkVBVFlfVU5TUEVDSUZJRUQQABIiCh5UUkVBVFlfUkVGVUdFRV9DT05WRU5USU9OXzE5NTEQARIgChxUUkVBVFlfUkVGVUdFRV9QUk9UT0NPTF8xOTY3EAISJQohVFJFQVRZX0NPTlZFTlRJT05fQUdBSU5TVF9UT1JUVVJFEANiBnByb3RvMw", [file_safethird_v1_source]);
+  fileDesc("ChpzYWZldGhpcmQvdjEvY291bnRyeS5wcm90bxIMc2FmZXRoaXJkLnYxItoBCgdDb3VudHJ5EgwKBGNvZGUYASABKAkSDAoEbmFtZRgCIAEoCRIzCgh0cmVhdGllcxgDIAMoCzIhLnNhZmV0aGlyZC52MS5UcmVhdHlQYXJ0aWNpcGF0aW9uEjcKEGFzeWx1bV9hdXRob3JpdHkYBCABKAsyHS5zYWZldGhpcmQudjEuQXN5bHVtQXV0aG9yaXR5Eg8KB2N1cmF0ZWQYBSABKAgSNAoPYWdyZWVtZW50X25vdGVzGAYgAygLMhsuc2FmZXRoaXJkLnYxLkFncmVlbWVudE5vdGUiXAoNQWdyZWVtZW50Tm90ZRIMCgRkYXRlGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEigKCGV2aWRlbmNlGAMgAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlIpABChNUcmVhdHlQYXJ0aWNpcGF0aW9uEiQKBnRyZWF0eRgBIAEoDjIULnNhZmV0aGlyZC52MS5UcmVhdHkSDQoFcGFydHkYAiABKAgSDAoEZGF0ZRgDIAEoCRIMCgRtb2RlGAQgASgJEigKCGV2aWRlbmNlGAUgAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlIl4KD0FzeWx1bUF1dGhvcml0eRIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEigKCGV2aWRlbmNlGAMgAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlKo0BCgZUcmVhdHkSFgoSVFJFQVRZX1VOU1BFQ0lGSUVEEAASIgoeVFJFQVRZX1JFRlVHRUVfQ09OVkVOVElPTl8xOTUxEAESIAocVFJFQVRZX1JFRlVHRUVfUFJPVE9DT0xfMTk2NxACEiUKIVRSRUFUWV9DT05WRU5USU9OX0FHQUlOU1RfVE9SVFVSRRADYgZwcm90bzM", [file_safethird_v1_source]);
 
 /**
  * Country is a state that can be assessed, known by its ISO 3166-1 alpha-2
@@ -58,6 +58,15 @@ export type Country = Message<"safethird.v1.Country"> & {
    * @generated from field: bool curated = 5;
    */
   curated: boolean;
+
+  /**
+   * agreement_notes are what the sources say of agreements with this
+   * country that the dataset does not record as agreements (announced but
+   * denied, disputed), so an answer can say why none is recorded.
+   *
+   * @generated from field: repeated safethird.v1.AgreementNote agreement_notes = 6;
+   */
+  agreementNotes: AgreementNote[];
 };
 
 /**
@@ -66,6 +75,42 @@ export type Country = Message<"safethird.v1.Country"> & {
  */
 export const CountrySchema: GenMessage<Country> = /*@__PURE__*/
   messageDesc(file_safethird_v1_country, 0);
+
+/**
+ * AgreementNote is a dated statement about a possible agreement with a
+ * country.
+ *
+ * @generated from message safethird.v1.AgreementNote
+ */
+export type AgreementNote = Message<"safethird.v1.AgreementNote"> & {
+  /**
+   * date is the day of the statement, YYYY-MM-DD.
+   *
+   * @generated from field: string date = 1;
+   */
+  date: string;
+
+  /**
+   * description says what was said, in the dataset's words.
+   *
+   * @generated from field: string description = 2;
+   */
+  description: string;
+
+  /**
+   * evidence supports it.
+   *
+   * @generated from field: repeated safethird.v1.Evidence evidence = 3;
+   */
+  evidence: Evidence[];
+};
+
+/**
+ * Describes the message safethird.v1.AgreementNote.
+ * Use `create(AgreementNoteSchema)` to create a new message.
+ */
+export const AgreementNoteSchema: GenMessage<AgreementNote> = /*@__PURE__*/
+  messageDesc(file_safethird_v1_country, 1);
 
 /**
  * TreatyParticipation records one country's status under one treaty.
@@ -116,7 +161,7 @@ export type TreatyParticipation = Message<"safethird.v1.TreatyParticipation"> & 
  * Use `create(TreatyParticipationSchema)` to create a new message.
  */
 export const TreatyParticipationSchema: GenMessage<TreatyParticipation> = /*@__PURE__*/
-  messageDesc(file_safethird_v1_country, 1);
+  messageDesc(file_safethird_v1_country, 2);
 
 /**
  * AsylumAuthority describes a country's asylum decision body.
@@ -151,7 +196,7 @@ export type AsylumAuthority = Message<"safethird.v1.AsylumAuthority"> & {
  * Use `create(AsylumAuthoritySchema)` to create a new message.
  */
 export const AsylumAuthoritySchema: GenMessage<AsylumAuthority> = /*@__PURE__*/
-  messageDesc(file_safethird_v1_country, 2);
+  messageDesc(file_safethird_v1_country, 3);
 
 /**
  * Treaty names an international instrument relevant to refugee protection.

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file safethird/v1/finding.proto.
  */
 export const file_safethird_v1_finding: GenFile = /*@__PURE__*/
-  fileDesc("ChpzYWZldGhpcmQvdjEvZmluZGluZy5wcm90bxIMc2FmZXRoaXJkLnYxIscCCgdGaW5kaW5nEgoKAmlkGAEgASgJEhQKDGNvdW50cnlfY29kZRgCIAEoCRIUCgxmcmFtZXdvcmtfaWQYAyABKAkSFAoMY3JpdGVyaW9uX2lkGAQgASgJEi0KBnN0YXR1cxgFIAEoDjIdLnNhZmV0aGlyZC52MS5Dcml0ZXJpb25TdGF0dXMSEgoKdmFsaWRfZnJvbRgGIAEoCRITCgt2YWxpZF91bnRpbBgHIAEoCRITCgtyZXZpZXdlZF9vbhgIIAEoCRIYChBldmlkZW5jZV90aHJvdWdoGAkgASgJEhcKD2dyb3VwX2NvbmRpdGlvbhgKIAEoCRITCgtncm91cF9sYWJlbBgLIAEoCRIPCgdzdW1tYXJ5GAwgASgJEigKCGV2aWRlbmNlGA0gAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlYgZwcm90bzM", [file_safethird_v1_framework, file_safethird_v1_source]);
+  fileDesc("ChpzYWZldGhpcmQvdjEvZmluZGluZy5wcm90bxIMc2FmZXRoaXJkLnYxItoCCgdGaW5kaW5nEgoKAmlkGAEgASgJEhQKDGNvdW50cnlfY29kZRgCIAEoCRIUCgxmcmFtZXdvcmtfaWQYAyABKAkSFAoMY3JpdGVyaW9uX2lkGAQgASgJEi0KBnN0YXR1cxgFIAEoDjIdLnNhZmV0aGlyZC52MS5Dcml0ZXJpb25TdGF0dXMSEgoKdmFsaWRfZnJvbRgGIAEoCRITCgt2YWxpZF91bnRpbBgHIAEoCRITCgtyZXZpZXdlZF9vbhgIIAEoCRIYChBldmlkZW5jZV90aHJvdWdoGAkgASgJEhcKD2dyb3VwX2NvbmRpdGlvbhgKIAEoCRITCgtncm91cF9sYWJlbBgLIAEoCRIPCgdzdW1tYXJ5GAwgASgJEigKCGV2aWRlbmNlGA0gAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlEhEKCXJldmlld19ieRgOIAEoCWIGcHJvdG8z", [file_safethird_v1_framework, file_safethird_v1_source]);
 
 /**
  * Finding is a curated conclusion on one criterion of one framework for one
@@ -116,6 +116,15 @@ export type Finding = Message<"safethird.v1.Finding"> & {
    * @generated from field: repeated safethird.v1.Evidence evidence = 13;
    */
   evidence: Evidence[];
+
+  /**
+   * review_by is the day by which an editor must review the finding again,
+   * YYYY-MM-DD; required for a finding that concludes MET, since a country's
+   * conditions can worsen. Past it, the criterion's rationale says so.
+   *
+   * @generated from field: string review_by = 14;
+   */
+  reviewBy: string;
 };
 
 /**

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file safethird/v1/framework.proto.
  */
 export const file_safethird_v1_framework: GenFile = /*@__PURE__*/
-  fileDesc("ChxzYWZldGhpcmQvdjEvZnJhbWV3b3JrLnByb3RvEgxzYWZldGhpcmQudjEihAMKCUZyYW1ld29yaxIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIQCghjaXRhdGlvbhgDIAEoCRIZChFqdXJpc2RpY3Rpb25fY29kZRgEIAEoCRIMCgR0ZXh0GAUgASgJEikKCGNyaXRlcmlhGAYgAygLMhcuc2FmZXRoaXJkLnYxLkNyaXRlcmlvbhIYChBuYXRpb25hbGl0eV9ydWxlGAcgASgJEhIKCmRpc2NyZXRpb24YCCABKAkSDwoHZmFjdG9ycxgJIAMoCRIhChlhZ3JlZW1lbnRzX2NvbXBsZXRlX2FzX29mGAogASgJEigKCGV2aWRlbmNlGAsgAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlEjYKDWFwcGxpY2FiaWxpdHkYDCADKAsyHy5zYWZldGhpcmQudjEuQXBwbGljYWJpbGl0eVJ1bGUSMgoOY29udGVzdF9saW1pdHMYDSADKAsyGi5zYWZldGhpcmQudjEuQ29udGVzdExpbWl0IoABChFBcHBsaWNhYmlsaXR5UnVsZRIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIRCgljb25kaXRpb24YAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSKAoIZXZpZGVuY2UYBSADKAsyFi5zYWZldGhpcmQudjEuRXZpZGVuY2UiqgEKDENvbnRlc3RMaW1pdBIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRISCgp2YWxpZF9mcm9tGAMgASgJEhUKDWNyaXRlcmlvbl9pZHMYBCADKAkSFQoNYWdyZWVtZW50X2lkcxgFIAMoCRITCgtkZXNjcmlwdGlvbhgGIAEoCRIoCghldmlkZW5jZRgHIAMoCzIWLnNhZmV0aGlyZC52MS5FdmlkZW5jZSJmCglDcml0ZXJpb24SCgoCaWQYASABKAkSDQoFdGl0bGUYAiABKAkSKQoEa2luZBgDIAEoDjIbLnNhZmV0aGlyZC52MS5Dcml0ZXJpb25LaW5kEhMKC2Rlc2NyaXB0aW9uGAQgASgJKooBCg1Dcml0ZXJpb25LaW5kEh4KGkNSSVRFUklPTl9LSU5EX1VOU1BFQ0lGSUVEEAASHAoYQ1JJVEVSSU9OX0tJTkRfQUdSRUVNRU5UEAESHgoaQ1JJVEVSSU9OX0tJTkRfREVTSUdOQVRJT04QAhIbChdDUklURVJJT05fS0lORF9GSU5ESU5HUxADKo8BCg9Dcml0ZXJpb25TdGF0dXMSIAocQ1JJVEVSSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFENSSVRFUklPTl9TVEFUVVNfTUVUEAESHAoYQ1JJVEVSSU9OX1NUQVRVU19OT1RfTUVUEAISIgoeQ1JJVEVSSU9OX1NUQVRVU19JTkRFVEVSTUlOQVRFEANiBnByb3RvMw", [file_safethird_v1_source]);
+  fileDesc("ChxzYWZldGhpcmQvdjEvZnJhbWV3b3JrLnByb3RvEgxzYWZldGhpcmQudjEisAMKCUZyYW1ld29yaxIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIQCghjaXRhdGlvbhgDIAEoCRIZChFqdXJpc2RpY3Rpb25fY29kZRgEIAEoCRIMCgR0ZXh0GAUgASgJEikKCGNyaXRlcmlhGAYgAygLMhcuc2FmZXRoaXJkLnYxLkNyaXRlcmlvbhIYChBuYXRpb25hbGl0eV9ydWxlGAcgASgJEhIKCmRpc2NyZXRpb24YCCABKAkSDwoHZmFjdG9ycxgJIAMoCRIhChlhZ3JlZW1lbnRzX2NvbXBsZXRlX2FzX29mGAogASgJEigKCGV2aWRlbmNlGAsgAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlEjYKDWFwcGxpY2FiaWxpdHkYDCADKAsyHy5zYWZldGhpcmQudjEuQXBwbGljYWJpbGl0eVJ1bGUSMgoOY29udGVzdF9saW1pdHMYDSADKAsyGi5zYWZldGhpcmQudjEuQ29udGVzdExpbWl0EioKCm90aGVyX2JhcnMYDiADKAsyFi5zYWZldGhpcmQudjEuT3RoZXJCYXIisAEKCE90aGVyQmFyEgoKAmlkGAEgASgJEg0KBXRpdGxlGAIgASgJEhAKCGNpdGF0aW9uGAMgASgJEhQKDGFwcGxpZXNfZnJvbRgEIAEoCRIPCgdlbmFjdGVkGAUgASgJEhEKCWNvbmRpdGlvbhgGIAEoCRITCgtkZXNjcmlwdGlvbhgHIAEoCRIoCghldmlkZW5jZRgIIAMoCzIWLnNhZmV0aGlyZC52MS5FdmlkZW5jZSKAAQoRQXBwbGljYWJpbGl0eVJ1bGUSCgoCaWQYASABKAkSDQoFdGl0bGUYAiABKAkSEQoJY29uZGl0aW9uGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEigKCGV2aWRlbmNlGAUgAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlIqoBCgxDb250ZXN0TGltaXQSCgoCaWQYASABKAkSDQoFdGl0bGUYAiABKAkSEgoKdmFsaWRfZnJvbRgDIAEoCRIVCg1jcml0ZXJpb25faWRzGAQgAygJEhUKDWFncmVlbWVudF9pZHMYBSADKAkSEwoLZGVzY3JpcHRpb24YBiABKAkSKAoIZXZpZGVuY2UYByADKAsyFi5zYWZldGhpcmQudjEuRXZpZGVuY2UiZgoJQ3JpdGVyaW9uEgoKAmlkGAEgASgJEg0KBXRpdGxlGAIgASgJEikKBGtpbmQYAyABKA4yGy5zYWZldGhpcmQudjEuQ3JpdGVyaW9uS2luZBITCgtkZXNjcmlwdGlvbhgEIAEoCSqKAQoNQ3JpdGVyaW9uS2luZBIeChpDUklURVJJT05fS0lORF9VTlNQRUNJRklFRBAAEhwKGENSSVRFUklPTl9LSU5EX0FHUkVFTUVOVBABEh4KGkNSSVRFUklPTl9LSU5EX0RFU0lHTkFUSU9OEAISGwoXQ1JJVEVSSU9OX0tJTkRfRklORElOR1MQAyqPAQoPQ3JpdGVyaW9uU3RhdHVzEiAKHENSSVRFUklPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRDUklURVJJT05fU1RBVFVTX01FVBABEhwKGENSSVRFUklPTl9TVEFUVVNfTk9UX01FVBACEiIKHkNSSVRFUklPTl9TVEFUVVNfSU5ERVRFUk1JTkFURRADYgZwcm90bzM", [file_safethird_v1_source]);
 
 /**
  * Framework is a legal rule the engine applies: a statute's safe-third-country
@@ -119,6 +119,15 @@ export type Framework = Message<"safethird.v1.Framework"> & {
    * @generated from field: repeated safethird.v1.ContestLimit contest_limits = 13;
    */
   contestLimits: ContestLimit[];
+
+  /**
+   * other_bars are bars of the same law beside the safe-third-country bar
+   * that an applicant's facts can bring into play, e.g. Canada's one-year
+   * bar; an answer for an applicant names those that may apply.
+   *
+   * @generated from field: repeated safethird.v1.OtherBar other_bars = 14;
+   */
+  otherBars: OtherBar[];
 };
 
 /**
@@ -127,6 +136,81 @@ export type Framework = Message<"safethird.v1.Framework"> & {
  */
 export const FrameworkSchema: GenMessage<Framework> = /*@__PURE__*/
   messageDesc(file_safethird_v1_framework, 0);
+
+/**
+ * OtherBar is a bar of a framework's law beside the safe-third-country bar.
+ * Its condition is a CEL expression over `applicant`, `country_code` and
+ * `as_of` (the date assessed, YYYY-MM-DD, taken as the date of the claim),
+ * true when the bar reaches the applicant; an unset fact is unknown.
+ *
+ * @generated from message safethird.v1.OtherBar
+ */
+export type OtherBar = Message<"safethird.v1.OtherBar"> & {
+  /**
+   * id is the bar's identifier, unique within the framework, e.g. "irpa-101-1-b-1".
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * title is a short name, e.g. "One-year bar".
+   *
+   * @generated from field: string title = 2;
+   */
+  title: string;
+
+  /**
+   * citation is the provision, e.g. "IRPA s.101(1)(b.1)".
+   *
+   * @generated from field: string citation = 3;
+   */
+  citation: string;
+
+  /**
+   * applies_from is the first day of claims the bar applies to, YYYY-MM-DD.
+   *
+   * @generated from field: string applies_from = 4;
+   */
+  appliesFrom: string;
+
+  /**
+   * enacted is the day the provision became law, YYYY-MM-DD; later than
+   * applies_from when it applies retroactively.
+   *
+   * @generated from field: string enacted = 5;
+   */
+  enacted: string;
+
+  /**
+   * condition is true when the bar reaches the applicant.
+   *
+   * @generated from field: string condition = 6;
+   */
+  condition: string;
+
+  /**
+   * description says the bar in the law's words where possible, and what
+   * the sources leave open.
+   *
+   * @generated from field: string description = 7;
+   */
+  description: string;
+
+  /**
+   * evidence gives the bar's source.
+   *
+   * @generated from field: repeated safethird.v1.Evidence evidence = 8;
+   */
+  evidence: Evidence[];
+};
+
+/**
+ * Describes the message safethird.v1.OtherBar.
+ * Use `create(OtherBarSchema)` to create a new message.
+ */
+export const OtherBarSchema: GenMessage<OtherBar> = /*@__PURE__*/
+  messageDesc(file_safethird_v1_framework, 1);
 
 /**
  * ApplicabilityRule is one rule on which countries the bar cannot reach.
@@ -178,7 +262,7 @@ export type ApplicabilityRule = Message<"safethird.v1.ApplicabilityRule"> & {
  * Use `create(ApplicabilityRuleSchema)` to create a new message.
  */
 export const ApplicabilityRuleSchema: GenMessage<ApplicabilityRule> = /*@__PURE__*/
-  messageDesc(file_safethird_v1_framework, 1);
+  messageDesc(file_safethird_v1_framework, 2);
 
 /**
  * ContestLimit is a sourced limit on contesting a framework's criteria,
@@ -243,7 +327,7 @@ export type ContestLimit = Message<"safethird.v1.ContestLimit"> & {
  * Use `create(ContestLimitSchema)` to create a new message.
  */
 export const ContestLimitSchema: GenMessage<ContestLimit> = /*@__PURE__*/
-  messageDesc(file_safethird_v1_framework, 2);
+  messageDesc(file_safethird_v1_framework, 3);
 
 /**
  * Criterion is one requirement of a framework.
@@ -285,7 +369,7 @@ export type Criterion = Message<"safethird.v1.Criterion"> & {
  * Use `create(CriterionSchema)` to create a new message.
  */
 export const CriterionSchema: GenMessage<Criterion> = /*@__PURE__*/
-  messageDesc(file_safethird_v1_framework, 3);
+  messageDesc(file_safethird_v1_framework, 4);
 
 /**
  * CriterionKind says how a criterion is decided.
