@@ -602,7 +602,7 @@ func TestHindsightAndStaleness(t *testing.T) {
 	if !slicesContainsSubstring(gt.GetWarnings(), "Hindsight: Deportation with a Layover (hrw-ri-deportation-with-a-layover), published 2020-05-19") {
 		t.Errorf("a report published after as_of must be flagged as hindsight: %q", gt.GetWarnings())
 	}
-	mx, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2024-06-01"}, today)
+	mx, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2028-06-01"}, today)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -667,7 +667,7 @@ func TestWarnings(t *testing.T) {
 		give *pb.AssessCountryRequest
 		want string
 	}{
-		{"stale evidence", &pb.AssessCountryRequest{CountryCode: "MX", AsOf: today}, "conditions may have changed"},
+		{"stale evidence", &pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2028-06-01"}, "conditions may have changed"},
 		{"past the completeness date", &pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2100-01-01"}, "known to be complete only up to"},
 		{"paused transfers", &pb.AssessCountryRequest{CountryCode: "GT", AsOf: "2020-06-01"}, "paused"},
 		{"never implemented", &pb.AssessCountryRequest{CountryCode: "SV", AsOf: "2021-01-15"}, "never implemented"},
@@ -1153,4 +1153,57 @@ func TestKnowledgeBase2026(t *testing.T) {
 			t.Errorf("a claim before 2025-06-03: one-year bar = %v, want none named", s)
 		}
 	})
+}
+
+// TestPartnerEvidence2026 checks the findings for the 2025 partners: a
+// group finding decides no-persecution for a member of a group the law
+// criminalises, and not for someone outside it; each partner's answer on
+// 2026-06-01 shows the findings it relied on.
+func TestPartnerEvidence2026(t *testing.T) {
+	eng := engine(t)
+	lgbtqi := with(onDay("2026-01-15"), func(a *pb.Applicant) { a.Groups = []pb.ApplicantGroup{pb.ApplicantGroup_APPLICANT_GROUP_LGBTQI} })
+	other := onDay("2026-01-15")
+	for _, tt := range []struct {
+		name string
+		give *pb.Applicant
+		want pb.CriterionStatus
+	}{
+		{"an LGBTQI applicant facing Uganda's Anti-Homosexuality Act", lgbtqi, notMet},
+		{"an applicant outside the group", other, indeterminate},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "UG", AsOf: "2026-06-01", Applicant: tt.give}, today)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := criterion(t, got, "no-persecution")
+			if c.GetStatus() != tt.want {
+				t.Errorf("no-persecution = %v, want %v: %s", c.GetStatus(), tt.want, c.GetRationale())
+			}
+			lgbtqiFinding := slicesContainsSubstring(c.GetFindingIds(), "ug-no-persecution-lgbtqi")
+			if lgbtqiFinding != (tt.want == notMet) {
+				t.Errorf("finding ids %v: the LGBTQI finding must decide it for a member only", c.GetFindingIds())
+			}
+		})
+	}
+	for _, code := range []string{"HN", "UG", "PY", "EC"} {
+		got, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: code, AsOf: "2026-06-01"}, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"no-persecution", "fair-procedure"} {
+			c := criterion(t, got, id)
+			if len(c.GetFindingIds()) == 0 || len(c.GetEvidence()) == 0 {
+				t.Errorf("%s %s: no finding or evidence shown: %s", code, id, c.GetRationale())
+			}
+		}
+	}
+	eritrean, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "UG", AsOf: "2026-06-01",
+		Applicant: with(onDay("2026-01-15"), func(a *pb.Applicant) { a.NationalityCode = proto.String("ER") })}, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := statuses(eritrean)["fair-procedure"]; s != notMet {
+		t.Errorf("an Eritrean facing Uganda's closed registration: fair-procedure = %v, want NOT_MET", s)
+	}
 }

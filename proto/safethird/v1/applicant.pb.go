@@ -35,6 +35,10 @@ const (
 	ApplicantGroup_APPLICANT_GROUP_WOMEN_AND_GIRLS ApplicantGroup = 3
 	// APPLICANT_GROUP_CHILDREN is people under 18.
 	ApplicantGroup_APPLICANT_GROUP_CHILDREN ApplicantGroup = 4
+	// APPLICANT_GROUP_POLITICAL_OPPONENTS is people who oppose or criticise the
+	// government of the country assessed, or are taken to: opposition
+	// supporters, activists and critics.
+	ApplicantGroup_APPLICANT_GROUP_POLITICAL_OPPONENTS ApplicantGroup = 5
 )
 
 // Enum value maps for ApplicantGroup.
@@ -45,13 +49,15 @@ var (
 		2: "APPLICANT_GROUP_INDIGENOUS",
 		3: "APPLICANT_GROUP_WOMEN_AND_GIRLS",
 		4: "APPLICANT_GROUP_CHILDREN",
+		5: "APPLICANT_GROUP_POLITICAL_OPPONENTS",
 	}
 	ApplicantGroup_value = map[string]int32{
-		"APPLICANT_GROUP_UNSPECIFIED":     0,
-		"APPLICANT_GROUP_LGBTQI":          1,
-		"APPLICANT_GROUP_INDIGENOUS":      2,
-		"APPLICANT_GROUP_WOMEN_AND_GIRLS": 3,
-		"APPLICANT_GROUP_CHILDREN":        4,
+		"APPLICANT_GROUP_UNSPECIFIED":         0,
+		"APPLICANT_GROUP_LGBTQI":              1,
+		"APPLICANT_GROUP_INDIGENOUS":          2,
+		"APPLICANT_GROUP_WOMEN_AND_GIRLS":     3,
+		"APPLICANT_GROUP_CHILDREN":            4,
+		"APPLICANT_GROUP_POLITICAL_OPPONENTS": 5,
 	}
 )
 
@@ -763,13 +769,14 @@ const file_safethird_v1_applicant_proto_rawDesc = "" +
 	"\x03age\x18\x03 \x01(\x05H\x00R\x03age\x88\x01\x01B\x06\n" +
 	"\x04_age\"A\n" +
 	"\rDocumentsHeld\x120\n" +
-	"\x05kinds\x18\x01 \x03(\x0e2\x1a.safethird.v1.DocumentKindR\x05kinds*\xb0\x01\n" +
+	"\x05kinds\x18\x01 \x03(\x0e2\x1a.safethird.v1.DocumentKindR\x05kinds*\xd9\x01\n" +
 	"\x0eApplicantGroup\x12\x1f\n" +
 	"\x1bAPPLICANT_GROUP_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16APPLICANT_GROUP_LGBTQI\x10\x01\x12\x1e\n" +
 	"\x1aAPPLICANT_GROUP_INDIGENOUS\x10\x02\x12#\n" +
 	"\x1fAPPLICANT_GROUP_WOMEN_AND_GIRLS\x10\x03\x12\x1c\n" +
-	"\x18APPLICANT_GROUP_CHILDREN\x10\x04*\xd3\x02\n" +
+	"\x18APPLICANT_GROUP_CHILDREN\x10\x04\x12'\n" +
+	"#APPLICANT_GROUP_POLITICAL_OPPONENTS\x10\x05*\xd3\x02\n" +
 	"\fRelationship\x12\x1c\n" +
 	"\x18RELATIONSHIP_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13RELATIONSHIP_SPOUSE\x10\x01\x12#\n" +
