@@ -18,13 +18,14 @@ func (e *Engine) build(q *query) *safethirdv1.Assessment {
 	b := &builder{engine: e, snap: e.snap, q: q}
 	f, c := q.framework, q.country
 	a := &safethirdv1.Assessment{
-		CountryCode:     c.GetCode(),
-		CountryName:     c.GetName(),
-		FrameworkId:     f.GetId(),
-		AsOf:            q.asOf,
-		DatasetRevision: e.snap.Revision(),
-		Discretion:      f.GetDiscretion(),
-		Disclaimer:      Disclaimer,
+		CountryCode:       c.GetCode(),
+		CountryName:       c.GetName(),
+		FrameworkId:       f.GetId(),
+		AsOf:              q.asOf,
+		DatasetRevision:   e.snap.Revision(),
+		ApplyingStateCode: applyingStateEcho(q),
+		Discretion:        f.GetDiscretion(),
+		Disclaimer:        Disclaimer,
 	}
 	a.Applicability = b.applicability()
 	if a.GetApplicability().GetStatus() == safethirdv1.ApplicabilityStatus_APPLICABILITY_STATUS_EXCLUDED {
@@ -49,7 +50,7 @@ func (e *Engine) build(q *query) *safethirdv1.Assessment {
 	a.Premises = append(a.Premises, assumed...)
 	a.ContestLimits = contestLimits(f, a)
 	a.OtherBars = b.otherBars()
-	a.ApplicantOutcome = applicantOutcome(q, a)
+	a.ApplicantOutcome = applicantOutcome(q, a, applicantCriteria(f, a.GetCriteria()))
 	a.Summary = summary(q, a, bs.eval.stale)
 	b.finish(a)
 	return a
@@ -106,11 +107,12 @@ func withoutEvidence(criteria []*safethirdv1.CriterionResult) []*safethirdv1.Cri
 	out := make([]*safethirdv1.CriterionResult, len(criteria))
 	for i, c := range criteria {
 		out[i] = &safethirdv1.CriterionResult{
-			CriterionId: c.GetCriterionId(),
-			Title:       c.GetTitle(),
-			Status:      c.GetStatus(),
-			Rationale:   c.GetRationale(),
-			FindingIds:  c.GetFindingIds(),
+			CriterionId:  c.GetCriterionId(),
+			Title:        c.GetTitle(),
+			Status:       c.GetStatus(),
+			Rationale:    c.GetRationale(),
+			FindingIds:   c.GetFindingIds(),
+			MissingFacts: c.GetMissingFacts(),
 		}
 	}
 	return out
@@ -169,12 +171,22 @@ func contestLimits(f *safethirdv1.Framework, a *safethirdv1.Assessment) []*safet
 	return out
 }
 
-// applicantOutcome follows from practice, applicability, scope and
-// exceptions, never from the determination: a bar applied in practice to a
+// applyingStateEcho is the applying state, for a framework several states
+// apply; empty otherwise.
+func applyingStateEcho(q *query) string {
+	if q.framework.GetApplyingStateRequired() {
+		return q.jurisdiction
+	}
+	return ""
+}
+
+// applicantOutcome follows from practice, applicability, scope, exceptions
+// and the criteria that bear on the applicant (applicantCriteria), never
+// from the determination on the country: a bar applied in practice to a
 // country that does not meet the statute is contested, not avoided. What
 // keeps the bar from the applicant comes first; then facts not given; then
 // what the sources cannot decide; only then may the bar apply.
-func applicantOutcome(q *query, a *safethirdv1.Assessment) safethirdv1.ApplicantOutcome {
+func applicantOutcome(q *query, a *safethirdv1.Assessment, applicantCriteria []*safethirdv1.CriterionResult) safethirdv1.ApplicantOutcome {
 	if q.applicant == nil {
 		return safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_UNSPECIFIED
 	}
@@ -182,14 +194,24 @@ func applicantOutcome(q *query, a *safethirdv1.Assessment) safethirdv1.Applicant
 	has := func(s safethirdv1.ExceptionStatus) bool {
 		return slices.ContainsFunc(a.GetExceptions(), func(x *safethirdv1.ExceptionResult) bool { return x.GetStatus() == s })
 	}
+	criteria := func(match func(*safethirdv1.CriterionResult) bool) bool {
+		return slices.ContainsFunc(applicantCriteria, match)
+	}
+	notMet := criteria(func(c *safethirdv1.CriterionResult) bool {
+		return c.GetStatus() == safethirdv1.CriterionStatus_CRITERION_STATUS_NOT_MET
+	})
+	needsFacts := criteria(func(c *safethirdv1.CriterionResult) bool { return len(c.GetMissingFacts()) > 0 })
+	undecided := criteria(func(c *safethirdv1.CriterionResult) bool {
+		return c.GetStatus() == safethirdv1.CriterionStatus_CRITERION_STATUS_INDETERMINATE
+	})
 	switch {
-	case practice == safethirdv1.PracticeStatus_PRACTICE_STATUS_NOT_APPLIED ||
+	case practice == safethirdv1.PracticeStatus_PRACTICE_STATUS_NOT_APPLIED || notMet ||
 		scope == safethirdv1.ScopeStatus_SCOPE_STATUS_OUTSIDE || has(safethirdv1.ExceptionStatus_EXCEPTION_STATUS_APPLIES):
 		return safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_BAR_DOES_NOT_APPLY
-	case applicability == safethirdv1.ApplicabilityStatus_APPLICABILITY_STATUS_NEEDS_FACTS ||
+	case applicability == safethirdv1.ApplicabilityStatus_APPLICABILITY_STATUS_NEEDS_FACTS || needsFacts ||
 		scope == safethirdv1.ScopeStatus_SCOPE_STATUS_NEEDS_FACTS || has(safethirdv1.ExceptionStatus_EXCEPTION_STATUS_NEEDS_FACTS):
 		return safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_NEEDS_FACTS
-	case practice != safethirdv1.PracticeStatus_PRACTICE_STATUS_APPLIED ||
+	case practice != safethirdv1.PracticeStatus_PRACTICE_STATUS_APPLIED || undecided ||
 		applicability == safethirdv1.ApplicabilityStatus_APPLICABILITY_STATUS_UNKNOWN ||
 		scope == safethirdv1.ScopeStatus_SCOPE_STATUS_UNKNOWN || has(safethirdv1.ExceptionStatus_EXCEPTION_STATUS_TEST_NOT_IN_DATA):
 		return safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_INDETERMINATE

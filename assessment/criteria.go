@@ -22,8 +22,10 @@ type builder struct {
 	q         *query
 	warnings  []string
 	sourceIDs []string // may repeat; sorted and deduplicated when the answer is finished
-	// groupSensitive is set when a finding for a group was valid on the date.
-	groupSensitive bool
+	// applicantSensitive is set when a criterion's result depends on the
+	// applicant: a finding for a group valid on the date, or a criterion
+	// decided by a condition.
+	applicantSensitive bool
 	// stale holds, per criterion id, a note that the evidence deciding it
 	// describes conditions long before the date.
 	stale map[string]string
@@ -75,6 +77,8 @@ func (b *builder) evaluateCriteria() evaluation {
 		case safethirdv1.CriterionKind_CRITERION_KIND_AGREEMENT, safethirdv1.CriterionKind_CRITERION_KIND_DESIGNATION:
 			rs := b.recordCriterion(c.GetKind(), r)
 			ev.records = append(ev.records, rs)
+		case safethirdv1.CriterionKind_CRITERION_KIND_CONDITION:
+			b.conditionCriterion(c, r)
 		default:
 			b.findingsCriterion(r)
 		}
@@ -124,7 +128,7 @@ type timeline interface {
 // which the list is known to be complete, the absence of one in force is
 // not knowledge, so the criterion is indeterminate rather than not met.
 func (b *builder) recordCriterion(kind safethirdv1.CriterionKind, r *safethirdv1.CriterionResult) recordStanding {
-	f, j, c := b.q.framework, b.q.framework.GetJurisdictionCode(), b.q.country.GetCode()
+	f, j, c := b.q.framework, b.q.jurisdiction, b.q.country.GetCode()
 	rs := recordStanding{kind: kind, pastComplete: b.pastComplete()}
 	var what string
 	switch kind {
@@ -276,7 +280,7 @@ func (b *builder) findingsCriterion(r *safethirdv1.CriterionResult) {
 			applied = append(applied, f)
 			continue
 		}
-		b.groupSensitive = true
+		b.applicantSensitive = true
 		if b.q.applicant == nil {
 			couldApply = append(couldApply, groupNote(f))
 			continue
@@ -407,7 +411,7 @@ func (b *builder) evalCondition(expr string) condition.Result {
 	if !ok {
 		return condition.Result{Value: condition.Unknown}
 	}
-	res, err := prg.Eval(condition.Input{Applicant: b.q.applicant, CountryCode: b.q.country.GetCode(), AsOf: b.q.asOf})
+	res, err := prg.Eval(condition.Input{Applicant: b.q.applicant, CountryCode: b.q.country.GetCode(), JurisdictionCode: b.q.jurisdiction, AsOf: b.q.asOf})
 	if err != nil {
 		b.warn("A condition in the dataset could not be evaluated; its result is treated as unknown.")
 		return condition.Result{Value: condition.Unknown}

@@ -29,7 +29,7 @@ type Engine struct {
 }
 
 type baseKey struct {
-	country, framework, asOf string
+	country, framework, jurisdiction, asOf string
 }
 
 type answerKey struct {
@@ -45,9 +45,10 @@ type base struct {
 	practice  *safethirdv1.Practice
 	warnings  []string
 	sourceIDs []string
-	// groupSensitive is set when a finding for a group was valid on the
-	// date: the criteria then depend on the applicant and are not shared.
-	groupSensitive bool
+	// applicantSensitive is set when a criterion depends on the applicant
+	// (a group finding valid on the date, a condition): the criteria are
+	// then evaluated for each applicant, not shared.
+	applicantSensitive bool
 }
 
 // New returns an Engine over snap.
@@ -100,7 +101,7 @@ func (e *Engine) assess(q *query) *safethirdv1.Assessment {
 	if q.applicant != nil || q.lastPresence != "" {
 		return e.build(q)
 	}
-	key := answerKey{baseKey{q.country.GetCode(), q.framework.GetId(), q.asOf}, q.full}
+	key := answerKey{baseKey{q.country.GetCode(), q.framework.GetId(), q.jurisdiction, q.asOf}, q.full}
 	return e.answers.get(key, func() *safethirdv1.Assessment { return e.build(q) })
 }
 
@@ -109,9 +110,9 @@ func (e *Engine) assess(q *query) *safethirdv1.Assessment {
 // and cite to the builder.
 func (e *Engine) base(b *builder) *base {
 	q := b.q
-	key := baseKey{q.country.GetCode(), q.framework.GetId(), q.asOf}
+	key := baseKey{q.country.GetCode(), q.framework.GetId(), q.jurisdiction, q.asOf}
 	bs := e.bases.get(key, func() *base { return e.newBase(q) })
-	if bs.groupSensitive && q.applicant != nil {
+	if bs.applicantSensitive && q.applicant != nil {
 		bs = b.evaluateBase()
 	}
 	b.warnings = append(b.warnings, bs.warnings...)
@@ -135,10 +136,10 @@ func (b *builder) evaluateBase() *base {
 	ev := sub.evaluateCriteria()
 	p := sub.practice(&ev)
 	return &base{
-		eval:           ev,
-		practice:       p,
-		warnings:       slices.Clip(sub.warnings),
-		sourceIDs:      slices.Clip(sub.sourceIDs),
-		groupSensitive: sub.groupSensitive,
+		eval:               ev,
+		practice:           p,
+		warnings:           slices.Clip(sub.warnings),
+		sourceIDs:          slices.Clip(sub.sourceIDs),
+		applicantSensitive: sub.applicantSensitive,
 	}
 }

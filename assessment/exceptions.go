@@ -19,7 +19,7 @@ func (b *builder) exceptions(agreement *safethirdv1.Agreement) ([]*safethirdv1.E
 	var out []*safethirdv1.ExceptionResult
 	var premises []string
 	for _, x := range agreement.GetExceptions() {
-		if x.GetDestinationCode() != b.q.framework.GetJurisdictionCode() {
+		if x.GetDestinationCode() != b.q.jurisdiction {
 			continue
 		}
 		out = append(out, b.exception(x))

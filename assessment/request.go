@@ -33,9 +33,12 @@ func countryShaped(code string) bool {
 type query struct {
 	country   *safethirdv1.Country
 	framework *safethirdv1.Framework
-	asOf      string
-	applicant *safethirdv1.Applicant // nil when none was given
-	full      bool
+	// jurisdiction is the state applying the framework: its own
+	// jurisdiction, or the request's applying state where several apply it.
+	jurisdiction string
+	asOf         string
+	applicant    *safethirdv1.Applicant // nil when none was given
+	full         bool
 	// lastPresence is the country of last presence when known from a route;
 	// empty means the assessed country is taken to be it.
 	lastPresence string
@@ -128,6 +131,14 @@ func checkApplicant(snap *dataset.Snapshot, v *violations, field string, a *safe
 	}
 	codeField("nationality_code", a.NationalityCode)
 	codeField("last_habitual_residence_code", a.LastHabitualResidenceCode)
+	for name, list := range map[string]*safethirdv1.CountryList{
+		"countries_crossed": a.GetCountriesCrossed(), "family_countries": a.GetFamilyCountries(), "previous_stay_countries": a.GetPreviousStayCountries()} {
+		for i, code := range list.GetCountryCodes() {
+			if _, ok := snap.Country(code); !ok || !countryShaped(code) {
+				v.add(field+"."+name+".country_codes["+strconv.Itoa(i)+"]", "must be an assigned ISO 3166-1 alpha-2 code in upper case")
+			}
+		}
+	}
 	for i, g := range a.GetGroups() {
 		if g == 0 || !enumDefined(g) {
 			v.add(field+".groups["+strconv.Itoa(i)+"]", "must be a defined ApplicantGroup other than UNSPECIFIED")
@@ -185,6 +196,7 @@ func newQuery(snap *dataset.Snapshot, req *safethirdv1.AssessCountryRequest, tod
 // commonFields are the fields every assessment request has.
 type commonFields interface {
 	GetFrameworkId() string
+	GetApplyingStateCode() string
 	GetAsOf() string
 	GetView() safethirdv1.AssessmentView
 	GetApplicant() *safethirdv1.Applicant
@@ -204,7 +216,45 @@ func checkCommon(snap *dataset.Snapshot, v *violations, req commonFields, today 
 	if err != nil {
 		return nil, err
 	}
-	return &query{framework: f, asOf: asOf, applicant: normalized(req.GetApplicant()), full: full}, nil
+	jurisdiction, err := applyingState(snap, f, req.GetApplyingStateCode())
+	if err != nil {
+		return nil, err
+	}
+	return &query{framework: f, jurisdiction: jurisdiction, asOf: asOf, applicant: normalized(req.GetApplicant()), full: full}, nil
+}
+
+// applyingState resolves the jurisdiction: the framework's own, or, for a
+// framework several states apply, the applying state the request names.
+func applyingState(snap *dataset.Snapshot, f *safethirdv1.Framework, code string) (string, error) {
+	var v violations
+	switch {
+	case f.GetApplyingStateRequired() && code == "":
+		v.add("applying_state_code", "is required for framework %s: the ISO 3166-1 alpha-2 code of the state applying it, such as GR", f.GetId())
+	case f.GetApplyingStateRequired():
+		if c := checkCountry(snap, &v, "applying_state_code", code); c != nil {
+			return c.GetCode(), nil
+		}
+	case code != "":
+		v.add("applying_state_code", "must be empty for framework %s, which one state applies (%s)", f.GetId(), f.GetJurisdictionCode())
+	default:
+		return f.GetJurisdictionCode(), nil
+	}
+	return "", v.err()
+}
+
+// withCountriesCrossed gives the applicant the countries of a route as the
+// countries crossed, unless the caller gave them; the request is the
+// caller's, so a copy is changed.
+func withCountriesCrossed(a *safethirdv1.Applicant, crossed []*safethirdv1.Country) *safethirdv1.Applicant {
+	if a.GetCountriesCrossed() != nil {
+		return a
+	}
+	c := proto.Clone(a).(*safethirdv1.Applicant)
+	c.CountriesCrossed = &safethirdv1.CountryList{}
+	for _, country := range crossed {
+		c.CountriesCrossed.CountryCodes = append(c.CountriesCrossed.CountryCodes, country.GetCode())
+	}
+	return c
 }
 
 // normalized makes explicit what the facts given already say: a person

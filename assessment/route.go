@@ -38,6 +38,7 @@ func (e *Engine) AssessRoute(req *safethirdv1.AssessRouteRequest, today string) 
 	if base.applicant == nil {
 		base.applicant = &safethirdv1.Applicant{}
 	}
+	base.applicant = withCountriesCrossed(base.applicant, crossed)
 	base.lastPresence = crossed[len(crossed)-1].GetCode()
 	f := base.framework
 
@@ -52,7 +53,7 @@ func (e *Engine) AssessRoute(req *safethirdv1.AssessRouteRequest, today string) 
 	for _, c := range crossed {
 		add(c)
 	}
-	partners := snap.PartnersOf(f.GetJurisdictionCode())
+	partners := snap.PartnersOf(base.jurisdiction)
 	slices.Sort(partners)
 	for _, code := range partners {
 		if c, ok := snap.Country(code); ok {

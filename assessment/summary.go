@@ -50,11 +50,11 @@ func summary(q *query, a *safethirdv1.Assessment, stale map[string]string) strin
 		}
 		s.WriteString(".")
 	case safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_BAR_DOES_NOT_APPLY:
-		s.WriteString(" For this applicant, the bar does not apply, because " + outcomeReason(a) + ".")
+		s.WriteString(" For this applicant, the bar does not apply, because " + outcomeReason(a, applicantCriteria(f, a.GetCriteria())) + ".")
 	case safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_NEEDS_FACTS:
 		s.WriteString(" For this applicant, the answer depends on facts not given: " + strings.Join(missingFacts(a), ", ") + ".")
 	case safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_INDETERMINATE:
-		s.WriteString(" For this applicant, the sources do not decide whether the bar applies: " + undecidedReason(a) + ".")
+		s.WriteString(" For this applicant, the sources do not decide whether the bar applies: " + undecidedReason(a, applicantCriteria(f, a.GetCriteria())) + ".")
 	}
 	for _, bar := range a.GetOtherBars() {
 		switch bar.GetStatus() {
@@ -96,12 +96,17 @@ func decisive(a *safethirdv1.Assessment) *safethirdv1.CriterionResult {
 }
 
 // outcomeReason says why the bar does not apply to the applicant.
-func outcomeReason(a *safethirdv1.Assessment) string {
+func outcomeReason(a *safethirdv1.Assessment, applicantCriteria []*safethirdv1.CriterionResult) string {
 	if a.GetPractice().GetStatus() == safethirdv1.PracticeStatus_PRACTICE_STATUS_NOT_APPLIED {
 		return fmt.Sprintf("it was not applied in practice to %s on %s", a.GetCountryName(), a.GetAsOf())
 	}
 	if a.GetScope().GetStatus() == safethirdv1.ScopeStatus_SCOPE_STATUS_OUTSIDE {
 		return "the applicant is outside the agreement's scope"
+	}
+	for _, c := range applicantCriteria {
+		if c.GetStatus() == safethirdv1.CriterionStatus_CRITERION_STATUS_NOT_MET {
+			return "the applicant does not meet a requirement that bears on them: " + c.GetTitle()
+		}
 	}
 	for _, x := range a.GetExceptions() {
 		if x.GetStatus() == safethirdv1.ExceptionStatus_EXCEPTION_STATUS_APPLIES {
@@ -112,8 +117,13 @@ func outcomeReason(a *safethirdv1.Assessment) string {
 }
 
 // undecidedReason says what the sources leave undecided for the applicant.
-func undecidedReason(a *safethirdv1.Assessment) string {
+func undecidedReason(a *safethirdv1.Assessment, applicantCriteria []*safethirdv1.CriterionResult) string {
 	var why []string
+	for _, c := range applicantCriteria {
+		if c.GetStatus() == safethirdv1.CriterionStatus_CRITERION_STATUS_INDETERMINATE {
+			why = append(why, "whether the applicant meets "+strings.ToLower(c.GetTitle()))
+		}
+	}
 	if a.GetPractice().GetStatus() != safethirdv1.PracticeStatus_PRACTICE_STATUS_APPLIED {
 		why = append(why, "whether the bar was applied in practice on the date")
 	}
@@ -136,6 +146,9 @@ func undecidedReason(a *safethirdv1.Assessment) string {
 func missingFacts(a *safethirdv1.Assessment) []string {
 	var out []string
 	out = append(out, a.GetApplicability().GetMissingFacts()...)
+	for _, c := range a.GetCriteria() {
+		out = append(out, c.GetMissingFacts()...)
+	}
 	out = append(out, a.GetScope().GetMissingFacts()...)
 	for _, x := range a.GetExceptions() {
 		out = append(out, x.GetMissingFacts()...)

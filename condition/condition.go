@@ -2,8 +2,9 @@
 // attaches to frameworks' applicability rules, agreements' scopes and
 // exceptions, and group findings. A condition is a boolean CEL expression
 // over `applicant`, a safethird.v1.Applicant, `country_code`, the
-// ISO 3166-1 alpha-2 code of the country assessed, and `as_of`, the date
-// assessed (YYYY-MM-DD). Dates are strings that compare in date order; the
+// ISO 3166-1 alpha-2 code of the country assessed, `jurisdiction_code`, that
+// of the state applying the framework (the destination), and `as_of`, the
+// date assessed (YYYY-MM-DD). Dates are strings that compare in date order; the
 // function add_years(date, n) gives the same day n years later.
 //
 // A fact the caller did not give is unknown, not false: every Applicant field
@@ -31,8 +32,9 @@ import (
 // and the date assessed.
 const (
 	variable        = "applicant"
-	countryVariable = "country_code"
-	asOfVariable    = "as_of"
+	countryVariable      = "country_code"
+	jurisdictionVariable = "jurisdiction_code"
+	asOfVariable         = "as_of"
 )
 
 // Value is the three-valued result of a condition.
@@ -82,6 +84,7 @@ func NewEnv() (*Env, error) {
 		cel.Types(&safethirdv1.Applicant{}),
 		cel.Variable(variable, cel.ObjectType(string((&safethirdv1.Applicant{}).ProtoReflect().Descriptor().FullName()))),
 		cel.Variable(countryVariable, cel.StringType),
+		cel.Variable(jurisdictionVariable, cel.StringType),
 		cel.Variable(asOfVariable, cel.StringType),
 		cel.Function("add_years",
 			cel.Overload("add_years_string_int", []*cel.Type{cel.StringType, cel.IntType}, cel.StringType,
@@ -162,6 +165,8 @@ type Input struct {
 	Applicant *safethirdv1.Applicant
 	// CountryCode is the ISO 3166-1 alpha-2 code of the country assessed.
 	CountryCode string
+	// JurisdictionCode is that of the state applying the framework.
+	JurisdictionCode string
 	// AsOf is the date assessed, YYYY-MM-DD.
 	AsOf string
 }
@@ -177,6 +182,8 @@ func (a activation) ResolveName(name string) (any, bool) {
 		return a.in.Applicant, true
 	case countryVariable:
 		return a.in.CountryCode, true
+	case jurisdictionVariable:
+		return a.in.JurisdictionCode, true
 	case asOfVariable:
 		return a.in.AsOf, true
 	}
@@ -192,7 +199,7 @@ func (p *Program) Eval(in Input) (Result, error) {
 	}
 	var act any = activation{in}
 	if patterns := p.unknownPatterns(in.Applicant); len(patterns) > 0 {
-		partial, err := cel.PartialVars(map[string]any{variable: in.Applicant, countryVariable: in.CountryCode, asOfVariable: in.AsOf}, patterns...)
+		partial, err := cel.PartialVars(map[string]any{variable: in.Applicant, countryVariable: in.CountryCode, jurisdictionVariable: in.JurisdictionCode, asOfVariable: in.AsOf}, patterns...)
 		if err != nil {
 			return Result{}, fmt.Errorf("bind applicant: %w", err)
 		}

@@ -104,7 +104,12 @@ func (v *validator) framework(r *record) {
 	v.checkID(r, f.GetId())
 	v.required(r, "title", f.GetTitle())
 	v.required(r, "citation", f.GetCitation())
-	v.countryCode(r, []any{"jurisdiction_code"}, f.GetJurisdictionCode())
+	switch {
+	case f.GetApplyingStateRequired() && f.GetJurisdictionCode() != "":
+		v.at(r, []any{"jurisdiction_code"}, "jurisdiction_code must be empty when applying_state_required is set: the request names the state")
+	case !f.GetApplyingStateRequired():
+		v.countryCode(r, []any{"jurisdiction_code"}, f.GetJurisdictionCode())
+	}
 	v.date(r, []any{"agreements_complete_as_of"}, f.GetAgreementsCompleteAsOf())
 	if len(f.GetCriteria()) == 0 {
 		v.at(r, nil, "criteria: at least one criterion is required")
@@ -120,6 +125,16 @@ func (v *validator) framework(r *record) {
 		}
 		seen[c.GetId()] = true
 		v.enumSet(r, append(cp, "kind"), int32(c.GetKind()))
+		v.program(r, append(cp, "necessary_condition"), c.GetNecessaryCondition())
+		v.program(r, append(cp, "condition"), c.GetCondition())
+		isCondition := c.GetKind() == safethirdv1.CriterionKind_CRITERION_KIND_CONDITION
+		switch {
+		case isCondition && c.GetCondition() == "" && c.GetTestProvision() == "":
+			v.at(r, cp, "criteria[%d] is decided by a condition but has none: give condition, or name the provision that holds its test in test_provision", i)
+		case !isCondition && (c.GetCondition() != "" || c.GetNecessaryCondition() != ""):
+			v.at(r, cp, "criteria[%d] has a condition but is not of kind CRITERION_KIND_CONDITION", i)
+		}
+		v.evidence(r, append(cp, "evidence"), c.GetEvidence())
 	}
 	ruleIDs := map[string]bool{}
 	for i, rule := range f.GetApplicability() {
@@ -288,7 +303,7 @@ func (v *validator) designation(r *record) {
 	v.required(r, "citation", d.GetCitation())
 	if f, ok := v.snap.frameworks[d.GetFrameworkId()]; !ok {
 		v.at(r, []any{"framework_id"}, "framework_id %q names no framework", d.GetFrameworkId())
-	} else if f.GetJurisdictionCode() != d.GetDesignatingCode() {
+	} else if !f.GetApplyingStateRequired() && f.GetJurisdictionCode() != d.GetDesignatingCode() {
 		v.at(r, []any{"designating_code"}, "designating_code %q is not the framework's jurisdiction %q", d.GetDesignatingCode(), f.GetJurisdictionCode())
 	}
 	v.countryCode(r, []any{"designating_code"}, d.GetDesignatingCode())

@@ -49,6 +49,13 @@ type applicantFlags struct {
 	entryType            enumFlag
 	daysFromCrossToClaim int32
 	entryDate            string
+	accompanied          bool
+	crossed              countryListFlag
+	familyIn             countryListFlag
+	stayedIn             countryListFlag
+	noCrossed            bool
+	noFamilyIn           bool
+	noStayedIn           bool
 }
 
 // addApplicantFlags registers the applicant flags on fs.
@@ -77,6 +84,13 @@ func addApplicantFlags(fs *pflag.FlagSet) *applicantFlags {
 		own.Var(&f.entryType, "entry-type", "how the applicant entered the destination: "+f.entryType.list())
 		own.Int32Var(&f.daysFromCrossToClaim, "days-to-claim", 0, "days between crossing the border and making the claim")
 		own.StringVar(&f.entryDate, "entry-date", "", "day the applicant first entered the destination, YYYY-MM-DD")
+		own.BoolVar(&f.accompanied, "accompanied", false, "travels with a parent, legal guardian or other responsible adult (--accompanied=false: does not)")
+		own.Var(&f.crossed, "crossed", "a country passed through on the way, repeatable or comma-separated (AssessRoute takes the legs)")
+		own.BoolVar(&f.noCrossed, "no-crossed", false, "passed through no country on the way")
+		own.Var(&f.familyIn, "family-in", "a country where family members live, repeatable or comma-separated")
+		own.BoolVar(&f.noFamilyIn, "no-family-in", false, "has family in no other country")
+		own.Var(&f.stayedIn, "stayed-in", "a country where the applicant stayed before (not in transit), repeatable or comma-separated")
+		own.BoolVar(&f.noStayedIn, "no-stayed-in", false, "stayed in no other country before")
 	})
 	return f
 }
@@ -87,6 +101,9 @@ func (f *applicantFlags) applicant() (*pb.Applicant, error) {
 		{"parent-or-guardian", "no-parent-or-guardian"},
 		{"family", "no-family"},
 		{"document", "no-documents"},
+		{"crossed", "no-crossed"},
+		{"family-in", "no-family-in"},
+		{"stayed-in", "no-stayed-in"},
 	} {
 		if f.fs.Changed(pair[0]) && f.fs.Changed(pair[1]) {
 			return nil, usageError("--%s and --%s contradict each other; give one", pair[0], pair[1])
@@ -146,6 +163,26 @@ func (f *applicantFlags) applicant() (*pb.Applicant, error) {
 	}
 	if changed("entry-date") {
 		a.EntryDate = proto.String(f.entryDate)
+	}
+	if changed("accompanied") {
+		a.Accompanied = proto.Bool(f.accompanied)
+	}
+	for _, l := range []struct {
+		name, none string
+		value      *countryListFlag
+		declaredNone      bool
+		set        func(*pb.CountryList)
+	}{
+		{"crossed", "no-crossed", &f.crossed, f.noCrossed, func(c *pb.CountryList) { a.CountriesCrossed = c }},
+		{"family-in", "no-family-in", &f.familyIn, f.noFamilyIn, func(c *pb.CountryList) { a.FamilyCountries = c }},
+		{"stayed-in", "no-stayed-in", &f.stayedIn, f.noStayedIn, func(c *pb.CountryList) { a.PreviousStayCountries = c }},
+	} {
+		if changed(l.name) {
+			l.set(&pb.CountryList{CountryCodes: l.value.codes})
+		}
+		if changed(l.none) && l.declaredNone {
+			l.set(&pb.CountryList{})
+		}
 	}
 	if !given {
 		return nil, nil

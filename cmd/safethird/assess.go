@@ -50,11 +50,12 @@ refused or failed, 2 usage error.`,
 				return err
 			}
 			req := &pb.AssessCountryRequest{
-				CountryCode: code,
-				FrameworkId: query.framework,
-				AsOf:        query.asOf,
-				Applicant:   a,
-				View:        query.assessmentView(),
+				CountryCode:       code,
+				FrameworkId:       query.framework,
+				AsOf:              query.asOf,
+				Applicant:         a,
+				View:              query.assessmentView(),
+				ApplyingStateCode: query.applyingState.code,
 			}
 			c, err := conn.dial(cmd.Context())
 			if err != nil {

@@ -30,3 +30,21 @@ func (f *countryFlag) Set(s string) error {
 }
 
 func (f *countryFlag) Type() string { return "CC" }
+
+// countryListFlag is a repeatable, comma-separated list of country codes.
+type countryListFlag struct{ codes []string }
+
+func (f *countryListFlag) String() string { return strings.Join(f.codes, ",") }
+
+func (f *countryListFlag) Set(s string) error {
+	for _, part := range strings.Split(s, ",") {
+		c, err := countryCode(part)
+		if err != nil {
+			return err
+		}
+		f.codes = append(f.codes, c)
+	}
+	return nil
+}
+
+func (f *countryListFlag) Type() string { return "CC[,CC]" }

@@ -11,10 +11,11 @@ import (
 // queryFlags are the flags that frame a question: when, under which law,
 // and how much of the answer to return.
 type queryFlags struct {
-	fs        *pflag.FlagSet
-	asOf      string
-	framework string
-	view      enumFlag
+	fs            *pflag.FlagSet
+	asOf          string
+	framework     string
+	applyingState countryFlag
+	view          enumFlag
 }
 
 func addQueryFlags(fs *pflag.FlagSet) *queryFlags {
@@ -22,6 +23,7 @@ func addQueryFlags(fs *pflag.FlagSet) *queryFlags {
 	grouped(fs, "Question flags", func(own *pflag.FlagSet) {
 		own.StringVar(&f.asOf, "as-of", "", "date to assess, YYYY-MM-DD (default today, UTC, on the server)")
 		own.StringVar(&f.framework, "framework", "", "framework id, e.g. us-ina-208a2a or ca-irpa-102 (default us-ina-208a2a)")
+		own.Var(&f.applyingState, "applying-state", "the state applying a framework several states apply (an EU member state for eu-*), ISO 3166-1 alpha-2")
 		own.Var(&f.view, "view", "how much to return: "+f.view.list()+" (default full)")
 	})
 	return f

@@ -38,7 +38,8 @@ person. Exit status: 0 answered, 1 the server refused or failed, 2 usage error.`
 			if len(legs) == 0 {
 				return usageError("--legs is required: the countries crossed, in order, such as --legs GT,MX")
 			}
-			req := &pb.AssessRouteRequest{FrameworkId: query.framework, AsOf: query.asOf, View: query.assessmentView()}
+			req := &pb.AssessRouteRequest{FrameworkId: query.framework, AsOf: query.asOf, View: query.assessmentView(),
+				ApplyingStateCode: query.applyingState.code}
 			for i, l := range legs {
 				code, err := countryCode(l)
 				if err != nil {

@@ -444,9 +444,22 @@ type Applicant struct {
 	// (the framework's jurisdiction), YYYY-MM-DD. Rules keyed to arrival
 	// dates turn on it, e.g. the 2019 US rule that applies only to arrivals on
 	// or after 2019-11-19, and Canada's one-year bar.
-	EntryDate     *string `protobuf:"bytes,13,opt,name=entry_date,json=entryDate,proto3,oneof" json:"entry_date,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	EntryDate *string `protobuf:"bytes,13,opt,name=entry_date,json=entryDate,proto3,oneof" json:"entry_date,omitempty"`
+	// accompanied is true when the person travels with a parent, a legal
+	// guardian or another adult responsible for them.
+	Accompanied *bool `protobuf:"varint,14,opt,name=accompanied,proto3,oneof" json:"accompanied,omitempty"`
+	// countries_crossed lists the countries the person passed through on the
+	// way to the destination; unset means unknown, set and empty means none.
+	// AssessRoute fills it from the legs when it is unset.
+	CountriesCrossed *CountryList `protobuf:"bytes,15,opt,name=countries_crossed,json=countriesCrossed,proto3" json:"countries_crossed,omitempty"`
+	// family_countries lists the countries where members of the person's
+	// family live; unset means unknown, set and empty means none.
+	FamilyCountries *CountryList `protobuf:"bytes,16,opt,name=family_countries,json=familyCountries,proto3" json:"family_countries,omitempty"`
+	// previous_stay_countries lists the countries where the person stayed
+	// before, other than in transit; unset means unknown, set and empty means none.
+	PreviousStayCountries *CountryList `protobuf:"bytes,17,opt,name=previous_stay_countries,json=previousStayCountries,proto3" json:"previous_stay_countries,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *Applicant) Reset() {
@@ -570,6 +583,80 @@ func (x *Applicant) GetEntryDate() string {
 	return ""
 }
 
+func (x *Applicant) GetAccompanied() bool {
+	if x != nil && x.Accompanied != nil {
+		return *x.Accompanied
+	}
+	return false
+}
+
+func (x *Applicant) GetCountriesCrossed() *CountryList {
+	if x != nil {
+		return x.CountriesCrossed
+	}
+	return nil
+}
+
+func (x *Applicant) GetFamilyCountries() *CountryList {
+	if x != nil {
+		return x.FamilyCountries
+	}
+	return nil
+}
+
+func (x *Applicant) GetPreviousStayCountries() *CountryList {
+	if x != nil {
+		return x.PreviousStayCountries
+	}
+	return nil
+}
+
+// CountryList is a list of countries.
+type CountryList struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// country_codes are ISO 3166-1 alpha-2 codes, upper case; empty means none.
+	CountryCodes  []string `protobuf:"bytes,1,rep,name=country_codes,json=countryCodes,proto3" json:"country_codes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountryList) Reset() {
+	*x = CountryList{}
+	mi := &file_safethird_v1_applicant_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountryList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountryList) ProtoMessage() {}
+
+func (x *CountryList) ProtoReflect() protoreflect.Message {
+	mi := &file_safethird_v1_applicant_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountryList.ProtoReflect.Descriptor instead.
+func (*CountryList) Descriptor() ([]byte, []int) {
+	return file_safethird_v1_applicant_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CountryList) GetCountryCodes() []string {
+	if x != nil {
+		return x.CountryCodes
+	}
+	return nil
+}
+
 // FamilyTies lists a person's family members in the destination country.
 type FamilyTies struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -581,7 +668,7 @@ type FamilyTies struct {
 
 func (x *FamilyTies) Reset() {
 	*x = FamilyTies{}
-	mi := &file_safethird_v1_applicant_proto_msgTypes[1]
+	mi := &file_safethird_v1_applicant_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -593,7 +680,7 @@ func (x *FamilyTies) String() string {
 func (*FamilyTies) ProtoMessage() {}
 
 func (x *FamilyTies) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_applicant_proto_msgTypes[1]
+	mi := &file_safethird_v1_applicant_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -606,7 +693,7 @@ func (x *FamilyTies) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FamilyTies.ProtoReflect.Descriptor instead.
 func (*FamilyTies) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_applicant_proto_rawDescGZIP(), []int{1}
+	return file_safethird_v1_applicant_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *FamilyTies) GetMembers() []*FamilyMember {
@@ -631,7 +718,7 @@ type FamilyMember struct {
 
 func (x *FamilyMember) Reset() {
 	*x = FamilyMember{}
-	mi := &file_safethird_v1_applicant_proto_msgTypes[2]
+	mi := &file_safethird_v1_applicant_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -643,7 +730,7 @@ func (x *FamilyMember) String() string {
 func (*FamilyMember) ProtoMessage() {}
 
 func (x *FamilyMember) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_applicant_proto_msgTypes[2]
+	mi := &file_safethird_v1_applicant_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -656,7 +743,7 @@ func (x *FamilyMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FamilyMember.ProtoReflect.Descriptor instead.
 func (*FamilyMember) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_applicant_proto_rawDescGZIP(), []int{2}
+	return file_safethird_v1_applicant_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *FamilyMember) GetRelationship() Relationship {
@@ -691,7 +778,7 @@ type DocumentsHeld struct {
 
 func (x *DocumentsHeld) Reset() {
 	*x = DocumentsHeld{}
-	mi := &file_safethird_v1_applicant_proto_msgTypes[3]
+	mi := &file_safethird_v1_applicant_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -703,7 +790,7 @@ func (x *DocumentsHeld) String() string {
 func (*DocumentsHeld) ProtoMessage() {}
 
 func (x *DocumentsHeld) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_applicant_proto_msgTypes[3]
+	mi := &file_safethird_v1_applicant_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -716,7 +803,7 @@ func (x *DocumentsHeld) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DocumentsHeld.ProtoReflect.Descriptor instead.
 func (*DocumentsHeld) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_applicant_proto_rawDescGZIP(), []int{3}
+	return file_safethird_v1_applicant_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *DocumentsHeld) GetKinds() []DocumentKind {
@@ -730,7 +817,7 @@ var File_safethird_v1_applicant_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_applicant_proto_rawDesc = "" +
 	"\n" +
-	"\x1csafethird/v1/applicant.proto\x12\fsafethird.v1\"\xd7\x06\n" +
+	"\x1csafethird/v1/applicant.proto\x12\fsafethird.v1\"\xef\b\n" +
 	"\tApplicant\x12.\n" +
 	"\x10nationality_code\x18\x01 \x01(\tH\x00R\x0fnationalityCode\x88\x01\x01\x12!\n" +
 	"\tstateless\x18\x02 \x01(\bH\x01R\tstateless\x88\x01\x01\x12D\n" +
@@ -747,7 +834,12 @@ const file_safethird_v1_applicant_proto_rawDesc = "" +
 	"entry_type\x18\v \x01(\x0e2\x17.safethird.v1.EntryTypeH\aR\tentryType\x88\x01\x01\x12A\n" +
 	"\x1bdays_from_crossing_to_claim\x18\f \x01(\x05H\bR\x17daysFromCrossingToClaim\x88\x01\x01\x12\"\n" +
 	"\n" +
-	"entry_date\x18\r \x01(\tH\tR\tentryDate\x88\x01\x01B\x13\n" +
+	"entry_date\x18\r \x01(\tH\tR\tentryDate\x88\x01\x01\x12%\n" +
+	"\vaccompanied\x18\x0e \x01(\bH\n" +
+	"R\vaccompanied\x88\x01\x01\x12F\n" +
+	"\x11countries_crossed\x18\x0f \x01(\v2\x19.safethird.v1.CountryListR\x10countriesCrossed\x12D\n" +
+	"\x10family_countries\x18\x10 \x01(\v2\x19.safethird.v1.CountryListR\x0ffamilyCountries\x12Q\n" +
+	"\x17previous_stay_countries\x18\x11 \x01(\v2\x19.safethird.v1.CountryListR\x15previousStayCountriesB\x13\n" +
 	"\x11_nationality_codeB\f\n" +
 	"\n" +
 	"_statelessB\x1f\n" +
@@ -759,7 +851,10 @@ const file_safethird_v1_applicant_proto_rawDesc = "" +
 	"\x0f_capital_chargeB\r\n" +
 	"\v_entry_typeB\x1e\n" +
 	"\x1c_days_from_crossing_to_claimB\r\n" +
-	"\v_entry_date\"B\n" +
+	"\v_entry_dateB\x0e\n" +
+	"\f_accompanied\"2\n" +
+	"\vCountryList\x12#\n" +
+	"\rcountry_codes\x18\x01 \x03(\tR\fcountryCodes\"B\n" +
 	"\n" +
 	"FamilyTies\x124\n" +
 	"\amembers\x18\x01 \x03(\v2\x1a.safethird.v1.FamilyMemberR\amembers\"\xa1\x01\n" +
@@ -833,7 +928,7 @@ func file_safethird_v1_applicant_proto_rawDescGZIP() []byte {
 }
 
 var file_safethird_v1_applicant_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_safethird_v1_applicant_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_safethird_v1_applicant_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_safethird_v1_applicant_proto_goTypes = []any{
 	(ApplicantGroup)(0),   // 0: safethird.v1.ApplicantGroup
 	(Relationship)(0),     // 1: safethird.v1.Relationship
@@ -841,24 +936,28 @@ var file_safethird_v1_applicant_proto_goTypes = []any{
 	(DocumentKind)(0),     // 3: safethird.v1.DocumentKind
 	(EntryType)(0),        // 4: safethird.v1.EntryType
 	(*Applicant)(nil),     // 5: safethird.v1.Applicant
-	(*FamilyTies)(nil),    // 6: safethird.v1.FamilyTies
-	(*FamilyMember)(nil),  // 7: safethird.v1.FamilyMember
-	(*DocumentsHeld)(nil), // 8: safethird.v1.DocumentsHeld
+	(*CountryList)(nil),   // 6: safethird.v1.CountryList
+	(*FamilyTies)(nil),    // 7: safethird.v1.FamilyTies
+	(*FamilyMember)(nil),  // 8: safethird.v1.FamilyMember
+	(*DocumentsHeld)(nil), // 9: safethird.v1.DocumentsHeld
 }
 var file_safethird_v1_applicant_proto_depIdxs = []int32{
-	0, // 0: safethird.v1.Applicant.groups:type_name -> safethird.v1.ApplicantGroup
-	6, // 1: safethird.v1.Applicant.family:type_name -> safethird.v1.FamilyTies
-	8, // 2: safethird.v1.Applicant.documents:type_name -> safethird.v1.DocumentsHeld
-	4, // 3: safethird.v1.Applicant.entry_type:type_name -> safethird.v1.EntryType
-	7, // 4: safethird.v1.FamilyTies.members:type_name -> safethird.v1.FamilyMember
-	1, // 5: safethird.v1.FamilyMember.relationship:type_name -> safethird.v1.Relationship
-	2, // 6: safethird.v1.FamilyMember.status:type_name -> safethird.v1.FamilyStatus
-	3, // 7: safethird.v1.DocumentsHeld.kinds:type_name -> safethird.v1.DocumentKind
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	0,  // 0: safethird.v1.Applicant.groups:type_name -> safethird.v1.ApplicantGroup
+	7,  // 1: safethird.v1.Applicant.family:type_name -> safethird.v1.FamilyTies
+	9,  // 2: safethird.v1.Applicant.documents:type_name -> safethird.v1.DocumentsHeld
+	4,  // 3: safethird.v1.Applicant.entry_type:type_name -> safethird.v1.EntryType
+	6,  // 4: safethird.v1.Applicant.countries_crossed:type_name -> safethird.v1.CountryList
+	6,  // 5: safethird.v1.Applicant.family_countries:type_name -> safethird.v1.CountryList
+	6,  // 6: safethird.v1.Applicant.previous_stay_countries:type_name -> safethird.v1.CountryList
+	8,  // 7: safethird.v1.FamilyTies.members:type_name -> safethird.v1.FamilyMember
+	1,  // 8: safethird.v1.FamilyMember.relationship:type_name -> safethird.v1.Relationship
+	2,  // 9: safethird.v1.FamilyMember.status:type_name -> safethird.v1.FamilyStatus
+	3,  // 10: safethird.v1.DocumentsHeld.kinds:type_name -> safethird.v1.DocumentKind
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_safethird_v1_applicant_proto_init() }
@@ -867,14 +966,14 @@ func file_safethird_v1_applicant_proto_init() {
 		return
 	}
 	file_safethird_v1_applicant_proto_msgTypes[0].OneofWrappers = []any{}
-	file_safethird_v1_applicant_proto_msgTypes[2].OneofWrappers = []any{}
+	file_safethird_v1_applicant_proto_msgTypes[3].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_safethird_v1_applicant_proto_rawDesc), len(file_safethird_v1_applicant_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -461,9 +461,12 @@ type Assessment struct {
 	// as_of and that the applicant's facts reach or may reach; empty without
 	// an applicant. They do not change applicant_outcome, which is the answer
 	// for the safe-third-country bar alone.
-	OtherBars     []*OtherBarResult `protobuf:"bytes,21,rep,name=other_bars,json=otherBars,proto3" json:"other_bars,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	OtherBars []*OtherBarResult `protobuf:"bytes,21,rep,name=other_bars,json=otherBars,proto3" json:"other_bars,omitempty"`
+	// applying_state_code echoes the state applying the framework, for a
+	// framework that several states apply; empty otherwise.
+	ApplyingStateCode string `protobuf:"bytes,22,opt,name=applying_state_code,json=applyingStateCode,proto3" json:"applying_state_code,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Assessment) Reset() {
@@ -641,6 +644,13 @@ func (x *Assessment) GetOtherBars() []*OtherBarResult {
 		return x.OtherBars
 	}
 	return nil
+}
+
+func (x *Assessment) GetApplyingStateCode() string {
+	if x != nil {
+		return x.ApplyingStateCode
+	}
+	return ""
 }
 
 // OtherBarResult is the outcome of one of a framework's other bars for the
@@ -916,7 +926,10 @@ type CriterionResult struct {
 	// evidence supports the outcome; empty in the BASIC view.
 	Evidence []*Evidence `protobuf:"bytes,5,rep,name=evidence,proto3" json:"evidence,omitempty"`
 	// finding_ids name the findings relied on, for criteria decided by findings.
-	FindingIds    []string `protobuf:"bytes,6,rep,name=finding_ids,json=findingIds,proto3" json:"finding_ids,omitempty"`
+	FindingIds []string `protobuf:"bytes,6,rep,name=finding_ids,json=findingIds,proto3" json:"finding_ids,omitempty"`
+	// missing_facts name the Applicant fields that would decide a criterion
+	// decided for the applicant (CRITERION_KIND_CONDITION).
+	MissingFacts  []string `protobuf:"bytes,7,rep,name=missing_facts,json=missingFacts,proto3" json:"missing_facts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -989,6 +1002,13 @@ func (x *CriterionResult) GetEvidence() []*Evidence {
 func (x *CriterionResult) GetFindingIds() []string {
 	if x != nil {
 		return x.FindingIds
+	}
+	return nil
+}
+
+func (x *CriterionResult) GetMissingFacts() []string {
+	if x != nil {
+		return x.MissingFacts
 	}
 	return nil
 }
@@ -1161,7 +1181,7 @@ var File_safethird_v1_assessment_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_assessment_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsafethird/v1/assessment.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/agreement.proto\x1a\x1csafethird/v1/framework.proto\x1a\x19safethird/v1/source.proto\"\xd2\a\n" +
+	"\x1dsafethird/v1/assessment.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/agreement.proto\x1a\x1csafethird/v1/framework.proto\x1a\x19safethird/v1/source.proto\"\x82\b\n" +
 	"\n" +
 	"Assessment\x12!\n" +
 	"\fcountry_code\x18\x01 \x01(\tR\vcountryCode\x12!\n" +
@@ -1192,7 +1212,8 @@ const file_safethird_v1_assessment_proto_rawDesc = "" +
 	"\bpremises\x18\x13 \x03(\tR\bpremises\x12A\n" +
 	"\x0econtest_limits\x18\x14 \x03(\v2\x1a.safethird.v1.ContestLimitR\rcontestLimits\x12;\n" +
 	"\n" +
-	"other_bars\x18\x15 \x03(\v2\x1c.safethird.v1.OtherBarResultR\totherBars\"\xe4\x01\n" +
+	"other_bars\x18\x15 \x03(\v2\x1c.safethird.v1.OtherBarResultR\totherBars\x12.\n" +
+	"\x13applying_state_code\x18\x16 \x01(\tR\x11applyingStateCode\"\xe4\x01\n" +
 	"\x0eOtherBarResult\x12\x15\n" +
 	"\x06bar_id\x18\x01 \x01(\tR\x05barId\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x124\n" +
@@ -1211,7 +1232,7 @@ const file_safethird_v1_assessment_proto_rawDesc = "" +
 	"\arule_id\x18\x02 \x01(\tR\x06ruleId\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12#\n" +
 	"\rmissing_facts\x18\x04 \x03(\tR\fmissingFacts\x122\n" +
-	"\bevidence\x18\x05 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\xf4\x01\n" +
+	"\bevidence\x18\x05 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\x99\x02\n" +
 	"\x0fCriterionResult\x12!\n" +
 	"\fcriterion_id\x18\x01 \x01(\tR\vcriterionId\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x125\n" +
@@ -1219,7 +1240,8 @@ const file_safethird_v1_assessment_proto_rawDesc = "" +
 	"\trationale\x18\x04 \x01(\tR\trationale\x122\n" +
 	"\bevidence\x18\x05 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\x12\x1f\n" +
 	"\vfinding_ids\x18\x06 \x03(\tR\n" +
-	"findingIds\"\xf2\x01\n" +
+	"findingIds\x12#\n" +
+	"\rmissing_facts\x18\a \x03(\tR\fmissingFacts\"\xf2\x01\n" +
 	"\x0fExceptionResult\x12!\n" +
 	"\fexception_id\x18\x01 \x01(\tR\vexceptionId\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x125\n" +

@@ -89,9 +89,14 @@ type AssessCountryRequest struct {
 	// the call fails with FAILED_PRECONDITION when the server does not hold it.
 	DatasetRevision string `protobuf:"bytes,5,opt,name=dataset_revision,json=datasetRevision,proto3" json:"dataset_revision,omitempty"`
 	// view selects how much is returned; unspecified means FULL.
-	View          AssessmentView `protobuf:"varint,6,opt,name=view,proto3,enum=safethird.v1.AssessmentView" json:"view,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	View AssessmentView `protobuf:"varint,6,opt,name=view,proto3,enum=safethird.v1.AssessmentView" json:"view,omitempty"`
+	// applying_state_code is the ISO 3166-1 alpha-2 code of the state applying
+	// the framework, for a framework that several states apply (an EU member
+	// state under eu-apd-38 or eu-apr-59): its national designations count.
+	// Required by such a framework and refused by any other.
+	ApplyingStateCode string `protobuf:"bytes,7,opt,name=applying_state_code,json=applyingStateCode,proto3" json:"applying_state_code,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *AssessCountryRequest) Reset() {
@@ -164,6 +169,13 @@ func (x *AssessCountryRequest) GetView() AssessmentView {
 		return x.View
 	}
 	return AssessmentView_ASSESSMENT_VIEW_UNSPECIFIED
+}
+
+func (x *AssessCountryRequest) GetApplyingStateCode() string {
+	if x != nil {
+		return x.ApplyingStateCode
+	}
+	return ""
 }
 
 // AssessCountryResponse is the answer for one country.
@@ -536,8 +548,11 @@ type AssessRouteRequest struct {
 	View AssessmentView `protobuf:"varint,5,opt,name=view,proto3,enum=safethird.v1.AssessmentView" json:"view,omitempty"`
 	// dataset_revision, when set, pins the dataset revision ("sha256:<64 hex>").
 	DatasetRevision string `protobuf:"bytes,6,opt,name=dataset_revision,json=datasetRevision,proto3" json:"dataset_revision,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// applying_state_code is the ISO 3166-1 alpha-2 code of the state applying
+	// the framework, as in AssessCountryRequest.
+	ApplyingStateCode string `protobuf:"bytes,7,opt,name=applying_state_code,json=applyingStateCode,proto3" json:"applying_state_code,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *AssessRouteRequest) Reset() {
@@ -608,6 +623,13 @@ func (x *AssessRouteRequest) GetView() AssessmentView {
 func (x *AssessRouteRequest) GetDatasetRevision() string {
 	if x != nil {
 		return x.DatasetRevision
+	}
+	return ""
+}
+
+func (x *AssessRouteRequest) GetApplyingStateCode() string {
+	if x != nil {
+		return x.ApplyingStateCode
 	}
 	return ""
 }
@@ -738,14 +760,15 @@ var File_safethird_v1_assessment_service_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_assessment_service_proto_rawDesc = "" +
 	"\n" +
-	"%safethird/v1/assessment_service.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/applicant.proto\x1a\x1dsafethird/v1/assessment.proto\"\x85\x02\n" +
+	"%safethird/v1/assessment_service.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/applicant.proto\x1a\x1dsafethird/v1/assessment.proto\"\xb5\x02\n" +
 	"\x14AssessCountryRequest\x12!\n" +
 	"\fcountry_code\x18\x01 \x01(\tR\vcountryCode\x12!\n" +
 	"\fframework_id\x18\x02 \x01(\tR\vframeworkId\x12\x13\n" +
 	"\x05as_of\x18\x03 \x01(\tR\x04asOf\x125\n" +
 	"\tapplicant\x18\x04 \x01(\v2\x17.safethird.v1.ApplicantR\tapplicant\x12)\n" +
 	"\x10dataset_revision\x18\x05 \x01(\tR\x0fdatasetRevision\x120\n" +
-	"\x04view\x18\x06 \x01(\x0e2\x1c.safethird.v1.AssessmentViewR\x04view\"Q\n" +
+	"\x04view\x18\x06 \x01(\x0e2\x1c.safethird.v1.AssessmentViewR\x04view\x12.\n" +
+	"\x13applying_state_code\x18\a \x01(\tR\x11applyingStateCode\"Q\n" +
 	"\x15AssessCountryResponse\x128\n" +
 	"\n" +
 	"assessment\x18\x01 \x01(\v2\x18.safethird.v1.AssessmentR\n" +
@@ -767,14 +790,15 @@ const file_safethird_v1_assessment_service_proto_rawDesc = "" +
 	"\x10field_violations\x18\x04 \x03(\v2\x1c.safethird.v1.FieldViolationR\x0ffieldViolations\"H\n" +
 	"\x0eFieldViolation\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12 \n" +
-	"\vdescription\x18\x02 \x01(\tR\vdescription\"\x8c\x02\n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\"\xbc\x02\n" +
 	"\x12AssessRouteRequest\x12!\n" +
 	"\fframework_id\x18\x01 \x01(\tR\vframeworkId\x12*\n" +
 	"\x04legs\x18\x02 \x03(\v2\x16.safethird.v1.RouteLegR\x04legs\x12\x13\n" +
 	"\x05as_of\x18\x03 \x01(\tR\x04asOf\x125\n" +
 	"\tapplicant\x18\x04 \x01(\v2\x17.safethird.v1.ApplicantR\tapplicant\x120\n" +
 	"\x04view\x18\x05 \x01(\x0e2\x1c.safethird.v1.AssessmentViewR\x04view\x12)\n" +
-	"\x10dataset_revision\x18\x06 \x01(\tR\x0fdatasetRevision\"-\n" +
+	"\x10dataset_revision\x18\x06 \x01(\tR\x0fdatasetRevision\x12.\n" +
+	"\x13applying_state_code\x18\a \x01(\tR\x11applyingStateCode\"-\n" +
 	"\bRouteLeg\x12!\n" +
 	"\fcountry_code\x18\x01 \x01(\tR\vcountryCode\"\xd0\x01\n" +
 	"\x13AssessRouteResponse\x12:\n" +

@@ -33,6 +33,10 @@ const (
 	CriterionKind_CRITERION_KIND_DESIGNATION CriterionKind = 2
 	// CRITERION_KIND_FINDINGS is decided by curated findings with evidence.
 	CriterionKind_CRITERION_KIND_FINDINGS CriterionKind = 3
+	// CRITERION_KIND_CONDITION is decided for the applicant by the criterion's
+	// CEL condition, e.g. a connection with or transit through the country. It
+	// bears on the applicant: not met, the bar does not reach them.
+	CriterionKind_CRITERION_KIND_CONDITION CriterionKind = 4
 )
 
 // Enum value maps for CriterionKind.
@@ -42,12 +46,14 @@ var (
 		1: "CRITERION_KIND_AGREEMENT",
 		2: "CRITERION_KIND_DESIGNATION",
 		3: "CRITERION_KIND_FINDINGS",
+		4: "CRITERION_KIND_CONDITION",
 	}
 	CriterionKind_value = map[string]int32{
 		"CRITERION_KIND_UNSPECIFIED": 0,
 		"CRITERION_KIND_AGREEMENT":   1,
 		"CRITERION_KIND_DESIGNATION": 2,
 		"CRITERION_KIND_FINDINGS":    3,
+		"CRITERION_KIND_CONDITION":   4,
 	}
 )
 
@@ -146,7 +152,8 @@ type Framework struct {
 	// citation is the legal citation, e.g. "INA §208(a)(2)(A), 8 U.S.C. §1158(a)(2)(A)".
 	Citation string `protobuf:"bytes,3,opt,name=citation,proto3" json:"citation,omitempty"`
 	// jurisdiction_code is the ISO 3166-1 alpha-2 code of the country whose law
-	// this is, which is also the destination where the claim is made.
+	// this is, which is also the destination where the claim is made; empty
+	// when applying_state_required is set.
 	JurisdictionCode string `protobuf:"bytes,4,opt,name=jurisdiction_code,json=jurisdictionCode,proto3" json:"jurisdiction_code,omitempty"`
 	// text is the provision's text, verbatim.
 	Text string `protobuf:"bytes,5,opt,name=text,proto3" json:"text,omitempty"`
@@ -176,9 +183,13 @@ type Framework struct {
 	// other_bars are bars of the same law beside the safe-third-country bar
 	// that an applicant's facts can bring into play, e.g. Canada's one-year
 	// bar; an answer for an applicant names those that may apply.
-	OtherBars     []*OtherBar `protobuf:"bytes,14,rep,name=other_bars,json=otherBars,proto3" json:"other_bars,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	OtherBars []*OtherBar `protobuf:"bytes,14,rep,name=other_bars,json=otherBars,proto3" json:"other_bars,omitempty"`
+	// applying_state_required is true for a framework that several states
+	// apply (EU law): a request must name the applying state, which is then
+	// the jurisdiction (the destination, whose designations count).
+	ApplyingStateRequired bool `protobuf:"varint,15,opt,name=applying_state_required,json=applyingStateRequired,proto3" json:"applying_state_required,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *Framework) Reset() {
@@ -307,6 +318,13 @@ func (x *Framework) GetOtherBars() []*OtherBar {
 		return x.OtherBars
 	}
 	return nil
+}
+
+func (x *Framework) GetApplyingStateRequired() bool {
+	if x != nil {
+		return x.ApplyingStateRequired
+	}
+	return false
 }
 
 // OtherBar is a bar of a framework's law beside the safe-third-country bar.
@@ -620,7 +638,19 @@ type Criterion struct {
 	// kind says how the engine decides the criterion.
 	Kind CriterionKind `protobuf:"varint,3,opt,name=kind,proto3,enum=safethird.v1.CriterionKind" json:"kind,omitempty"`
 	// description says what the criterion requires, in the law's words where possible.
-	Description   string `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	Description string `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	// condition, for CRITERION_KIND_CONDITION, is a CEL expression over
+	// `applicant`, `country_code`, `jurisdiction_code` and `as_of`, true when
+	// the criterion is met for the applicant; empty when the sources hold the
+	// requirement but not its precise test (see test_provision).
+	Condition string `protobuf:"bytes,5,opt,name=condition,proto3" json:"condition,omitempty"`
+	// necessary_condition, for CRITERION_KIND_CONDITION, must be true for the
+	// criterion to be met, known even where the precise test is not.
+	NecessaryCondition string `protobuf:"bytes,6,opt,name=necessary_condition,json=necessaryCondition,proto3" json:"necessary_condition,omitempty"`
+	// test_provision names the provision that holds the precise test.
+	TestProvision string `protobuf:"bytes,7,opt,name=test_provision,json=testProvision,proto3" json:"test_provision,omitempty"`
+	// evidence supports the criterion's requirement.
+	Evidence      []*Evidence `protobuf:"bytes,8,rep,name=evidence,proto3" json:"evidence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -683,11 +713,39 @@ func (x *Criterion) GetDescription() string {
 	return ""
 }
 
+func (x *Criterion) GetCondition() string {
+	if x != nil {
+		return x.Condition
+	}
+	return ""
+}
+
+func (x *Criterion) GetNecessaryCondition() string {
+	if x != nil {
+		return x.NecessaryCondition
+	}
+	return ""
+}
+
+func (x *Criterion) GetTestProvision() string {
+	if x != nil {
+		return x.TestProvision
+	}
+	return ""
+}
+
+func (x *Criterion) GetEvidence() []*Evidence {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
 var File_safethird_v1_framework_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_framework_proto_rawDesc = "" +
 	"\n" +
-	"\x1csafethird/v1/framework.proto\x12\fsafethird.v1\x1a\x19safethird/v1/source.proto\"\xd8\x04\n" +
+	"\x1csafethird/v1/framework.proto\x12\fsafethird.v1\x1a\x19safethird/v1/source.proto\"\x90\x05\n" +
 	"\tFramework\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1a\n" +
@@ -706,7 +764,8 @@ const file_safethird_v1_framework_proto_rawDesc = "" +
 	"\rapplicability\x18\f \x03(\v2\x1f.safethird.v1.ApplicabilityRuleR\rapplicability\x12A\n" +
 	"\x0econtest_limits\x18\r \x03(\v2\x1a.safethird.v1.ContestLimitR\rcontestLimits\x125\n" +
 	"\n" +
-	"other_bars\x18\x0e \x03(\v2\x16.safethird.v1.OtherBarR\totherBars\"\xfd\x01\n" +
+	"other_bars\x18\x0e \x03(\v2\x16.safethird.v1.OtherBarR\totherBars\x126\n" +
+	"\x17applying_state_required\x18\x0f \x01(\bR\x15applyingStateRequired\"\xfd\x01\n" +
 	"\bOtherBar\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1a\n" +
@@ -730,17 +789,22 @@ const file_safethird_v1_framework_proto_rawDesc = "" +
 	"\rcriterion_ids\x18\x04 \x03(\tR\fcriterionIds\x12#\n" +
 	"\ragreement_ids\x18\x05 \x03(\tR\fagreementIds\x12 \n" +
 	"\vdescription\x18\x06 \x01(\tR\vdescription\x122\n" +
-	"\bevidence\x18\a \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\x84\x01\n" +
+	"\bevidence\x18\a \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\xae\x02\n" +
 	"\tCriterion\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12/\n" +
 	"\x04kind\x18\x03 \x01(\x0e2\x1b.safethird.v1.CriterionKindR\x04kind\x12 \n" +
-	"\vdescription\x18\x04 \x01(\tR\vdescription*\x8a\x01\n" +
+	"\vdescription\x18\x04 \x01(\tR\vdescription\x12\x1c\n" +
+	"\tcondition\x18\x05 \x01(\tR\tcondition\x12/\n" +
+	"\x13necessary_condition\x18\x06 \x01(\tR\x12necessaryCondition\x12%\n" +
+	"\x0etest_provision\x18\a \x01(\tR\rtestProvision\x122\n" +
+	"\bevidence\x18\b \x03(\v2\x16.safethird.v1.EvidenceR\bevidence*\xa8\x01\n" +
 	"\rCriterionKind\x12\x1e\n" +
 	"\x1aCRITERION_KIND_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18CRITERION_KIND_AGREEMENT\x10\x01\x12\x1e\n" +
 	"\x1aCRITERION_KIND_DESIGNATION\x10\x02\x12\x1b\n" +
-	"\x17CRITERION_KIND_FINDINGS\x10\x03*\x8f\x01\n" +
+	"\x17CRITERION_KIND_FINDINGS\x10\x03\x12\x1c\n" +
+	"\x18CRITERION_KIND_CONDITION\x10\x04*\x8f\x01\n" +
 	"\x0fCriterionStatus\x12 \n" +
 	"\x1cCRITERION_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14CRITERION_STATUS_MET\x10\x01\x12\x1c\n" +
@@ -773,20 +837,21 @@ var file_safethird_v1_framework_proto_goTypes = []any{
 	(*Evidence)(nil),          // 7: safethird.v1.Evidence
 }
 var file_safethird_v1_framework_proto_depIdxs = []int32{
-	6, // 0: safethird.v1.Framework.criteria:type_name -> safethird.v1.Criterion
-	7, // 1: safethird.v1.Framework.evidence:type_name -> safethird.v1.Evidence
-	4, // 2: safethird.v1.Framework.applicability:type_name -> safethird.v1.ApplicabilityRule
-	5, // 3: safethird.v1.Framework.contest_limits:type_name -> safethird.v1.ContestLimit
-	3, // 4: safethird.v1.Framework.other_bars:type_name -> safethird.v1.OtherBar
-	7, // 5: safethird.v1.OtherBar.evidence:type_name -> safethird.v1.Evidence
-	7, // 6: safethird.v1.ApplicabilityRule.evidence:type_name -> safethird.v1.Evidence
-	7, // 7: safethird.v1.ContestLimit.evidence:type_name -> safethird.v1.Evidence
-	0, // 8: safethird.v1.Criterion.kind:type_name -> safethird.v1.CriterionKind
-	9, // [9:9] is the sub-list for method output_type
-	9, // [9:9] is the sub-list for method input_type
-	9, // [9:9] is the sub-list for extension type_name
-	9, // [9:9] is the sub-list for extension extendee
-	0, // [0:9] is the sub-list for field type_name
+	6,  // 0: safethird.v1.Framework.criteria:type_name -> safethird.v1.Criterion
+	7,  // 1: safethird.v1.Framework.evidence:type_name -> safethird.v1.Evidence
+	4,  // 2: safethird.v1.Framework.applicability:type_name -> safethird.v1.ApplicabilityRule
+	5,  // 3: safethird.v1.Framework.contest_limits:type_name -> safethird.v1.ContestLimit
+	3,  // 4: safethird.v1.Framework.other_bars:type_name -> safethird.v1.OtherBar
+	7,  // 5: safethird.v1.OtherBar.evidence:type_name -> safethird.v1.Evidence
+	7,  // 6: safethird.v1.ApplicabilityRule.evidence:type_name -> safethird.v1.Evidence
+	7,  // 7: safethird.v1.ContestLimit.evidence:type_name -> safethird.v1.Evidence
+	0,  // 8: safethird.v1.Criterion.kind:type_name -> safethird.v1.CriterionKind
+	7,  // 9: safethird.v1.Criterion.evidence:type_name -> safethird.v1.Evidence
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_safethird_v1_framework_proto_init() }

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file safethird/v1/applicant.proto.
  */
 export const file_safethird_v1_applicant: GenFile = /*@__PURE__*/
-  fileDesc("ChxzYWZldGhpcmQvdjEvYXBwbGljYW50LnByb3RvEgxzYWZldGhpcmQudjEioAUKCUFwcGxpY2FudBIdChBuYXRpb25hbGl0eV9jb2RlGAEgASgJSACIAQESFgoJc3RhdGVsZXNzGAIgASgISAGIAQESKQocbGFzdF9oYWJpdHVhbF9yZXNpZGVuY2VfY29kZRgDIAEoCUgCiAEBEiwKBmdyb3VwcxgEIAMoDjIcLnNhZmV0aGlyZC52MS5BcHBsaWNhbnRHcm91cBIQCgNhZ2UYBSABKAVIA4gBARIUCgdtYXJyaWVkGAYgASgISASIAQESJwoacGFyZW50X29yX2d1YXJkaWFuX3ByZXNlbnQYByABKAhIBYgBARIoCgZmYW1pbHkYCCABKAsyGC5zYWZldGhpcmQudjEuRmFtaWx5VGllcxIuCglkb2N1bWVudHMYCSABKAsyGy5zYWZldGhpcmQudjEuRG9jdW1lbnRzSGVsZBIbCg5jYXBpdGFsX2NoYXJnZRgKIAEoCEgGiAEBEjAKCmVudHJ5X3R5cGUYCyABKA4yFy5zYWZldGhpcmQudjEuRW50cnlUeXBlSAeIAQESKAobZGF5c19mcm9tX2Nyb3NzaW5nX3RvX2NsYWltGAwgASgFSAiIAQESFwoKZW50cnlfZGF0ZRgNIAEoCUgJiAEBQhMKEV9uYXRpb25hbGl0eV9jb2RlQgwKCl9zdGF0ZWxlc3NCHwodX2xhc3RfaGFiaXR1YWxfcmVzaWRlbmNlX2NvZGVCBgoEX2FnZUIKCghfbWFycmllZEIdChtfcGFyZW50X29yX2d1YXJkaWFuX3ByZXNlbnRCEQoPX2NhcGl0YWxfY2hhcmdlQg0KC19lbnRyeV90eXBlQh4KHF9kYXlzX2Zyb21fY3Jvc3NpbmdfdG9fY2xhaW1CDQoLX2VudHJ5X2RhdGUiOQoKRmFtaWx5VGllcxIrCgdtZW1iZXJzGAEgAygLMhouc2FmZXRoaXJkLnYxLkZhbWlseU1lbWJlciKGAQoMRmFtaWx5TWVtYmVyEjAKDHJlbGF0aW9uc2hpcBgBIAEoDjIaLnNhZmV0aGlyZC52MS5SZWxhdGlvbnNoaXASKgoGc3RhdHVzGAIgASgOMhouc2FmZXRoaXJkLnYxLkZhbWlseVN0YXR1cxIQCgNhZ2UYAyABKAVIAIgBAUIGCgRfYWdlIjoKDURvY3VtZW50c0hlbGQSKQoFa2luZHMYASADKA4yGi5zYWZldGhpcmQudjEuRG9jdW1lbnRLaW5kKtkBCg5BcHBsaWNhbnRHcm91cBIfChtBUFBMSUNBTlRfR1JPVVBfVU5TUEVDSUZJRUQQABIaChZBUFBMSUNBTlRfR1JPVVBfTEdCVFFJEAESHgoaQVBQTElDQU5UX0dST1VQX0lORElHRU5PVVMQAhIjCh9BUFBMSUNBTlRfR1JPVVBfV09NRU5fQU5EX0dJUkxTEAMSHAoYQVBQTElDQU5UX0dST1VQX0NISUxEUkVOEAQSJwojQVBQTElDQU5UX0dST1VQX1BPTElUSUNBTF9PUFBPTkVOVFMQBSrTAgoMUmVsYXRpb25zaGlwEhwKGFJFTEFUSU9OU0hJUF9VTlNQRUNJRklFRBAAEhcKE1JFTEFUSU9OU0hJUF9TUE9VU0UQARIjCh9SRUxBVElPTlNISVBfQ09NTU9OX0xBV19QQVJUTkVSEAISFgoSUkVMQVRJT05TSElQX0NISUxEEAMSFwoTUkVMQVRJT05TSElQX1BBUkVOVBAEEh8KG1JFTEFUSU9OU0hJUF9MRUdBTF9HVUFSRElBThAFEhgKFFJFTEFUSU9OU0hJUF9TSUJMSU5HEAYSHAoYUkVMQVRJT05TSElQX0dSQU5EUEFSRU5UEAcSGwoXUkVMQVRJT05TSElQX0dSQU5EQ0hJTEQQCBIeChpSRUxBVElPTlNISVBfQVVOVF9PUl9VTkNMRRAJEiAKHFJFTEFUSU9OU0hJUF9OSUVDRV9PUl9ORVBIRVcQCiruAgoMRmFtaWx5U3RhdHVzEh0KGUZBTUlMWV9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVGQU1JTFlfU1RBVFVTX0NJVElaRU4QARIkCiBGQU1JTFlfU1RBVFVTX1BFUk1BTkVOVF9SRVNJREVOVBACEiIKHkZBTUlMWV9TVEFUVVNfUFJPVEVDVEVEX1BFUlNPThADEiAKHEZBTUlMWV9TVEFUVVNfQ0xBSU1fQUNDRVBURUQQBBIfChtGQU1JTFlfU1RBVFVTX0NMQUlNX1BFTkRJTkcQBRIgChxGQU1JTFlfU1RBVFVTX1JFTU9WQUxfU1RBWUVEEAYSHQoZRkFNSUxZX1NUQVRVU19XT1JLX1BFUk1JVBAHEh4KGkZBTUlMWV9TVEFUVVNfU1RVRFlfUEVSTUlUEAgSGQoVRkFNSUxZX1NUQVRVU19WSVNJVE9SEAkSGwoXRkFNSUxZX1NUQVRVU19OT19TVEFUVVMQCiqhAgoMRG9jdW1lbnRLaW5kEh0KGURPQ1VNRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIiCh5ET0NVTUVOVF9LSU5EX0RFU1RJTkFUSU9OX1ZJU0EQARIdChlET0NVTUVOVF9LSU5EX1dPUktfUEVSTUlUEAISHgoaRE9DVU1FTlRfS0lORF9TVFVEWV9QRVJNSVQQAxIvCitET0NVTUVOVF9LSU5EX1JFRlVHRUVfT1JfUFJfVFJBVkVMX0RPQ1VNRU5UEAQSLgoqRE9DVU1FTlRfS0lORF9WSVNBX0VYRU1QVF9ERVNUSU5BVElPTl9PTkxZEAUSLgoqRE9DVU1FTlRfS0lORF9ERVNUSU5BVElPTl9URU1QT1JBUllfUEVSTUlUEAYqtwEKCUVudHJ5VHlwZRIaChZFTlRSWV9UWVBFX1VOU1BFQ0lGSUVEEAASIQodRU5UUllfVFlQRV9MQU5EX1BPUlRfT0ZfRU5UUlkQARIcChhFTlRSWV9UWVBFX0JFVFdFRU5fUE9SVFMQAhIWChJFTlRSWV9UWVBFX0FJUlBPUlQQAxIaChZFTlRSWV9UWVBFX01BUklORV9QT1JUEAQSGQoVRU5UUllfVFlQRV9JTl9UUkFOU0lUEAViBnByb3RvMw");
+  fileDesc("ChxzYWZldGhpcmQvdjEvYXBwbGljYW50LnByb3RvEgxzYWZldGhpcmQudjEi8QYKCUFwcGxpY2FudBIdChBuYXRpb25hbGl0eV9jb2RlGAEgASgJSACIAQESFgoJc3RhdGVsZXNzGAIgASgISAGIAQESKQocbGFzdF9oYWJpdHVhbF9yZXNpZGVuY2VfY29kZRgDIAEoCUgCiAEBEiwKBmdyb3VwcxgEIAMoDjIcLnNhZmV0aGlyZC52MS5BcHBsaWNhbnRHcm91cBIQCgNhZ2UYBSABKAVIA4gBARIUCgdtYXJyaWVkGAYgASgISASIAQESJwoacGFyZW50X29yX2d1YXJkaWFuX3ByZXNlbnQYByABKAhIBYgBARIoCgZmYW1pbHkYCCABKAsyGC5zYWZldGhpcmQudjEuRmFtaWx5VGllcxIuCglkb2N1bWVudHMYCSABKAsyGy5zYWZldGhpcmQudjEuRG9jdW1lbnRzSGVsZBIbCg5jYXBpdGFsX2NoYXJnZRgKIAEoCEgGiAEBEjAKCmVudHJ5X3R5cGUYCyABKA4yFy5zYWZldGhpcmQudjEuRW50cnlUeXBlSAeIAQESKAobZGF5c19mcm9tX2Nyb3NzaW5nX3RvX2NsYWltGAwgASgFSAiIAQESFwoKZW50cnlfZGF0ZRgNIAEoCUgJiAEBEhgKC2FjY29tcGFuaWVkGA4gASgISAqIAQESNAoRY291bnRyaWVzX2Nyb3NzZWQYDyABKAsyGS5zYWZldGhpcmQudjEuQ291bnRyeUxpc3QSMwoQZmFtaWx5X2NvdW50cmllcxgQIAEoCzIZLnNhZmV0aGlyZC52MS5Db3VudHJ5TGlzdBI6ChdwcmV2aW91c19zdGF5X2NvdW50cmllcxgRIAEoCzIZLnNhZmV0aGlyZC52MS5Db3VudHJ5TGlzdEITChFfbmF0aW9uYWxpdHlfY29kZUIMCgpfc3RhdGVsZXNzQh8KHV9sYXN0X2hhYml0dWFsX3Jlc2lkZW5jZV9jb2RlQgYKBF9hZ2VCCgoIX21hcnJpZWRCHQobX3BhcmVudF9vcl9ndWFyZGlhbl9wcmVzZW50QhEKD19jYXBpdGFsX2NoYXJnZUINCgtfZW50cnlfdHlwZUIeChxfZGF5c19mcm9tX2Nyb3NzaW5nX3RvX2NsYWltQg0KC19lbnRyeV9kYXRlQg4KDF9hY2NvbXBhbmllZCIkCgtDb3VudHJ5TGlzdBIVCg1jb3VudHJ5X2NvZGVzGAEgAygJIjkKCkZhbWlseVRpZXMSKwoHbWVtYmVycxgBIAMoCzIaLnNhZmV0aGlyZC52MS5GYW1pbHlNZW1iZXIihgEKDEZhbWlseU1lbWJlchIwCgxyZWxhdGlvbnNoaXAYASABKA4yGi5zYWZldGhpcmQudjEuUmVsYXRpb25zaGlwEioKBnN0YXR1cxgCIAEoDjIaLnNhZmV0aGlyZC52MS5GYW1pbHlTdGF0dXMSEAoDYWdlGAMgASgFSACIAQFCBgoEX2FnZSI6Cg1Eb2N1bWVudHNIZWxkEikKBWtpbmRzGAEgAygOMhouc2FmZXRoaXJkLnYxLkRvY3VtZW50S2luZCrZAQoOQXBwbGljYW50R3JvdXASHwobQVBQTElDQU5UX0dST1VQX1VOU1BFQ0lGSUVEEAASGgoWQVBQTElDQU5UX0dST1VQX0xHQlRRSRABEh4KGkFQUExJQ0FOVF9HUk9VUF9JTkRJR0VOT1VTEAISIwofQVBQTElDQU5UX0dST1VQX1dPTUVOX0FORF9HSVJMUxADEhwKGEFQUExJQ0FOVF9HUk9VUF9DSElMRFJFThAEEicKI0FQUExJQ0FOVF9HUk9VUF9QT0xJVElDQUxfT1BQT05FTlRTEAUq0wIKDFJlbGF0aW9uc2hpcBIcChhSRUxBVElPTlNISVBfVU5TUEVDSUZJRUQQABIXChNSRUxBVElPTlNISVBfU1BPVVNFEAESIwofUkVMQVRJT05TSElQX0NPTU1PTl9MQVdfUEFSVE5FUhACEhYKElJFTEFUSU9OU0hJUF9DSElMRBADEhcKE1JFTEFUSU9OU0hJUF9QQVJFTlQQBBIfChtSRUxBVElPTlNISVBfTEVHQUxfR1VBUkRJQU4QBRIYChRSRUxBVElPTlNISVBfU0lCTElORxAGEhwKGFJFTEFUSU9OU0hJUF9HUkFORFBBUkVOVBAHEhsKF1JFTEFUSU9OU0hJUF9HUkFORENISUxEEAgSHgoaUkVMQVRJT05TSElQX0FVTlRfT1JfVU5DTEUQCRIgChxSRUxBVElPTlNISVBfTklFQ0VfT1JfTkVQSEVXEAoq7gIKDEZhbWlseVN0YXR1cxIdChlGQU1JTFlfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVRkFNSUxZX1NUQVRVU19DSVRJWkVOEAESJAogRkFNSUxZX1NUQVRVU19QRVJNQU5FTlRfUkVTSURFTlQQAhIiCh5GQU1JTFlfU1RBVFVTX1BST1RFQ1RFRF9QRVJTT04QAxIgChxGQU1JTFlfU1RBVFVTX0NMQUlNX0FDQ0VQVEVEEAQSHwobRkFNSUxZX1NUQVRVU19DTEFJTV9QRU5ESU5HEAUSIAocRkFNSUxZX1NUQVRVU19SRU1PVkFMX1NUQVlFRBAGEh0KGUZBTUlMWV9TVEFUVVNfV09SS19QRVJNSVQQBxIeChpGQU1JTFlfU1RBVFVTX1NUVURZX1BFUk1JVBAIEhkKFUZBTUlMWV9TVEFUVVNfVklTSVRPUhAJEhsKF0ZBTUlMWV9TVEFUVVNfTk9fU1RBVFVTEAoqoQIKDERvY3VtZW50S2luZBIdChlET0NVTUVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASIgoeRE9DVU1FTlRfS0lORF9ERVNUSU5BVElPTl9WSVNBEAESHQoZRE9DVU1FTlRfS0lORF9XT1JLX1BFUk1JVBACEh4KGkRPQ1VNRU5UX0tJTkRfU1RVRFlfUEVSTUlUEAMSLworRE9DVU1FTlRfS0lORF9SRUZVR0VFX09SX1BSX1RSQVZFTF9ET0NVTUVOVBAEEi4KKkRPQ1VNRU5UX0tJTkRfVklTQV9FWEVNUFRfREVTVElOQVRJT05fT05MWRAFEi4KKkRPQ1VNRU5UX0tJTkRfREVTVElOQVRJT05fVEVNUE9SQVJZX1BFUk1JVBAGKrcBCglFbnRyeVR5cGUSGgoWRU5UUllfVFlQRV9VTlNQRUNJRklFRBAAEiEKHUVOVFJZX1RZUEVfTEFORF9QT1JUX09GX0VOVFJZEAESHAoYRU5UUllfVFlQRV9CRVRXRUVOX1BPUlRTEAISFgoSRU5UUllfVFlQRV9BSVJQT1JUEAMSGgoWRU5UUllfVFlQRV9NQVJJTkVfUE9SVBAEEhkKFUVOVFJZX1RZUEVfSU5fVFJBTlNJVBAFYgZwcm90bzM");
 
 /**
  * Applicant holds the facts about the person that the law turns on. Every
@@ -124,6 +124,39 @@ export type Applicant = Message<"safethird.v1.Applicant"> & {
    * @generated from field: optional string entry_date = 13;
    */
   entryDate?: string | undefined;
+
+  /**
+   * accompanied is true when the person travels with a parent, a legal
+   * guardian or another adult responsible for them.
+   *
+   * @generated from field: optional bool accompanied = 14;
+   */
+  accompanied?: boolean | undefined;
+
+  /**
+   * countries_crossed lists the countries the person passed through on the
+   * way to the destination; unset means unknown, set and empty means none.
+   * AssessRoute fills it from the legs when it is unset.
+   *
+   * @generated from field: safethird.v1.CountryList countries_crossed = 15;
+   */
+  countriesCrossed?: CountryList | undefined;
+
+  /**
+   * family_countries lists the countries where members of the person's
+   * family live; unset means unknown, set and empty means none.
+   *
+   * @generated from field: safethird.v1.CountryList family_countries = 16;
+   */
+  familyCountries?: CountryList | undefined;
+
+  /**
+   * previous_stay_countries lists the countries where the person stayed
+   * before, other than in transit; unset means unknown, set and empty means none.
+   *
+   * @generated from field: safethird.v1.CountryList previous_stay_countries = 17;
+   */
+  previousStayCountries?: CountryList | undefined;
 };
 
 /**
@@ -132,6 +165,27 @@ export type Applicant = Message<"safethird.v1.Applicant"> & {
  */
 export const ApplicantSchema: GenMessage<Applicant> = /*@__PURE__*/
   messageDesc(file_safethird_v1_applicant, 0);
+
+/**
+ * CountryList is a list of countries.
+ *
+ * @generated from message safethird.v1.CountryList
+ */
+export type CountryList = Message<"safethird.v1.CountryList"> & {
+  /**
+   * country_codes are ISO 3166-1 alpha-2 codes, upper case; empty means none.
+   *
+   * @generated from field: repeated string country_codes = 1;
+   */
+  countryCodes: string[];
+};
+
+/**
+ * Describes the message safethird.v1.CountryList.
+ * Use `create(CountryListSchema)` to create a new message.
+ */
+export const CountryListSchema: GenMessage<CountryList> = /*@__PURE__*/
+  messageDesc(file_safethird_v1_applicant, 1);
 
 /**
  * FamilyTies lists a person's family members in the destination country.
@@ -152,7 +206,7 @@ export type FamilyTies = Message<"safethird.v1.FamilyTies"> & {
  * Use `create(FamilyTiesSchema)` to create a new message.
  */
 export const FamilyTiesSchema: GenMessage<FamilyTies> = /*@__PURE__*/
-  messageDesc(file_safethird_v1_applicant, 1);
+  messageDesc(file_safethird_v1_applicant, 2);
 
 /**
  * FamilyMember is one relative of the person, in the destination country.
@@ -187,7 +241,7 @@ export type FamilyMember = Message<"safethird.v1.FamilyMember"> & {
  * Use `create(FamilyMemberSchema)` to create a new message.
  */
 export const FamilyMemberSchema: GenMessage<FamilyMember> = /*@__PURE__*/
-  messageDesc(file_safethird_v1_applicant, 2);
+  messageDesc(file_safethird_v1_applicant, 3);
 
 /**
  * DocumentsHeld lists the documents a person holds for the destination country.
@@ -208,7 +262,7 @@ export type DocumentsHeld = Message<"safethird.v1.DocumentsHeld"> & {
  * Use `create(DocumentsHeldSchema)` to create a new message.
  */
 export const DocumentsHeldSchema: GenMessage<DocumentsHeld> = /*@__PURE__*/
-  messageDesc(file_safethird_v1_applicant, 3);
+  messageDesc(file_safethird_v1_applicant, 4);
 
 /**
  * ApplicantGroup is a group of people that a curated finding may single out.

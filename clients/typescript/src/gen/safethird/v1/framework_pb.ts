@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file safethird/v1/framework.proto.
  */
 export const file_safethird_v1_framework: GenFile = /*@__PURE__*/
-  fileDesc("ChxzYWZldGhpcmQvdjEvZnJhbWV3b3JrLnByb3RvEgxzYWZldGhpcmQudjEisAMKCUZyYW1ld29yaxIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIQCghjaXRhdGlvbhgDIAEoCRIZChFqdXJpc2RpY3Rpb25fY29kZRgEIAEoCRIMCgR0ZXh0GAUgASgJEikKCGNyaXRlcmlhGAYgAygLMhcuc2FmZXRoaXJkLnYxLkNyaXRlcmlvbhIYChBuYXRpb25hbGl0eV9ydWxlGAcgASgJEhIKCmRpc2NyZXRpb24YCCABKAkSDwoHZmFjdG9ycxgJIAMoCRIhChlhZ3JlZW1lbnRzX2NvbXBsZXRlX2FzX29mGAogASgJEigKCGV2aWRlbmNlGAsgAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlEjYKDWFwcGxpY2FiaWxpdHkYDCADKAsyHy5zYWZldGhpcmQudjEuQXBwbGljYWJpbGl0eVJ1bGUSMgoOY29udGVzdF9saW1pdHMYDSADKAsyGi5zYWZldGhpcmQudjEuQ29udGVzdExpbWl0EioKCm90aGVyX2JhcnMYDiADKAsyFi5zYWZldGhpcmQudjEuT3RoZXJCYXIisAEKCE90aGVyQmFyEgoKAmlkGAEgASgJEg0KBXRpdGxlGAIgASgJEhAKCGNpdGF0aW9uGAMgASgJEhQKDGFwcGxpZXNfZnJvbRgEIAEoCRIPCgdlbmFjdGVkGAUgASgJEhEKCWNvbmRpdGlvbhgGIAEoCRITCgtkZXNjcmlwdGlvbhgHIAEoCRIoCghldmlkZW5jZRgIIAMoCzIWLnNhZmV0aGlyZC52MS5FdmlkZW5jZSKAAQoRQXBwbGljYWJpbGl0eVJ1bGUSCgoCaWQYASABKAkSDQoFdGl0bGUYAiABKAkSEQoJY29uZGl0aW9uGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEigKCGV2aWRlbmNlGAUgAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlIqoBCgxDb250ZXN0TGltaXQSCgoCaWQYASABKAkSDQoFdGl0bGUYAiABKAkSEgoKdmFsaWRfZnJvbRgDIAEoCRIVCg1jcml0ZXJpb25faWRzGAQgAygJEhUKDWFncmVlbWVudF9pZHMYBSADKAkSEwoLZGVzY3JpcHRpb24YBiABKAkSKAoIZXZpZGVuY2UYByADKAsyFi5zYWZldGhpcmQudjEuRXZpZGVuY2UiZgoJQ3JpdGVyaW9uEgoKAmlkGAEgASgJEg0KBXRpdGxlGAIgASgJEikKBGtpbmQYAyABKA4yGy5zYWZldGhpcmQudjEuQ3JpdGVyaW9uS2luZBITCgtkZXNjcmlwdGlvbhgEIAEoCSqKAQoNQ3JpdGVyaW9uS2luZBIeChpDUklURVJJT05fS0lORF9VTlNQRUNJRklFRBAAEhwKGENSSVRFUklPTl9LSU5EX0FHUkVFTUVOVBABEh4KGkNSSVRFUklPTl9LSU5EX0RFU0lHTkFUSU9OEAISGwoXQ1JJVEVSSU9OX0tJTkRfRklORElOR1MQAyqPAQoPQ3JpdGVyaW9uU3RhdHVzEiAKHENSSVRFUklPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRDUklURVJJT05fU1RBVFVTX01FVBABEhwKGENSSVRFUklPTl9TVEFUVVNfTk9UX01FVBACEiIKHkNSSVRFUklPTl9TVEFUVVNfSU5ERVRFUk1JTkFURRADYgZwcm90bzM", [file_safethird_v1_source]);
+  fileDesc("ChxzYWZldGhpcmQvdjEvZnJhbWV3b3JrLnByb3RvEgxzYWZldGhpcmQudjEi0QMKCUZyYW1ld29yaxIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIQCghjaXRhdGlvbhgDIAEoCRIZChFqdXJpc2RpY3Rpb25fY29kZRgEIAEoCRIMCgR0ZXh0GAUgASgJEikKCGNyaXRlcmlhGAYgAygLMhcuc2FmZXRoaXJkLnYxLkNyaXRlcmlvbhIYChBuYXRpb25hbGl0eV9ydWxlGAcgASgJEhIKCmRpc2NyZXRpb24YCCABKAkSDwoHZmFjdG9ycxgJIAMoCRIhChlhZ3JlZW1lbnRzX2NvbXBsZXRlX2FzX29mGAogASgJEigKCGV2aWRlbmNlGAsgAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlEjYKDWFwcGxpY2FiaWxpdHkYDCADKAsyHy5zYWZldGhpcmQudjEuQXBwbGljYWJpbGl0eVJ1bGUSMgoOY29udGVzdF9saW1pdHMYDSADKAsyGi5zYWZldGhpcmQudjEuQ29udGVzdExpbWl0EioKCm90aGVyX2JhcnMYDiADKAsyFi5zYWZldGhpcmQudjEuT3RoZXJCYXISHwoXYXBwbHlpbmdfc3RhdGVfcmVxdWlyZWQYDyABKAgisAEKCE90aGVyQmFyEgoKAmlkGAEgASgJEg0KBXRpdGxlGAIgASgJEhAKCGNpdGF0aW9uGAMgASgJEhQKDGFwcGxpZXNfZnJvbRgEIAEoCRIPCgdlbmFjdGVkGAUgASgJEhEKCWNvbmRpdGlvbhgGIAEoCRITCgtkZXNjcmlwdGlvbhgHIAEoCRIoCghldmlkZW5jZRgIIAMoCzIWLnNhZmV0aGlyZC52MS5FdmlkZW5jZSKAAQoRQXBwbGljYWJpbGl0eVJ1bGUSCgoCaWQYASABKAkSDQoFdGl0bGUYAiABKAkSEQoJY29uZGl0aW9uGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEigKCGV2aWRlbmNlGAUgAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlIqoBCgxDb250ZXN0TGltaXQSCgoCaWQYASABKAkSDQoFdGl0bGUYAiABKAkSEgoKdmFsaWRfZnJvbRgDIAEoCRIVCg1jcml0ZXJpb25faWRzGAQgAygJEhUKDWFncmVlbWVudF9pZHMYBSADKAkSEwoLZGVzY3JpcHRpb24YBiABKAkSKAoIZXZpZGVuY2UYByADKAsyFi5zYWZldGhpcmQudjEuRXZpZGVuY2Ui2AEKCUNyaXRlcmlvbhIKCgJpZBgBIAEoCRINCgV0aXRsZRgCIAEoCRIpCgRraW5kGAMgASgOMhsuc2FmZXRoaXJkLnYxLkNyaXRlcmlvbktpbmQSEwoLZGVzY3JpcHRpb24YBCABKAkSEQoJY29uZGl0aW9uGAUgASgJEhsKE25lY2Vzc2FyeV9jb25kaXRpb24YBiABKAkSFgoOdGVzdF9wcm92aXNpb24YByABKAkSKAoIZXZpZGVuY2UYCCADKAsyFi5zYWZldGhpcmQudjEuRXZpZGVuY2UqqAEKDUNyaXRlcmlvbktpbmQSHgoaQ1JJVEVSSU9OX0tJTkRfVU5TUEVDSUZJRUQQABIcChhDUklURVJJT05fS0lORF9BR1JFRU1FTlQQARIeChpDUklURVJJT05fS0lORF9ERVNJR05BVElPThACEhsKF0NSSVRFUklPTl9LSU5EX0ZJTkRJTkdTEAMSHAoYQ1JJVEVSSU9OX0tJTkRfQ09ORElUSU9OEAQqjwEKD0NyaXRlcmlvblN0YXR1cxIgChxDUklURVJJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUQ1JJVEVSSU9OX1NUQVRVU19NRVQQARIcChhDUklURVJJT05fU1RBVFVTX05PVF9NRVQQAhIiCh5DUklURVJJT05fU1RBVFVTX0lOREVURVJNSU5BVEUQA2IGcHJvdG8z", [file_safethird_v1_source]);
 
 /**
  * Framework is a legal rule the engine applies: a statute's safe-third-country
@@ -44,7 +44,8 @@ export type Framework = Message<"safethird.v1.Framework"> & {
 
   /**
    * jurisdiction_code is the ISO 3166-1 alpha-2 code of the country whose law
-   * this is, which is also the destination where the claim is made.
+   * this is, which is also the destination where the claim is made; empty
+   * when applying_state_required is set.
    *
    * @generated from field: string jurisdiction_code = 4;
    */
@@ -128,6 +129,15 @@ export type Framework = Message<"safethird.v1.Framework"> & {
    * @generated from field: repeated safethird.v1.OtherBar other_bars = 14;
    */
   otherBars: OtherBar[];
+
+  /**
+   * applying_state_required is true for a framework that several states
+   * apply (EU law): a request must name the applying state, which is then
+   * the jurisdiction (the destination, whose designations count).
+   *
+   * @generated from field: bool applying_state_required = 15;
+   */
+  applyingStateRequired: boolean;
 };
 
 /**
@@ -362,6 +372,38 @@ export type Criterion = Message<"safethird.v1.Criterion"> & {
    * @generated from field: string description = 4;
    */
   description: string;
+
+  /**
+   * condition, for CRITERION_KIND_CONDITION, is a CEL expression over
+   * `applicant`, `country_code`, `jurisdiction_code` and `as_of`, true when
+   * the criterion is met for the applicant; empty when the sources hold the
+   * requirement but not its precise test (see test_provision).
+   *
+   * @generated from field: string condition = 5;
+   */
+  condition: string;
+
+  /**
+   * necessary_condition, for CRITERION_KIND_CONDITION, must be true for the
+   * criterion to be met, known even where the precise test is not.
+   *
+   * @generated from field: string necessary_condition = 6;
+   */
+  necessaryCondition: string;
+
+  /**
+   * test_provision names the provision that holds the precise test.
+   *
+   * @generated from field: string test_provision = 7;
+   */
+  testProvision: string;
+
+  /**
+   * evidence supports the criterion's requirement.
+   *
+   * @generated from field: repeated safethird.v1.Evidence evidence = 8;
+   */
+  evidence: Evidence[];
 };
 
 /**
@@ -404,6 +446,15 @@ export enum CriterionKind {
    * @generated from enum value: CRITERION_KIND_FINDINGS = 3;
    */
   FINDINGS = 3,
+
+  /**
+   * CRITERION_KIND_CONDITION is decided for the applicant by the criterion's
+   * CEL condition, e.g. a connection with or transit through the country. It
+   * bears on the applicant: not met, the bar does not reach them.
+   *
+   * @generated from enum value: CRITERION_KIND_CONDITION = 4;
+   */
+  CONDITION = 4,
 }
 
 /**
