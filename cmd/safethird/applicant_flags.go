@@ -168,10 +168,10 @@ func (f *applicantFlags) applicant() (*pb.Applicant, error) {
 		a.Accompanied = proto.Bool(f.accompanied)
 	}
 	for _, l := range []struct {
-		name, none string
-		value      *countryListFlag
-		declaredNone      bool
-		set        func(*pb.CountryList)
+		name, none   string
+		value        *countryListFlag
+		declaredNone bool
+		set          func(*pb.CountryList)
 	}{
 		{"crossed", "no-crossed", &f.crossed, f.noCrossed, func(c *pb.CountryList) { a.CountriesCrossed = c }},
 		{"family-in", "no-family-in", &f.familyIn, f.noFamilyIn, func(c *pb.CountryList) { a.FamilyCountries = c }},
