@@ -31,7 +31,7 @@ import (
 // The names the conditions use for the applicant, the assessed country
 // and the date assessed.
 const (
-	variable        = "applicant"
+	variable             = "applicant"
 	countryVariable      = "country_code"
 	jurisdictionVariable = "jurisdiction_code"
 	asOfVariable         = "as_of"
