@@ -40,7 +40,9 @@ func (e *Engine) build(q *query) *safethirdv1.Assessment {
 	}
 	bs := e.base(b)
 	a.Criteria = bs.eval.criteria
-	a.Determination = determination(a.Criteria)
+	var decisive *safethirdv1.CriterionResult
+	a.Determination, decisive = determination(countryCriteria(f, a.Criteria))
+	a.DecisiveCriterionId = decisive.GetCriterionId()
 	agreement := bs.eval.agreement()
 	a.AgreementId = agreement.GetId()
 	a.Practice = bs.practice
@@ -51,7 +53,7 @@ func (e *Engine) build(q *query) *safethirdv1.Assessment {
 	a.ContestLimits = contestLimits(f, a)
 	a.OtherBars = b.otherBars()
 	a.ApplicantOutcome = applicantOutcome(q, a, applicantCriteria(f, a.GetCriteria()))
-	a.Summary = summary(q, a, bs.eval.stale)
+	a.Summary = summary(q, a, decisive, bs.eval.stale)
 	b.finish(a)
 	return a
 }
@@ -138,21 +140,26 @@ func limitsWithoutEvidence(limits []*safethirdv1.ContestLimit) []*safethirdv1.Co
 	return out
 }
 
-func determination(criteria []*safethirdv1.CriterionResult) safethirdv1.Determination {
-	allMet := true
+// determination decides whether the country meets the statute from the
+// criteria on it, and names the criterion that decided it: the first not
+// met, else the first not decided; nil when all are met.
+func determination(criteria []*safethirdv1.CriterionResult) (safethirdv1.Determination, *safethirdv1.CriterionResult) {
+	var undecided *safethirdv1.CriterionResult
 	for _, c := range criteria {
 		switch c.GetStatus() {
 		case safethirdv1.CriterionStatus_CRITERION_STATUS_NOT_MET:
-			return safethirdv1.Determination_DETERMINATION_DOES_NOT_QUALIFY
+			return safethirdv1.Determination_DETERMINATION_DOES_NOT_QUALIFY, c
 		case safethirdv1.CriterionStatus_CRITERION_STATUS_MET:
 		default:
-			allMet = false
+			if undecided == nil {
+				undecided = c
+			}
 		}
 	}
-	if allMet {
-		return safethirdv1.Determination_DETERMINATION_QUALIFIES
+	if undecided != nil {
+		return safethirdv1.Determination_DETERMINATION_INDETERMINATE, undecided
 	}
-	return safethirdv1.Determination_DETERMINATION_INDETERMINATE
+	return safethirdv1.Determination_DETERMINATION_QUALIFIES, nil
 }
 
 // contestLimits are the framework's limits on contesting a criterion that

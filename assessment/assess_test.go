@@ -806,10 +806,10 @@ func TestAssessCountryRejects(t *testing.T) {
 		})
 	}
 
-	_, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "MX", FrameworkId: "eu-apd-38"}, today)
+	_, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "MX", FrameworkId: "xx-none-1"}, today)
 	var nf *assessment.NotFoundError
-	if !errors.As(err, &nf) || nf.Kind != "framework" || nf.ID != "eu-apd-38" {
-		t.Errorf("unknown framework: error = %v, want NotFoundError{framework, eu-apd-38}", err)
+	if !errors.As(err, &nf) || nf.Kind != "framework" || nf.ID != "xx-none-1" {
+		t.Errorf("unknown framework: error = %v, want NotFoundError{framework, xx-none-1}", err)
 	}
 }
 
@@ -1205,5 +1205,152 @@ func TestPartnerEvidence2026(t *testing.T) {
 	}
 	if s := statuses(eritrean)["fair-procedure"]; s != notMet {
 		t.Errorf("an Eritrean facing Uganda's closed registration: fair-procedure = %v, want NOT_MET", s)
+	}
+}
+
+// unaccompaniedMinor is a 15-year-old travelling alone, with the facts of
+// a link to other countries as ties: nil leaves them unknown.
+func unaccompaniedMinor(ties *pb.CountryList) *pb.Applicant {
+	return &pb.Applicant{Age: proto.Int32(15), Accompanied: proto.Bool(false),
+		CountriesCrossed: ties, FamilyCountries: ties, PreviousStayCountries: ties}
+}
+
+// TestEuropeAndUK checks the EU and UK frameworks against their sources:
+// when each applies, the applying state's designations, the Regulation's
+// link requirement for an unaccompanied minor, and the refusals.
+func TestEuropeAndUK(t *testing.T) {
+	eng := engine(t)
+	ask := func(country, framework, applyingState, asOf string) *pb.AssessCountryRequest {
+		return &pb.AssessCountryRequest{CountryCode: country, FrameworkId: framework, ApplyingStateCode: applyingState, AsOf: asOf}
+	}
+	tests := []struct {
+		name              string
+		give              *pb.AssessCountryRequest
+		wantDetermination pb.Determination
+		wantRule          string // the applicability rule that excluded it
+		wantPractice      pb.PracticeStatus
+		wantReason        string // in the practice's reason
+	}{
+		{"Directive: Greece's designation of Türkiye in force in 2022, its application not sourced", ask("TR", "eu-apd-38", "GR", "2022-01-01"), detIndet, "", practiceIndt, "Joint Ministerial Decision 42799/2021"},
+		{"Directive: after the Council of State's annulment of 2025-03-21", ask("TR", "eu-apd-38", "GR", "2025-03-25"), detIndet, "", notApplied, "cannot reject applications as inadmissible"},
+		{"Directive: the re-designation of 2025-04-09", ask("TR", "eu-apd-38", "GR", "2026-01-01"), detIndet, "", practiceIndt, "re-designated"},
+		{"Directive: Greece's designation does not count for Spain", ask("TR", "eu-apd-38", "ES", "2022-01-01"), detIndet, "", practiceIndt, "holds no agreement or designation"},
+		{"Directive: repealed from 2026-06-12", ask("TR", "eu-apd-38", "GR", "2026-06-12"), notApplicable, "repealed", 0, ""},
+		{"Directive: the applying state is not a third country", ask("GR", "eu-apd-38", "GR", "2022-01-01"), notApplicable, "destination", 0, ""},
+		{"Regulation: not before 2026-06-12", ask("TR", "eu-apr-59", "GR", "2026-06-11"), notApplicable, "not-yet-applicable", 0, ""},
+		{"Regulation: from 2026-06-12, no designation under it recorded", ask("TR", "eu-apr-59", "GR", "2026-06-12"), detIndet, "", practiceIndt, "records no designation"},
+		{"UK: claims before 2022-06-28", ask("RW", "uk-niaa-80b", "", "2022-06-27"), notApplicable, "claims-before-2022-06-28", 0, ""},
+		{"UK: the Safety of Rwanda Act in force", ask("RW", "uk-niaa-80b", "", "2024-06-01"), detIndet, "", practiceIndt, "Safety of Rwanda (Asylum and Immigration) Act 2024"},
+		{"UK: before the Act, s.80B needs no designation, so its absence decides nothing", ask("RW", "uk-niaa-80b", "", "2023-01-01"), detIndet, "", practiceIndt, "applies without a designation"},
+		{"UK: after the repeal of 2025-12-02", ask("RW", "uk-niaa-80b", "", "2026-01-01"), detIndet, "", practiceIndt, "repealed the Act"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := eng.AssessCountry(tt.give, today)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.GetDetermination() != tt.wantDetermination {
+				t.Errorf("determination = %v, want %v: %s", got.GetDetermination(), tt.wantDetermination, got.GetSummary())
+			}
+			if r := got.GetApplicability().GetRuleId(); tt.wantRule != "" && r != tt.wantRule {
+				t.Errorf("applicability rule = %q, want %q", r, tt.wantRule)
+			}
+			if p := got.GetPractice(); p.GetStatus() != tt.wantPractice || !strings.Contains(p.GetReason(), tt.wantReason) {
+				t.Errorf("practice = %v (%s), want %v naming %q", p.GetStatus(), p.GetReason(), tt.wantPractice, tt.wantReason)
+			}
+			if got.GetApplyingStateCode() != tt.give.GetApplyingStateCode() {
+				t.Errorf("applying_state_code = %q, want %q echoed", got.GetApplyingStateCode(), tt.give.GetApplyingStateCode())
+			}
+		})
+	}
+
+	t.Run("Regulation: a country with no designation names what is missing", func(t *testing.T) {
+		got, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "MA", FrameworkId: "eu-apr-59", ApplyingStateCode: "ES", AsOf: "2026-07-01"}, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := criterion(t, got, "designation")
+		if c.GetStatus() != indeterminate || !strings.Contains(c.GetRationale(), "no designation of MA by ES") {
+			t.Errorf("designation = %v (%s), want INDETERMINATE naming the missing designation", c.GetStatus(), c.GetRationale())
+		}
+	})
+
+	none := &pb.CountryList{}
+	for _, tt := range []struct {
+		name        string
+		give        *pb.Applicant
+		wantLink    pb.CriterionStatus
+		wantOutcome pb.ApplicantOutcome
+		wantMissing []string
+	}{
+		{"an unaccompanied minor with no tie to the country: only the agreement ground is left, and not for them",
+			unaccompaniedMinor(none), notMet, doesNotApply, nil},
+		{"an unaccompanied minor who stayed there: a connection, whose reasonableness the data cannot test",
+			with(unaccompaniedMinor(none), func(a *pb.Applicant) { a.PreviousStayCountries = &pb.CountryList{CountryCodes: []string{"TR"}} }),
+			indeterminate, outIndet, nil},
+		{"an accompanied minor with no tie: the agreement ground stays open",
+			with(unaccompaniedMinor(none), func(a *pb.Applicant) { a.Accompanied = proto.Bool(true) }), indeterminate, outIndet, nil},
+		{"an unaccompanied minor whose ties are unknown: the facts are named",
+			unaccompaniedMinor(nil), indeterminate, needsFacts,
+			[]string{"countries_crossed", "family_countries", "previous_stay_countries"}},
+	} {
+		t.Run("Regulation: "+tt.name, func(t *testing.T) {
+			got, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "TR", FrameworkId: "eu-apr-59", ApplyingStateCode: "GR", AsOf: "2026-07-01", Applicant: tt.give}, today)
+			if err != nil {
+				t.Fatal(err)
+			}
+			link := criterion(t, got, "link")
+			if link.GetStatus() != tt.wantLink {
+				t.Errorf("link = %v, want %v: %s", link.GetStatus(), tt.wantLink, link.GetRationale())
+			}
+			if diff := cmp.Diff(tt.wantMissing, link.GetMissingFacts()); diff != "" {
+				t.Errorf("link missing facts (-want +got):\n%s", diff)
+			}
+			if got.GetApplicantOutcome() != tt.wantOutcome {
+				t.Errorf("applicant outcome = %v, want %v", got.GetApplicantOutcome(), tt.wantOutcome)
+			}
+			// The link is about the applicant, not the country: it never
+			// decides whether Türkiye meets the statute.
+			if got.GetDetermination() != detIndet || strings.Contains(got.GetSummary(), "Decisive: Connection, transit") {
+				t.Errorf("determination = %v; the link must not decide it:\n%s", got.GetDetermination(), got.GetSummary())
+			}
+		})
+	}
+
+	t.Run("Regulation: transit taken from the route's legs", func(t *testing.T) {
+		got, err := eng.AssessRoute(&pb.AssessRouteRequest{Legs: legs("TR"), FrameworkId: "eu-apr-59", ApplyingStateCode: "GR", AsOf: "2026-07-01",
+			Applicant: unaccompaniedMinor(nil)}, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.GetAssessments()) != 1 {
+			t.Fatalf("assessments = %d, want 1 (Türkiye)", len(got.GetAssessments()))
+		}
+		if s := statuses(got.GetAssessments()[0])["link"]; s != indeterminate {
+			t.Errorf("link for a minor who transited Türkiye = %v, want INDETERMINATE (transit is a ground, its conditions not in the data)", s)
+		}
+	})
+
+	for _, tt := range []struct {
+		name string
+		give *pb.AssessCountryRequest
+	}{
+		{"an EU framework without the applying state", &pb.AssessCountryRequest{CountryCode: "TR", FrameworkId: "eu-apr-59", AsOf: "2026-07-01"}},
+		{"the applying state not a country code", &pb.AssessCountryRequest{CountryCode: "TR", FrameworkId: "eu-apd-38", ApplyingStateCode: "GRC"}},
+		{"an applying state for a framework one state applies", &pb.AssessCountryRequest{CountryCode: "TR", FrameworkId: "uk-niaa-80b", ApplyingStateCode: "GR"}},
+	} {
+		t.Run("refuses "+tt.name, func(t *testing.T) {
+			_, err := eng.AssessCountry(tt.give, today)
+			var ia *assessment.InvalidArgumentError
+			if !errors.As(err, &ia) || len(ia.Violations) != 1 || ia.Violations[0].Field != "applying_state_code" {
+				t.Errorf("error = %v, want one violation on applying_state_code", err)
+			}
+		})
+	}
+	_, err := eng.AssessRoute(&pb.AssessRouteRequest{Legs: legs("TR"), FrameworkId: "eu-apd-38"}, today)
+	var ia *assessment.InvalidArgumentError
+	if !errors.As(err, &ia) || len(ia.Violations) != 1 || ia.Violations[0].Field != "applying_state_code" {
+		t.Errorf("AssessRoute without the applying state: error = %v, want one violation on applying_state_code", err)
 	}
 }

@@ -65,6 +65,12 @@ type recordStanding struct {
 	// pastComplete is set when the date is later than the framework's
 	// list of agreements and designations is known to be complete.
 	pastComplete bool
+	// leavesPractice is set for a designation criterion: where its
+	// timeline records no practice, the agreement's says it.
+	leavesPractice bool
+	// optional is set for a designation under a framework that needs
+	// none: its lapse alone does not show that the bar was not applied.
+	optional bool
 }
 
 // evaluateCriteria evaluates the framework's criteria in order.
@@ -142,11 +148,11 @@ func (b *builder) recordCriterion(kind safethirdv1.CriterionKind, r *safethirdv1
 		}
 	default:
 		what = fmt.Sprintf("designation of %s by %s", c, j)
-		if ds := b.snap.Designations(f.GetId(), c); len(ds) > 0 {
-			best, s, e := mostInForce(ds, b.q.asOf)
-			rs.title, rs.events, rs.standing, rs.event = best.GetTitle()+" ("+best.GetCitation()+")", best.GetEvents(), s, e
-			if e == nil {
-				r.Evidence = b.cite(best.GetEvidence())
+		if ds := b.snap.Designations(f.GetId(), j, c); len(ds) > 0 {
+			rs = designationStanding(ds, b.q.asOf, rs.pastComplete)
+			rs.leavesPractice = true
+			if rs.event == nil {
+				r.Evidence = b.cite(ds[0].GetEvidence())
 			}
 		} else {
 			rs.none = true
@@ -200,6 +206,14 @@ func (b *builder) agreementNotes(kind safethirdv1.CriterionKind, r *safethirdv1.
 	if len(notes) > 0 {
 		r.Rationale += " Also on record, of an agreement the dataset does not record: " + strings.Join(notes, "; ") + "."
 	}
+}
+
+// designationStanding is what the designations of a country say on the
+// date: the one most in force, with its standing and deciding event.
+func designationStanding(ds []*safethirdv1.Designation, asOf string, pastComplete bool) recordStanding {
+	best, s, e := mostInForce(ds, asOf)
+	return recordStanding{kind: safethirdv1.CriterionKind_CRITERION_KIND_DESIGNATION, title: best.GetTitle() + " (" + best.GetCitation() + ")",
+		events: best.GetEvents(), standing: s, event: e, pastComplete: pastComplete}
 }
 
 func statusOf(s standing) safethirdv1.CriterionStatus {

@@ -18,8 +18,19 @@ func (b *builder) practice(ev *evaluation) *safethirdv1.Practice {
 	if a := ev.agreement(); a != nil {
 		p.AgreementId = a.GetId()
 	}
+	records := ev.records
+	if len(records) == 0 {
+		// A framework with no criterion computed from records (the EU
+		// Directive's case-by-case concept) may still be applied through a
+		// state's designations: their timelines show its operation.
+		if ds := b.snap.Designations(b.q.framework.GetId(), b.q.jurisdiction, b.q.country.GetCode()); len(ds) > 0 {
+			rs := designationStanding(ds, b.q.asOf, false)
+			rs.optional = true
+			records = []recordStanding{rs}
+		}
+	}
 	var decided []*safethirdv1.Practice
-	for _, rs := range ev.records {
+	for _, rs := range records {
 		if d := b.recordPractice(rs); d != nil {
 			decided = append(decided, d)
 		}
@@ -34,7 +45,7 @@ func (b *builder) practice(ev *evaluation) *safethirdv1.Practice {
 	// bar from applying is enough.
 	decisive := slices.MinFunc(decided, func(x, y *safethirdv1.Practice) int { return practiceRank(x.GetStatus()) - practiceRank(y.GetStatus()) })
 	p.Status, p.Reason, p.Evidence = decisive.GetStatus(), decisive.GetReason(), decisive.GetEvidence()
-	for _, rs := range ev.records {
+	for _, rs := range records {
 		p.Timeline = append(p.Timeline, eventsBy(rs.events, b.q.asOf)...)
 	}
 	slices.SortStableFunc(p.Timeline, func(x, y *safethirdv1.AgreementEvent) int {
@@ -63,9 +74,9 @@ func practiceRank(s safethirdv1.PracticeStatus) int {
 	}
 }
 
-// recordPractice is what one computed criterion's record says of the
-// practice, or nil when it says nothing (a designation in force whose
-// timeline records no practice leaves that to the agreement).
+// recordPractice is what one record says of the practice, or nil when it
+// says nothing (a designation criterion in force whose timeline records no
+// practice leaves that to the agreement).
 func (b *builder) recordPractice(rs recordStanding) *safethirdv1.Practice {
 	c, asOf := b.q.country.GetName(), b.q.asOf
 	notApplied := func(why string) *safethirdv1.Practice {
@@ -87,6 +98,10 @@ func (b *builder) recordPractice(rs recordStanding) *safethirdv1.Practice {
 	status, e := practiceOn(rs.events, asOf)
 	var p *safethirdv1.Practice
 	switch {
+	case rs.standing == notInForce && rs.optional && status != safethirdv1.PracticeStatus_PRACTICE_STATUS_NOT_APPLIED:
+		p = &safethirdv1.Practice{Status: safethirdv1.PracticeStatus_PRACTICE_STATUS_INDETERMINATE,
+			Reason: fmt.Sprintf("%s The framework applies without a designation, so the sources cannot tell whether the bar was applied to removals to %s on %s.",
+				timelineRationale(rs.title, rs.standing, rs.event, asOf), c, asOf)}
 	case rs.standing == notInForce:
 		p = notApplied(timelineRationale(rs.title, rs.standing, rs.event, asOf))
 	case status == safethirdv1.PracticeStatus_PRACTICE_STATUS_NOT_APPLIED:
@@ -127,7 +142,7 @@ func (b *builder) inForcePractice(rs recordStanding, status safethirdv1.Practice
 	case safethirdv1.PracticeStatus_PRACTICE_STATUS_INDETERMINATE:
 		p.Reason = fmt.Sprintf("%s was in force on %s, but the sources cannot tell whether it was being applied then: %s.", rs.title, asOf, eventClause(e))
 	default:
-		if rs.kind == safethirdv1.CriterionKind_CRITERION_KIND_DESIGNATION {
+		if rs.leavesPractice {
 			return nil
 		}
 		p.Status = safethirdv1.PracticeStatus_PRACTICE_STATUS_INDETERMINATE

@@ -14,12 +14,11 @@ import (
 // not while the bar is applied, that this is a basis to contest it, with
 // any sourced limit on doing so; the premises taken; the applicant's
 // outcome; the discretion; the disclaimer.
-func summary(q *query, a *safethirdv1.Assessment, stale map[string]string) string {
+func summary(q *query, a *safethirdv1.Assessment, d *safethirdv1.CriterionResult, stale map[string]string) string {
 	f, c := q.framework, q.country
 	var s strings.Builder
 	fmt.Fprintf(&s, "As of %s, under %s, for %s (%s). In practice: %s", q.asOf, f.GetCitation(), c.GetName(), c.GetCode(), sentence(a.GetPractice().GetReason()))
 	fmt.Fprintf(&s, " On the evidence: %s %s.", c.GetName(), determinationPhrase(a.GetDetermination()))
-	d := decisive(a)
 	if d != nil {
 		fmt.Fprintf(&s, " Decisive: %s (%s): %s", d.GetTitle(), statusWord(d.GetStatus()), d.GetRationale())
 	}
@@ -80,19 +79,6 @@ func determinationPhrase(d safethirdv1.Determination) string {
 	default:
 		return "cannot be shown on the dataset's evidence to qualify or not to qualify as a safe third country"
 	}
-}
-
-// decisive is the criterion that decided the determination: the first not
-// met, else the first indeterminate, else none (all met).
-func decisive(a *safethirdv1.Assessment) *safethirdv1.CriterionResult {
-	for _, want := range []safethirdv1.CriterionStatus{safethirdv1.CriterionStatus_CRITERION_STATUS_NOT_MET, safethirdv1.CriterionStatus_CRITERION_STATUS_INDETERMINATE} {
-		for _, c := range a.GetCriteria() {
-			if c.GetStatus() == want {
-				return c
-			}
-		}
-	}
-	return nil
 }
 
 // outcomeReason says why the bar does not apply to the applicant.

@@ -212,11 +212,14 @@ func ExampleClient_ListFrameworks() {
 		log.Fatal(err)
 	}
 	for _, f := range frameworks {
-		fmt.Println(f.GetId(), f.GetJurisdictionCode())
+		fmt.Printf("%s: %s\n", f.GetId(), f.GetCitation())
 	}
 	// Output:
-	// ca-irpa-102 CA
-	// us-ina-208a2a US
+	// ca-irpa-102: Immigration and Refugee Protection Act, s.101(1)(e) and s.102; IRPR ss.159.1–159.6
+	// eu-apd-38: Directive 2013/32/EU, Art. 33(2)(c) and Art. 38
+	// eu-apr-59: Regulation (EU) 2024/1348, Art. 59, as amended by Regulation (EU) 2026/463
+	// uk-niaa-80b: Nationality, Immigration and Asylum Act 2002, ss.80B and 80C
+	// us-ina-208a2a: INA §208(a)(2)(A), 8 U.S.C. §1158(a)(2)(A)
 }
 
 // Read the status code, the ErrorInfo reason and the field violations of

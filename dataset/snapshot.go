@@ -110,11 +110,13 @@ func hasParty(a *safethirdv1.Agreement, code string) bool {
 	return false
 }
 
-// Designations returns the designations made for framework of country.
-func (s *Snapshot) Designations(framework, country string) []*safethirdv1.Designation {
+// Designations returns the designations of country made for framework by
+// the designating state (the framework's jurisdiction, or the applying
+// state of a framework several states apply).
+func (s *Snapshot) Designations(framework, designating, country string) []*safethirdv1.Designation {
 	var out []*safethirdv1.Designation
 	for _, d := range s.designations {
-		if d.GetFrameworkId() == framework && d.GetCountryCode() == country {
+		if d.GetFrameworkId() == framework && d.GetDesignatingCode() == designating && d.GetCountryCode() == country {
 			out = append(out, d)
 		}
 	}

@@ -93,8 +93,9 @@ func newFrameworksCommand() *cobra.Command {
 		Use:   "frameworks",
 		Short: "List the legal frameworks the server applies",
 		Long: `frameworks lists the frameworks (the statutes' safe-third-country rules) the
-server applies, with their criteria; pass an id to assess and route with
---framework.`,
+server applies: who applies each, its criteria, the rules that keep the bar
+from a country or a date, and the day to which its agreements and
+designations are known. Pass an id to assess and route with --framework.`,
 		Example: `  safethird frameworks
   safethird frameworks -o json`,
 	}, "frameworks", listing{
@@ -103,7 +104,7 @@ server applies, with their criteria; pass an id to assess and route with
 			return &pb.ListFrameworksResponse{Frameworks: fs}, err
 		},
 		table: func(w io.Writer, resp proto.Message) error {
-			return frameworksTable(w, resp.(*pb.ListFrameworksResponse).GetFrameworks())
+			return frameworksText(w, resp.(*pb.ListFrameworksResponse).GetFrameworks())
 		},
 	})
 }

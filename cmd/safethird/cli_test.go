@@ -116,7 +116,8 @@ func TestCLIAgainstServer(t *testing.T) {
 	t.Run("frameworks", func(t *testing.T) {
 		r := runCLI(t, bin, addr, "frameworks")
 		r.wantExit(t, 0)
-		r.wantStdout(t, "us-ina-208a2a", "ca-irpa-102", "agreement,no-persecution,fair-procedure")
+		r.wantStdout(t, "us-ina-208a2a: INA §208(a)(2)(A)", "ca-irpa-102: ", "Criteria:         agreement, no-persecution, fair-procedure",
+			"eu-apd-38: ", "eu-apr-59: ", "uk-niaa-80b: ", "Applied by:       the state given with --applying-state", "Records known to: 2024-05-22")
 		r = runCLI(t, bin, addr, "frameworks", "-o", "json")
 		r.wantExit(t, 0)
 		var resp pb.ListFrameworksResponse

@@ -165,14 +165,12 @@ func practiceWord(a *pb.Assessment) string {
 	return sentenceCase(label(a.GetPractice().GetStatus()))
 }
 
-// decisiveCriterion is the criterion that decided the determination: the
-// first not met, else the first indeterminate.
+// decisiveCriterion is the criterion the server named as deciding the
+// determination, or nil.
 func decisiveCriterion(a *pb.Assessment) *pb.CriterionResult {
-	for _, want := range []pb.CriterionStatus{pb.CriterionStatus_CRITERION_STATUS_NOT_MET, pb.CriterionStatus_CRITERION_STATUS_INDETERMINATE} {
-		for _, c := range a.GetCriteria() {
-			if c.GetStatus() == want {
-				return c
-			}
+	for _, c := range a.GetCriteria() {
+		if id := c.GetCriterionId(); id != "" && id == a.GetDecisiveCriterionId() {
+			return c
 		}
 	}
 	return nil

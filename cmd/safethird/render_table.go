@@ -38,15 +38,3 @@ func agreementsTable(w io.Writer, as []*pb.Agreement) error {
 	}
 	return table(w, []string{"ID", "PARTIES", "TITLE"}, rows)
 }
-
-func frameworksTable(w io.Writer, fs []*pb.Framework) error {
-	rows := make([][]string, len(fs))
-	for i, f := range fs {
-		ids := make([]string, len(f.GetCriteria()))
-		for j, c := range f.GetCriteria() {
-			ids[j] = c.GetId()
-		}
-		rows[i] = []string{f.GetId(), f.GetJurisdictionCode(), strings.Join(ids, ","), f.GetCitation()}
-	}
-	return table(w, []string{"ID", "JURISDICTION", "CRITERIA", "CITATION"}, rows)
-}

@@ -83,6 +83,15 @@ func canadaMinor2024() *pb.AssessCountryRequest {
 	}}
 }
 
+// An unaccompanied minor in Greece with no tie to Türkiye, under the
+// Regulation as amended in 2026.
+func greeceMinor2026() *pb.AssessCountryRequest {
+	none := &pb.CountryList{}
+	return &pb.AssessCountryRequest{CountryCode: "TR", FrameworkId: "eu-apr-59", ApplyingStateCode: "GR", AsOf: "2026-07-01",
+		Applicant: &pb.Applicant{Age: proto.Int32(16), Accompanied: proto.Bool(false),
+			CountriesCrossed: none, FamilyCountries: none, PreviousStayCountries: none}}
+}
+
 func guatemalaRoute2020() *pb.AssessRouteRequest {
 	return &pb.AssessRouteRequest{
 		Legs:      []*pb.RouteLeg{{CountryCode: "GT"}, {CountryCode: "MX"}},
@@ -100,6 +109,7 @@ func TestRenderAssessment(t *testing.T) {
 	}{
 		{name: "assess-MX-2019-01-01", give: mexico2019()},
 		{name: "assess-CA-2024-06-01-minor", give: canadaMinor2024()},
+		{name: "assess-TR-2026-07-01-eu-apr-59-minor", give: greeceMinor2026()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

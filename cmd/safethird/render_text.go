@@ -185,3 +185,45 @@ func published(s *pb.Source) string {
 	}
 	return "Published " + s.GetPublished()
 }
+
+// frameworksText lists the frameworks, each with who applies it, its
+// criteria (those decided for the applicant marked), the applicability
+// rules that keep the bar from a country or a date, and the day to which
+// its agreements and designations are known.
+func frameworksText(w io.Writer, fs []*pb.Framework) error {
+	var b strings.Builder
+	for i, f := range fs {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "%s: %s\n", f.GetId(), f.GetCitation())
+		appliedBy := f.GetJurisdictionCode()
+		if f.GetApplyingStateRequired() {
+			appliedBy = "the state given with --applying-state"
+		}
+		var criteria []string
+		for _, c := range f.GetCriteria() {
+			id := c.GetId()
+			if c.GetKind() == pb.CriterionKind_CRITERION_KIND_CONDITION {
+				id += " (for the applicant)"
+			}
+			criteria = append(criteria, id)
+		}
+		var rules []string
+		for _, r := range f.GetApplicability() {
+			rules = append(rules, r.GetTitle())
+		}
+		for _, row := range [][2]string{
+			{"Applied by", appliedBy},
+			{"Criteria", strings.Join(criteria, ", ")},
+			{"Excluded", strings.Join(rules, "; ")},
+			{"Records known to", f.GetAgreementsCompleteAsOf()},
+		} {
+			if row[1] != "" {
+				hang(&b, fmt.Sprintf("  %-17s ", row[0]+":"), strings.Repeat(" ", 20), row[1])
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

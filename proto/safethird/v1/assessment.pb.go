@@ -465,8 +465,14 @@ type Assessment struct {
 	// applying_state_code echoes the state applying the framework, for a
 	// framework that several states apply; empty otherwise.
 	ApplyingStateCode string `protobuf:"bytes,22,opt,name=applying_state_code,json=applyingStateCode,proto3" json:"applying_state_code,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// decisive_criterion_id is the criterion on the country that decided the
+	// determination: the first not met, else the first indeterminate; empty
+	// when all are met or none was evaluated. A criterion decided for the
+	// applicant (a connection, transit) is never decisive: it bears on
+	// applicant_outcome, not on whether the country meets the statute.
+	DecisiveCriterionId string `protobuf:"bytes,23,opt,name=decisive_criterion_id,json=decisiveCriterionId,proto3" json:"decisive_criterion_id,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Assessment) Reset() {
@@ -649,6 +655,13 @@ func (x *Assessment) GetOtherBars() []*OtherBarResult {
 func (x *Assessment) GetApplyingStateCode() string {
 	if x != nil {
 		return x.ApplyingStateCode
+	}
+	return ""
+}
+
+func (x *Assessment) GetDecisiveCriterionId() string {
+	if x != nil {
+		return x.DecisiveCriterionId
 	}
 	return ""
 }
@@ -1181,7 +1194,7 @@ var File_safethird_v1_assessment_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_assessment_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsafethird/v1/assessment.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/agreement.proto\x1a\x1csafethird/v1/framework.proto\x1a\x19safethird/v1/source.proto\"\x82\b\n" +
+	"\x1dsafethird/v1/assessment.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/agreement.proto\x1a\x1csafethird/v1/framework.proto\x1a\x19safethird/v1/source.proto\"\xb6\b\n" +
 	"\n" +
 	"Assessment\x12!\n" +
 	"\fcountry_code\x18\x01 \x01(\tR\vcountryCode\x12!\n" +
@@ -1213,7 +1226,8 @@ const file_safethird_v1_assessment_proto_rawDesc = "" +
 	"\x0econtest_limits\x18\x14 \x03(\v2\x1a.safethird.v1.ContestLimitR\rcontestLimits\x12;\n" +
 	"\n" +
 	"other_bars\x18\x15 \x03(\v2\x1c.safethird.v1.OtherBarResultR\totherBars\x12.\n" +
-	"\x13applying_state_code\x18\x16 \x01(\tR\x11applyingStateCode\"\xe4\x01\n" +
+	"\x13applying_state_code\x18\x16 \x01(\tR\x11applyingStateCode\x122\n" +
+	"\x15decisive_criterion_id\x18\x17 \x01(\tR\x13decisiveCriterionId\"\xe4\x01\n" +
 	"\x0eOtherBarResult\x12\x15\n" +
 	"\x06bar_id\x18\x01 \x01(\tR\x05barId\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x124\n" +
