@@ -366,7 +366,7 @@ func (b *builder) evalCondition(expr string) condition.Result {
 	if !ok {
 		return condition.Result{Value: condition.Unknown}
 	}
-	res, err := prg.Eval(b.q.applicant, b.q.country.GetCode())
+	res, err := prg.Eval(b.q.ctx, b.q.applicant, b.q.country.GetCode())
 	if err != nil {
 		b.warn("A condition in the dataset could not be evaluated; its result is treated as unknown.")
 		return condition.Result{Value: condition.Unknown}

@@ -1,6 +1,7 @@
 package assessment
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
@@ -31,6 +32,8 @@ func countryShaped(code string) bool {
 
 // query is a validated, normalized question for one country.
 type query struct {
+	// ctx is the call's: conditions stop when it is done.
+	ctx       context.Context
 	country   *safethirdv1.Country
 	framework *safethirdv1.Framework
 	asOf      string
@@ -204,7 +207,7 @@ func checkCommon(snap *dataset.Snapshot, v *violations, req commonFields, today 
 	if err != nil {
 		return nil, err
 	}
-	return &query{framework: f, asOf: asOf, applicant: normalized(req.GetApplicant()), full: full}, nil
+	return &query{ctx: context.Background(), framework: f, asOf: asOf, applicant: normalized(req.GetApplicant()), full: full}, nil
 }
 
 // normalized makes explicit what the facts given already say: a person
