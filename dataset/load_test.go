@@ -116,7 +116,7 @@ func TestLoadRejects(t *testing.T) {
 		{
 			name: "oversize file",
 			give: map[string]string{"sources/big.yaml": "id: big\n" + strings.Repeat("#", dataset.MaxFileSize)},
-			want: []string{"sources/big.yaml: file is 1048584 bytes, over the 1048576-byte limit"},
+			want: []string{"sources/big.yaml: cannot read: larger than the 1048576-byte limit"},
 		},
 		{
 			name: "id does not match file name",

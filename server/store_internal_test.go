@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,12 +15,28 @@ import (
 	"github.com/safethird/safethird/dataset"
 )
 
-// tinyDataset is a dataset of one ISO country whose name varies, so each
-// n loads quickly into its own revision.
-func tinyDataset(n int) fstest.MapFS {
-	iso := fmt.Sprintf(`{"3166-1": [{"alpha_2": "AA", "name": "Country %d"}]}`, n)
-	return fstest.MapFS{"iso3166/iso_3166-1.json": {Data: []byte(iso)}}
+// tinyDataset is the dataset package's small test fixture with a source
+// title that varies, so each n loads quickly into its own revision.
+func tinyDataset(t *testing.T, n int) fstest.MapFS {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	err := fs.WalkDir(os.DirFS(tinyFixture), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(filepath.Join(tinyFixture, p))
+		fsys[p] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys["sources/src-one.yaml"] = &fstest.MapFile{Data: fmt.Appendf(nil, "id: src-one\ntitle: Source %d\npublisher: P\nkind: SOURCE_KIND_PRIMARY\n", n)}
+	return fsys
 }
+
+// tinyFixture is the dataset package's fixture: one record of each kind.
+const tinyFixture = "../dataset/testdata/valid"
 
 // The store keeps the last maxRevisions revisions for pinning, the
 // current one included, and forgets older ones.
@@ -29,7 +46,7 @@ func TestStoreKeepsLastRevisions(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	s := &store{logger: zap.NewNop(), metrics: m, load: func() (*dataset.Snapshot, error) { return dataset.Load(tinyDataset(n)) }}
+	s := &store{logger: zap.NewNop(), metrics: m, load: func() (*dataset.Snapshot, error) { return dataset.Load(tinyDataset(t, n)) }}
 	var revisions []string
 	for n = 0; n < maxRevisions+3; n++ {
 		res, err := s.Reload()
