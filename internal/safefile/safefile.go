@@ -209,9 +209,12 @@ func (d *Dir) explain(name string, err error) error {
 	if lerr != nil || errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
+	if pe, ok := err.(*fs.PathError); ok {
+		err = pe.Err // the caller names the file
+	}
 	switch m := info.Mode(); {
 	case m&fs.ModeSymlink != 0:
-		return fmt.Errorf("a symlink that leads out of the directory: %w", err)
+		return fmt.Errorf("a symlink that leads out of the directory (%w)", err)
 	case !m.IsRegular() && !m.IsDir():
 		return &NotRegularError{Mode: m}
 	}
