@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -29,6 +30,16 @@ type Config struct {
 	// DatasetFS is the dataset when DatasetDir is empty; nil means the
 	// dataset embedded in the binary (data.FS).
 	DatasetFS fs.FS
+	// DatasetUnsealed loads the dataset without its seal (manifest.json),
+	// for a copy being edited. By default a dataset is loaded only when
+	// every file matches its seal.
+	DatasetUnsealed bool
+	// DatasetPublicKey, when set, is the ed25519 key the seal's signature
+	// must verify with.
+	DatasetPublicKey ed25519.PublicKey
+	// MaxConditionCost bounds each CEL condition of the dataset, estimated
+	// at load and enforced at evaluation; 0 means condition.DefaultMaxCost.
+	MaxConditionCost uint64
 	// WatchInterval is how often DatasetDir is polled for changes; 0 means
 	// DefaultWatchInterval, negative turns watching off.
 	WatchInterval time.Duration
@@ -85,6 +96,8 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, errors.New("TLS needs both a certificate and a key file")
 	case cfg.ClientCAFile != "" && cfg.TLSCertFile == "":
 		return cfg, errors.New("a client CA needs TLS: set the certificate and key files")
+	case cfg.DatasetUnsealed && cfg.DatasetPublicKey != nil:
+		return cfg, errors.New("a dataset public key checks the seal, which an unsealed dataset skips: set one or the other")
 	case len(cfg.AuthTokens) > 0 && cfg.TLSCertFile == "" && !cfg.AllowPlaintextTokens:
 		return cfg, errors.New("auth tokens without TLS would cross the network in the clear: set TLS or allow plaintext tokens")
 	}

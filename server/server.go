@@ -214,7 +214,11 @@ func (s *Server) start(ctx context.Context, addr string, wg *sync.WaitGroup, err
 	for _, name := range healthNames {
 		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
+	if s.cfg.DatasetUnsealed {
+		s.logger.Warn("the dataset's seal is not checked (unsealed): serve an unsealed dataset only to edit it")
+	}
 	s.logger.Info("serving", zap.String("addr", addr), zap.String("dataset_revision", res.Revision),
+		zap.Bool("dataset_sealed", !s.cfg.DatasetUnsealed), zap.Bool("dataset_signed", s.cfg.DatasetPublicKey != nil),
 		zap.Duration("load_duration", res.Duration), zap.Bool("tls", s.cfg.TLSCertFile != ""),
 		zap.Bool("mtls", s.cfg.ClientCAFile != ""), zap.Bool("auth", s.auth != nil),
 		zap.Bool("reflection", s.cfg.Reflection), zap.String("metrics_addr", s.metricsAddr()))

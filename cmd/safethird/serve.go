@@ -24,6 +24,7 @@ import (
 	"go.uber.org/zap/zapgrpc"
 	"google.golang.org/grpc/grpclog"
 
+	"github.com/safethird/safethird/condition"
 	"github.com/safethird/safethird/server"
 )
 
@@ -34,6 +35,9 @@ const envPrefix = "SAFETHIRD_"
 // serveFlags are the values of `safethird serve`'s flags.
 type serveFlags struct {
 	addr, dataset                  string
+	datasetUnsealed                bool
+	datasetPublicKey               string
+	maxConditionCost               uint64
 	tlsCert, tlsKey, clientCA      string
 	authTokensFile                 string
 	insecurePlaintextTokens        bool
@@ -69,7 +73,10 @@ flag's name in upper snake case, e.g. SAFETHIRD_TLS_CERT. A flag given wins.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:50051", "host:port to listen on; port 0 picks a free port, logged in the \"serving\" line")
-	fl.StringVar(&f.dataset, "dataset", "", "dataset directory to load and watch (default: the dataset embedded in the binary)")
+	fl.StringVar(&f.dataset, "dataset", "", "sealed dataset directory to load and watch (default: the dataset embedded in the binary)")
+	fl.BoolVar(&f.datasetUnsealed, "dataset-unsealed", false, "load the dataset without checking its seal (manifest.json): for a copy being edited")
+	fl.StringVar(&f.datasetPublicKey, "dataset-public-key", "", "PEM ed25519 public key the dataset's seal must be signed with")
+	maxCostFlag(fl, &f.maxConditionCost)
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "PEM server certificate file; with --tls-key, serves TLS 1.2+")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "PEM server private key file")
 	fl.StringVar(&f.clientCA, "client-ca", "", "PEM CA bundle that client certificates must chain to (mTLS); needs TLS")
@@ -122,6 +129,8 @@ func (f serveFlags) serverConfig() (server.Config, error) {
 		MetricsAddr:          f.metricsAddr,
 		ShutdownGrace:        f.shutdownGrace,
 		MaxCallDuration:      f.maxCallDuration,
+		DatasetUnsealed:      f.datasetUnsealed,
+		MaxConditionCost:     f.maxConditionCost,
 	}
 	if _, _, err := net.SplitHostPort(f.addr); err != nil {
 		return cfg, usageError("--addr %q: want host:port: %v", f.addr, err)
@@ -141,6 +150,19 @@ func (f serveFlags) serverConfig() (server.Config, error) {
 		if info, err := os.Stat(f.dataset); err != nil || !info.IsDir() {
 			return cfg, usageError("--dataset %s: not a readable directory", f.dataset)
 		}
+	}
+	if f.datasetPublicKey != "" {
+		if f.datasetUnsealed {
+			return cfg, usageError("--dataset-public-key checks the dataset's seal, which --dataset-unsealed skips: give one or the other")
+		}
+		pub, err := readPublicKey(f.datasetPublicKey)
+		if err != nil {
+			return cfg, usageError("--dataset-public-key: %v", err)
+		}
+		cfg.DatasetPublicKey = pub
+	}
+	if f.maxConditionCost == 0 {
+		return cfg, usageError("--max-condition-cost 0: must be positive, e.g. %d", condition.DefaultMaxCost)
 	}
 	if err := f.checkTLS(); err != nil {
 		return cfg, err
