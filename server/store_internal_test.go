@@ -87,10 +87,10 @@ func TestStoreKeepsLastRevisions(t *testing.T) {
 	}
 }
 
-// The fingerprint follows symlinks: editing a file through the target of
-// a symlink, or swapping the symlink, changes it, as Kubernetes ConfigMap
-// updates do.
-func TestFingerprintFollowsSymlinks(t *testing.T) {
+// The fingerprint sees an edit through the symlink to the dataset and a
+// swap of that symlink, as deploys through a symlink make; a symlink inside
+// to a large tree elsewhere is not walked.
+func TestFingerprintSeesEditsAndSwaps(t *testing.T) {
 	root := t.TempDir()
 	v1, v2 := filepath.Join(root, "v1"), filepath.Join(root, "v2")
 	for _, d := range []string{v1, v2} {
@@ -135,5 +135,13 @@ func TestFingerprintFollowsSymlinks(t *testing.T) {
 	}
 	if fp() == edited {
 		t.Error("swapping the symlink did not change the fingerprint")
+	}
+	// A symlink to / inside is listed by its target, not walked.
+	if err := os.Symlink("/", filepath.Join(v2, "findings", "everything.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	withRoot := fp()
+	if again := fp(); again != withRoot {
+		t.Error("the fingerprint with a symlink to / is not stable")
 	}
 }
