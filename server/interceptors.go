@@ -117,7 +117,7 @@ func validRequestID(id string) bool {
 // client retries UNAVAILABLE (e.g. a replica still loading its dataset).
 func requestIDUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	id := requestID(ctx)
-	ctx = withCallInfo(ctx, &callInfo{requestID: id})
+	ctx = chained(ctx, id)
 	resp, err := handler(ctx, req)
 	// Neither fails: headers are sent only after the chain returns.
 	if err != nil {
@@ -131,7 +131,19 @@ func requestIDUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handl
 func requestIDStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	id := requestID(ss.Context())
 	_ = ss.SetHeader(metadata.Pairs(requestIDHeader, id))
-	return handler(srv, &contextStream{ss, withCallInfo(ss.Context(), &callInfo{requestID: id})})
+	return handler(srv, &contextStream{ss, chained(ss.Context(), id)})
+}
+
+// chained marks the call's record (made by the stats handler, or here when
+// there is none) as accounted for by the chain, with its request id.
+func chained(ctx context.Context, id string) context.Context {
+	ci := callInfoFrom(ctx)
+	if ci == nil {
+		ci = &callInfo{}
+		ctx = withCallInfo(ctx, ci)
+	}
+	ci.requestID, ci.chained = id, true
+	return ctx
 }
 
 // --- logging
@@ -139,7 +151,7 @@ func requestIDStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, ha
 // logCall writes the one line per call: method, code, reason, duration,
 // request id, peer and the dataset revision served. Never a request or
 // response body: those hold applicant facts.
-func (s *Server) logCall(ctx context.Context, method string, d time.Duration, err error) {
+func (s *Server) logCall(ctx context.Context, method string, d time.Duration, err error, extra ...zap.Field) {
 	level := zapcore.InfoLevel
 	if strings.HasPrefix(method, healthPrefix) {
 		level = zapcore.DebugLevel
@@ -164,7 +176,7 @@ func (s *Server) logCall(ctx context.Context, method string, d time.Duration, er
 	if ci := callInfoFrom(ctx); ci != nil && len(ci.revisions) > 0 {
 		fields = append(fields, zap.String("dataset_revision", ci.revisionsServed()))
 	}
-	ce.Write(fields...)
+	ce.Write(append(fields, extra...)...)
 }
 
 func (s *Server) loggingUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {

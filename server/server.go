@@ -64,6 +64,8 @@ type Server struct {
 	auth    *authenticator
 	grpc    *grpc.Server
 	health  *health.Server
+	// methods are the full names of the methods served, set once in New.
+	methods map[string]bool
 
 	started atomic.Bool
 	// metricsSrv is set by Serve when MetricsAddr is set.
@@ -108,6 +110,7 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 		grpc.ConnectionTimeout(handshakeTimeout),
 		grpc.KeepaliveEnforcementPolicy(keepaliveEnforcement),
 		grpc.KeepaliveParams(keepaliveParams(cfg.MaxCallDuration)),
+		grpc.StatsHandler(accounting{s}),
 	}
 	if tlsCfg != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
@@ -121,6 +124,12 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	if cfg.Reflection {
 		reflection.Register(s.grpc) // v1, and v1alpha for older clients
+	}
+	s.methods = map[string]bool{}
+	for service, info := range s.grpc.GetServiceInfo() {
+		for _, m := range info.Methods {
+			s.methods["/"+service+"/"+m.Name] = true
+		}
 	}
 	for _, name := range healthNames {
 		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_NOT_SERVING)
