@@ -65,7 +65,17 @@ func (a accounting) refused(ctx context.Context, ci *callInfo, err error, d time
 	a.s.metrics.observeCall(label, status.Code(err), d)
 }
 
-func (accounting) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+// TagConn records the connection, as tracked by the listener, for its
+// calls: their responses count against it (conns.go).
+func (a accounting) TagConn(ctx context.Context, info *stats.ConnTagInfo) context.Context {
+	if a.s.conns == nil {
+		return ctx
+	}
+	if c := a.s.conns.lookup(info.RemoteAddr); c != nil {
+		return withConn(ctx, c)
+	}
+	return ctx
+}
 
 func (accounting) HandleConn(context.Context, stats.ConnStats) {}
 

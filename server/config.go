@@ -74,6 +74,9 @@ type Config struct {
 	ShutdownGrace time.Duration
 	// MaxCallDuration caps every call's deadline; 0 means DefaultMaxCallDuration.
 	MaxCallDuration time.Duration
+	// MaxConnections bounds the client connections served at once; 0
+	// means DefaultMaxConnections.
+	MaxConnections int
 	// Now is the clock; nil means time.Now. Today's date (UTC) is the
 	// default as_of.
 	Now func() time.Time
@@ -92,6 +95,8 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, errors.New("shutdown grace must not be negative")
 	case cfg.MaxCallDuration < 0:
 		return cfg, errors.New("max call duration must not be negative")
+	case cfg.MaxConnections < 0:
+		return cfg, errors.New("max connections must not be negative")
 	case (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == ""):
 		return cfg, errors.New("TLS needs both a certificate and a key file")
 	case cfg.ClientCAFile != "" && cfg.TLSCertFile == "":
@@ -111,6 +116,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.MaxCallDuration == 0 {
 		cfg.MaxCallDuration = DefaultMaxCallDuration
+	}
+	if cfg.MaxConnections == 0 {
+		cfg.MaxConnections = DefaultMaxConnections
 	}
 	if cfg.WatchInterval == 0 {
 		cfg.WatchInterval = DefaultWatchInterval

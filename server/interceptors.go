@@ -40,7 +40,9 @@ type interceptor struct {
 //     the INTERNAL it becomes; outside auth and the handler, so a panic in
 //     either is caught.
 //  5. auth: before any work is done for the caller.
-//  6. deadline: caps only authenticated calls, right around the handler.
+//  6. responses: counts each response for its connection, so the bytes
+//     queued for clients that do not read stay bounded (conns.go).
+//  7. deadline: caps only authenticated calls, right around the handler.
 //     Unary only: grpc-go gives an interceptor no way to end a stream whose
 //     handler ignores its context (reflection's does), so streams are
 //     bounded by the connection's maximum age and its grace instead.
@@ -51,6 +53,7 @@ func (s *Server) chain() []interceptor {
 		{"metrics", s.metricsUnary, s.metricsStream},
 		{"recovery", s.recoveryUnary, s.recoveryStream},
 		{"auth", s.authUnary, s.authStream},
+		{"responses", s.responsesUnary, s.responsesStream},
 		{"deadline", s.deadlineUnary, nil},
 	}
 	if s.cfg.beforeHandler != nil {

@@ -28,7 +28,7 @@ const (
 	// RESOURCE_EXHAUSTED before any handler runs.
 	MaxRecvMsgSize = 256 << 10
 	// maxConcurrentStreams caps the calls in flight on one connection.
-	maxConcurrentStreams = 128
+	maxConcurrentStreams = 64
 	// maxHeaderListSize caps request metadata; tokens and ids are small.
 	maxHeaderListSize = 64 << 10
 	// handshakeTimeout bounds the TLS and HTTP/2 handshake of a new connection.
@@ -70,6 +70,8 @@ type Server struct {
 	started atomic.Bool
 	// metricsSrv is set by Serve when MetricsAddr is set.
 	metricsSrv *metricsServer
+	// conns is the listener Serve serves, set before it accepts.
+	conns *conns
 }
 
 // healthNames are the names health reports on: the whole server ("") and
@@ -110,6 +112,8 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 		grpc.ConnectionTimeout(handshakeTimeout),
 		grpc.KeepaliveEnforcementPolicy(keepaliveEnforcement),
 		grpc.KeepaliveParams(keepaliveParams(cfg.MaxCallDuration)),
+		grpc.InitialWindowSize(streamWindow),
+		grpc.InitialConnWindowSize(connWindow),
 		grpc.StatsHandler(accounting{s}),
 	}
 	if tlsCfg != nil {
@@ -157,8 +161,10 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	errc := make(chan error, 2) // one from each of the gRPC and metrics servers
+	s.conns = newConns(lis, s.cfg.MaxConnections, s.logger, s.metrics)
+	wg.Go(func() { s.conns.watchStalls(ctx) })
 	wg.Go(func() {
-		if err := s.grpc.Serve(lis); err != nil {
+		if err := s.grpc.Serve(s.conns); err != nil {
 			errc <- fmt.Errorf("serve gRPC: %w", err)
 		}
 	})

@@ -308,6 +308,7 @@ func TestServeBadFlags(t *testing.T) {
 		{"dataset public key", []string{"--dataset-public-key", tokens}, nil, "--dataset-public-key"},
 		{"public key and unsealed", []string{"--dataset-public-key", tokens, "--dataset-unsealed"}, nil, "--dataset-unsealed"},
 		{"condition cost", []string{"--max-condition-cost", "0"}, nil, "--max-condition-cost"},
+		{"max connections", []string{"--max-connections", "0"}, nil, "--max-connections"},
 		{"cert without key", []string{"--tls-cert", tokens}, nil, "--tls-cert"},
 		{"unreadable cert", []string{"--tls-cert", tokens, "--tls-key", tokens}, nil, "--tls-cert"},
 		{"client CA without TLS", []string{"--client-ca", tokens}, nil, "--client-ca"},

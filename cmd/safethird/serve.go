@@ -44,6 +44,7 @@ type serveFlags struct {
 	metricsAddr                    string
 	logLevel, logFormat            string
 	shutdownGrace, maxCallDuration time.Duration
+	maxConnections                 int
 	reflection                     bool
 }
 
@@ -88,6 +89,7 @@ flag's name in upper snake case, e.g. SAFETHIRD_TLS_CERT. A flag given wins.`,
 	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", server.DefaultShutdownGrace, "time calls in flight get to finish on shutdown")
 	fl.BoolVar(&f.reflection, "reflection", true, "serve gRPC server reflection (v1 and v1alpha)")
 	fl.DurationVar(&f.maxCallDuration, "max-call-duration", server.DefaultMaxCallDuration, "cap on every call's deadline")
+	fl.IntVar(&f.maxConnections, "max-connections", server.DefaultMaxConnections, "client connections served at once; more are closed when accepted")
 	return cmd
 }
 
@@ -131,6 +133,7 @@ func (f serveFlags) serverConfig() (server.Config, error) {
 		MaxCallDuration:      f.maxCallDuration,
 		DatasetUnsealed:      f.datasetUnsealed,
 		MaxConditionCost:     f.maxConditionCost,
+		MaxConnections:       f.maxConnections,
 	}
 	if _, _, err := net.SplitHostPort(f.addr); err != nil {
 		return cfg, usageError("--addr %q: want host:port: %v", f.addr, err)
@@ -145,6 +148,9 @@ func (f serveFlags) serverConfig() (server.Config, error) {
 	}
 	if f.maxCallDuration <= 0 {
 		return cfg, usageError("--max-call-duration %s: must be positive, e.g. 30s", f.maxCallDuration)
+	}
+	if f.maxConnections <= 0 {
+		return cfg, usageError("--max-connections %d: must be positive, e.g. %d", f.maxConnections, server.DefaultMaxConnections)
 	}
 	if f.dataset != "" {
 		if info, err := os.Stat(f.dataset); err != nil || !info.IsDir() {
