@@ -56,6 +56,11 @@ type Config struct {
 	// AuthTokens, when not empty, are the bearer tokens accepted: every RPC
 	// but grpc.health.v1 then needs "authorization: Bearer <token>".
 	AuthTokens []string
+	// AuthTokensFile, instead of AuthTokens, is a file of tokens
+	// (internal/tokenfile): New reads it, and each reload signal reads it
+	// again; a file that breaks a rule at a reload is refused and the
+	// tokens in force stay.
+	AuthTokensFile string
 	// AllowPlaintextTokens lets AuthTokens be used without TLS, where
 	// tokens cross the network in the clear; for tests and local use.
 	AllowPlaintextTokens bool
@@ -103,7 +108,9 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, errors.New("a client CA needs TLS: set the certificate and key files")
 	case cfg.DatasetUnsealed && cfg.DatasetPublicKey != nil:
 		return cfg, errors.New("a dataset public key checks the seal, which an unsealed dataset skips: set one or the other")
-	case len(cfg.AuthTokens) > 0 && cfg.TLSCertFile == "" && !cfg.AllowPlaintextTokens:
+	case len(cfg.AuthTokens) > 0 && cfg.AuthTokensFile != "":
+		return cfg, errors.New("auth tokens come from a list or a file: set one")
+	case (len(cfg.AuthTokens) > 0 || cfg.AuthTokensFile != "") && cfg.TLSCertFile == "" && !cfg.AllowPlaintextTokens:
 		return cfg, errors.New("auth tokens without TLS would cross the network in the clear: set TLS or allow plaintext tokens")
 	}
 	for i, tok := range cfg.AuthTokens {

@@ -244,14 +244,14 @@ func (s *Server) recoveryStream(srv any, ss grpc.ServerStream, info *grpc.Stream
 // --- auth
 
 func (s *Server) authUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if err := s.auth.check(ctx, info.FullMethod); err != nil {
+	if err := s.auth.Load().check(ctx, info.FullMethod); err != nil {
 		return nil, s.errs.toStatus(ctx, err)
 	}
 	return handler(ctx, req)
 }
 
 func (s *Server) authStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	if err := s.auth.check(ss.Context(), info.FullMethod); err != nil {
+	if err := s.auth.Load().check(ss.Context(), info.FullMethod); err != nil {
 		return s.errs.toStatus(ss.Context(), err)
 	}
 	return handler(srv, ss)

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/safethird/safethird/dataset"
+	"github.com/safethird/safethird/internal/tokenfile"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
@@ -61,9 +62,11 @@ type Server struct {
 	metrics *metrics
 	store   *store
 	errs    errorMapper
-	auth    *authenticator
-	grpc    *grpc.Server
-	health  *health.Server
+	// auth checks tokens; nil when auth is off. A reload signal swaps it
+	// when the tokens file changed (reloadTokens).
+	auth   atomic.Pointer[authenticator]
+	grpc   *grpc.Server
+	health *health.Server
 	// methods are the full names of the methods served, set once in New.
 	methods map[string]bool
 
@@ -102,9 +105,15 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 		metrics: m,
 		store:   newStore(cfg, logger, m),
 		errs:    errorMapper{logger: logger},
-		auth:    newAuthenticator(cfg.AuthTokens),
 		health:  health.NewServer(),
 	}
+	tokens := cfg.AuthTokens
+	if cfg.AuthTokensFile != "" {
+		if tokens, err = tokenfile.Read(cfg.AuthTokensFile); err != nil {
+			return nil, fmt.Errorf("auth tokens: %w", err)
+		}
+	}
+	s.auth.Store(newAuthenticator(tokens))
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxRecvMsgSize),
 		grpc.MaxConcurrentStreams(maxConcurrentStreams),
@@ -222,6 +231,7 @@ func (s *Server) start(ctx context.Context, addr string, wg *sync.WaitGroup, err
 					return
 				case <-sig:
 					s.store.reloadAndLog("signal")
+					s.reloadTokens()
 				}
 			}
 		})
@@ -235,7 +245,7 @@ func (s *Server) start(ctx context.Context, addr string, wg *sync.WaitGroup, err
 	s.logger.Info("serving", zap.String("addr", addr), zap.String("dataset_revision", res.Revision),
 		zap.Bool("dataset_sealed", !s.cfg.DatasetUnsealed), zap.Bool("dataset_signed", s.cfg.DatasetPublicKey != nil),
 		zap.Duration("load_duration", res.Duration), zap.Bool("tls", s.cfg.TLSCertFile != ""),
-		zap.Bool("mtls", s.cfg.ClientCAFile != ""), zap.Bool("auth", s.auth != nil),
+		zap.Bool("mtls", s.cfg.ClientCAFile != ""), zap.Bool("auth", s.auth.Load() != nil),
 		zap.Bool("reflection", s.cfg.Reflection), zap.String("metrics_addr", s.metricsAddr()))
 	return nil
 }

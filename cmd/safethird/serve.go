@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -25,6 +22,7 @@ import (
 	"google.golang.org/grpc/grpclog"
 
 	"github.com/safethird/safethird/condition"
+	"github.com/safethird/safethird/internal/tokenfile"
 	"github.com/safethird/safethird/server"
 )
 
@@ -99,16 +97,29 @@ func envName(flag string) string {
 }
 
 // applyEnv sets each flag not given on the command line from its
-// environment variable, when set.
+// environment variable, when set. A variable set but empty is an error,
+// not a way to turn something off: SAFETHIRD_AUTH_TOKENS_FILE= left by a
+// broken template must not start the server without auth. A flag given
+// empty on the command line is refused for the same reason.
 func applyEnv(fs *pflag.FlagSet, lookup func(string) (string, bool)) error {
 	var err error
 	fs.VisitAll(func(fl *pflag.Flag) {
-		if err != nil || fl.Changed || fl.Name == "help" {
+		if err != nil || fl.Name == "help" {
+			return
+		}
+		if fl.Changed {
+			if fl.Value.Type() == "string" && fl.Value.String() == "" {
+				err = usageError("--%s is given but empty: leave it out for its default", fl.Name)
+			}
 			return
 		}
 		name := envName(fl.Name)
 		v, ok := lookup(name)
 		if !ok {
+			return
+		}
+		if v == "" {
+			err = usageError("%s is set but empty: unset it for the default of --%s, or give a value", name, fl.Name)
 			return
 		}
 		if serr := fs.Set(fl.Name, v); serr != nil {
@@ -174,14 +185,15 @@ func (f serveFlags) serverConfig() (server.Config, error) {
 		return cfg, err
 	}
 	if f.authTokensFile != "" {
-		tokens, err := readTokens(f.authTokensFile)
-		if err != nil {
-			return cfg, usageError("--auth-tokens-file %s: %v", f.authTokensFile, err)
+		// Read here for an error naming the flag; the server reads it
+		// again, and on each SIGHUP.
+		if _, err := tokenfile.Read(f.authTokensFile); err != nil {
+			return cfg, usageError("--auth-tokens-file: %v", err)
 		}
 		if f.tlsCert == "" && !f.insecurePlaintextTokens {
 			return cfg, usageError("--auth-tokens-file needs TLS (--tls-cert, --tls-key) so tokens are not sent in the clear; --insecure-allow-plaintext-tokens overrides")
 		}
-		cfg.AuthTokens = tokens
+		cfg.AuthTokensFile = f.authTokensFile
 	}
 	return cfg, nil
 }
@@ -211,35 +223,6 @@ func (f serveFlags) checkTLS() error {
 		}
 	}
 	return nil
-}
-
-// readTokens reads a tokens file: one token a line; blank lines and lines
-// starting with # are ignored. A file with no token is an error. Errors
-// give line numbers, never a token.
-func readTokens(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, errors.Unwrap(err)
-	}
-	var tokens []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if strings.ContainsAny(line, " \t") {
-			return nil, fmt.Errorf("line %d: a token cannot contain spaces", n)
-		}
-		tokens = append(tokens, line)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	if len(tokens) == 0 {
-		return nil, errors.New("no tokens in the file")
-	}
-	return tokens, nil
 }
 
 // logFlushInterval bounds how long a log line waits in the buffer. A line
