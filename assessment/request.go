@@ -3,12 +3,12 @@ package assessment
 import (
 	"context"
 	"strconv"
-	"strings"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/safethird/safethird/dataset"
+	"github.com/safethird/safethird/internal/isocode"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
@@ -58,11 +58,11 @@ func frameworkFor(snap *dataset.Snapshot, id string) (*safethirdv1.Framework, er
 
 // checkCountry validates and normalizes a country code field.
 func checkCountry(snap *dataset.Snapshot, v *violations, field, code string) *safethirdv1.Country {
-	up := strings.ToUpper(code)
+	up, shaped := isocode.Normalize(code)
 	switch {
 	case code == "":
 		v.add(field, "is required: an ISO 3166-1 alpha-2 code such as MX")
-	case !countryShaped(up):
+	case !shaped:
 		v.add(field, "must be an ISO 3166-1 alpha-2 code: two letters, such as MX")
 	default:
 		c, ok := snap.Country(up)
