@@ -139,6 +139,12 @@ func (m *metricsServer) serve() error {
 	return nil
 }
 
+// shutdown stops the metrics server, closing at ctx's end the connections
+// of scrapes still running.
 func (m *metricsServer) shutdown(ctx context.Context) error {
-	return m.http.Shutdown(ctx)
+	if err := m.http.Shutdown(ctx); err != nil {
+		_ = m.http.Close()
+		return err
+	}
+	return nil
 }

@@ -34,8 +34,13 @@ const (
 	maxHeaderListSize = 64 << 10
 	// handshakeTimeout bounds the TLS and HTTP/2 handshake of a new connection.
 	handshakeTimeout = 5 * time.Second
-	// metricsShutdownTimeout bounds the metrics server's own shutdown.
-	metricsShutdownTimeout = 5 * time.Second
+	// metricsShutdownTimeout bounds the metrics server's own shutdown,
+	// after which its connections are closed.
+	metricsShutdownTimeout = 250 * time.Millisecond
+	// cutWait bounds how long shutdown waits for calls it has cut, past the
+	// grace: every call stops on its context (conditions included), so this
+	// only guards the grace against one that does not.
+	cutWait = 500 * time.Millisecond
 )
 
 // keepaliveEnforcement refuses clients that ping more often than every
@@ -274,7 +279,11 @@ func (s *Server) stop() {
 	case <-grace.C:
 		s.logger.Warn("shutdown grace over; cutting the calls still in flight")
 		s.grpc.Stop()
-		<-done
+		select {
+		case <-done:
+		case <-time.After(cutWait):
+			s.logger.Error("calls still running after they were cut; stopping without waiting for them")
+		}
 	}
 	if s.metricsSrv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), metricsShutdownTimeout)
