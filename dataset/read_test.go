@@ -183,3 +183,25 @@ func TestLoadBoundsTheProblems(t *testing.T) {
 		t.Errorf("last problem %q, want the count of files not listed", last)
 	}
 }
+
+// Regression: a condition of nested comprehensions was accepted, and a call
+// then ran for minutes. Its estimated cost is over the limit: refused.
+func TestLoadRefusesCostlyConditions(t *testing.T) {
+	list := "[" + strings.TrimSuffix(strings.Repeat("1,", 100), ",") + "]"
+	costly := list + ".all(a, " + list + ".all(b, " + list + ".all(c, a + b + c > 0)))"
+	fsys := fixture(t)
+	edited := strings.Replace(readFixture(t, "findings/bb-safety-group.yaml"),
+		`group_condition: ApplicantGroup.APPLICANT_GROUP_LGBTQI in applicant.groups`, `group_condition: "`+costly+`"`, 1)
+	if !strings.Contains(edited, costly) {
+		t.Fatal("the fixture has no group_condition to replace")
+	}
+	fsys["findings/bb-safety-group.yaml"] = &fstest.MapFile{Data: []byte(edited)}
+	got := problems(t, func() (*dataset.Snapshot, error) { return dataset.Load(fsys) })
+	if len(got) != 1 || !strings.Contains(got[0], "findings/bb-safety-group.yaml:") ||
+		!strings.Contains(got[0], "group_condition costs too much to evaluate: its estimated cost, up to") {
+		t.Errorf("problems: %q", got)
+	}
+	if _, err := (dataset.LoadOptions{MaxConditionCost: 1 << 40}).Load(fsys); err != nil {
+		t.Errorf("with the limit raised: %v", err)
+	}
+}
