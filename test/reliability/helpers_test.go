@@ -297,21 +297,7 @@ func (p *serverProc) goroutines(t *testing.T) int {
 // rssKB reads the process's resident set size from /proc.
 func (p *serverProc) rssKB(t *testing.T) int {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(p.pid), "status"))
-	if err != nil {
-		t.Fatalf("read /proc status: %v", err)
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
-			if err != nil {
-				t.Fatalf("parse VmRSS %q: %v", rest, err)
-			}
-			return kb
-		}
-	}
-	t.Fatal("no VmRSS in /proc status")
-	return 0
+	return procStatus(t, p.pid, "VmRSS")
 }
 
 // newClient returns a client.Client for target, closed at the end of the test.
