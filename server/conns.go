@@ -24,9 +24,10 @@ const (
 	// more is closed as soon as it is accepted. An idle connection costs
 	// about 25 KB, but each can carry maxConcurrentStreams calls at once,
 	// and every call in flight costs its goroutine, its request and its
-	// response: 100 x 64 calls fit in about 100 MB (test/reliability's
-	// TestNeverReadingFlood).
-	DefaultMaxConnections = 100
+	// response: 64 x 64 calls that are never read peak at about 100 MB of
+	// resident memory, 100 x 64 at up to 190 MB (test/reliability's
+	// TestNeverReadingFlood, with the CPU busy).
+	DefaultMaxConnections = 64
 	// unreadBudget bounds the bytes of responses queued for all clients
 	// together. Past it, the connection with the most unread is closed. A
 	// client that reads takes its responses in a moment; 16 MiB is sixteen
