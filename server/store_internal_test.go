@@ -3,11 +3,9 @@ package server
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
-	"testing/fstest"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -15,28 +13,26 @@ import (
 	"github.com/safethird/safethird/dataset"
 )
 
-// tinyDataset is the dataset package's small test fixture with a source
-// title that varies, so each n loads quickly into its own revision.
-func tinyDataset(t *testing.T, n int) fstest.MapFS {
-	t.Helper()
-	fsys := fstest.MapFS{}
-	err := fs.WalkDir(os.DirFS(tinyFixture), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(filepath.Join(tinyFixture, p))
-		fsys[p] = &fstest.MapFile{Data: b}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fsys["sources/src-one.yaml"] = &fstest.MapFile{Data: fmt.Appendf(nil, "id: src-one\ntitle: Source %d\npublisher: P\nkind: SOURCE_KIND_PRIMARY\n", n)}
-	return fsys
-}
-
 // tinyFixture is the dataset package's fixture: one record of each kind.
 const tinyFixture = "../dataset/testdata/valid"
+
+// tinyDataset copies the dataset package's small test fixture into a new
+// directory and returns a load that gives its source the title n, so each n
+// loads quickly into its own revision.
+func tinyDataset(t *testing.T, n *int) func() (*dataset.Snapshot, error) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(tinyFixture)); err != nil {
+		t.Fatal(err)
+	}
+	return func() (*dataset.Snapshot, error) {
+		src := fmt.Appendf(nil, "id: src-one\ntitle: Source %d\npublisher: P\nkind: SOURCE_KIND_PRIMARY\n", *n)
+		if err := os.WriteFile(filepath.Join(dir, "sources", "src-one.yaml"), src, 0o644); err != nil {
+			return nil, err
+		}
+		return dataset.LoadDir(dir)
+	}
+}
 
 // The store keeps the last maxRevisions revisions for pinning, the
 // current one included, and forgets older ones.
@@ -46,7 +42,7 @@ func TestStoreKeepsLastRevisions(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	s := &store{logger: zap.NewNop(), metrics: m, load: func() (*dataset.Snapshot, error) { return dataset.Load(tinyDataset(t, n)) }}
+	s := &store{logger: zap.NewNop(), metrics: m, load: tinyDataset(t, &n)}
 	var revisions []string
 	for n = 0; n < maxRevisions+3; n++ {
 		res, err := s.Reload()

@@ -31,35 +31,30 @@ func readPEM(path, want string) ([]byte, error) {
 // readPrivateKey reads an ed25519 private key in PKCS#8 PEM, as
 // `openssl genpkey -algorithm ed25519` writes it.
 func readPrivateKey(path string) (ed25519.PrivateKey, error) {
-	der, err := readPEM(path, "PRIVATE KEY")
-	if err != nil {
-		return nil, err
-	}
-	key, err := x509.ParsePKCS8PrivateKey(der)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	priv, ok := key.(ed25519.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("%s: a %T, want an ed25519 key", path, key)
-	}
-	return priv, nil
+	return readKey[ed25519.PrivateKey](path, "PRIVATE KEY", x509.ParsePKCS8PrivateKey)
 }
 
 // readPublicKey reads an ed25519 public key in PKIX PEM, as `openssl pkey
 // -pubout` writes it.
 func readPublicKey(path string) (ed25519.PublicKey, error) {
-	der, err := readPEM(path, "PUBLIC KEY")
+	return readKey[ed25519.PublicKey](path, "PUBLIC KEY", x509.ParsePKIXPublicKey)
+}
+
+// readKey reads the PEM block of type pemType from path, parses it and
+// checks it is a K.
+func readKey[K any](path, pemType string, parse func([]byte) (any, error)) (K, error) {
+	var zero K
+	der, err := readPEM(path, pemType)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	key, err := x509.ParsePKIXPublicKey(der)
+	key, err := parse(der)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return zero, fmt.Errorf("%s: %w", path, err)
 	}
-	pub, ok := key.(ed25519.PublicKey)
+	k, ok := key.(K)
 	if !ok {
-		return nil, fmt.Errorf("%s: a %T, want an ed25519 key", path, key)
+		return zero, fmt.Errorf("%s: a %T, want an ed25519 key", path, key)
 	}
-	return pub, nil
+	return k, nil
 }

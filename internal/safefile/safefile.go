@@ -75,12 +75,7 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	b, err := readOpen(f, limit)
-	if err != nil {
-		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
-	}
-	return b, nil
+	return readClose(f, path, limit)
 }
 
 // ReadFS reads the regular file name of fsys, at most limit bytes. It is
@@ -90,6 +85,11 @@ func ReadFS(fsys fs.FS, name string, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return readClose(f, name, limit)
+}
+
+// readClose reads the open file named name through readOpen and closes it.
+func readClose(f fs.File, name string, limit int64) ([]byte, error) {
 	defer f.Close()
 	b, err := readOpen(f, limit)
 	if err != nil {

@@ -20,6 +20,41 @@ import (
 // what an operator with write access to the --dataset directory, or a
 // deploy that copies files in place, could do to the server.
 
+// servedSealed starts a server on a sealed copy of data/, with opts besides
+// the dataset, and returns the copy's directory, the server, a client and
+// the revision served.
+func servedSealed(t *testing.T, opts serverOptions) (string, *serverProc, *client.Client, string) {
+	t.Helper()
+	opts.dataset = sealedCopy(t, dataset.LoadOptions{})
+	srv := startServer(t, opts)
+	c := newClient(t, srv.addr)
+	return opts.dataset, srv, c, servedRevision(t, c)
+}
+
+// isoFile is the path of the ISO 3166-1 list in the dataset in dir.
+func isoFile(dir string) string { return filepath.Join(dir, "iso3166", "iso_3166-1.json") }
+
+// recordedLoad runs four workers calling the assessment methods through c
+// and records every answer with the revision it names.
+func recordedLoad(t *testing.T, c *client.Client) (*loader, *recorder) {
+	t.Helper()
+	items := workItems()
+	rec := newRecorder()
+	load := startLoad(t, 4, func(ctx context.Context, w, i int) error {
+		idx := (w*7 + i) % len(items)
+		if items[idx].list != nil {
+			idx = 0 // catalog answers carry no revision
+		}
+		resp, err := items[idx].call(ctx, c)
+		if err != nil {
+			return err
+		}
+		return rec.record(idx, resp)
+	})
+	waitFor(t, "the load to start", 20*time.Second, func() bool { return load.calls.Load() >= 20 })
+	return load, rec
+}
+
 // servedRevision is the revision the server c talks to answers from.
 func servedRevision(t *testing.T, c *client.Client) string {
 	t.Helper()
@@ -39,11 +74,8 @@ func servedRevision(t *testing.T, c *client.Client) string {
 // up with its memory unchanged.
 func TestDeviceInTheDataset(t *testing.T) {
 	t.Parallel()
-	dir := sealedCopy(t, dataset.LoadOptions{})
-	srv := startServer(t, serverOptions{dataset: dir})
-	c := newClient(t, srv.addr)
-	rev := servedRevision(t, c)
-	iso := filepath.Join(dir, "iso3166", "iso_3166-1.json")
+	dir, srv, c, rev := servedSealed(t, serverOptions{})
+	iso := isoFile(dir)
 	isoBytes, err := os.ReadFile(iso)
 	if err != nil {
 		t.Fatal(err)
@@ -106,9 +138,7 @@ func TestDeviceInTheDataset(t *testing.T) {
 func TestFIFOInTheDataset(t *testing.T) {
 	t.Parallel()
 	const grace = 2 * time.Second
-	dir := sealedCopy(t, dataset.LoadOptions{})
-	srv := startServer(t, serverOptions{dataset: dir, grace: grace})
-	rev := servedRevision(t, newClient(t, srv.addr))
+	dir, srv, _, rev := servedSealed(t, serverOptions{grace: grace})
 	fifo := filepath.Join(dir, "findings", "pipe.yaml")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
@@ -145,9 +175,7 @@ func TestFIFOInTheDataset(t *testing.T) {
 // now refused, and the answer stays.
 func TestRecordDirectoryMovedOut(t *testing.T) {
 	t.Parallel()
-	dir := sealedCopy(t, dataset.LoadOptions{})
-	srv := startServer(t, serverOptions{dataset: dir})
-	c := newClient(t, srv.addr)
+	dir, srv, c, _ := servedSealed(t, serverOptions{})
 	canada := &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-06-01"}
 	answer := func() (string, pb.Determination, pb.PracticeStatus) {
 		t.Helper()
@@ -233,25 +261,9 @@ func firstHalfThatValidates(t *testing.T, dir string) (string, []byte, []byte) {
 // revision.
 func TestHalfWrittenFileIsNeverServed(t *testing.T) {
 	t.Parallel()
-	dir := sealedCopy(t, dataset.LoadOptions{})
+	dir, srv, c, rev := servedSealed(t, serverOptions{dropCallLines: true})
 	file, full, half := firstHalfThatValidates(t, dir)
-	srv := startServer(t, serverOptions{dataset: dir, dropCallLines: true})
-	c := newClient(t, srv.addr)
-	rev := servedRevision(t, c)
-	items := workItems()
-	rec := newRecorder()
-	load := startLoad(t, 4, func(ctx context.Context, w, i int) error {
-		idx := (w*7 + i) % len(items)
-		if items[idx].list != nil {
-			idx = 0 // catalog answers carry no revision
-		}
-		resp, err := items[idx].call(ctx, c)
-		if err != nil {
-			return err
-		}
-		return rec.record(idx, resp)
-	})
-	waitFor(t, "the load to start", 20*time.Second, func() bool { return load.calls.Load() >= 20 })
+	load, rec := recordedLoad(t, c)
 	path := filepath.Join(dir, file)
 	rounds := pick(6, 40)
 	for range rounds {
@@ -409,20 +421,7 @@ func TestKubernetesVolumeSwap(t *testing.T) {
 	srv := startServer(t, serverOptions{dataset: mount, dropCallLines: true})
 	c := newClient(t, srv.addr)
 	revA := servedRevision(t, c)
-	items := workItems()
-	rec := newRecorder()
-	load := startLoad(t, 4, func(ctx context.Context, w, i int) error {
-		idx := (w*3 + i) % len(items)
-		if items[idx].list != nil {
-			idx = 0
-		}
-		resp, err := items[idx].call(ctx, c)
-		if err != nil {
-			return err
-		}
-		return rec.record(idx, resp)
-	})
-	waitFor(t, "the load to start", 20*time.Second, func() bool { return load.calls.Load() >= 20 })
+	load, rec := recordedLoad(t, c)
 	swaps := pick(2, 20)
 	for i := range swaps {
 		src, want := b, revB

@@ -20,7 +20,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/safethird/safethird/client"
-	"github.com/safethird/safethird/dataset"
 	pb "github.com/safethird/safethird/proto/safethird/v1"
 )
 
@@ -276,11 +275,8 @@ func TestTokensFileRules(t *testing.T) {
 // limit, by the server and by `dataset validate`, without being read.
 func TestLargeISOFileIsNotRead(t *testing.T) {
 	t.Parallel()
-	dir := sealedCopy(t, dataset.LoadOptions{})
-	srv := startServer(t, serverOptions{dataset: dir})
-	c := newClient(t, srv.addr)
-	rev := servedRevision(t, c)
-	iso := filepath.Join(dir, "iso3166", "iso_3166-1.json")
+	dir, srv, _, rev := servedSealed(t, serverOptions{})
+	iso := isoFile(dir)
 	old, err := os.ReadFile(iso)
 	if err != nil {
 		t.Fatal(err)
