@@ -36,6 +36,14 @@ checkgenerate: generate ## Fail when regenerating changes the tree.
 	@git diff --exit-code -- proto buf.gen.yaml || { echo "generated code is stale: run make generate"; exit 1; }
 	@test -z "$$(git status --porcelain -- proto)" || { git status --porcelain -- proto; echo "untracked generated files"; exit 1; }
 
+.PHONY: seal
+seal: ## Seal data/ after editing it: validate it and rewrite data/manifest.json.
+	go run ./cmd/safethird dataset seal data
+
+.PHONY: checkseal
+checkseal: seal ## Fail when data/manifest.json is not the seal of data/ (run make seal and commit it).
+	@git diff --exit-code -- data/manifest.json || { echo "data/manifest.json is stale: run make seal and commit it"; exit 1; }
+
 .PHONY: tools
 tools: $(BIN)/grpcurl $(BIN)/ghz ## Install grpcurl and ghz from the Go module proxy into ./bin.
 
@@ -58,7 +66,7 @@ run: ## Start the service on the embedded dataset at 127.0.0.1:50051.
 	go run ./cmd/safethird serve
 
 .PHONY: ci
-ci: lint checkgenerate breaking test ## Everything CI runs.
+ci: lint checkgenerate checkseal breaking test ## Everything CI runs.
 
 .PHONY: generate-ts
 generate-ts: ## Regenerate the TypeScript client code (clients/typescript/src/gen) with the npm plugin.

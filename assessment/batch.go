@@ -1,6 +1,7 @@
 package assessment
 
 import (
+	"context"
 	"fmt"
 
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
@@ -21,6 +22,12 @@ type EngineFor func(revision string) (*Engine, error)
 // item gets its own error and does not fail the batch. Only a batch that is
 // empty or over MaxBatchItems fails as a whole.
 func BatchAssessCountries(engineFor EngineFor, req *safethirdv1.BatchAssessCountriesRequest, today string) ([]ItemResult, error) {
+	return BatchAssessCountriesContext(context.Background(), engineFor, req, today)
+}
+
+// BatchAssessCountriesContext is BatchAssessCountries for a call: when ctx
+// is done, the item being assessed stops and gets ctx's error.
+func BatchAssessCountriesContext(ctx context.Context, engineFor EngineFor, req *safethirdv1.BatchAssessCountriesRequest, today string) ([]ItemResult, error) {
 	n := len(req.GetRequests())
 	switch {
 	case n == 0:
@@ -36,7 +43,7 @@ func BatchAssessCountries(engineFor EngineFor, req *safethirdv1.BatchAssessCount
 			out[i].Err = err
 			continue
 		}
-		out[i].Assessment, out[i].Err = e.AssessCountry(r, today)
+		out[i].Assessment, out[i].Err = e.AssessCountryContext(ctx, r, today)
 	}
 	return out, nil
 }

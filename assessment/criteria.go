@@ -425,7 +425,7 @@ func (b *builder) evalCondition(expr string) condition.Result {
 	if !ok {
 		return condition.Result{Value: condition.Unknown}
 	}
-	res, err := prg.Eval(condition.Input{Applicant: b.q.applicant, CountryCode: b.q.country.GetCode(), JurisdictionCode: b.q.jurisdiction, AsOf: b.q.asOf})
+	res, err := prg.Eval(b.q.ctx, condition.Input{Applicant: b.q.applicant, CountryCode: b.q.country.GetCode(), JurisdictionCode: b.q.jurisdiction, AsOf: b.q.asOf})
 	if err != nil {
 		b.warn("A condition in the dataset could not be evaluated; its result is treated as unknown.")
 		return condition.Result{Value: condition.Unknown}

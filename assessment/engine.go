@@ -1,6 +1,7 @@
 package assessment
 
 import (
+	"context"
 	"slices"
 	"sync"
 
@@ -64,8 +65,9 @@ type memo[K comparable, V any] struct {
 }
 
 // get returns the value for key, computing and keeping it on a miss. Two
-// callers may both compute a missing value; they compute the same one.
-func (m *memo[K, V]) get(key K, compute func() V) V {
+// callers may both compute a missing value; they compute the same one. A
+// value computed while ctx ended may have been cut short: it is not kept.
+func (m *memo[K, V]) get(ctx context.Context, key K, compute func() V) V {
 	m.mu.Lock()
 	v, ok := m.m[key]
 	m.mu.Unlock()
@@ -73,6 +75,9 @@ func (m *memo[K, V]) get(key K, compute func() V) V {
 		return v
 	}
 	v = compute()
+	if ctx.Err() != nil {
+		return v
+	}
 	m.mu.Lock()
 	if m.m == nil || len(m.m) >= maxMemo {
 		m.m = map[K]V{}
@@ -90,11 +95,22 @@ func (e *Engine) Snapshot() *dataset.Snapshot { return e.snap }
 // dataset_revision is the caller's to check. Errors are
 // *InvalidArgumentError or *NotFoundError.
 func (e *Engine) AssessCountry(req *safethirdv1.AssessCountryRequest, today string) (*safethirdv1.Assessment, error) {
+	return e.AssessCountryContext(context.Background(), req, today)
+}
+
+// AssessCountryContext is AssessCountry for a call: when ctx is done, the
+// evaluation stops and ctx's error is returned.
+func (e *Engine) AssessCountryContext(ctx context.Context, req *safethirdv1.AssessCountryRequest, today string) (*safethirdv1.Assessment, error) {
 	q, err := newQuery(e.snap, req, today)
 	if err != nil {
 		return nil, err
 	}
-	return e.assess(q), nil
+	q.ctx = ctx
+	a := e.assess(q)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 func (e *Engine) assess(q *query) *safethirdv1.Assessment {
@@ -102,7 +118,7 @@ func (e *Engine) assess(q *query) *safethirdv1.Assessment {
 		return e.build(q)
 	}
 	key := answerKey{baseKey{q.country.GetCode(), q.framework.GetId(), q.jurisdiction, q.asOf}, q.full}
-	return e.answers.get(key, func() *safethirdv1.Assessment { return e.build(q) })
+	return e.answers.get(q.ctx, key, func() *safethirdv1.Assessment { return e.build(q) })
 }
 
 // base returns the criteria and practice for the builder's query, from the
@@ -111,7 +127,7 @@ func (e *Engine) assess(q *query) *safethirdv1.Assessment {
 func (e *Engine) base(b *builder) *base {
 	q := b.q
 	key := baseKey{q.country.GetCode(), q.framework.GetId(), q.jurisdiction, q.asOf}
-	bs := e.bases.get(key, func() *base { return e.newBase(q) })
+	bs := e.bases.get(q.ctx, key, func() *base { return e.newBase(q) })
 	if bs.applicantSensitive && q.applicant != nil {
 		bs = b.evaluateBase()
 	}

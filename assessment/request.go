@@ -1,13 +1,14 @@
 package assessment
 
 import (
+	"context"
 	"strconv"
-	"strings"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/safethird/safethird/dataset"
+	"github.com/safethird/safethird/internal/isocode"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
@@ -31,6 +32,8 @@ func countryShaped(code string) bool {
 
 // query is a validated, normalized question for one country.
 type query struct {
+	// ctx is the call's: conditions stop when it is done.
+	ctx       context.Context
 	country   *safethirdv1.Country
 	framework *safethirdv1.Framework
 	// jurisdiction is the state applying the framework: its own
@@ -58,11 +61,11 @@ func frameworkFor(snap *dataset.Snapshot, id string) (*safethirdv1.Framework, er
 
 // checkCountry validates and normalizes a country code field.
 func checkCountry(snap *dataset.Snapshot, v *violations, field, code string) *safethirdv1.Country {
-	up := strings.ToUpper(code)
+	up, shaped := isocode.Normalize(code)
 	switch {
 	case code == "":
 		v.add(field, "is required: an ISO 3166-1 alpha-2 code such as MX")
-	case !countryShaped(up):
+	case !shaped:
 		v.add(field, "must be an ISO 3166-1 alpha-2 code: two letters, such as MX")
 	default:
 		c, ok := snap.Country(up)
@@ -220,7 +223,7 @@ func checkCommon(snap *dataset.Snapshot, v *violations, req commonFields, today 
 	if err != nil {
 		return nil, err
 	}
-	return &query{framework: f, jurisdiction: jurisdiction, asOf: asOf, applicant: normalized(req.GetApplicant()), full: full}, nil
+	return &query{ctx: context.Background(), framework: f, jurisdiction: jurisdiction, asOf: asOf, applicant: normalized(req.GetApplicant()), full: full}, nil
 }
 
 // applyingState resolves the jurisdiction: the framework's own, or, for a

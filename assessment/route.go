@@ -1,6 +1,7 @@
 package assessment
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strconv"
@@ -15,6 +16,12 @@ import (
 // gives the overall outcome for the applicant. A request without an
 // applicant is taken as an applicant whose facts are all unknown.
 func (e *Engine) AssessRoute(req *safethirdv1.AssessRouteRequest, today string) (*safethirdv1.AssessRouteResponse, error) {
+	return e.AssessRouteContext(context.Background(), req, today)
+}
+
+// AssessRouteContext is AssessRoute for a call: when ctx is done, the
+// evaluation stops and ctx's error is returned.
+func (e *Engine) AssessRouteContext(ctx context.Context, req *safethirdv1.AssessRouteRequest, today string) (*safethirdv1.AssessRouteResponse, error) {
 	snap := e.snap
 	var v violations
 	legs := req.GetLegs()
@@ -40,6 +47,7 @@ func (e *Engine) AssessRoute(req *safethirdv1.AssessRouteRequest, today string) 
 	}
 	base.applicant = withCountriesCrossed(base.applicant, crossed)
 	base.lastPresence = crossed[len(crossed)-1].GetCode()
+	base.ctx = ctx
 	f := base.framework
 
 	var candidates []*safethirdv1.Country
@@ -66,6 +74,9 @@ func (e *Engine) AssessRoute(req *safethirdv1.AssessRouteRequest, today string) 
 		q := *base
 		q.country = c
 		resp.Assessments = append(resp.Assessments, e.assess(&q))
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	resp.Outcome, resp.Summary = routeOutcome(f, base.asOf, resp.Assessments)
 	return resp, nil

@@ -14,6 +14,8 @@
 package condition
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -35,6 +37,8 @@ const (
 	countryVariable      = "country_code"
 	jurisdictionVariable = "jurisdiction_code"
 	asOfVariable         = "as_of"
+	// addYearsOverload is add_years's one overload, (string, int) -> string.
+	addYearsOverload = "add_years_string_int"
 )
 
 // Value is the three-valued result of a condition.
@@ -72,13 +76,19 @@ type Result struct {
 
 // Env compiles conditions. It is safe for concurrent use.
 type Env struct {
-	env *cel.Env
+	env     *cel.Env
+	maxCost uint64
 }
 
 // NewEnv returns an environment that declares `applicant`, `country_code`
 // and the safethird.v1 types, with safethird.v1 as the container so enum
-// constants may be written with or without the package prefix.
-func NewEnv() (*Env, error) {
+// constants may be written with or without the package prefix. Each
+// condition it compiles is bounded by maxCost (see Compile); 0 means
+// DefaultMaxCost.
+func NewEnv(maxCost uint64) (*Env, error) {
+	if maxCost == 0 {
+		maxCost = DefaultMaxCost
+	}
 	env, err := cel.NewEnv(
 		cel.Container("safethird.v1"),
 		cel.Types(&safethirdv1.Applicant{}),
@@ -87,13 +97,13 @@ func NewEnv() (*Env, error) {
 		cel.Variable(jurisdictionVariable, cel.StringType),
 		cel.Variable(asOfVariable, cel.StringType),
 		cel.Function("add_years",
-			cel.Overload("add_years_string_int", []*cel.Type{cel.StringType, cel.IntType}, cel.StringType,
+			cel.Overload(addYearsOverload, []*cel.Type{cel.StringType, cel.IntType}, cel.StringType,
 				cel.BinaryBinding(addYears))),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("create CEL environment: %w", err)
 	}
-	return &Env{env: env}, nil
+	return &Env{env: env, maxCost: maxCost}, nil
 }
 
 // Program is a compiled condition. It is safe for concurrent use.
@@ -108,7 +118,11 @@ type Program struct {
 // Source returns the expression the program was compiled from.
 func (p *Program) Source() string { return p.source }
 
-// Compile parses and type-checks expression, which must be of type bool.
+// Compile parses and type-checks expression, which must be of type bool,
+// and estimates its cost: a condition whose worst case, for an applicant
+// within the sizes in estimator.go, is over the Env's limit is refused
+// with a *CostError. The program it returns stops at that limit whatever
+// the applicant, and when the context of Eval is done.
 func (e *Env) Compile(expression string) (*Program, error) {
 	ast, iss := e.env.Compile(expression)
 	if iss.Err() != nil {
@@ -117,7 +131,15 @@ func (e *Env) Compile(expression string) (*Program, error) {
 	if !ast.OutputType().IsExactType(types.BoolType) {
 		return nil, fmt.Errorf("condition has type %s, want bool", ast.OutputType())
 	}
-	prg, err := e.env.Program(ast, cel.EvalOptions(cel.OptPartialEval))
+	est, err := e.env.EstimateCost(ast, sizeHints{})
+	if err != nil {
+		return nil, fmt.Errorf("estimate the condition's cost: %w", err)
+	}
+	if est.Max > e.maxCost {
+		return nil, &CostError{Estimate: est.Max, Limit: e.maxCost}
+	}
+	prg, err := e.env.Program(ast, cel.EvalOptions(cel.OptPartialEval),
+		cel.CostLimit(e.maxCost), cel.InterruptCheckFrequency(interruptEvery))
 	if err != nil {
 		return nil, fmt.Errorf("plan condition: %w", err)
 	}
@@ -192,8 +214,14 @@ func (a activation) ResolveName(name string) (any, bool) {
 
 func (activation) Parent() interpreter.Activation { return nil }
 
-// Eval evaluates the condition on in.
-func (p *Program) Eval(in Input) (Result, error) {
+// Eval evaluates the condition on in. A nil applicant has every fact
+// unknown. It stops, with an error wrapping ctx's, when ctx is done, and
+// with ErrCostLimit at the Env's cost limit; either way the result is not
+// the condition's value.
+func (p *Program) Eval(ctx context.Context, in Input) (Result, error) {
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("evaluate %q: %w", p.source, err)
+	}
 	if in.Applicant == nil {
 		in.Applicant = &safethirdv1.Applicant{}
 	}
@@ -205,9 +233,9 @@ func (p *Program) Eval(in Input) (Result, error) {
 		}
 		act = partial
 	}
-	out, _, err := p.prg.Eval(act)
+	out, _, err := p.prg.ContextEval(ctx, act)
 	if err != nil {
-		return Result{}, fmt.Errorf("evaluate %q: %w", p.source, err)
+		return Result{}, evalError(ctx, p.source, err)
 	}
 	switch v := out.(type) {
 	case types.Bool:
@@ -251,4 +279,18 @@ func missingFields(u *types.Unknown) []string {
 	}
 	slices.Sort(names)
 	return slices.Compact(names)
+}
+
+// evalError says why an evaluation stopped: the context (its error is
+// wrapped, so callers can tell a cancelled call from a bad condition), the
+// cost limit, or the condition itself.
+func evalError(ctx context.Context, source string, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("evaluate %q: %w", source, cerr)
+	}
+	var cancelled interpreter.EvalCancelledError
+	if errors.As(err, &cancelled) && cancelled.Cause == interpreter.CostLimitExceeded {
+		return fmt.Errorf("evaluate %q: %w", source, ErrCostLimit)
+	}
+	return fmt.Errorf("evaluate %q: %w", source, err)
 }

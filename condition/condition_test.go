@@ -1,7 +1,11 @@
 package condition_test
 
 import (
+	"context"
+	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
@@ -18,7 +22,7 @@ const (
 )
 
 func TestEval(t *testing.T) {
-	env, err := condition.NewEnv()
+	env, err := condition.NewEnv(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +74,7 @@ func TestEval(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Compile: %v", err)
 			}
-			got, err := prg.Eval(condition.Input{Applicant: tt.give, CountryCode: tt.country, AsOf: "2026-06-01"})
+			got, err := prg.Eval(context.Background(), condition.Input{Applicant: tt.give, CountryCode: tt.country, AsOf: "2026-06-01"})
 			if err != nil {
 				t.Fatalf("Eval: %v", err)
 			}
@@ -82,7 +86,7 @@ func TestEval(t *testing.T) {
 }
 
 func TestCompileRejects(t *testing.T) {
-	env, err := condition.NewEnv()
+	env, err := condition.NewEnv(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,5 +99,96 @@ func TestCompileRejects(t *testing.T) {
 		if _, err := env.Compile(give); err == nil {
 			t.Errorf("Compile(%q) = nil error, want one", give)
 		}
+	}
+}
+
+// nested100 is the shape of an expensive condition found by an attacker:
+// comprehensions nested over a literal list of 100 numbers, 10^8
+// iterations in all.
+var nested100 = `[` + strings.TrimSuffix(strings.Repeat("1,", 100), ",") + `].all(a, [` +
+	strings.TrimSuffix(strings.Repeat("1,", 100), ",") + `].all(b, [` +
+	strings.TrimSuffix(strings.Repeat("1,", 100), ",") + `].all(c, [` +
+	strings.TrimSuffix(strings.Repeat("1,", 100), ",") + `].all(d, a + b + c + d > 0))))`
+
+// Regression: a condition with nested comprehensions was accepted, and one
+// call then ran for minutes. Its estimated cost is now over the limit.
+func TestCompileRefusesExpensiveConditions(t *testing.T) {
+	env, err := condition.NewEnv(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, give := range []string{
+		nested100,
+		// Two lists the applicant sends, nested: 100 x 100 x 100.
+		`applicant.family.members.all(m, applicant.family.members.all(n, applicant.groups.all(g, m.age >= n.age)))`,
+	} {
+		_, err := env.Compile(give)
+		var ce *condition.CostError
+		if !errors.As(err, &ce) || ce.Limit != condition.DefaultMaxCost || ce.Estimate <= ce.Limit {
+			t.Errorf("Compile(%.60q...) = %v, want a *CostError over %d", give, err, condition.DefaultMaxCost)
+		}
+	}
+	// The dataset's own shapes stay far below it.
+	for _, give := range []string{
+		unaccompaniedMinor,
+		ownCountry,
+		`applicant.family.members.exists(m, m.status in [safethird.v1.FamilyStatus.FAMILY_STATUS_CITIZEN, safethird.v1.FamilyStatus.FAMILY_STATUS_PERMANENT_RESIDENT] && (!has(m.age) || m.age >= 18))`,
+		`applicant.documents.kinds.exists(k, k in [safethird.v1.DocumentKind.DOCUMENT_KIND_DESTINATION_VISA])`,
+		`applicant.entry_date >= "2019-11-19"`,
+	} {
+		if _, err := env.Compile(give); err != nil {
+			t.Errorf("Compile(%.60q...) = %v", give, err)
+		}
+	}
+}
+
+// An applicant beyond the sizes the estimate assumes (2,000 groups where it
+// assumes 100) cannot take a condition past the limit: it stops there with
+// ErrCostLimit.
+func TestEvalStopsAtCostLimit(t *testing.T) {
+	env, err := condition.NewEnv(5_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prg, err := env.Compile(`applicant.groups.all(g, g != ApplicantGroup.APPLICANT_GROUP_UNSPECIFIED)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := make([]safethirdv1.ApplicantGroup, 2000)
+	for i := range groups {
+		groups[i] = safethirdv1.ApplicantGroup_APPLICANT_GROUP_LGBTQI
+	}
+	_, err = prg.Eval(context.Background(), condition.Input{Applicant: &safethirdv1.Applicant{Groups: groups}, CountryCode: "MX"})
+	if !errors.Is(err, condition.ErrCostLimit) {
+		t.Errorf("Eval with 2,000 groups = %v, want ErrCostLimit", err)
+	}
+}
+
+// Regression: an expensive condition ran to its end whatever the call's
+// deadline. Eval now stops when its context is done.
+func TestEvalStopsWhenContextIsDone(t *testing.T) {
+	env, err := condition.NewEnv(1 << 62)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prg, err := env.Compile(nested100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = prg.Eval(ctx, condition.Input{CountryCode: "MX"})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Eval = %v, want an error wrapping context.DeadlineExceeded", err)
+	}
+	// A generous bound: without the interruption this runs for minutes.
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("Eval returned %v after the deadline", d)
+	}
+	cancelled, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	if _, err := prg.Eval(cancelled, condition.Input{CountryCode: "MX"}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Eval on a cancelled context = %v, want context.Canceled", err)
 	}
 }

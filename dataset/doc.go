@@ -12,4 +12,14 @@
 //	sources/<id>.yaml         safethird.v1.Source
 //	findings/<id>.yaml        safethird.v1.Finding
 //	iso3166/iso_3166-1.json   the ISO 3166-1 list (Debian iso-codes)
+//	manifest.json             the seal: every file's SHA-256, the counts, the revision
+//	manifest.json.sig         optional: the manifest's ed25519 signature
+//
+// A dataset is released, not edited in place: LoadOptions.Seal writes the
+// manifest, and a load with LoadOptions.Sealed accepts the directory only
+// when every file matches it, none is missing or extra, every record kind
+// is present and, with a public key, the signature verifies. Every file is
+// read through a size limit, only if it is a regular file inside the
+// directory, without blocking; YAML aliases and costly CEL conditions are
+// refused.
 package dataset

@@ -2,14 +2,15 @@ package dataset
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -18,15 +19,27 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/safethird/safethird/condition"
+	"github.com/safethird/safethird/internal/safefile"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
-// MaxFileSize is the largest record file the loader reads; larger files are
-// refused before parsing, so a runaway file cannot exhaust memory.
-const MaxFileSize = 1 << 20
+// Limits on what the loader reads, so that a runaway or hostile file costs
+// an error, not the server's memory.
+const (
+	// MaxFileSize is the largest file the loader reads (a record, the ISO
+	// list, the manifest); larger files are refused before parsing.
+	MaxFileSize = 1 << 20
+	// MaxDatasetSize bounds the bytes of all files together; the curated
+	// dataset is well under 1 MiB.
+	MaxDatasetSize = 32 << 20
+)
 
-// isoFile is the ISO 3166-1 list within a dataset.
-const isoFile = "iso3166/iso_3166-1.json"
+// isoDir holds the ISO 3166-1 list (isoFile) and its notes; every file in
+// it is part of the dataset, only isoFile is parsed.
+const (
+	isoDir  = "iso3166"
+	isoFile = isoDir + "/iso_3166-1.json"
+)
 
 // kind describes one directory of records.
 type kind struct {
@@ -35,6 +48,8 @@ type kind struct {
 }
 
 // kinds are the record directories, in the order the loader reads them.
+// Every dataset has records of every kind: a directory missing or empty
+// is a dataset half deployed, not a smaller dataset.
 var kinds = []kind{
 	{"sources", func() proto.Message { return &safethirdv1.Source{} }},
 	{"countries", func() proto.Message { return &safethirdv1.Country{} }},
@@ -53,58 +68,93 @@ type record struct {
 	msg  proto.Message
 }
 
-// LoadDir loads the dataset in dir.
-func LoadDir(dir string) (*Snapshot, error) {
-	if _, err := os.Stat(dir); err != nil {
+// LoadOptions say how a dataset is loaded. The zero value checks the
+// content only: what an editor works on. A server loads with Sealed.
+type LoadOptions struct {
+	// Sealed requires the manifest that `safethird dataset seal` writes:
+	// every file it lists present with its SHA-256, no other file, and the
+	// revision and counts it records.
+	Sealed bool
+	// PublicKey, when set, requires the manifest's signature to verify
+	// with it; it implies Sealed.
+	PublicKey ed25519.PublicKey
+	// MaxConditionCost bounds the cost of each CEL condition, estimated
+	// when loading and enforced when evaluating; 0 means
+	// condition.DefaultMaxCost.
+	MaxConditionCost uint64
+}
+
+// Load loads the dataset in fsys, checking its content only.
+func Load(fsys fs.FS) (*Snapshot, error) { return LoadOptions{}.Load(fsys) }
+
+// LoadDir loads the dataset in dir, checking its content only.
+func LoadDir(dir string) (*Snapshot, error) { return LoadOptions{}.LoadDir(dir) }
+
+// LoadDir loads the dataset in dir, reading only regular files inside it
+// (see internal/safefile): a symlink out of it, a device, a FIFO or a
+// socket is a problem with that file, and nothing blocks.
+func (o LoadOptions) LoadDir(dir string) (*Snapshot, error) {
+	d, err := safefile.OpenDir(dir)
+	if err != nil {
 		return nil, fmt.Errorf("load dataset: %w", err)
 	}
-	return Load(os.DirFS(dir))
+	defer d.Close()
+	return o.Load(d)
 }
 
 // Load reads, validates and indexes the dataset in fsys. On bad data it
 // returns a *ValidationError listing every problem found.
-func Load(fsys fs.FS) (*Snapshot, error) {
-	env, err := condition.NewEnv()
+func (o LoadOptions) Load(fsys fs.FS) (*Snapshot, error) {
+	snap, _, err := o.load(fsys)
+	return snap, err
+}
+
+// load is Load, returning also the files read with their digests.
+func (o LoadOptions) load(fsys fs.FS) (*Snapshot, []ManifestEntry, error) {
+	env, err := condition.NewEnv(o.MaxConditionCost)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	l := &loader{env: env, broken: map[string]bool{}}
+	l := &loader{env: env, fsys: fsys, broken: map[string]bool{}, digests: map[string]string{}, perFile: map[string]int{}}
+	if o.Sealed || o.PublicKey != nil {
+		l.readManifest(o.PublicKey)
+	}
 	records := map[string][]*record{}
 	for _, k := range kinds {
-		records[k.dir] = l.readKind(fsys, k)
+		records[k.dir] = l.readKind(k)
 	}
-	iso := l.readISO(fsys)
-	if l.fatal != nil {
-		return nil, l.fatal
+	iso := l.readISO()
+	if iso == nil {
+		// Without the list every country code is a problem: report the
+		// list's alone.
+		return nil, nil, l.err()
 	}
 	snap := l.build(iso, records)
-	if len(l.problems) > 0 {
-		sort.SliceStable(l.problems, func(i, j int) bool {
-			a, b := l.problems[i], l.problems[j]
-			if a.File != b.File {
-				return a.File < b.File
-			}
-			if a.Line != b.Line {
-				return a.Line < b.Line
-			}
-			return a.Column < b.Column
-		})
-		return nil, &ValidationError{Problems: l.problems}
+	l.checkSeal(snap)
+	if err := l.err(); err != nil {
+		return nil, nil, err
 	}
-	return snap, nil
+	return snap, l.entries(), nil
 }
 
 type loader struct {
 	env      *condition.Env
+	fsys     fs.FS
 	problems []Problem
+	// perFile counts each file's problems; past maxProblemsPerFile they
+	// are counted, not kept.
+	perFile map[string]int
 	// broken holds "dir/id" of files that failed to parse: their own
 	// problems are reported, so references to them are not reported again.
 	broken map[string]bool
-	fatal  error // an I/O error that is not a problem with the data
-}
 
-func (l *loader) problem(file string, line, col int, format string, args ...any) {
-	l.problems = append(l.problems, Problem{File: file, Line: line, Column: col, Message: fmt.Sprintf(format, args...)})
+	// digests holds the hex SHA-256 of every file read, by path.
+	digests map[string]string
+	// size is the bytes read so far, bounded by MaxDatasetSize.
+	size int64
+	// manifest is the seal being checked; nil when loading unsealed.
+	manifest *Manifest
+	sealed   map[string]string // manifest's digests by path
 }
 
 // at records a problem at the node that path names in r, or the nearest
@@ -114,13 +164,14 @@ func (l *loader) at(r *record, p []any, format string, args ...any) {
 	l.problem(r.file, line, col, format, args...)
 }
 
-func (l *loader) readKind(fsys fs.FS, k kind) []*record {
-	entries, err := fs.ReadDir(fsys, k.dir)
+func (l *loader) readKind(k kind) []*record {
+	entries, err := fs.ReadDir(l.fsys, k.dir)
 	if errors.Is(err, fs.ErrNotExist) {
+		l.problem(k.dir+"/", 0, 0, "missing: every dataset has %s; was the directory moved or deleted?", kindDirs())
 		return nil
 	}
 	if err != nil {
-		l.fatal = fmt.Errorf("read %s: %w", k.dir, err)
+		l.problem(k.dir+"/", 0, 0, "cannot read: %v", errors.Unwrap(err))
 		return nil
 	}
 	var out []*record
@@ -130,28 +181,64 @@ func (l *loader) readKind(fsys fs.FS, k kind) []*record {
 			l.problem(file, 0, 0, "unexpected entry: %s/ holds only .yaml record files", k.dir)
 			continue
 		}
-		if r := l.readRecord(fsys, file, k); r != nil {
+		if r := l.readRecord(file, k); r != nil {
 			out = append(out, r)
 		} else {
 			l.broken[path.Join(k.dir, strings.TrimSuffix(e.Name(), ".yaml"))] = true
 		}
 	}
+	if len(entries) == 0 {
+		l.problem(k.dir+"/", 0, 0, "no record files: every dataset has %s; was the directory emptied?", kindDirs())
+	}
 	return out
 }
 
-func (l *loader) readRecord(fsys fs.FS, file string, k kind) *record {
-	info, err := fs.Stat(fsys, file)
-	if err != nil {
-		l.problem(file, 0, 0, "cannot read: %v", errors.Unwrap(err))
+// kindDirs lists the record directories for a problem's message.
+func kindDirs() string {
+	dirs := make([]string, len(kinds))
+	for i, k := range kinds {
+		dirs[i] = k.dir + "/"
+	}
+	return strings.Join(dirs, ", ")
+}
+
+// read reads one file of the dataset through the size limits, records its
+// digest and, when sealed, checks it against the manifest. It returns nil
+// after recording the problem when the file cannot be used.
+func (l *loader) read(file string) []byte {
+	if l.size >= MaxDatasetSize {
+		l.problem(file, 0, 0, "not read: the dataset's files are over %d bytes in all", MaxDatasetSize)
 		return nil
 	}
-	if info.Size() > MaxFileSize {
-		l.problem(file, 0, 0, "file is %d bytes, over the %d-byte limit", info.Size(), MaxFileSize)
+	data, err := safefile.ReadFS(l.fsys, file, MaxFileSize)
+	if err != nil {
+		l.problem(file, 0, 0, "cannot read: %v", readError(err))
 		return nil
 	}
-	data, err := fs.ReadFile(fsys, file)
-	if err != nil {
-		l.problem(file, 0, 0, "cannot read: %v", errors.Unwrap(err))
+	l.size += int64(len(data))
+	sum := sha256.Sum256(data)
+	l.digests[file] = hex.EncodeToString(sum[:])
+	if !l.matchesSeal(file) {
+		return nil
+	}
+	return data
+}
+
+// readError is the reason a read failed, without the path the problem
+// already names.
+func readError(err error) error {
+	for {
+		pe, ok := err.(*fs.PathError)
+		if !ok {
+			return err
+		}
+		err = pe.Err
+	}
+}
+
+func (l *loader) readRecord(file string, k kind) *record {
+	data := l.read(file)
+	if data == nil {
 		return nil
 	}
 	data = normalizeBreaks(data)
@@ -190,6 +277,10 @@ func (l *loader) parseRecord(file string, data []byte, k kind) (r *record) {
 	}
 	if root.Kind == 0 {
 		l.problem(file, 0, 0, "file is empty")
+		return nil
+	}
+	if alias := firstAlias(&root); alias != nil {
+		l.problem(file, alias.Line, alias.Column, "YAML alias *%s: records do not use anchors and aliases; write the value out", alias.Value)
 		return nil
 	}
 	msg := k.newMsg()
@@ -240,16 +331,37 @@ type isoCountry struct {
 	Name   string `json:"name"`
 }
 
-func (l *loader) readISO(fsys fs.FS) []isoCountry {
-	data, err := fs.ReadFile(fsys, isoFile)
-	if err != nil {
-		l.problem(isoFile, 0, 0, "cannot read the ISO 3166-1 list: %v", errors.Unwrap(err))
+// readISO reads every file of iso3166/, so that each is sealed, and parses
+// the list.
+func (l *loader) readISO() []isoCountry {
+	entries, err := fs.ReadDir(l.fsys, isoDir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		l.problem(isoDir+"/", 0, 0, "cannot read: %v", readError(err))
 		return nil
+	}
+	var list []byte
+	found := false
+	for _, e := range entries {
+		file := path.Join(isoDir, e.Name())
+		if e.IsDir() {
+			l.problem(file, 0, 0, "unexpected entry: %s/ holds only files", isoDir)
+			continue
+		}
+		data := l.read(file)
+		if file == isoFile {
+			list, found = data, true
+		}
+	}
+	if !found {
+		l.problem(isoFile, 0, 0, "missing: the ISO 3166-1 list is part of every dataset")
+	}
+	if list == nil {
+		return nil // its problem is recorded
 	}
 	var doc struct {
 		Countries []isoCountry `json:"3166-1"`
 	}
-	if err := json.Unmarshal(data, &doc); err != nil {
+	if err := json.Unmarshal(list, &doc); err != nil {
 		l.problem(isoFile, 0, 0, "invalid JSON: %v", err)
 		return nil
 	}
@@ -290,6 +402,22 @@ func child(n *yaml.Node, step any) *yaml.Node {
 	case int:
 		if n.Kind == yaml.SequenceNode && s < len(n.Content) {
 			return n.Content[s]
+		}
+	}
+	return nil
+}
+
+// firstAlias returns the first alias node under n, in document order, or
+// nil. Records never need aliases, and a file of them is how YAML is made
+// to cost far more than its size: refusing the first one is the cheap,
+// certain bound.
+func firstAlias(n *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.AliasNode {
+		return n
+	}
+	for _, c := range n.Content {
+		if a := firstAlias(c); a != nil {
+			return a
 		}
 	}
 	return nil

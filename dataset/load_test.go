@@ -47,6 +47,16 @@ func TestEmbeddedDatasetValidates(t *testing.T) {
 	}
 }
 
+// The embedded dataset is sealed when the binary is built: data/manifest.json
+// is embedded with it and must match every file. An edit to data/ without
+// `make seal` fails here (and in make checkseal), not at a server's start.
+func TestEmbeddedDatasetIsSealed(t *testing.T) {
+	_, err := dataset.LoadOptions{Sealed: true}.Load(data.FS)
+	if err != nil {
+		t.Fatalf("the embedded dataset does not match data/manifest.json; after editing data/, run make seal and commit data/manifest.json:\n%v", err)
+	}
+}
+
 func TestLoadFixture(t *testing.T) {
 	snap, err := dataset.Load(fixture(t))
 	if err != nil {
@@ -116,7 +126,7 @@ func TestLoadRejects(t *testing.T) {
 		{
 			name: "oversize file",
 			give: map[string]string{"sources/big.yaml": "id: big\n" + strings.Repeat("#", dataset.MaxFileSize)},
-			want: []string{"sources/big.yaml: file is 1048584 bytes, over the 1048576-byte limit"},
+			want: []string{"sources/big.yaml: cannot read: larger than the 1048576-byte limit"},
 		},
 		{
 			name: "id does not match file name",

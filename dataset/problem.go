@@ -1,7 +1,10 @@
 package dataset
 
 import (
+	"cmp"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 )
 
@@ -35,4 +38,51 @@ func (e *ValidationError) Error() string {
 		lines[i] = p.String()
 	}
 	return fmt.Sprintf("dataset has %d problem(s):\n%s", len(e.Problems), strings.Join(lines, "\n"))
+}
+
+// Bounds on the problems reported, so a file of ten thousand bad lines is
+// refused with a readable list, not ten thousand log lines.
+const (
+	maxProblemsPerFile = 20
+	maxProblems        = 200
+)
+
+// problem records a problem, keeping at most maxProblemsPerFile for one
+// file and maxProblems in all; the others are counted.
+func (l *loader) problem(file string, line, col int, format string, args ...any) {
+	l.perFile[file]++
+	if l.perFile[file] > maxProblemsPerFile || len(l.problems) >= maxProblems {
+		return
+	}
+	l.problems = append(l.problems, Problem{File: file, Line: line, Column: col, Message: fmt.Sprintf(format, args...)})
+}
+
+// err returns the problems recorded as a *ValidationError, sorted by file
+// and position, each file's unlisted ones counted at its end; nil when
+// there are none.
+func (l *loader) err() error {
+	if len(l.problems) == 0 {
+		return nil
+	}
+	kept := map[string]int{}
+	for _, p := range l.problems {
+		kept[p.File]++
+	}
+	for file, n := range l.perFile {
+		if more := n - kept[file]; more > 0 && kept[file] > 0 {
+			l.problems = append(l.problems, Problem{File: file, Line: math.MaxInt, Message: fmt.Sprintf("and %d more problem(s) in this file, not listed", more)})
+		}
+	}
+	slices.SortStableFunc(l.problems, func(a, b Problem) int {
+		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+	})
+	for i := range l.problems {
+		if l.problems[i].Line == math.MaxInt {
+			l.problems[i].Line = 0
+		}
+	}
+	if skipped := len(l.perFile) - len(kept); skipped > 0 {
+		l.problems = append(l.problems, Problem{File: "(dataset)", Message: fmt.Sprintf("and problems in %d more file(s), not listed", skipped)})
+	}
+	return &ValidationError{Problems: l.problems}
 }

@@ -1,9 +1,11 @@
 package dataset
 
 import (
+	"errors"
 	"slices"
 	"strings"
 
+	"github.com/safethird/safethird/condition"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
@@ -49,6 +51,11 @@ func (v *validator) program(r *record, p []any, expression string) {
 		return
 	}
 	prg, err := v.env.Compile(expression)
+	var costly *condition.CostError
+	if errors.As(err, &costly) {
+		v.at(r, p, "%s costs too much to evaluate: %v (--max-condition-cost)", pathString(p), err)
+		return
+	}
 	if err != nil {
 		// CEL's error carries a source excerpt on further lines; the
 		// problem keeps to one line.

@@ -24,7 +24,7 @@ func (s *assessmentServer) AssessCountry(ctx context.Context, req *safethirdv1.A
 		return nil, s.errs.toStatus(ctx, err)
 	}
 	recordRevision(ctx, eng.Snapshot().Revision())
-	a, err := eng.AssessCountry(req, s.today())
+	a, err := eng.AssessCountryContext(ctx, req, s.today())
 	if err != nil {
 		return nil, s.errs.toStatus(ctx, err)
 	}
@@ -50,7 +50,7 @@ func (s *assessmentServer) BatchAssessCountries(ctx context.Context, req *safeth
 		}
 		return eng, err
 	}
-	items, err := assessment.BatchAssessCountries(engineFor, req, s.today())
+	items, err := assessment.BatchAssessCountriesContext(ctx, engineFor, req, s.today())
 	if err == nil {
 		err = ctx.Err()
 	}
@@ -74,7 +74,7 @@ func (s *assessmentServer) AssessRoute(ctx context.Context, req *safethirdv1.Ass
 		return nil, s.errs.toStatus(ctx, err)
 	}
 	recordRevision(ctx, eng.Snapshot().Revision())
-	resp, err := eng.AssessRoute(req, s.today())
+	resp, err := eng.AssessRouteContext(ctx, req, s.today())
 	if err != nil {
 		return nil, s.errs.toStatus(ctx, err)
 	}

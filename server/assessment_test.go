@@ -84,6 +84,9 @@ func TestAssessCountryErrors(t *testing.T) {
 	}{
 		{"bad country code", &safethirdv1.AssessCountryRequest{CountryCode: "M1"}, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", []string{"country_code"}},
 		{"missing country code", &safethirdv1.AssessCountryRequest{}, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", []string{"country_code"}},
+		// Regression: Unicode case mapping made "ſv" SV and "ıd" ID.
+		{"long s", &safethirdv1.AssessCountryRequest{CountryCode: "ſv"}, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", []string{"country_code"}},
+		{"dotless i", &safethirdv1.AssessCountryRequest{CountryCode: "ıd"}, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", []string{"country_code"}},
 		{"bad date and age", &safethirdv1.AssessCountryRequest{CountryCode: "MX", AsOf: "2019-02-30", Applicant: &safethirdv1.Applicant{Age: ptr[int32](-1)}},
 			codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", []string{"as_of", "applicant.age"}},
 		{"unknown framework", &safethirdv1.AssessCountryRequest{CountryCode: "MX", FrameworkId: "xx-none"}, codes.NotFound, "ERROR_REASON_FRAMEWORK_NOT_FOUND", nil},

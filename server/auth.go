@@ -6,7 +6,10 @@ import (
 	"crypto/subtle"
 	"strings"
 
+	"go.uber.org/zap"
 	"google.golang.org/grpc/metadata"
+
+	"github.com/safethird/safethird/internal/tokenfile"
 )
 
 // healthPrefix is the method prefix of grpc.health.v1, which needs no
@@ -59,4 +62,21 @@ func (a *authenticator) check(ctx context.Context, fullMethod string) error {
 		return errBadToken
 	}
 	return nil
+}
+
+// reloadTokens reads the tokens file again, when there is one, and puts its
+// tokens in force: a token removed from the file stops working. A file that
+// breaks a rule is refused, logged with its line and the rule (never a
+// token), and the tokens in force stay.
+func (s *Server) reloadTokens() {
+	if s.cfg.AuthTokensFile == "" {
+		return
+	}
+	tokens, err := tokenfile.Read(s.cfg.AuthTokensFile)
+	if err != nil {
+		s.logger.Error("tokens file refused; the tokens in force stay", zap.Error(err))
+		return
+	}
+	s.auth.Store(newAuthenticator(tokens))
+	s.logger.Info("tokens reloaded", zap.Int("tokens", len(tokens)))
 }

@@ -11,8 +11,13 @@ import (
 // served, read by the logging interceptor when the call ends. A handler
 // runs on the goroutine of its interceptors, so it needs no lock.
 type callInfo struct {
+	// method is the full method name, from the stats handler.
+	method    string
 	requestID string
 	revisions []string
+	// chained is set when the call reaches the interceptor chain, whose
+	// logging and metrics links then account for it.
+	chained bool
 }
 
 type callInfoKey struct{}

@@ -2,18 +2,14 @@ package server
 
 import (
 	"context"
-	"regexp"
-	"strings"
 
 	"github.com/safethird/safethird/assessment"
 	"github.com/safethird/safethird/dataset"
+	"github.com/safethird/safethird/internal/isocode"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
 var _ safethirdv1.CatalogServiceServer = (*catalogServer)(nil)
-
-// countryCode is the shape of an ISO 3166-1 alpha-2 code, after upper-casing.
-var countryCode = regexp.MustCompile(`^[A-Z]{2}$`)
 
 // catalogServer serves CatalogService from the current Snapshot.
 type catalogServer struct {
@@ -49,12 +45,12 @@ func (s *catalogServer) forPage(ctx context.Context, pr pageRequest) (*dataset.S
 }
 
 func (s *catalogServer) GetCountry(ctx context.Context, req *safethirdv1.GetCountryRequest) (*safethirdv1.GetCountryResponse, error) {
-	code := strings.ToUpper(req.GetCountryCode())
+	code, shaped := isocode.Normalize(req.GetCountryCode())
 	var desc string
 	switch {
-	case code == "":
+	case req.GetCountryCode() == "":
 		desc = "is required: an ISO 3166-1 alpha-2 code such as MX"
-	case !countryCode.MatchString(code):
+	case !shaped:
 		desc = "must be an ISO 3166-1 alpha-2 code: two letters, such as MX"
 	}
 	if desc != "" {

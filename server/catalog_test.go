@@ -44,6 +44,10 @@ func TestCatalogGetErrors(t *testing.T) {
 			_, err := ts.catalog.GetCountry(ctx, &safethirdv1.GetCountryRequest{CountryCode: "MEX"})
 			return err
 		}, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", []string{"country_code"}},
+		{"country in letters that upper-case to ASCII", func() error {
+			_, err := ts.catalog.GetCountry(ctx, &safethirdv1.GetCountryRequest{CountryCode: "ſv"})
+			return err
+		}, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", []string{"country_code"}},
 		{"country missing", func() error {
 			_, err := ts.catalog.GetCountry(ctx, &safethirdv1.GetCountryRequest{})
 			return err

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -29,6 +30,16 @@ type Config struct {
 	// DatasetFS is the dataset when DatasetDir is empty; nil means the
 	// dataset embedded in the binary (data.FS).
 	DatasetFS fs.FS
+	// DatasetUnsealed loads the dataset without its seal (manifest.json),
+	// for a copy being edited. By default a dataset is loaded only when
+	// every file matches its seal.
+	DatasetUnsealed bool
+	// DatasetPublicKey, when set, is the ed25519 key the seal's signature
+	// must verify with.
+	DatasetPublicKey ed25519.PublicKey
+	// MaxConditionCost bounds each CEL condition of the dataset, estimated
+	// at load and enforced at evaluation; 0 means condition.DefaultMaxCost.
+	MaxConditionCost uint64
 	// WatchInterval is how often DatasetDir is polled for changes; 0 means
 	// DefaultWatchInterval, negative turns watching off.
 	WatchInterval time.Duration
@@ -45,6 +56,11 @@ type Config struct {
 	// AuthTokens, when not empty, are the bearer tokens accepted: every RPC
 	// but grpc.health.v1 then needs "authorization: Bearer <token>".
 	AuthTokens []string
+	// AuthTokensFile, instead of AuthTokens, is a file of tokens
+	// (internal/tokenfile): New reads it, and each reload signal reads it
+	// again; a file that breaks a rule at a reload is refused and the
+	// tokens in force stay.
+	AuthTokensFile string
 	// AllowPlaintextTokens lets AuthTokens be used without TLS, where
 	// tokens cross the network in the clear; for tests and local use.
 	AllowPlaintextTokens bool
@@ -63,6 +79,9 @@ type Config struct {
 	ShutdownGrace time.Duration
 	// MaxCallDuration caps every call's deadline; 0 means DefaultMaxCallDuration.
 	MaxCallDuration time.Duration
+	// MaxConnections bounds the client connections served at once; 0
+	// means DefaultMaxConnections.
+	MaxConnections int
 	// Now is the clock; nil means time.Now. Today's date (UTC) is the
 	// default as_of.
 	Now func() time.Time
@@ -81,11 +100,17 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, errors.New("shutdown grace must not be negative")
 	case cfg.MaxCallDuration < 0:
 		return cfg, errors.New("max call duration must not be negative")
+	case cfg.MaxConnections < 0:
+		return cfg, errors.New("max connections must not be negative")
 	case (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == ""):
 		return cfg, errors.New("TLS needs both a certificate and a key file")
 	case cfg.ClientCAFile != "" && cfg.TLSCertFile == "":
 		return cfg, errors.New("a client CA needs TLS: set the certificate and key files")
-	case len(cfg.AuthTokens) > 0 && cfg.TLSCertFile == "" && !cfg.AllowPlaintextTokens:
+	case cfg.DatasetUnsealed && cfg.DatasetPublicKey != nil:
+		return cfg, errors.New("a dataset public key checks the seal, which an unsealed dataset skips: set one or the other")
+	case len(cfg.AuthTokens) > 0 && cfg.AuthTokensFile != "":
+		return cfg, errors.New("auth tokens come from a list or a file: set one")
+	case (len(cfg.AuthTokens) > 0 || cfg.AuthTokensFile != "") && cfg.TLSCertFile == "" && !cfg.AllowPlaintextTokens:
 		return cfg, errors.New("auth tokens without TLS would cross the network in the clear: set TLS or allow plaintext tokens")
 	}
 	for i, tok := range cfg.AuthTokens {
@@ -98,6 +123,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.MaxCallDuration == 0 {
 		cfg.MaxCallDuration = DefaultMaxCallDuration
+	}
+	if cfg.MaxConnections == 0 {
+		cfg.MaxConnections = DefaultMaxConnections
 	}
 	if cfg.WatchInterval == 0 {
 		cfg.WatchInterval = DefaultWatchInterval

@@ -40,7 +40,9 @@ type interceptor struct {
 //     the INTERNAL it becomes; outside auth and the handler, so a panic in
 //     either is caught.
 //  5. auth: before any work is done for the caller.
-//  6. deadline: caps only authenticated calls, right around the handler.
+//  6. responses: counts each response for its connection, so the bytes
+//     queued for clients that do not read stay bounded (conns.go).
+//  7. deadline: caps only authenticated calls, right around the handler.
 //     Unary only: grpc-go gives an interceptor no way to end a stream whose
 //     handler ignores its context (reflection's does), so streams are
 //     bounded by the connection's maximum age and its grace instead.
@@ -51,6 +53,7 @@ func (s *Server) chain() []interceptor {
 		{"metrics", s.metricsUnary, s.metricsStream},
 		{"recovery", s.recoveryUnary, s.recoveryStream},
 		{"auth", s.authUnary, s.authStream},
+		{"responses", s.responsesUnary, s.responsesStream},
 		{"deadline", s.deadlineUnary, nil},
 	}
 	if s.cfg.beforeHandler != nil {
@@ -117,7 +120,7 @@ func validRequestID(id string) bool {
 // client retries UNAVAILABLE (e.g. a replica still loading its dataset).
 func requestIDUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	id := requestID(ctx)
-	ctx = withCallInfo(ctx, &callInfo{requestID: id})
+	ctx = chained(ctx, id)
 	resp, err := handler(ctx, req)
 	// Neither fails: headers are sent only after the chain returns.
 	if err != nil {
@@ -131,7 +134,19 @@ func requestIDUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handl
 func requestIDStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	id := requestID(ss.Context())
 	_ = ss.SetHeader(metadata.Pairs(requestIDHeader, id))
-	return handler(srv, &contextStream{ss, withCallInfo(ss.Context(), &callInfo{requestID: id})})
+	return handler(srv, &contextStream{ss, chained(ss.Context(), id)})
+}
+
+// chained marks the call's record (made by the stats handler, or here when
+// there is none) as accounted for by the chain, with its request id.
+func chained(ctx context.Context, id string) context.Context {
+	ci := callInfoFrom(ctx)
+	if ci == nil {
+		ci = &callInfo{}
+		ctx = withCallInfo(ctx, ci)
+	}
+	ci.requestID, ci.chained = id, true
+	return ctx
 }
 
 // --- logging
@@ -139,7 +154,7 @@ func requestIDStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, ha
 // logCall writes the one line per call: method, code, reason, duration,
 // request id, peer and the dataset revision served. Never a request or
 // response body: those hold applicant facts.
-func (s *Server) logCall(ctx context.Context, method string, d time.Duration, err error) {
+func (s *Server) logCall(ctx context.Context, method string, d time.Duration, err error, extra ...zap.Field) {
 	level := zapcore.InfoLevel
 	if strings.HasPrefix(method, healthPrefix) {
 		level = zapcore.DebugLevel
@@ -164,7 +179,7 @@ func (s *Server) logCall(ctx context.Context, method string, d time.Duration, er
 	if ci := callInfoFrom(ctx); ci != nil && len(ci.revisions) > 0 {
 		fields = append(fields, zap.String("dataset_revision", ci.revisionsServed()))
 	}
-	ce.Write(fields...)
+	ce.Write(append(fields, extra...)...)
 }
 
 func (s *Server) loggingUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
@@ -229,14 +244,14 @@ func (s *Server) recoveryStream(srv any, ss grpc.ServerStream, info *grpc.Stream
 // --- auth
 
 func (s *Server) authUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if err := s.auth.check(ctx, info.FullMethod); err != nil {
+	if err := s.auth.Load().check(ctx, info.FullMethod); err != nil {
 		return nil, s.errs.toStatus(ctx, err)
 	}
 	return handler(ctx, req)
 }
 
 func (s *Server) authStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	if err := s.auth.check(ss.Context(), info.FullMethod); err != nil {
+	if err := s.auth.Load().check(ss.Context(), info.FullMethod); err != nil {
 		return s.errs.toStatus(ss.Context(), err)
 	}
 	return handler(srv, ss)

@@ -22,6 +22,10 @@ type metrics struct {
 	datasetInfo  *prometheus.GaugeVec
 	loadDuration prometheus.Histogram
 	loads        *prometheus.CounterVec
+
+	connOpen    prometheus.Gauge
+	connRefused prometheus.Counter
+	connCut     prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -50,8 +54,20 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "safethird_dataset_loads_total",
 			Help: "Dataset loads (at start and on each reload) by result: success, or failure when the dataset was refused.",
 		}, []string{"result"}),
+		connOpen: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "safethird_connections_open",
+			Help: "Client connections open.",
+		}),
+		connRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "safethird_connections_refused_total",
+			Help: "Connections closed at accept because --max-connections were open.",
+		}),
+		connCut: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "safethird_connections_cut_total",
+			Help: "Connections closed because their client did not read its responses.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.handled, m.handling, m.datasetInfo, m.loadDuration, m.loads} {
+	for _, c := range []prometheus.Collector{m.handled, m.handling, m.datasetInfo, m.loadDuration, m.loads, m.connOpen, m.connRefused, m.connCut} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -123,6 +139,12 @@ func (m *metricsServer) serve() error {
 	return nil
 }
 
+// shutdown stops the metrics server, closing at ctx's end the connections
+// of scrapes still running.
 func (m *metricsServer) shutdown(ctx context.Context) error {
-	return m.http.Shutdown(ctx)
+	if err := m.http.Shutdown(ctx); err != nil {
+		_ = m.http.Close()
+		return err
+	}
+	return nil
 }

@@ -26,7 +26,8 @@ import (
 // the rationale of MX's no-persecution criterion.
 const editedFinding = "findings/mx-no-persecution.yaml"
 
-// editSummary appends suffix to the summary of the finding file at path.
+// editSummary appends suffix to the summary of the finding file at path
+// and seals the dataset again, as a release does.
 func editSummary(t *testing.T, dir, suffix string) {
 	t.Helper()
 	path := filepath.Join(dir, filepath.FromSlash(editedFinding))
@@ -55,12 +56,15 @@ func editSummary(t *testing.T, dir, suffix string) {
 	if err := os.WriteFile(path, out, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := (dataset.LoadOptions{}).Seal(dir, nil); err != nil {
+		t.Fatalf("seal %s: %v", dir, err)
+	}
 }
 
 // loadDir loads dir as the server would.
 func loadDir(t *testing.T, dir string) *dataset.Snapshot {
 	t.Helper()
-	snap, err := dataset.LoadDir(dir)
+	snap, err := dataset.LoadOptions{Sealed: true}.LoadDir(dir)
 	if err != nil {
 		t.Fatalf("load %s: %v", dir, err)
 	}
@@ -169,7 +173,7 @@ func TestBadReloadKeepsLastGood(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "findings", "notes.txt"), []byte("stray\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, loadErr := dataset.LoadDir(dir)
+	_, loadErr := dataset.LoadOptions{Sealed: true}.LoadDir(dir)
 	var verr *dataset.ValidationError
 	if !errors.As(loadErr, &verr) || len(verr.Problems) < 2 {
 		t.Fatalf("the broken dataset loads with %v; want at least 2 problems", loadErr)

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/safethird/safethird/dataset"
+	"github.com/safethird/safethird/internal/tokenfile"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
@@ -28,13 +29,18 @@ const (
 	// RESOURCE_EXHAUSTED before any handler runs.
 	MaxRecvMsgSize = 256 << 10
 	// maxConcurrentStreams caps the calls in flight on one connection.
-	maxConcurrentStreams = 128
+	maxConcurrentStreams = 64
 	// maxHeaderListSize caps request metadata; tokens and ids are small.
 	maxHeaderListSize = 64 << 10
 	// handshakeTimeout bounds the TLS and HTTP/2 handshake of a new connection.
 	handshakeTimeout = 5 * time.Second
-	// metricsShutdownTimeout bounds the metrics server's own shutdown.
-	metricsShutdownTimeout = 5 * time.Second
+	// metricsShutdownTimeout bounds the metrics server's own shutdown,
+	// after which its connections are closed.
+	metricsShutdownTimeout = 250 * time.Millisecond
+	// cutWait bounds how long shutdown waits for calls it has cut, past the
+	// grace: every call stops on its context (conditions included), so this
+	// only guards the grace against one that does not.
+	cutWait = 500 * time.Millisecond
 )
 
 // keepaliveEnforcement refuses clients that ping more often than every
@@ -61,13 +67,19 @@ type Server struct {
 	metrics *metrics
 	store   *store
 	errs    errorMapper
-	auth    *authenticator
-	grpc    *grpc.Server
-	health  *health.Server
+	// auth checks tokens; nil when auth is off. A reload signal swaps it
+	// when the tokens file changed (reloadTokens).
+	auth   atomic.Pointer[authenticator]
+	grpc   *grpc.Server
+	health *health.Server
+	// methods are the full names of the methods served, set once in New.
+	methods map[string]bool
 
 	started atomic.Bool
 	// metricsSrv is set by Serve when MetricsAddr is set.
 	metricsSrv *metricsServer
+	// conns is the listener Serve serves, set before it accepts.
+	conns *conns
 }
 
 // healthNames are the names health reports on: the whole server ("") and
@@ -98,9 +110,15 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 		metrics: m,
 		store:   newStore(cfg, logger, m),
 		errs:    errorMapper{logger: logger},
-		auth:    newAuthenticator(cfg.AuthTokens),
 		health:  health.NewServer(),
 	}
+	tokens := cfg.AuthTokens
+	if cfg.AuthTokensFile != "" {
+		if tokens, err = tokenfile.Read(cfg.AuthTokensFile); err != nil {
+			return nil, fmt.Errorf("auth tokens: %w", err)
+		}
+	}
+	s.auth.Store(newAuthenticator(tokens))
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxRecvMsgSize),
 		grpc.MaxConcurrentStreams(maxConcurrentStreams),
@@ -108,6 +126,9 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 		grpc.ConnectionTimeout(handshakeTimeout),
 		grpc.KeepaliveEnforcementPolicy(keepaliveEnforcement),
 		grpc.KeepaliveParams(keepaliveParams(cfg.MaxCallDuration)),
+		grpc.InitialWindowSize(streamWindow),
+		grpc.InitialConnWindowSize(connWindow),
+		grpc.StatsHandler(accounting{s}),
 	}
 	if tlsCfg != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
@@ -121,6 +142,12 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	if cfg.Reflection {
 		reflection.Register(s.grpc) // v1, and v1alpha for older clients
+	}
+	s.methods = map[string]bool{}
+	for service, info := range s.grpc.GetServiceInfo() {
+		for _, m := range info.Methods {
+			s.methods["/"+service+"/"+m.Name] = true
+		}
 	}
 	for _, name := range healthNames {
 		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_NOT_SERVING)
@@ -148,8 +175,10 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	errc := make(chan error, 2) // one from each of the gRPC and metrics servers
+	s.conns = newConns(lis, s.cfg.MaxConnections, s.logger, s.metrics)
+	wg.Go(func() { s.conns.watchStalls(ctx) })
 	wg.Go(func() {
-		if err := s.grpc.Serve(lis); err != nil {
+		if err := s.grpc.Serve(s.conns); err != nil {
 			errc <- fmt.Errorf("serve gRPC: %w", err)
 		}
 	})
@@ -207,6 +236,7 @@ func (s *Server) start(ctx context.Context, addr string, wg *sync.WaitGroup, err
 					return
 				case <-sig:
 					s.store.reloadAndLog("signal")
+					s.reloadTokens()
 				}
 			}
 		})
@@ -214,9 +244,13 @@ func (s *Server) start(ctx context.Context, addr string, wg *sync.WaitGroup, err
 	for _, name := range healthNames {
 		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
+	if s.cfg.DatasetUnsealed {
+		s.logger.Warn("the dataset's seal is not checked (unsealed): serve an unsealed dataset only to edit it")
+	}
 	s.logger.Info("serving", zap.String("addr", addr), zap.String("dataset_revision", res.Revision),
+		zap.Bool("dataset_sealed", !s.cfg.DatasetUnsealed), zap.Bool("dataset_signed", s.cfg.DatasetPublicKey != nil),
 		zap.Duration("load_duration", res.Duration), zap.Bool("tls", s.cfg.TLSCertFile != ""),
-		zap.Bool("mtls", s.cfg.ClientCAFile != ""), zap.Bool("auth", s.auth != nil),
+		zap.Bool("mtls", s.cfg.ClientCAFile != ""), zap.Bool("auth", s.auth.Load() != nil),
 		zap.Bool("reflection", s.cfg.Reflection), zap.String("metrics_addr", s.metricsAddr()))
 	return nil
 }
@@ -245,7 +279,11 @@ func (s *Server) stop() {
 	case <-grace.C:
 		s.logger.Warn("shutdown grace over; cutting the calls still in flight")
 		s.grpc.Stop()
-		<-done
+		select {
+		case <-done:
+		case <-time.After(cutWait):
+			s.logger.Error("calls still running after they were cut; stopping without waiting for them")
+		}
 	}
 	if s.metricsSrv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), metricsShutdownTimeout)

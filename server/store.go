@@ -37,9 +37,10 @@ type store struct {
 }
 
 func newStore(cfg Config, logger *zap.Logger, m *metrics) *store {
-	load := func() (*dataset.Snapshot, error) { return dataset.Load(cfg.DatasetFS) }
+	opts := dataset.LoadOptions{Sealed: !cfg.DatasetUnsealed, PublicKey: cfg.DatasetPublicKey, MaxConditionCost: cfg.MaxConditionCost}
+	load := func() (*dataset.Snapshot, error) { return opts.Load(cfg.DatasetFS) }
 	if dir := cfg.DatasetDir; dir != "" {
-		load = func() (*dataset.Snapshot, error) { return dataset.LoadDir(dir) }
+		load = func() (*dataset.Snapshot, error) { return opts.LoadDir(dir) }
 	}
 	return &store{load: load, logger: logger, metrics: m}
 }

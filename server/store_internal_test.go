@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"testing/fstest"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -14,11 +13,25 @@ import (
 	"github.com/safethird/safethird/dataset"
 )
 
-// tinyDataset is a dataset of one ISO country whose name varies, so each
-// n loads quickly into its own revision.
-func tinyDataset(n int) fstest.MapFS {
-	iso := fmt.Sprintf(`{"3166-1": [{"alpha_2": "AA", "name": "Country %d"}]}`, n)
-	return fstest.MapFS{"iso3166/iso_3166-1.json": {Data: []byte(iso)}}
+// tinyFixture is the dataset package's fixture: one record of each kind.
+const tinyFixture = "../dataset/testdata/valid"
+
+// tinyDataset copies the dataset package's small test fixture into a new
+// directory and returns a load that gives its source the title n, so each n
+// loads quickly into its own revision.
+func tinyDataset(t *testing.T, n *int) func() (*dataset.Snapshot, error) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(tinyFixture)); err != nil {
+		t.Fatal(err)
+	}
+	return func() (*dataset.Snapshot, error) {
+		src := fmt.Appendf(nil, "id: src-one\ntitle: Source %d\npublisher: P\nkind: SOURCE_KIND_PRIMARY\n", *n)
+		if err := os.WriteFile(filepath.Join(dir, "sources", "src-one.yaml"), src, 0o644); err != nil {
+			return nil, err
+		}
+		return dataset.LoadDir(dir)
+	}
 }
 
 // The store keeps the last maxRevisions revisions for pinning, the
@@ -29,7 +42,7 @@ func TestStoreKeepsLastRevisions(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	s := &store{logger: zap.NewNop(), metrics: m, load: func() (*dataset.Snapshot, error) { return dataset.Load(tinyDataset(n)) }}
+	s := &store{logger: zap.NewNop(), metrics: m, load: tinyDataset(t, &n)}
 	var revisions []string
 	for n = 0; n < maxRevisions+3; n++ {
 		res, err := s.Reload()
@@ -70,10 +83,10 @@ func TestStoreKeepsLastRevisions(t *testing.T) {
 	}
 }
 
-// The fingerprint follows symlinks: editing a file through the target of
-// a symlink, or swapping the symlink, changes it, as Kubernetes ConfigMap
-// updates do.
-func TestFingerprintFollowsSymlinks(t *testing.T) {
+// The fingerprint sees an edit through the symlink to the dataset and a
+// swap of that symlink, as deploys through a symlink make; a symlink inside
+// to a large tree elsewhere is not walked.
+func TestFingerprintSeesEditsAndSwaps(t *testing.T) {
 	root := t.TempDir()
 	v1, v2 := filepath.Join(root, "v1"), filepath.Join(root, "v2")
 	for _, d := range []string{v1, v2} {
@@ -118,5 +131,13 @@ func TestFingerprintFollowsSymlinks(t *testing.T) {
 	}
 	if fp() == edited {
 		t.Error("swapping the symlink did not change the fingerprint")
+	}
+	// A symlink to / inside is listed by its target, not walked.
+	if err := os.Symlink("/", filepath.Join(v2, "findings", "everything.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	withRoot := fp()
+	if again := fp(); again != withRoot {
+		t.Error("the fingerprint with a symlink to / is not stable")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -41,12 +42,24 @@ func (s *store) watch(ctx context.Context, dir string, interval time.Duration, l
 	}
 }
 
-// fingerprint hashes the names, sizes, modes and modification times of
-// every file under dir, following symlinks (as Kubernetes ConfigMap mounts
-// use them), so any edit, addition, removal or symlink swap changes it.
+// maxWatchEntries bounds the entries the fingerprint lists: a dataset has
+// a few hundred files, and a directory of millions must not cost a walk
+// every interval.
+const maxWatchEntries = 20_000
+
+// fingerprint hashes what a load would see, without opening a file: the
+// directory dir resolves to (so swapping a symlink to the dataset shows),
+// then the names, types, sizes, modes and modification times of everything
+// under it. Symlinks inside are hashed as their targets, not followed: a
+// Kubernetes volume's ..data swap changes a target and adds the new tree,
+// and a symlink out of the dataset (to /, say) costs nothing.
 func fingerprint(dir string) (string, error) {
-	var lines []string
-	if err := walk(dir, "", 0, &lines); err != nil {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", err
+	}
+	lines := []string{"root\t" + root}
+	if err := walk(root, "", 0, &lines); err != nil {
 		return "", err
 	}
 	slices.Sort(lines)
@@ -65,21 +78,28 @@ func walk(root, rel string, depth int, lines *[]string) error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", filepath.Join(root, rel), err)
 	}
+	if len(*lines)+len(entries) > maxWatchEntries {
+		return fmt.Errorf("%s holds more than %d entries", root, maxWatchEntries)
+	}
 	for _, e := range entries {
 		name := filepath.Join(rel, e.Name())
-		info, err := os.Stat(filepath.Join(root, name)) // follows symlinks
+		info, err := e.Info() // lstat: a symlink is not followed
 		if err != nil {
 			*lines = append(*lines, name+"\tunreadable")
 			continue
 		}
-		if info.IsDir() {
+		switch {
+		case info.Mode()&fs.ModeSymlink != 0:
+			target, _ := os.Readlink(filepath.Join(root, name))
+			*lines = append(*lines, name+"\t-> "+target)
+		case info.IsDir():
 			*lines = append(*lines, name+"/")
 			if err := walk(root, name, depth+1, lines); err != nil {
 				return err
 			}
-			continue
+		default:
+			*lines = append(*lines, fmt.Sprintf("%s\t%d\t%v\t%d", name, info.Size(), info.Mode(), info.ModTime().UnixNano()))
 		}
-		*lines = append(*lines, fmt.Sprintf("%s\t%d\t%v\t%d", name, info.Size(), info.Mode(), info.ModTime().UnixNano()))
 	}
 	return nil
 }

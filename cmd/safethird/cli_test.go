@@ -206,7 +206,7 @@ func TestCLIToken(t *testing.T) {
 	}
 	bin := buildServeBinary(t)
 	tokens := filepath.Join(t.TempDir(), "tokens.txt")
-	if err := os.WriteFile(tokens, []byte("# test token\ns3cret\n"), 0o600); err != nil {
+	if err := os.WriteFile(tokens, []byte("# test token\ns3cret-cli-test-token\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	// Plaintext tokens are allowed here only because the server listens on
@@ -217,11 +217,11 @@ func TestCLIToken(t *testing.T) {
 	r.wantExit(t, 1)
 	r.wantStderr(t, "UNAUTHENTICATED", "ERROR_REASON_UNAUTHENTICATED")
 
-	r = runCLI(t, bin, addr, "frameworks", "--token", "s3cret")
+	r = runCLI(t, bin, addr, "frameworks", "--token", "s3cret-cli-test-token")
 	r.wantExit(t, 0)
 	r.wantStdout(t, "us-ina-208a2a")
 
-	r = runCLI(t, bin, addr, "frameworks", envToken+"=s3cret")
+	r = runCLI(t, bin, addr, "frameworks", envToken+"=s3cret-cli-test-token")
 	r.wantExit(t, 0)
 }
 

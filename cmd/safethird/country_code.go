@@ -3,13 +3,15 @@ package main
 import (
 	"fmt"
 	"strings"
+
+	"github.com/safethird/safethird/internal/isocode"
 )
 
 // countryCode normalizes a country code the user typed. Only the shape is
 // checked here; whether the code is assigned is the server's to say.
 func countryCode(s string) (string, error) {
-	up := strings.ToUpper(strings.TrimSpace(s))
-	if len(up) != 2 || up[0] < 'A' || up[0] > 'Z' || up[1] < 'A' || up[1] > 'Z' {
+	up, ok := isocode.Normalize(strings.TrimSpace(s))
+	if !ok {
 		return "", fmt.Errorf("%q is not an ISO 3166-1 alpha-2 code: want two letters, such as MX", s)
 	}
 	return up, nil

@@ -231,12 +231,12 @@ func TestServeTLSAndTokens(t *testing.T) {
 	dir := t.TempDir()
 	pki := testpki.New(t, dir)
 	tokens := filepath.Join(dir, "tokens.txt")
-	if err := os.WriteFile(tokens, []byte("# operators\n\ntoken-one\n  token-two  \n"), 0o600); err != nil {
+	if err := os.WriteFile(tokens, []byte("# operators\n\ntoken-one-0123456789\n  token-two-0123456789  \n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	p := startServe(t, bin, nil, "--tls-cert", pki.ServerCertFile, "--tls-key", pki.ServerKeyFile, "--auth-tokens-file", tokens)
 	a := p.addr
-	bearer := "authorization: Bearer token-two"
+	bearer := "authorization: Bearer token-two-0123456789"
 
 	wantContains(t, "list with a token", mustGrpcurl(t, "-cacert", pki.CAFile, "-H", bearer, a, "list"), "safethird.v1.AssessmentService")
 	out := mustGrpcurl(t, "-cacert", pki.CAFile, "-H", bearer, "-d", `{"country_code": "MX", "as_of": "2019-01-01"}`, a, "safethird.v1.AssessmentService/AssessCountry")
@@ -249,8 +249,8 @@ func TestServeTLSAndTokens(t *testing.T) {
 	}
 	wantContains(t, "without a token", out, "Unauthenticated")
 	// With the token on reflection only, the RPC's own status shows.
-	reflect := "authorization: Bearer token-one"
-	for _, rpcHeader := range []string{"", "authorization: Bearer token-three"} {
+	reflect := "authorization: Bearer token-one-0123456789"
+	for _, rpcHeader := range []string{"", "authorization: Bearer token-three-0123456789"} {
 		args := []string{"-cacert", pki.CAFile, "-reflect-header", reflect, "-d", `{"country_code": "MX"}`}
 		if rpcHeader != "" {
 			args = append(args, "-rpc-header", rpcHeader)
@@ -287,7 +287,11 @@ func TestServeBadFlags(t *testing.T) {
 	dir := t.TempDir()
 	tokens := filepath.Join(dir, "tokens.txt")
 	empty := filepath.Join(dir, "empty.txt")
-	for path, content := range map[string]string{tokens: "a-token\n", empty: "# nothing\n\n"} {
+	short := filepath.Join(dir, "short.txt")
+	bom := filepath.Join(dir, "bom.txt")
+	for path, content := range map[string]string{
+		tokens: "a-token-0123456789\n", empty: "# nothing\n\n", short: "# ops\nx\n", bom: "\ufeffa-token-0123456789\n",
+	} {
 		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -305,12 +309,20 @@ func TestServeBadFlags(t *testing.T) {
 		{"zero max call", []string{"--max-call-duration", "0s"}, nil, "--max-call-duration"},
 		{"addr", []string{"--addr", "nowhere"}, nil, "--addr"},
 		{"dataset", []string{"--dataset", filepath.Join(dir, "missing")}, nil, "--dataset"},
+		{"dataset public key", []string{"--dataset-public-key", tokens}, nil, "--dataset-public-key"},
+		{"public key and unsealed", []string{"--dataset-public-key", tokens, "--dataset-unsealed"}, nil, "--dataset-unsealed"},
+		{"condition cost", []string{"--max-condition-cost", "0"}, nil, "--max-condition-cost"},
+		{"max connections", []string{"--max-connections", "0"}, nil, "--max-connections"},
 		{"cert without key", []string{"--tls-cert", tokens}, nil, "--tls-cert"},
 		{"unreadable cert", []string{"--tls-cert", tokens, "--tls-key", tokens}, nil, "--tls-cert"},
 		{"client CA without TLS", []string{"--client-ca", tokens}, nil, "--client-ca"},
 		{"tokens without TLS", []string{"--auth-tokens-file", tokens}, nil, "--auth-tokens-file"},
 		{"empty tokens file", []string{"--auth-tokens-file", empty, "--insecure-allow-plaintext-tokens"}, nil, "--auth-tokens-file"},
 		{"missing tokens file", []string{"--auth-tokens-file", filepath.Join(dir, "missing"), "--insecure-allow-plaintext-tokens"}, nil, "--auth-tokens-file"},
+		{"one-character token", []string{"--auth-tokens-file", short, "--insecure-allow-plaintext-tokens"}, nil, short + ":2: a token is at least 16 characters"},
+		{"token with a byte-order mark", []string{"--auth-tokens-file", bom, "--insecure-allow-plaintext-tokens"}, nil, bom + ":1: character 1 is not ASCII"},
+		{"tokens file set but empty", nil, []string{"SAFETHIRD_AUTH_TOKENS_FILE="}, "SAFETHIRD_AUTH_TOKENS_FILE is set but empty"},
+		{"tokens file given empty", []string{"--auth-tokens-file="}, nil, "--auth-tokens-file is given but empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -24,6 +21,8 @@ import (
 	"go.uber.org/zap/zapgrpc"
 	"google.golang.org/grpc/grpclog"
 
+	"github.com/safethird/safethird/condition"
+	"github.com/safethird/safethird/internal/tokenfile"
 	"github.com/safethird/safethird/server"
 )
 
@@ -34,12 +33,16 @@ const envPrefix = "SAFETHIRD_"
 // serveFlags are the values of `safethird serve`'s flags.
 type serveFlags struct {
 	addr, dataset                  string
+	datasetUnsealed                bool
+	datasetPublicKey               string
+	maxConditionCost               uint64
 	tlsCert, tlsKey, clientCA      string
 	authTokensFile                 string
 	insecurePlaintextTokens        bool
 	metricsAddr                    string
 	logLevel, logFormat            string
 	shutdownGrace, maxCallDuration time.Duration
+	maxConnections                 int
 	reflection                     bool
 }
 
@@ -69,7 +72,10 @@ flag's name in upper snake case, e.g. SAFETHIRD_TLS_CERT. A flag given wins.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:50051", "host:port to listen on; port 0 picks a free port, logged in the \"serving\" line")
-	fl.StringVar(&f.dataset, "dataset", "", "dataset directory to load and watch (default: the dataset embedded in the binary)")
+	fl.StringVar(&f.dataset, "dataset", "", "sealed dataset directory to load and watch (default: the dataset embedded in the binary)")
+	fl.BoolVar(&f.datasetUnsealed, "dataset-unsealed", false, "load the dataset without checking its seal (manifest.json): for a copy being edited")
+	fl.StringVar(&f.datasetPublicKey, "dataset-public-key", "", "PEM ed25519 public key the dataset's seal must be signed with")
+	maxCostFlag(fl, &f.maxConditionCost)
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "PEM server certificate file; with --tls-key, serves TLS 1.2+")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "PEM server private key file")
 	fl.StringVar(&f.clientCA, "client-ca", "", "PEM CA bundle that client certificates must chain to (mTLS); needs TLS")
@@ -81,6 +87,7 @@ flag's name in upper snake case, e.g. SAFETHIRD_TLS_CERT. A flag given wins.`,
 	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", server.DefaultShutdownGrace, "time calls in flight get to finish on shutdown")
 	fl.BoolVar(&f.reflection, "reflection", true, "serve gRPC server reflection (v1 and v1alpha)")
 	fl.DurationVar(&f.maxCallDuration, "max-call-duration", server.DefaultMaxCallDuration, "cap on every call's deadline")
+	fl.IntVar(&f.maxConnections, "max-connections", server.DefaultMaxConnections, "client connections served at once; more are closed when accepted")
 	return cmd
 }
 
@@ -90,16 +97,29 @@ func envName(flag string) string {
 }
 
 // applyEnv sets each flag not given on the command line from its
-// environment variable, when set.
+// environment variable, when set. A variable set but empty is an error,
+// not a way to turn something off: SAFETHIRD_AUTH_TOKENS_FILE= left by a
+// broken template must not start the server without auth. A flag given
+// empty on the command line is refused for the same reason.
 func applyEnv(fs *pflag.FlagSet, lookup func(string) (string, bool)) error {
 	var err error
 	fs.VisitAll(func(fl *pflag.Flag) {
-		if err != nil || fl.Changed || fl.Name == "help" {
+		if err != nil || fl.Name == "help" {
+			return
+		}
+		if fl.Changed {
+			if fl.Value.Type() == "string" && fl.Value.String() == "" {
+				err = usageError("--%s is given but empty: leave it out for its default", fl.Name)
+			}
 			return
 		}
 		name := envName(fl.Name)
 		v, ok := lookup(name)
 		if !ok {
+			return
+		}
+		if v == "" {
+			err = usageError("%s is set but empty: unset it for the default of --%s, or give a value", name, fl.Name)
 			return
 		}
 		if serr := fs.Set(fl.Name, v); serr != nil {
@@ -122,6 +142,9 @@ func (f serveFlags) serverConfig() (server.Config, error) {
 		MetricsAddr:          f.metricsAddr,
 		ShutdownGrace:        f.shutdownGrace,
 		MaxCallDuration:      f.maxCallDuration,
+		DatasetUnsealed:      f.datasetUnsealed,
+		MaxConditionCost:     f.maxConditionCost,
+		MaxConnections:       f.maxConnections,
 	}
 	if _, _, err := net.SplitHostPort(f.addr); err != nil {
 		return cfg, usageError("--addr %q: want host:port: %v", f.addr, err)
@@ -137,23 +160,40 @@ func (f serveFlags) serverConfig() (server.Config, error) {
 	if f.maxCallDuration <= 0 {
 		return cfg, usageError("--max-call-duration %s: must be positive, e.g. 30s", f.maxCallDuration)
 	}
+	if f.maxConnections <= 0 {
+		return cfg, usageError("--max-connections %d: must be positive, e.g. %d", f.maxConnections, server.DefaultMaxConnections)
+	}
 	if f.dataset != "" {
 		if info, err := os.Stat(f.dataset); err != nil || !info.IsDir() {
 			return cfg, usageError("--dataset %s: not a readable directory", f.dataset)
 		}
 	}
+	if f.datasetPublicKey != "" {
+		if f.datasetUnsealed {
+			return cfg, usageError("--dataset-public-key checks the dataset's seal, which --dataset-unsealed skips: give one or the other")
+		}
+		pub, err := readPublicKey(f.datasetPublicKey)
+		if err != nil {
+			return cfg, usageError("--dataset-public-key: %v", err)
+		}
+		cfg.DatasetPublicKey = pub
+	}
+	if f.maxConditionCost == 0 {
+		return cfg, usageError("--max-condition-cost 0: must be positive, e.g. %d", condition.DefaultMaxCost)
+	}
 	if err := f.checkTLS(); err != nil {
 		return cfg, err
 	}
 	if f.authTokensFile != "" {
-		tokens, err := readTokens(f.authTokensFile)
-		if err != nil {
-			return cfg, usageError("--auth-tokens-file %s: %v", f.authTokensFile, err)
+		// Read here for an error naming the flag; the server reads it
+		// again, and on each SIGHUP.
+		if _, err := tokenfile.Read(f.authTokensFile); err != nil {
+			return cfg, usageError("--auth-tokens-file: %v", err)
 		}
 		if f.tlsCert == "" && !f.insecurePlaintextTokens {
 			return cfg, usageError("--auth-tokens-file needs TLS (--tls-cert, --tls-key) so tokens are not sent in the clear; --insecure-allow-plaintext-tokens overrides")
 		}
-		cfg.AuthTokens = tokens
+		cfg.AuthTokensFile = f.authTokensFile
 	}
 	return cfg, nil
 }
@@ -183,35 +223,6 @@ func (f serveFlags) checkTLS() error {
 		}
 	}
 	return nil
-}
-
-// readTokens reads a tokens file: one token a line; blank lines and lines
-// starting with # are ignored. A file with no token is an error. Errors
-// give line numbers, never a token.
-func readTokens(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, errors.Unwrap(err)
-	}
-	var tokens []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if strings.ContainsAny(line, " \t") {
-			return nil, fmt.Errorf("line %d: a token cannot contain spaces", n)
-		}
-		tokens = append(tokens, line)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	if len(tokens) == 0 {
-		return nil, errors.New("no tokens in the file")
-	}
-	return tokens, nil
 }
 
 // logFlushInterval bounds how long a log line waits in the buffer. A line

@@ -3,6 +3,7 @@ package reliability_test
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -84,7 +85,12 @@ type serverProc struct {
 	// waitErr is then Wait's result.
 	exited  chan struct{}
 	waitErr error
+	// grace is the process's --shutdown-grace.
+	grace time.Duration
 }
+
+// defaultGrace is serve's --shutdown-grace when none is given.
+const defaultGrace = 10 * time.Second
 
 // startServer starts `safethird serve` with opts and waits for its
 // "serving" line, which holds the real gRPC and metrics addresses.
@@ -128,7 +134,7 @@ func startServer(t *testing.T, opts serverOptions) *serverProc {
 		t.Fatalf("start safethird: %v", err)
 	}
 	_ = pw.Close()
-	p := &serverProc{cmd: cmd, pid: cmd.Process.Pid, stderr: &syncbuf.Buffer{}, exited: make(chan struct{})}
+	p := &serverProc{cmd: cmd, pid: cmd.Process.Pid, stderr: &syncbuf.Buffer{}, exited: make(chan struct{}), grace: cmp.Or(opts.grace, defaultGrace)}
 	serving := make(chan [2]string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
@@ -195,13 +201,19 @@ func (p *serverProc) kill(t *testing.T) {
 
 // terminate sends SIGTERM and waits up to limit for the exit; it returns
 // how long the exit took and the process's exit error (nil for exit 0).
+// Every test's server must exit within its --shutdown-grace and a second.
 func (p *serverProc) terminate(t *testing.T, limit time.Duration) (time.Duration, error) {
 	t.Helper()
 	start := time.Now()
 	p.signal(t, syscall.SIGTERM)
 	select {
 	case <-p.exited:
-		return time.Since(start), p.waitErr
+		d := time.Since(start)
+		if d > p.grace+time.Second {
+			t.Errorf("exit %v after SIGTERM, over --shutdown-grace %v and 1 s", d.Round(time.Millisecond), p.grace)
+		}
+		t.Logf("figure: %s: exit %v after SIGTERM (--shutdown-grace %v)", t.Name(), d.Round(time.Millisecond), p.grace)
+		return d, p.waitErr
 	case <-time.After(limit):
 		t.Fatalf("safethird still running %v after SIGTERM:\n%s", limit, p.stderr)
 		return 0, nil
@@ -297,21 +309,7 @@ func (p *serverProc) goroutines(t *testing.T) int {
 // rssKB reads the process's resident set size from /proc.
 func (p *serverProc) rssKB(t *testing.T) int {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(p.pid), "status"))
-	if err != nil {
-		t.Fatalf("read /proc status: %v", err)
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
-			if err != nil {
-				t.Fatalf("parse VmRSS %q: %v", rest, err)
-			}
-			return kb
-		}
-	}
-	t.Fatal("no VmRSS in /proc status")
-	return 0
+	return procStatus(t, p.pid, "VmRSS")
 }
 
 // newClient returns a client.Client for target, closed at the end of the test.

@@ -1,0 +1,168 @@
+package dataset
+
+import (
+	"crypto/ed25519"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/safethird/safethird/internal/safefile"
+)
+
+// readManifest reads and checks the manifest, and its signature when pub
+// is set. A dataset whose manifest cannot be used has one problem, on the
+// manifest; its files are then read for their own problems only.
+func (l *loader) readManifest(pub ed25519.PublicKey) {
+	data, err := safefile.ReadFS(l.fsys, ManifestFile, MaxFileSize)
+	if err != nil {
+		l.problem(ManifestFile, 0, 0, "cannot read the seal: %v; seal the dataset with `safethird dataset seal`, or serve it with --dataset-unsealed to edit it", readError(err))
+		l.manifest = &Manifest{} // no file matches an empty seal
+		return
+	}
+	m, err := parseManifest(data)
+	if err != nil {
+		l.problem(ManifestFile, 0, 0, "not a dataset manifest: %v", err)
+		l.manifest = &Manifest{}
+		return
+	}
+	if pub != nil {
+		sig, err := safefile.ReadFS(l.fsys, SignatureFile, maxSignatureSize)
+		if err == nil {
+			err = verify(data, sig, pub)
+		}
+		if err != nil {
+			l.problem(SignatureFile, 0, 0, "the dataset's signature is required and does not verify: %v", readError(err))
+			l.manifest = &Manifest{}
+			return
+		}
+	}
+	l.manifest = m
+	l.sealed = map[string]string{}
+	for _, f := range m.Files {
+		l.sealed[f.Path] = f.SHA256
+	}
+}
+
+// matchesSeal reports whether a file just read may be parsed: always when
+// loading unsealed; when sealed, only a file the manifest lists with the
+// digest read. A file that does not match is reported and not parsed: its
+// content is not what was sealed, whatever it says.
+func (l *loader) matchesSeal(file string) bool {
+	if l.manifest == nil {
+		return true
+	}
+	if l.manifest.Format == "" {
+		return false // the seal itself is broken, and reported
+	}
+	want, ok := l.sealed[file]
+	switch {
+	case !ok:
+		l.problem(file, 0, 0, "not in %s: added after the dataset was sealed", ManifestFile)
+		return false
+	case want != l.digests[file]:
+		l.problem(file, 0, 0, "changed since the dataset was sealed: its SHA-256 differs from %s", ManifestFile)
+		return false
+	}
+	return true
+}
+
+// checkSeal, when sealed, reports the files the manifest lists that were
+// not read, and a revision or counts that differ from the manifest's.
+func (l *loader) checkSeal(snap *Snapshot) {
+	m := l.manifest
+	if m == nil || m.Format == "" {
+		return
+	}
+	for _, f := range m.Files {
+		if _, ok := l.digests[f.Path]; !ok {
+			l.problem(f.Path, 0, 0, "listed in %s but missing or unreadable", ManifestFile)
+		}
+	}
+	if len(l.problems) > 0 {
+		return // the revision is meaningless over a dataset with problems
+	}
+	if got := sealCounts(snap.Counts()); !maps.Equal(got, m.Counts) {
+		l.problem(ManifestFile, 0, 0, "record counts %v differ from the sealed %v", got, m.Counts)
+	}
+	if snap.Revision() != m.Revision {
+		l.problem(ManifestFile, 0, 0, "the files match but make revision %s, not the sealed %s: seal the dataset again with this version of safethird", snap.Revision(), m.Revision)
+	}
+}
+
+// sealCounts is Manifest.Counts for a snapshot's counts.
+func sealCounts(c Counts) map[string]int {
+	return map[string]int{
+		isoCount: c.Countries, "sources": c.Sources, "countries": c.CuratedCountries, "frameworks": c.Frameworks,
+		"agreements": c.Agreements, "designations": c.Designations, "findings": c.Findings,
+	}
+}
+
+// entries lists the files read with their digests, sorted by path.
+func (l *loader) entries() []ManifestEntry {
+	paths := slices.Sorted(maps.Keys(l.digests))
+	out := make([]ManifestEntry, len(paths))
+	for i, p := range paths {
+		out[i] = ManifestEntry{Path: p, SHA256: l.digests[p]}
+	}
+	return out
+}
+
+// Seal loads the dataset in dir unsealed and, when it validates, writes its
+// manifest (and, with key, the manifest's signature) into it, replacing
+// any earlier seal. The manifest records the bytes that were validated.
+// Without key, an earlier signature is removed: it signed another manifest.
+func (o LoadOptions) Seal(dir string, key ed25519.PrivateKey) (*Manifest, error) {
+	d, err := safefile.OpenDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("seal dataset: %w", err)
+	}
+	defer d.Close()
+	o.Sealed, o.PublicKey = false, nil
+	snap, files, err := o.load(d)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manifest{Format: manifestFormat, Revision: snap.Revision(), Counts: sealCounts(snap.Counts()), Files: files}
+	data := m.marshal()
+	if err := writeAtomic(filepath.Join(d.Path(), ManifestFile), data); err != nil {
+		return nil, err
+	}
+	sigPath := filepath.Join(d.Path(), SignatureFile)
+	if key == nil {
+		if err := os.Remove(sigPath); err != nil && !os.IsNotExist(err) {
+			return nil, fmt.Errorf("remove the old signature: %w", err)
+		}
+		return m, nil
+	}
+	if err := writeAtomic(sigPath, sign(data, key)); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// writeAtomic writes a file by renaming a complete temporary file over it,
+// so a server reloading meanwhile reads the old seal or the new, never half.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
+	if _, err := tmp.Write(data); err != nil {
+		_ = tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		_ = tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

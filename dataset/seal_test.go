@@ -1,0 +1,224 @@
+package dataset_test
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/safethird/safethird/dataset"
+)
+
+var sealed = dataset.LoadOptions{Sealed: true}
+
+// sealFixture copies testdata/valid into a new directory and seals it.
+func sealFixture(t *testing.T, key ed25519.PrivateKey) (string, *dataset.Manifest) {
+	t.Helper()
+	dir := copyFixture(t)
+	m, err := dataset.LoadOptions{}.Seal(dir, key)
+	if err != nil {
+		t.Fatalf("Seal: %v", err)
+	}
+	return dir, m
+}
+
+func TestSealThenLoadSealed(t *testing.T) {
+	dir, m := sealFixture(t, nil)
+	unsealed, err := dataset.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := sealed.LoadDir(dir)
+	if err != nil {
+		t.Fatalf("load the sealed fixture: %v", err)
+	}
+	if snap.Revision() != unsealed.Revision() || m.Revision != snap.Revision() {
+		t.Errorf("revisions: sealed load %s, unsealed %s, manifest %s; want one", snap.Revision(), unsealed.Revision(), m.Revision)
+	}
+	want := map[string]int{"sources": 1, "countries": 1, "frameworks": 1, "agreements": 1, "designations": 1, "findings": 2, "iso3166": 3}
+	if diff := cmp.Diff(want, m.Counts); diff != "" {
+		t.Errorf("counts (-want +got):\n%s", diff)
+	}
+	var paths []string
+	for _, f := range m.Files {
+		paths = append(paths, f.Path)
+	}
+	wantPaths := []string{"agreements/aa-bb.yaml", "countries/BB.yaml", "designations/aa-designates-bb.yaml",
+		"findings/bb-safety-group.yaml", "findings/bb-safety.yaml", "frameworks/fw-aa.yaml",
+		"iso3166/iso_3166-1.json", "sources/src-one.yaml"}
+	if diff := cmp.Diff(wantPaths, paths); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+	// The manifest is JSON a reviewer can read, one file a line.
+	b, err := os.ReadFile(filepath.Join(dir, dataset.ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back dataset.Manifest
+	if err := json.Unmarshal(b, &back); err != nil || !cmp.Equal(&back, m) {
+		t.Errorf("manifest.json does not decode to the manifest: %v", err)
+	}
+	if n := strings.Count(string(b), "\n"); n != len(m.Files)+len(m.Counts)+8 {
+		t.Errorf("manifest.json has %d lines, want one a file and a count:\n%s", n, b)
+	}
+}
+
+// Regression: a dataset moved, emptied, half written or changed in place was
+// loaded as a new valid revision. Sealed, each is refused, naming the file.
+func TestLoadSealedRefuses(t *testing.T) {
+	tests := []struct {
+		name   string
+		breaks func(t *testing.T, dir string)
+		want   []string
+	}{
+		{"a file changed", func(t *testing.T, dir string) {
+			appendTo(t, filepath.Join(dir, "findings", "bb-safety.yaml"), "# an innocent comment\n")
+		}, []string{"findings/bb-safety.yaml: changed since the dataset was sealed: its SHA-256 differs from manifest.json"}},
+		{"a file half written", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, "agreements", "aa-bb.yaml")
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, p, string(b[:len(b)/2]))
+		}, []string{"agreements/aa-bb.yaml: changed since the dataset was sealed: its SHA-256 differs from manifest.json"}},
+		{"a file added", func(t *testing.T, dir string) {
+			writeFile(t, filepath.Join(dir, "sources", "src-two.yaml"), "id: src-two\ntitle: T\npublisher: P\nkind: SOURCE_KIND_PRIMARY\n")
+		}, []string{"sources/src-two.yaml: not in manifest.json: added after the dataset was sealed"}},
+		{"a file deleted", func(t *testing.T, dir string) {
+			if err := os.Remove(filepath.Join(dir, "findings", "bb-safety-group.yaml")); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"findings/bb-safety-group.yaml: listed in manifest.json but missing or unreadable"}},
+		{"a directory moved out", func(t *testing.T, dir string) {
+			if err := os.Rename(filepath.Join(dir, "agreements"), filepath.Join(t.TempDir(), "agreements")); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{
+			"agreements/: missing: every dataset has sources/, countries/, frameworks/, agreements/, designations/, findings/; was the directory moved or deleted?",
+			"agreements/aa-bb.yaml: listed in manifest.json but missing or unreadable",
+			`frameworks/fw-aa.yaml:27:21: contest_limits[0].agreement_ids[0] "aa-bb" names no agreement in agreements/`,
+		}},
+		{"no manifest", func(t *testing.T, dir string) {
+			if err := os.Remove(filepath.Join(dir, dataset.ManifestFile)); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"manifest.json: cannot read the seal: no such file or directory; seal the dataset with `safethird dataset seal`, or serve it with --dataset-unsealed to edit it"}},
+		{"manifest with an unknown field", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, dataset.ManifestFile)
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, p, strings.Replace(string(b), "{\n", "{\n  \"trusted\": true,\n", 1))
+		}, []string{`manifest.json: not a dataset manifest: invalid JSON: json: unknown field "trusted"`}},
+		{"manifest's revision edited", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, dataset.ManifestFile)
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, p, strings.Replace(string(b), `"revision": "sha256:`, `"revision": "sha256:0`, 1))
+		}, nil}, // checked below: the message names both revisions
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, _ := sealFixture(t, nil)
+			tt.breaks(t, dir)
+			got := problems(t, func() (*dataset.Snapshot, error) { return sealed.LoadDir(dir) })
+			if tt.want == nil {
+				if len(got) != 1 || !strings.Contains(got[0], "seal the dataset again") {
+					t.Errorf("problems: %q, want one on the revision", got)
+				}
+				return
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+			// Unsealed, the same directory is checked on its content alone.
+			if tt.name == "a file changed" || tt.name == "no manifest" {
+				if _, err := dataset.LoadDir(dir); err != nil {
+					t.Errorf("unsealed load: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestSignedSeal(t *testing.T) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherPub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, _ := sealFixture(t, priv)
+	if _, err := (dataset.LoadOptions{PublicKey: pub}).LoadDir(dir); err != nil {
+		t.Fatalf("load signed with its key: %v", err)
+	}
+	got := problems(t, func() (*dataset.Snapshot, error) { return dataset.LoadOptions{PublicKey: otherPub}.LoadDir(dir) })
+	want := []string{"manifest.json.sig: the dataset's signature is required and does not verify: the signature does not verify with the public key: the manifest was changed or signed with another key"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("another key: problems (-want +got):\n%s", diff)
+	}
+
+	// Sealing again without a key removes the signature, which no longer
+	// signs the manifest: a server that needs one refuses the dataset.
+	if _, err := (dataset.LoadOptions{}).Seal(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, dataset.SignatureFile)); !os.IsNotExist(err) {
+		t.Errorf("the old signature was kept: %v", err)
+	}
+	got = problems(t, func() (*dataset.Snapshot, error) { return dataset.LoadOptions{PublicKey: pub}.LoadDir(dir) })
+	if len(got) != 1 || !strings.HasPrefix(got[0], "manifest.json.sig: the dataset's signature is required and does not verify: no such file") {
+		t.Errorf("unsigned: problems %q", got)
+	}
+	if _, err := sealed.LoadDir(dir); err != nil {
+		t.Errorf("an unsigned seal without a key configured: %v", err)
+	}
+}
+
+// A dataset with problems is not sealed: no manifest is written.
+func TestSealRefusesABadDataset(t *testing.T) {
+	dir := copyFixture(t)
+	appendTo(t, filepath.Join(dir, "sources", "src-one.yaml"), "colour: red\n")
+	got := problems(t, func() (*dataset.Snapshot, error) {
+		_, err := dataset.LoadOptions{}.Seal(dir, nil)
+		return nil, err
+	})
+	if len(got) != 1 || !strings.Contains(got[0], `unknown field "colour"`) {
+		t.Errorf("problems: %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, dataset.ManifestFile)); !os.IsNotExist(err) {
+		t.Errorf("a manifest was written: %v", err)
+	}
+}
+
+func appendTo(t *testing.T, path, s string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeFile(t *testing.T, path, s string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
