@@ -125,8 +125,8 @@ func (o LoadOptions) load(fsys fs.FS) (*Snapshot, []ManifestEntry, error) {
 	}
 	iso := l.readISO()
 	if iso == nil {
-		// Without the list every country code is a problem: report the
-		// list's alone.
+		// Without the list every country code would be a problem too:
+		// report what was found so far, not that cascade.
 		return nil, nil, l.err()
 	}
 	snap := l.build(iso, records)
