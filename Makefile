@@ -14,7 +14,7 @@ help: ## Show this help.
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
 
 .PHONY: generate
-generate: ## Regenerate the Go code from the protos (idempotent).
+generate: ## Regenerate the Go code and openapi/openapi.yaml from the protos (idempotent).
 	go tool buf format -w
 	go tool buf generate
 
@@ -33,8 +33,8 @@ breaking: ## Check the protos against the previous commit for wire/JSON breaking
 
 .PHONY: checkgenerate
 checkgenerate: generate ## Fail when regenerating changes the tree.
-	@git diff --exit-code -- proto buf.gen.yaml || { echo "generated code is stale: run make generate"; exit 1; }
-	@test -z "$$(git status --porcelain -- proto)" || { git status --porcelain -- proto; echo "untracked generated files"; exit 1; }
+	@git diff --exit-code -- proto openapi buf.gen.yaml || { echo "generated code is stale: run make generate"; exit 1; }
+	@test -z "$$(git status --porcelain -- proto openapi)" || { git status --porcelain -- proto openapi; echo "untracked generated files"; exit 1; }
 
 .PHONY: tools
 tools: $(BIN)/grpcurl $(BIN)/ghz ## Install grpcurl and ghz from the Go module proxy into ./bin.
