@@ -29,7 +29,7 @@ echo "run-test: installing the npm packages (npm ci)"
 for v in $(env | grep -o '^SAFETHIRD_[A-Z_]*' || true); do unset "$v"; done
 
 # Port 0: the server picks a free port and logs it in its "serving" line.
-"$work/safethird" serve --addr 127.0.0.1:0 2>"$work/serve.log" &
+"$work/safethird" serve --addr 127.0.0.1:0 --http-addr 127.0.0.1:0 2>"$work/serve.log" &
 pid=$!
 
 addr=""
