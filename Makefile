@@ -69,6 +69,10 @@ generate-ts: ## Regenerate the TypeScript client code (clients/typescript/src/ge
 ts-test: ## Test the TypeScript client against a real server it starts (needs Node.js 20+ and npm).
 	bash clients/typescript/run-test.sh
 
+.PHONY: python-test
+python-test: ## Run the README's Python recipe (gRPC and REST) against a real server (needs Debian's python3-grpcio, python3-protobuf, protobuf-compiler, protobuf-compiler-grpc).
+	bash clients/python/run-test.sh
+
 .PHONY: iso-codes
 iso-codes: ## Refresh data/iso3166 from Debian's iso-codes package.
 	apt-get install -y iso-codes
