@@ -7,6 +7,7 @@ export PATH := $(BIN):$(PATH)
 
 GRPCURL_VERSION := v1.9.3
 GHZ_VERSION := v0.120.0
+VEGETA_VERSION := v12.13.0
 BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
 
 .PHONY: help
@@ -45,6 +46,9 @@ $(BIN)/grpcurl:
 $(BIN)/ghz:
 	GOBIN=$(BIN) go install github.com/bojand/ghz/cmd/ghz@$(GHZ_VERSION)
 
+$(BIN)/vegeta:
+	GOBIN=$(BIN) go install github.com/tsenart/vegeta/v12@$(VEGETA_VERSION)
+
 .PHONY: test
 test: tools ## Run the tests (installs grpcurl and ghz first).
 	go test -race -count=1 ./...
@@ -79,11 +83,11 @@ iso-codes: ## Refresh data/iso3166 from Debian's iso-codes package.
 	cp /usr/share/iso-codes/json/iso_3166-1.json data/iso3166/iso_3166-1.json
 
 .PHONY: bench
-bench: build tools ## Engine benchmarks (benchstat) and a ghz load run against safethird serve; writes bench/results.md.
+bench: build tools $(BIN)/vegeta ## Engine benchmarks (benchstat); ghz (gRPC) and vegeta (REST/JSON) load against safethird serve; writes bench/results.md.
 	GOBIN=$(BIN) go install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
 	go test -run '^$$' -bench AssessCountry -benchmem -count 6 ./assessment | tee bench/engine.txt
 	$(BIN)/benchstat bench/engine.txt | tee bench/engine-stat.txt
-	go run ./bench -binary $(BIN)/safethird -ghz $(BIN)/ghz -engine bench/engine-stat.txt
+	go run ./bench -binary $(BIN)/safethird -ghz $(BIN)/ghz -vegeta $(BIN)/vegeta -engine bench/engine-stat.txt
 
 FUZZTIME ?= 5m
 # package:FuzzTarget, each fuzzed in turn by `make fuzz`.
