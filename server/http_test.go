@@ -64,6 +64,17 @@ func startHTTPUnready(t *testing.T, cfg server.Config) *httpServer {
 	return hs
 }
 
+// onCall runs f in every call of method, just before its handler: to
+// make a call panic or block.
+func onCall(cfg *server.Config, method string, f func()) {
+	server.SetBeforeHandler(cfg, func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if info.FullMethod == method {
+			f()
+		}
+		return handler(ctx, req)
+	})
+}
+
 // do sends a request with body (nil for none) and headers "Key: value",
 // and returns the response with its body read.
 func (hs *httpServer) do(t *testing.T, method, path string, body []byte, headers ...string) (*http.Response, []byte) {
@@ -332,12 +343,7 @@ func TestHTTPAuth(t *testing.T) {
 // A panic in a REST call is a 500 with a generic message, as over gRPC.
 func TestHTTPPanicIs500(t *testing.T) {
 	cfg := serverConfig()
-	server.SetBeforeHandler(&cfg, func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if info.FullMethod == safethirdv1.CatalogService_ListFrameworks_FullMethodName {
-			panic("boom")
-		}
-		return handler(ctx, req)
-	})
+	onCall(&cfg, safethirdv1.CatalogService_ListFrameworks_FullMethodName, func() { panic("boom") })
 	hs := startHTTP(t, cfg)
 	resp, b := hs.do(t, "GET", "/v1/frameworks", nil)
 	if resp.StatusCode != http.StatusInternalServerError {
@@ -395,12 +401,9 @@ func TestHTTPGracefulShutdown(t *testing.T) {
 	entered, release := make(chan struct{}), make(chan struct{})
 	cfg := serverConfig()
 	cfg.ShutdownGrace = 5 * time.Second
-	server.SetBeforeHandler(&cfg, func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if info.FullMethod == safethirdv1.CatalogService_ListFrameworks_FullMethodName {
-			close(entered)
-			<-release
-		}
-		return handler(ctx, req)
+	onCall(&cfg, safethirdv1.CatalogService_ListFrameworks_FullMethodName, func() {
+		close(entered)
+		<-release
 	})
 	hs := startHTTP(t, cfg)
 	inFlight := make(chan int, 1)

@@ -227,16 +227,24 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 }
 
-func TestServeTLSAndTokens(t *testing.T) {
-	needGrpcurl(t)
-	bin := buildServeBinary(t)
+// startTLSServe starts serve with TLS from a throwaway CA and the bearer
+// tokens token-one and token-two, in a file as people write them (a
+// comment, a blank line, stray spaces).
+func startTLSServe(t *testing.T, bin string) (*serveProc, *testpki.PKI) {
+	t.Helper()
 	dir := t.TempDir()
 	pki := testpki.New(t, dir)
 	tokens := filepath.Join(dir, "tokens.txt")
 	if err := os.WriteFile(tokens, []byte("# operators\n\ntoken-one\n  token-two  \n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := startServe(t, bin, nil, "--tls-cert", pki.ServerCertFile, "--tls-key", pki.ServerKeyFile, "--auth-tokens-file", tokens)
+	return startServe(t, bin, nil, "--tls-cert", pki.ServerCertFile, "--tls-key", pki.ServerKeyFile, "--auth-tokens-file", tokens), pki
+}
+
+func TestServeTLSAndTokens(t *testing.T) {
+	needGrpcurl(t)
+	bin := buildServeBinary(t)
+	p, pki := startTLSServe(t, bin)
 	a := p.addr
 	bearer := "authorization: Bearer token-two"
 

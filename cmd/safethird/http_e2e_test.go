@@ -27,7 +27,6 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 
-	"github.com/safethird/safethird/internal/testpki"
 	"github.com/safethird/safethird/openapi"
 	pb "github.com/safethird/safethird/proto/safethird/v1"
 )
@@ -364,13 +363,7 @@ func grpcWebCall(t *testing.T, url string, req proto.Message) (*pb.AssessCountry
 func TestHTTPTLSAndTokens(t *testing.T) {
 	needCurl(t)
 	bin := buildServeBinary(t)
-	dir := t.TempDir()
-	pki := testpki.New(t, dir)
-	tokens := filepath.Join(dir, "tokens.txt")
-	if err := os.WriteFile(tokens, []byte("token-one\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	p := startServe(t, bin, nil, "--tls-cert", pki.ServerCertFile, "--tls-key", pki.ServerKeyFile, "--auth-tokens-file", tokens)
+	p, pki := startTLSServe(t, bin)
 	// The test certificate names localhost and 127.0.0.1.
 	base := "https://" + p.httpAddr
 	doc := newAPIDoc(t, []byte(openapi.Document()))
@@ -382,7 +375,7 @@ func TestHTTPTLSAndTokens(t *testing.T) {
 	if r.version != "2" {
 		t.Errorf("HTTP version %s over TLS, want 2 (negotiated by ALPN)", r.version)
 	}
-	for _, auth := range []string{"", "Authorization: Bearer token-two"} {
+	for _, auth := range []string{"", "Authorization: Bearer token-three"} {
 		args := []string{"--cacert", pki.CAFile, base + "/v1/frameworks/us-ina-208a2a"}
 		if auth != "" {
 			args = append(args, "-H", auth)
