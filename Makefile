@@ -22,6 +22,7 @@ generate: ## Regenerate the Go code and openapi/openapi.yaml from the protos (id
 .PHONY: lint
 lint: ## go vet, gofmt, buf lint and buf format check.
 	go vet ./...
+	go vet -tags deploy ./deploy
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	go tool buf lint
 	go tool buf format -d --exit-code
@@ -72,6 +73,10 @@ generate-ts: ## Regenerate the TypeScript client code (clients/typescript/src/ge
 .PHONY: ts-test
 ts-test: ## Test the TypeScript client against a real server it starts (needs Node.js 20+ and npm).
 	bash clients/typescript/run-test.sh
+
+.PHONY: deploy-test
+deploy-test: ## Check deploy/ offline: strict decoding into the Kubernetes API types, kustomize builds, the flags passed.
+	go test -tags deploy -count=1 ./deploy
 
 .PHONY: python-test
 python-test: ## Run the README's Python recipe (gRPC and REST) against a real server (needs Debian's python3-grpcio, python3-protobuf, protobuf-compiler, protobuf-compiler-grpc).

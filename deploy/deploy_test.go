@@ -1,7 +1,14 @@
+//go:build deploy
+
 // Package deploy_test checks the container build and the Kubernetes
 // manifests offline: no cluster and no Docker engine, but the real
 // kustomize build and the real Kubernetes API types, with unknown fields
 // refused, so a typo in a manifest fails here rather than in a cluster.
+//
+// `make deploy-test` runs it (.ci/run does): the build tag keeps the
+// Kubernetes and kustomize packages, some 150 of them, out of the default
+// `go test -race ./...`, whose compile time on a fresh machine they would
+// add a minute and a half to.
 package deploy_test
 
 import (
