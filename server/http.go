@@ -56,7 +56,7 @@ func (s *Server) newHTTPDoor(g *grpc.Server, tlsCfg *tls.Config) (*httpDoor, err
 	mux.HandleFunc("GET "+healthzPath, s.healthz)
 	mux.HandleFunc("GET "+readyzPath, s.readyz)
 	mux.HandleFunc("GET "+openAPIPath, serveOpenAPI)
-	mux.Handle("/", s.restErrors(s.restRequests(s.memoOr(transcoder))))
+	mux.Handle("/", s.restErrors(s.requestDefaults(s.memoOr(transcoder))))
 
 	// net/http logs only broken connections and failed handshakes: the
 	// client's trouble, not the server's, so at debug.

@@ -28,7 +28,11 @@ const (
 	jsonType     = "application/json"
 	markdownType = "text/markdown"
 	formType     = "application/x-www-form-urlencoded"
+	protoType    = "application/proto"
 )
+
+// connectVersionHeader marks a Connect protocol request.
+const connectVersionHeader = "Connect-Protocol-Version"
 
 // withRequestID picks the request id as the gRPC chain would (the
 // caller's x-request-id when valid, else a new one), puts it on the request
@@ -126,15 +130,22 @@ func (s *Server) tooLarge(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, st.Message(), http.StatusRequestEntityTooLarge)
 }
 
-// restRequests reads every REST body as JSON, the only kind the REST
+// requestDefaults reads every REST body as JSON, the only kind the REST
 // paths take: one sent without a type, or with the form type curl -d sends
 // by default, is read as the JSON it must be, so that
 // `curl -d '{"as_of":"2019-01-01"}'` works as it reads. It refuses a query
-// string on a POST: those calls carry applicant facts, which belong in the
-// body, not in a URL that proxies and access logs keep.
-func (s *Server) restRequests(next http.Handler) http.Handler {
+// string on a REST POST: those calls carry applicant facts, which belong in
+// the body, not in a URL that proxies and access logs keep. And it takes a
+// POST of JSON or proto to a procedure's path for the Connect unary call it
+// is, as connect-go's own servers do, with or without the
+// Connect-Protocol-Version header that vanguard wants to tell it from REST.
+func (s *Server) requestDefaults(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ct := r.Header.Get("Content-Type")
 		if !strings.HasPrefix(r.URL.Path, restPrefix) {
+			if r.Method == http.MethodPost && (ct == jsonType || ct == protoType) && r.Header.Get(connectVersionHeader) == "" {
+				r.Header.Set(connectVersionHeader, "1")
+			}
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -144,7 +155,7 @@ func (s *Server) restRequests(next http.Handler) http.Handler {
 			}))
 			return
 		}
-		if ct := r.Header.Get("Content-Type"); ct == formType || ct == "" && r.ContentLength != 0 {
+		if ct == formType || ct == "" && r.ContentLength != 0 {
 			r.Header.Set("Content-Type", jsonType)
 		}
 		next.ServeHTTP(w, r)

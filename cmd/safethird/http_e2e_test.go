@@ -269,14 +269,18 @@ func TestHTTPEndToEnd(t *testing.T) {
 		}
 	}
 
-	// The Connect protocol and gRPC-Web on the same port.
-	connect := curl(t, "-X", "POST", base+"/safethird.v1.AssessmentService/AssessCountry",
-		"-H", "Connect-Protocol-Version: 1", "-H", "Content-Type: application/json", "-d", `{"country_code":"MX","as_of":"2019-01-01"}`)
-	var viaConnect pb.AssessCountryResponse
-	if err := protojson.Unmarshal(connect.body, &viaConnect); connect.status != 200 || err != nil {
-		t.Errorf("Connect: %d %v: %.200s", connect.status, err, connect.body)
-	} else if diff := cmp.Diff(&grpc, &viaConnect, protocmp.Transform()); diff != "" {
-		t.Errorf("Connect answer differs (-gRPC +Connect):\n%s", diff)
+	// The Connect protocol, with its version header or without, as
+	// connect-go's servers take it, and gRPC-Web on the same port.
+	for _, extra := range [][]string{{"-H", "Connect-Protocol-Version: 1"}, nil} {
+		args := append([]string{"-X", "POST", base + "/safethird.v1.AssessmentService/AssessCountry",
+			"-H", "Content-Type: application/json", "-d", `{"country_code":"MX","as_of":"2019-01-01"}`}, extra...)
+		connect := curl(t, args...)
+		var viaConnect pb.AssessCountryResponse
+		if err := protojson.Unmarshal(connect.body, &viaConnect); connect.status != 200 || err != nil {
+			t.Errorf("Connect %v: %d %v: %.200s", extra, connect.status, err, connect.body)
+		} else if diff := cmp.Diff(&grpc, &viaConnect, protocmp.Transform()); diff != "" {
+			t.Errorf("Connect answer differs (-gRPC +Connect):\n%s", diff)
+		}
 	}
 	viaWeb, trailer := grpcWebCall(t, base+"/safethird.v1.AssessmentService/AssessCountry", &pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2019-01-01"})
 	if !strings.Contains(strings.ToLower(strings.ReplaceAll(trailer, " ", "")), "grpc-status:0") {
