@@ -7,6 +7,7 @@ export PATH := $(BIN):$(PATH)
 
 GRPCURL_VERSION := v1.9.3
 GHZ_VERSION := v0.120.0
+VEGETA_VERSION := v12.13.0
 BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
 
 .PHONY: help
@@ -14,13 +15,14 @@ help: ## Show this help.
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
 
 .PHONY: generate
-generate: ## Regenerate the Go code from the protos (idempotent).
+generate: ## Regenerate the Go code and openapi/openapi.yaml from the protos (idempotent).
 	go tool buf format -w
 	go tool buf generate
 
 .PHONY: lint
 lint: ## go vet, gofmt, buf lint and buf format check.
 	go vet ./...
+	go vet -tags deploy ./deploy
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	go tool buf lint
 	go tool buf format -d --exit-code
@@ -33,8 +35,8 @@ breaking: ## Check the protos against the previous commit for wire/JSON breaking
 
 .PHONY: checkgenerate
 checkgenerate: generate ## Fail when regenerating changes the tree.
-	@git diff --exit-code -- proto buf.gen.yaml || { echo "generated code is stale: run make generate"; exit 1; }
-	@test -z "$$(git status --porcelain -- proto)" || { git status --porcelain -- proto; echo "untracked generated files"; exit 1; }
+	@git diff --exit-code -- proto openapi buf.gen.yaml || { echo "generated code is stale: run make generate"; exit 1; }
+	@test -z "$$(git status --porcelain -- proto openapi)" || { git status --porcelain -- proto openapi; echo "untracked generated files"; exit 1; }
 
 .PHONY: seal
 seal: ## Seal data/ after editing it: validate it and rewrite data/manifest.json.
@@ -52,6 +54,9 @@ $(BIN)/grpcurl:
 
 $(BIN)/ghz:
 	GOBIN=$(BIN) go install github.com/bojand/ghz/cmd/ghz@$(GHZ_VERSION)
+
+$(BIN)/vegeta:
+	GOBIN=$(BIN) go install github.com/tsenart/vegeta/v12@$(VEGETA_VERSION)
 
 .PHONY: test
 test: tools ## Run the tests (installs grpcurl and ghz first).
@@ -77,17 +82,25 @@ generate-ts: ## Regenerate the TypeScript client code (clients/typescript/src/ge
 ts-test: ## Test the TypeScript client against a real server it starts (needs Node.js 20+ and npm).
 	bash clients/typescript/run-test.sh
 
+.PHONY: deploy-test
+deploy-test: ## Check deploy/ offline: strict decoding into the Kubernetes API types, kustomize builds, the flags passed.
+	go test -tags deploy -count=1 ./deploy
+
+.PHONY: python-test
+python-test: ## Run the README's Python recipe (gRPC and REST) against a real server (needs Debian's python3-grpcio, python3-protobuf, protobuf-compiler, protobuf-compiler-grpc).
+	bash clients/python/run-test.sh
+
 .PHONY: iso-codes
 iso-codes: ## Refresh data/iso3166 from Debian's iso-codes package.
 	apt-get install -y iso-codes
 	cp /usr/share/iso-codes/json/iso_3166-1.json data/iso3166/iso_3166-1.json
 
 .PHONY: bench
-bench: build tools ## Engine benchmarks (benchstat) and a ghz load run against safethird serve; writes bench/results.md.
+bench: build tools $(BIN)/vegeta ## Engine benchmarks (benchstat); ghz (gRPC) and vegeta (REST/JSON) load against safethird serve; writes bench/results.md.
 	GOBIN=$(BIN) go install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
 	go test -run '^$$' -bench AssessCountry -benchmem -count 6 ./assessment | tee bench/engine.txt
 	$(BIN)/benchstat bench/engine.txt | tee bench/engine-stat.txt
-	go run ./bench -binary $(BIN)/safethird -ghz $(BIN)/ghz -engine bench/engine-stat.txt
+	go run ./bench -binary $(BIN)/safethird -ghz $(BIN)/ghz -vegeta $(BIN)/vegeta -engine bench/engine-stat.txt
 
 FUZZTIME ?= 5m
 # package:FuzzTarget, each fuzzed in turn by `make fuzz`.

@@ -1,9 +1,12 @@
 // Command bench measures safethird against the floor of a gRPC call: it
 // starts `safethird serve` on the embedded dataset, loads it with the real
 // ghz (Health/Check, then each AssessCountry variant, 32 concurrent calls
-// over 2 connections), repeats the runs, and reports median ratios to
-// Health/Check, the time from start to SERVING and the resident memory. It
-// writes the table to bench/results.md. Run it with `make bench`.
+// over 2 connections) and the REST/JSON door with the real vegeta (the FULL
+// answer, 32 concurrent calls over HTTP/1.1 keep-alive connections, as a
+// REST client makes them), repeats the runs, and reports median ratios to
+// Health/Check, the server's CPU time per call (from /proc, whatever the
+// load tool costs), the time from start to SERVING and the resident memory.
+// It writes the table to bench/results.md. Run it with `make bench`.
 package main
 
 import (
@@ -27,6 +30,7 @@ import (
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
@@ -40,17 +44,26 @@ func main() {
 }
 
 type config struct {
-	binary, ghz, out, engineBench, logLevel string
-	duration                                time.Duration
-	rounds, startups                        int
+	binary, ghz, vegeta, out, engineBench, logLevel string
+	duration                                        time.Duration
+	rounds, startups                                int
+	// rest loads the HTTP door too; off for a binary without one.
+	rest bool
 }
 
-// variant is one ghz load. Requests go to ghz already encoded, so the
-// load tool does not parse JSON on every call: the server is what is
-// measured.
+// variant is one load: a gRPC call with ghz, or, when rest is set, the
+// same request as REST/JSON with vegeta. Requests go to ghz already
+// encoded, so the load tool does not parse JSON on every call: the server
+// is what is measured.
 type variant struct {
 	name, call string
 	req        proto.Message
+	rest       *restCall
+}
+
+// restCall is the REST/JSON form of a call.
+type restCall struct {
+	method, path string
 }
 
 const (
@@ -59,20 +72,26 @@ const (
 )
 
 var variants = []variant{
-	{"Health/Check", healthCall, &healthpb.HealthCheckRequest{}},
-	{"AssessCountry FULL (MX)", assessCall, &safethirdv1.AssessCountryRequest{CountryCode: "MX", AsOf: "2024-01-01"}},
-	{"AssessCountry BASIC (MX)", assessCall, &safethirdv1.AssessCountryRequest{CountryCode: "MX", AsOf: "2024-01-01", View: safethirdv1.AssessmentView_ASSESSMENT_VIEW_BASIC}},
+	{"Health/Check", healthCall, &healthpb.HealthCheckRequest{}, nil},
+	{"AssessCountry FULL (MX)", assessCall, &safethirdv1.AssessCountryRequest{CountryCode: "MX", AsOf: "2024-01-01"}, nil},
+	{"AssessCountry BASIC (MX)", assessCall, &safethirdv1.AssessCountryRequest{CountryCode: "MX", AsOf: "2024-01-01", View: safethirdv1.AssessmentView_ASSESSMENT_VIEW_BASIC}, nil},
 	{"AssessCountry with applicant (CA)", assessCall, &safethirdv1.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-01-01", Applicant: &safethirdv1.Applicant{
 		NationalityCode: proto.String("HT"), Age: proto.Int32(30), Married: proto.Bool(false), ParentOrGuardianPresent: proto.Bool(true),
 		Family: &safethirdv1.FamilyTies{}, Documents: &safethirdv1.DocumentsHeld{}, CapitalCharge: proto.Bool(false),
 		EntryType: safethirdv1.EntryType_ENTRY_TYPE_LAND_PORT_OF_ENTRY.Enum(), DaysFromCrossingToClaim: proto.Int32(0),
-	}}},
+	}}, nil},
+	{restFull, "", &safethirdv1.AssessCountryRequest{AsOf: "2024-01-01"}, &restCall{"POST", "/v1/countries/MX:assess"}},
 }
+
+// restFull is the REST/JSON twin of "AssessCountry FULL (MX)".
+const restFull = "REST/JSON AssessCountry FULL (MX)"
 
 func run() error {
 	var cfg config
 	flag.StringVar(&cfg.binary, "binary", "bin/safethird", "the safethird binary to measure")
 	flag.StringVar(&cfg.ghz, "ghz", "bin/ghz", "the ghz binary")
+	flag.StringVar(&cfg.vegeta, "vegeta", "bin/vegeta", "the vegeta binary, for the REST/JSON load")
+	flag.BoolVar(&cfg.rest, "rest", true, "load the REST/JSON door too (off for a binary without --http-addr)")
 	flag.StringVar(&cfg.out, "out", "bench/results.md", "where to write the results table")
 	flag.StringVar(&cfg.engineBench, "engine", "", "file with `go test -bench` output of the engine benchmarks, quoted in the results")
 	flag.StringVar(&cfg.logLevel, "log-level", "info", "the server's --log-level; info, its default, logs a line per call")
@@ -95,11 +114,15 @@ func run() error {
 	var rss []int
 	for round := range cfg.rounds {
 		for _, v := range variants {
-			r, err := runGhz(cfg, srv.addr, v)
+			if v.rest != nil && !cfg.rest {
+				continue
+			}
+			r, err := measure(cfg, srv, v)
 			if err != nil {
 				return fmt.Errorf("round %d, %s: %w", round+1, v.name, err)
 			}
-			fmt.Printf("round %d  %-36s %9.0f req/s  p50 %6.0fµs  p99 %6.0fµs  errors %d\n", round+1, v.name, r.RPS, r.p(50), r.p(99), r.errors())
+			fmt.Printf("round %d  %-36s %9.0f req/s  p50 %6.0fµs  p99 %6.0fµs  CPU %5.1fµs/call  errors %d\n",
+				round+1, v.name, r.RPS, r.p(50), r.p(99), r.cpuPerCall, r.errors())
 			results[v.name] = append(results[v.name], r)
 		}
 		m, err := residentKB(srv.cmd.Process.Pid)
@@ -114,8 +137,8 @@ func run() error {
 }
 
 type server struct {
-	cmd  *exec.Cmd
-	addr string
+	cmd            *exec.Cmd
+	addr, httpAddr string
 }
 
 func freeAddr() (string, error) {
@@ -140,7 +163,15 @@ func startTimed(cfg config) (*server, time.Duration, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	cmd := exec.Command(binary, "serve", "--addr", addr, "--log-level", cfg.logLevel)
+	args := []string{"serve", "--addr", addr, "--log-level", cfg.logLevel}
+	var httpAddr string
+	if cfg.rest {
+		if httpAddr, err = freeAddr(); err != nil {
+			return nil, 0, err
+		}
+		args = append(args, "--http-addr", httpAddr)
+	}
+	cmd := exec.Command(binary, args...)
 	// The server's log goes where a deployment's would: to a file, not a
 	// terminal that would slow it down.
 	logFile, err := os.CreateTemp("", "safethird-bench-*.log")
@@ -166,7 +197,7 @@ func startTimed(cfg config) (*server, time.Duration, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, 0, fmt.Errorf("start %s: %w", binary, err)
 	}
-	s := &server{cmd: cmd, addr: addr}
+	s := &server{cmd: cmd, addr: addr, httpAddr: httpAddr}
 	for deadline := start.Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		resp, err := health.Check(ctx, &healthpb.HealthCheckRequest{}, grpc.WaitForReady(true))
@@ -197,14 +228,23 @@ func measureStartups(cfg config) ([]time.Duration, error) {
 	return out, nil
 }
 
-// ghzResult is the part of ghz's JSON report the bench reads.
+// latency is one percentile of a run's latencies.
+type latency struct {
+	Percentage int   `json:"percentage"`
+	Latency    int64 `json:"latency"` // nanoseconds
+}
+
+// ghzResult is the part of ghz's JSON report the bench reads; a vegeta
+// run is put in the same form.
 type ghzResult struct {
-	RPS                 float64 `json:"rps"`
-	LatencyDistribution []struct {
-		Percentage int   `json:"percentage"`
-		Latency    int64 `json:"latency"` // nanoseconds
-	} `json:"latencyDistribution"`
+	Count                  int            `json:"count"`
+	RPS                    float64        `json:"rps"`
+	LatencyDistribution    []latency      `json:"latencyDistribution"`
 	StatusCodeDistribution map[string]int `json:"statusCodeDistribution"`
+
+	// cpuPerCall is the server's CPU time (user and system) over the run,
+	// divided by the calls made, in microseconds.
+	cpuPerCall float64
 }
 
 // p returns the latency percentile in microseconds.
@@ -225,6 +265,127 @@ func (r ghzResult) errors() int {
 		}
 	}
 	return n
+}
+
+// measure runs one load against srv and the server's CPU time over it.
+func measure(cfg config, srv *server, v variant) (ghzResult, error) {
+	before, err := cpuTime(srv.cmd.Process.Pid)
+	if err != nil {
+		return ghzResult{}, err
+	}
+	var r ghzResult
+	if v.rest != nil {
+		r, err = runVegeta(cfg, srv.httpAddr, v)
+	} else {
+		r, err = runGhz(cfg, srv.addr, v)
+	}
+	if err != nil {
+		return r, err
+	}
+	after, err := cpuTime(srv.cmd.Process.Pid)
+	if err != nil {
+		return r, err
+	}
+	if r.Count > 0 {
+		r.cpuPerCall = float64((after - before).Microseconds()) / float64(r.Count)
+	}
+	return r, nil
+}
+
+// clockTick is the unit of /proc/PID/stat's CPU times, USER_HZ, which is
+// 100 on every Linux architecture Go supports.
+const clockTick = 10 * time.Millisecond
+
+// cpuTime reads the CPU time a process has used, user and system, from
+// /proc/PID/stat (fields 14 and 15, after the parenthesised name).
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0, fmt.Errorf("read CPU time of %d: %w", pid, err)
+	}
+	_, rest, ok := strings.Cut(string(b), ") ")
+	fields := strings.Fields(rest)
+	if !ok || len(fields) < 13 {
+		return 0, fmt.Errorf("read CPU time of %d: unexpected /proc stat %q", pid, b)
+	}
+	var ticks int64
+	for _, f := range fields[11:13] { // utime, stime: the 14th and 15th fields
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("read CPU time of %d: %w", pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * clockTick, nil
+}
+
+// vegetaTarget is one request in vegeta's JSON targets format.
+type vegetaTarget struct {
+	Method string              `json:"method"`
+	URL    string              `json:"url"`
+	Body   []byte              `json:"body"` // base64 in JSON, as vegeta wants it
+	Header map[string][]string `json:"header"`
+}
+
+// vegetaReport is the part of `vegeta report -type=json` the bench reads.
+type vegetaReport struct {
+	Requests   int     `json:"requests"`
+	Throughput float64 `json:"throughput"`
+	Latencies  struct {
+		P50 int64 `json:"50th"`
+		P99 int64 `json:"99th"`
+	} `json:"latencies"`
+	StatusCodes map[string]int `json:"status_codes"`
+	Errors      []string       `json:"errors"`
+}
+
+// runVegeta loads the REST/JSON door as a REST client would: JSON over
+// HTTP/1.1, 32 requests at a time on kept-alive connections.
+func runVegeta(cfg config, httpAddr string, v variant) (ghzResult, error) {
+	body, err := protojson.Marshal(v.req)
+	if err != nil {
+		return ghzResult{}, err
+	}
+	target, err := json.Marshal(vegetaTarget{Method: v.rest.method, URL: "http://" + httpAddr + v.rest.path, Body: body,
+		Header: map[string][]string{"Content-Type": {"application/json"}}})
+	if err != nil {
+		return ghzResult{}, err
+	}
+	dir, err := os.MkdirTemp("", "safethird-bench-vegeta-")
+	if err != nil {
+		return ghzResult{}, err
+	}
+	defer os.RemoveAll(dir)
+	targets, results := filepath.Join(dir, "targets.json"), filepath.Join(dir, "results.bin")
+	if err := os.WriteFile(targets, append(target, '\n'), 0o600); err != nil {
+		return ghzResult{}, err
+	}
+	attack := exec.Command(cfg.vegeta, "attack", "-format", "json", "-targets", targets, "-rate", "0",
+		"-workers", "32", "-max-workers", "32", "-connections", "32", "-duration", cfg.duration.String(), "-output", results)
+	if out, err := attack.CombinedOutput(); err != nil {
+		return ghzResult{}, fmt.Errorf("vegeta attack: %w: %s", err, out)
+	}
+	out, err := exec.Command(cfg.vegeta, "report", "-type", "json", results).Output()
+	if err != nil {
+		return ghzResult{}, fmt.Errorf("vegeta report: %w", err)
+	}
+	var rep vegetaReport
+	if err := json.Unmarshal(out, &rep); err != nil {
+		return ghzResult{}, fmt.Errorf("read vegeta report: %w", err)
+	}
+	r := ghzResult{Count: rep.Requests, RPS: rep.Throughput, StatusCodeDistribution: map[string]int{},
+		LatencyDistribution: []latency{{50, rep.Latencies.P50}, {99, rep.Latencies.P99}}}
+	for code, n := range rep.StatusCodes {
+		name := "OK"
+		if code != "200" {
+			name = "HTTP " + code
+		}
+		r.StatusCodeDistribution[name] += n
+	}
+	if n := r.errors(); n > 0 || len(rep.Errors) > 0 {
+		return r, fmt.Errorf("%d calls failed: %v %v", n, r.StatusCodeDistribution, rep.Errors)
+	}
+	return r, nil
 }
 
 func runGhz(cfg config, addr string, v variant) (ghzResult, error) {
@@ -303,7 +464,7 @@ func render(cfg config, results map[string][]ghzResult, startup []time.Duration,
 	var b strings.Builder
 	fmt.Fprintf(&b, "# safethird benchmark results\n\nMeasured %s on %s (%s/%s, %d CPUs), %s.\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), host, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
-	fmt.Fprintf(&b, "Load: ghz with binary request data, 32 concurrent calls over 2 connections, %s per run, %d rounds; medians of per-round ratios. Server log level: %s.\n\n", cfg.duration, cfg.rounds, cfg.logLevel)
+	fmt.Fprintf(&b, "Load: ghz with binary request data, 32 concurrent calls over 2 connections; for REST/JSON, vegeta, 32 concurrent calls over HTTP/1.1 keep-alive connections; %s per run, %d rounds; medians of per-round ratios. Server log level: %s.\n\n", cfg.duration, cfg.rounds, cfg.logLevel)
 	fmt.Fprintf(&b, "| measure | target | measured | met |\n|---|---|---|---|\n")
 	row := func(measure, target string, value float64, format string, ok bool) {
 		fmt.Fprintf(&b, "| %s | %s | "+format+" | %s |\n", measure, target, value, yes(ok))
@@ -325,13 +486,23 @@ func render(cfg config, results map[string][]ghzResult, startup []time.Duration,
 	last := rssMB[len(rssMB)-1]
 	row("resident memory after the load runs (MB)", "≤ 60", last, "%.1f", last <= 60)
 	fmt.Fprintf(&b, "\nResident memory after each round (MB): %s.\n", floats(rssMB))
-	fmt.Fprintf(&b, "\n| variant | req/s per round | p50 µs | p99 µs |\n|---|---|---|---|\n")
+	fmt.Fprintf(&b, "\n| variant | req/s per round | p50 µs | p99 µs | server CPU µs/call |\n|---|---|---|---|---|\n")
+	cpu := map[string]float64{}
 	for _, v := range variants {
-		var r, p50s, p99s []float64
-		for _, x := range results[v.name] {
-			r, p50s, p99s = append(r, x.RPS), append(p50s, x.p(50)), append(p99s, x.p(99))
+		if len(results[v.name]) == 0 {
+			continue
 		}
-		fmt.Fprintf(&b, "| %s | %s | %.0f | %.0f |\n", v.name, floats(r), median(p50s), median(p99s))
+		var r, p50s, p99s, cpus []float64
+		for _, x := range results[v.name] {
+			r, p50s, p99s, cpus = append(r, x.RPS), append(p50s, x.p(50)), append(p99s, x.p(99)), append(cpus, x.cpuPerCall)
+		}
+		cpu[v.name] = median(cpus)
+		fmt.Fprintf(&b, "| %s | %s | %.0f | %.0f | %.1f |\n", v.name, floats(r), median(p50s), median(p99s), cpu[v.name])
+	}
+	if rest, ok := cpu[restFull]; ok {
+		fmt.Fprintf(&b, "\nREST/JSON (HTTP/1.1, vegeta) against gRPC (HTTP/2, ghz) for the same FULL answer: %.1f µs against %.1f µs of server CPU per call, %.2f×. "+
+			"The server CPU per call is its user and system time over the run (/proc/PID/stat) divided by the calls made; the load tools run on the same cores.\n",
+			rest, cpu["AssessCountry FULL (MX)"], rest/cpu["AssessCountry FULL (MX)"])
 	}
 	if cfg.engineBench != "" {
 		if eb, err := os.ReadFile(cfg.engineBench); err == nil {

@@ -2,7 +2,11 @@ package server_test
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"strings"
 	"testing"
 
 	"go.uber.org/zap"
@@ -17,9 +21,16 @@ import (
 
 // BenchmarkRoundTrip measures calls over real loopback TCP through the whole
 // interceptor chain, Health/Check first: it is the floor the assessment
-// calls are compared with (see make bench for the same with ghz).
+// calls are compared with (see make bench for the same with ghz), and the
+// FULL answer over the REST/JSON door last.
 func BenchmarkRoundTrip(b *testing.B) {
-	srv, err := server.New(server.Config{Now: fixedNow}, zap.NewNop())
+	httpLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	httpAddr := httpLis.Addr().String()
+	_ = httpLis.Close()
+	srv, err := server.New(server.Config{Now: fixedNow, HTTPAddr: httpAddr}, zap.NewNop())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -67,6 +78,20 @@ func BenchmarkRoundTrip(b *testing.B) {
 		{"applicant", func() error {
 			_, err := assess.AssessCountry(ctx, &safethirdv1.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-01-01", Applicant: applicant})
 			return err
+		}},
+		{"rest-full", func() error {
+			resp, err := http.Post("http://"+httpAddr+"/v1/countries/MX:assess", "application/json", strings.NewReader(`{"as_of":"2024-01-01"}`))
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+				return err
+			}
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("HTTP %d", resp.StatusCode)
+			}
+			return nil
 		}},
 	}
 	for _, c := range calls {

@@ -65,6 +65,11 @@ type Config struct {
 	// tokens cross the network in the clear; for tests and local use.
 	AllowPlaintextTokens bool
 
+	// HTTPAddr, when set, is the host:port of the HTTP door: the same
+	// services as REST/JSON, Connect and gRPC-Web, with /openapi.yaml,
+	// /healthz and /readyz, behind the same TLS, tokens and limits.
+	HTTPAddr string
+
 	// Reflection registers server reflection (v1 and v1alpha).
 	Reflection bool
 	// MetricsAddr, when set, is the host:port of the HTTP server that

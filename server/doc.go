@@ -5,7 +5,10 @@
 // mapping from domain errors to google.rpc.Status, Prometheus metrics on a
 // private registry, and a dataset store that reloads atomically on SIGHUP or
 // when the dataset directory changes and keeps the recent revisions so a
-// request can pin one.
+// request can pin one. Its HTTP door (Config.HTTPAddr, http.go) serves the
+// same services as REST/JSON, Connect and gRPC-Web through vanguard, behind
+// the same chain, with /openapi.yaml, /healthz, /readyz and the Markdown
+// memo.
 //
 // Nothing below this package knows about gRPC: handlers resolve one Snapshot
 // at the start of a call, hand it to the engine, and encode the answer.

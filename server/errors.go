@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"go.uber.org/zap"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -26,6 +27,9 @@ var (
 	// errNoToken and errBadToken are the two ways auth fails.
 	errNoToken  = errors.New("missing bearer token: send the header \"authorization: Bearer <token>\"")
 	errBadToken = errors.New("invalid bearer token")
+	// errTooLarge is a request body over MaxRecvMsgSize on the HTTP door;
+	// grpc-go raises its own for the gRPC port.
+	errTooLarge = fmt.Errorf("request body larger than the limit of %d bytes", MaxRecvMsgSize)
 )
 
 // revisionError reports a pinned dataset_revision the server does not hold.
@@ -80,6 +84,7 @@ func (m errorMapper) status(ctx context.Context, err error) *status.Status {
 		notFound *assessment.NotFoundError
 		revision *revisionError
 		token    *pageTokenError
+		request  *requestError
 		grpcErr  interface{ GRPCStatus() *status.Status }
 	)
 	switch {
@@ -113,11 +118,63 @@ func (m errorMapper) status(ctx context.Context, err error) *status.Status {
 	case errors.As(err, &token):
 		return newStatus(codes.InvalidArgument, safethirdv1.ErrorReason_ERROR_REASON_INVALID_PAGE_TOKEN,
 			token.Error(), nil, []assessment.FieldViolation{{Field: "page_token", Description: token.Error()}})
+	case errors.As(err, &request):
+		code := codes.InvalidArgument
+		if request.notFound {
+			code = codes.NotFound
+		}
+		var violations []assessment.FieldViolation
+		if request.field != "" {
+			violations = []assessment.FieldViolation{{Field: request.field, Description: request.msg}}
+		}
+		return newStatus(code, safethirdv1.ErrorReason_ERROR_REASON_INVALID_ARGUMENT, request.msg, nil, violations)
+	case errors.Is(err, errTooLarge):
+		return newStatus(codes.ResourceExhausted, safethirdv1.ErrorReason_ERROR_REASON_MESSAGE_TOO_LARGE, err.Error(), nil, nil)
 	case errors.Is(err, errNoToken), errors.Is(err, errBadToken):
 		return newStatus(codes.Unauthenticated, safethirdv1.ErrorReason_ERROR_REASON_UNAUTHENTICATED, err.Error(), nil, nil)
 	}
 	m.logger.Error("internal error", zap.String("request_id", requestIDFrom(ctx)), zap.Error(err))
 	return internalStatus()
+}
+
+// httpStatus is the HTTP status of a REST call that failed with st: the
+// standard mapping of gRPC codes (google.rpc.Code, as grpc-gateway and
+// vanguard apply it), made exact in two places. FAILED_PRECONDITION, which
+// this API raises only for a pinned dataset_revision the server does not
+// hold, is 412 Precondition Failed rather than 400; RESOURCE_EXHAUSTED is
+// 413 Content Too Large for a request over the size limit, 429 otherwise.
+func httpStatus(st *status.Status) int {
+	switch st.Code() {
+	case codes.OK:
+		return http.StatusOK
+	case codes.Canceled:
+		return 499 // client closed request, as nginx and grpc-gateway write it
+	case codes.InvalidArgument, codes.OutOfRange:
+		return http.StatusBadRequest
+	case codes.DeadlineExceeded:
+		return http.StatusGatewayTimeout
+	case codes.NotFound:
+		return http.StatusNotFound
+	case codes.AlreadyExists, codes.Aborted:
+		return http.StatusConflict
+	case codes.PermissionDenied:
+		return http.StatusForbidden
+	case codes.Unauthenticated:
+		return http.StatusUnauthorized
+	case codes.ResourceExhausted:
+		if reasonOf(st) == safethirdv1.ErrorReason_ERROR_REASON_MESSAGE_TOO_LARGE.String() {
+			return http.StatusRequestEntityTooLarge
+		}
+		return http.StatusTooManyRequests
+	case codes.FailedPrecondition:
+		return http.StatusPreconditionFailed
+	case codes.Unimplemented:
+		return http.StatusNotImplemented
+	case codes.Unavailable:
+		return http.StatusServiceUnavailable
+	default: // Unknown, Internal, DataLoss
+		return http.StatusInternalServerError
+	}
 }
 
 // internalStatus is what the caller sees of a failure inside the server;

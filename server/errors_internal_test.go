@@ -12,8 +12,10 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/safethird/safethird/assessment"
+	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
 // TestToStatus covers the mapping table, including the cases the API tests
@@ -47,6 +49,9 @@ func TestToStatus(t *testing.T) {
 		{"deadline, wrapped", fmt.Errorf("batch: %w", context.DeadlineExceeded), codes.DeadlineExceeded, "", "batch: " + context.DeadlineExceeded.Error(), false},
 		{"status passes through", status.Error(codes.ResourceExhausted, "too big"), codes.ResourceExhausted, "", "too big", false},
 		{"anything else", errors.New("disk on fire at /secret/path"), codes.Internal, "ERROR_REASON_INTERNAL", "internal error", true},
+		{"body too large", errTooLarge, codes.ResourceExhausted, "ERROR_REASON_MESSAGE_TOO_LARGE", errTooLarge.Error(), false},
+		{"bad HTTP request", &requestError{field: "as_off", msg: "unknown field"}, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", "unknown field", false},
+		{"no such REST path", &requestError{notFound: true, msg: "no path"}, codes.NotFound, "ERROR_REASON_INVALID_ARGUMENT", "no path", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,6 +98,70 @@ func TestValidRequestID(t *testing.T) {
 	for _, tt := range tests {
 		if got := validRequestID(tt.give); got != tt.want {
 			t.Errorf("validRequestID(%q) = %v, want %v", tt.give, got, tt.want)
+		}
+	}
+}
+
+// TestHTTPStatus covers every code, including those the API never raises
+// today, and the two places the door is more exact than the standard table.
+func TestHTTPStatus(t *testing.T) {
+	tests := []struct {
+		give *status.Status
+		want int
+	}{
+		{status.New(codes.OK, ""), 200},
+		{status.New(codes.Canceled, ""), 499},
+		{status.New(codes.Unknown, ""), 500},
+		{status.New(codes.InvalidArgument, ""), 400},
+		{status.New(codes.DeadlineExceeded, ""), 504},
+		{status.New(codes.NotFound, ""), 404},
+		{status.New(codes.AlreadyExists, ""), 409},
+		{status.New(codes.PermissionDenied, ""), 403},
+		{status.New(codes.ResourceExhausted, "too many calls"), 429},
+		{newStatus(codes.ResourceExhausted, safethirdv1.ErrorReason_ERROR_REASON_MESSAGE_TOO_LARGE, "too big", nil, nil), 413},
+		{status.New(codes.FailedPrecondition, ""), 412},
+		{status.New(codes.Aborted, ""), 409},
+		{status.New(codes.OutOfRange, ""), 400},
+		{status.New(codes.Unimplemented, ""), 501},
+		{status.New(codes.Internal, ""), 500},
+		{status.New(codes.Unavailable, ""), 503},
+		{status.New(codes.DataLoss, ""), 500},
+		{status.New(codes.Unauthenticated, ""), 401},
+	}
+	for _, tt := range tests {
+		if got := httpStatus(tt.give); got != tt.want {
+			t.Errorf("httpStatus(%s) = %d, want %d", tt.give.Code(), got, tt.want)
+		}
+	}
+}
+
+// A protojson error keeps its position, rule and field name, never the
+// value the caller sent.
+func TestBodyError(t *testing.T) {
+	tests := []struct {
+		give      string
+		wantField string
+		wantMsg   string
+	}{
+		{`{"as_off":"2019-01-01"}`, "as_off", `request body is not the JSON of the request message at line 1, column 2: unknown field "as_off"`},
+		{`{"applicant":{"age":"sixteen"}}`, "age", `request body is not the JSON of the request message at line 1, column 21: invalid value for the int32 field "age"`},
+		{`{"view":"SECRET_VALUE"}`, "view", `request body is not the JSON of the request message at line 1, column 9: invalid value for the enum field "view"`},
+		{`{"as_of":"a","as_of":"b"}`, "as_of", `request body is not the JSON of the request message at line 1, column 14: duplicate field "as_of"`},
+		{`{"as_of": secret}`, "", `request body is not the JSON of the request message at line 1, column 11: malformed JSON`},
+	}
+	for _, tt := range tests {
+		err := protojson.Unmarshal([]byte(tt.give), &safethirdv1.AssessCountryRequest{})
+		if err == nil {
+			t.Fatalf("%s decoded", tt.give)
+		}
+		got := bodyError(err)
+		if got.field != tt.wantField || got.msg != tt.wantMsg {
+			t.Errorf("bodyError(%s) = %q, %q; want %q, %q", tt.give, got.field, got.msg, tt.wantField, tt.wantMsg)
+		}
+		for _, secret := range []string{"sixteen", "SECRET", "secret", "2019"} {
+			if strings.Contains(got.msg, secret) {
+				t.Errorf("bodyError(%s) repeats the value: %q", tt.give, got.msg)
+			}
 		}
 	}
 }

@@ -94,8 +94,15 @@ func (c *contextStream) Context() context.Context { return c.ctx }
 // printable ASCII characters, else a new random one.
 func requestID(ctx context.Context) string {
 	md, _ := metadata.FromIncomingContext(ctx)
-	if v := md.Get(requestIDHeader); len(v) == 1 && validRequestID(v[0]) {
-		return v[0]
+	return pickRequestID(md.Get(requestIDHeader))
+}
+
+// pickRequestID returns the one value given when it is a valid id, else a
+// new random one. The HTTP door picks the id with it before transcoding, so
+// the gRPC chain behind it keeps the same one.
+func pickRequestID(values []string) string {
+	if len(values) == 1 && validRequestID(values[0]) {
+		return values[0]
 	}
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails

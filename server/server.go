@@ -74,6 +74,8 @@ type Server struct {
 	health *health.Server
 	// methods are the full names of the methods served, set once in New.
 	methods map[string]bool
+	// door is the HTTP door; nil when HTTPAddr is empty.
+	door *httpDoor
 
 	started atomic.Bool
 	// metricsSrv is set by Serve when MetricsAddr is set.
@@ -119,40 +121,66 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 		}
 	}
 	s.auth.Store(newAuthenticator(tokens))
-	opts := []grpc.ServerOption{
-		grpc.MaxRecvMsgSize(MaxRecvMsgSize),
-		grpc.MaxConcurrentStreams(maxConcurrentStreams),
-		grpc.MaxHeaderListSize(maxHeaderListSize),
-		grpc.ConnectionTimeout(handshakeTimeout),
-		grpc.KeepaliveEnforcementPolicy(keepaliveEnforcement),
-		grpc.KeepaliveParams(keepaliveParams(cfg.MaxCallDuration)),
-		grpc.InitialWindowSize(streamWindow),
-		grpc.InitialConnWindowSize(connWindow),
-		grpc.StatsHandler(accounting{s}),
-	}
-	if tlsCfg != nil {
-		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
-	}
-	opts = append(opts, s.chainOptions()...)
-	s.grpc = grpc.NewServer(opts...)
-
 	today := func() string { return cfg.Now().UTC().Format(time.DateOnly) }
-	safethirdv1.RegisterAssessmentServiceServer(s.grpc, &assessmentServer{store: s.store, errs: s.errs, today: today})
-	safethirdv1.RegisterCatalogServiceServer(s.grpc, &catalogServer{store: s.store, errs: s.errs})
-	healthpb.RegisterHealthServer(s.grpc, s.health)
-	if cfg.Reflection {
-		reflection.Register(s.grpc) // v1, and v1alpha for older clients
+	svc := services{
+		assessment: &assessmentServer{store: s.store, errs: s.errs, today: today},
+		catalog:    &catalogServer{store: s.store, errs: s.errs},
 	}
+	var creds []grpc.ServerOption
+	if tlsCfg != nil {
+		creds = append(creds, grpc.Creds(credentials.NewTLS(tlsCfg)))
+	}
+	s.grpc = s.newGRPCServer(svc, creds...)
 	s.methods = map[string]bool{}
 	for service, info := range s.grpc.GetServiceInfo() {
 		for _, m := range info.Methods {
 			s.methods["/"+service+"/"+m.Name] = true
 		}
 	}
+	if cfg.HTTPAddr != "" {
+		// The door's gRPC server has no credentials of its own: TLS ends at
+		// the HTTP server, which hands the gRPC server its connection state.
+		if s.door, err = s.newHTTPDoor(s.newGRPCServer(svc), tlsCfg); err != nil {
+			return nil, fmt.Errorf("HTTP door: %w", err)
+		}
+	}
 	for _, name := range healthNames {
 		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_NOT_SERVING)
 	}
 	return s, nil
+}
+
+// services are the service implementations, one of each, registered on
+// the gRPC server and on the HTTP door's.
+type services struct {
+	assessment *assessmentServer
+	catalog    *catalogServer
+}
+
+// newGRPCServer builds a gRPC server with the limits, the interceptor
+// chain, the services, health and (when configured) reflection.
+func (s *Server) newGRPCServer(svc services, extra ...grpc.ServerOption) *grpc.Server {
+	opts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(MaxRecvMsgSize),
+		grpc.MaxConcurrentStreams(maxConcurrentStreams),
+		grpc.MaxHeaderListSize(maxHeaderListSize),
+		grpc.ConnectionTimeout(handshakeTimeout),
+		grpc.KeepaliveEnforcementPolicy(keepaliveEnforcement),
+		grpc.KeepaliveParams(keepaliveParams(s.cfg.MaxCallDuration)),
+		grpc.InitialWindowSize(streamWindow),
+		grpc.InitialConnWindowSize(connWindow),
+		grpc.StatsHandler(accounting{s}),
+	}
+	opts = append(opts, extra...)
+	opts = append(opts, s.chainOptions()...)
+	g := grpc.NewServer(opts...)
+	safethirdv1.RegisterAssessmentServiceServer(g, svc.assessment)
+	safethirdv1.RegisterCatalogServiceServer(g, svc.catalog)
+	healthpb.RegisterHealthServer(g, s.health)
+	if s.cfg.Reflection {
+		reflection.Register(g) // v1, and v1alpha for older clients
+	}
+	return g
 }
 
 // Reload loads the dataset again and, when it validates, makes it the
@@ -174,7 +202,7 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	errc := make(chan error, 2) // one from each of the gRPC and metrics servers
+	errc := make(chan error, 3) // one from each of the gRPC, HTTP and metrics servers
 	s.conns = newConns(lis, s.cfg.MaxConnections, s.logger, s.metrics)
 	wg.Go(func() { s.conns.watchStalls(ctx) })
 	wg.Go(func() {
@@ -207,6 +235,18 @@ func (s *Server) start(ctx context.Context, addr string, wg *sync.WaitGroup, err
 		wg.Go(func() {
 			if err := ms.serve(); err != nil {
 				errc <- fmt.Errorf("serve metrics: %w", err)
+			}
+		})
+	}
+	if s.door != nil {
+		// Listening before the load, like the gRPC port: /healthz answers
+		// and /readyz says 503 while the dataset loads.
+		if err := s.door.listen(s.cfg.HTTPAddr); err != nil {
+			return fmt.Errorf("HTTP door: listen %s: %w", s.cfg.HTTPAddr, err)
+		}
+		wg.Go(func() {
+			if err := s.door.serve(); err != nil {
+				errc <- fmt.Errorf("serve HTTP: %w", err)
 			}
 		})
 	}
@@ -251,7 +291,8 @@ func (s *Server) start(ctx context.Context, addr string, wg *sync.WaitGroup, err
 		zap.Bool("dataset_sealed", !s.cfg.DatasetUnsealed), zap.Bool("dataset_signed", s.cfg.DatasetPublicKey != nil),
 		zap.Duration("load_duration", res.Duration), zap.Bool("tls", s.cfg.TLSCertFile != ""),
 		zap.Bool("mtls", s.cfg.ClientCAFile != ""), zap.Bool("auth", s.auth.Load() != nil),
-		zap.Bool("reflection", s.cfg.Reflection), zap.String("metrics_addr", s.metricsAddr()))
+		zap.Bool("reflection", s.cfg.Reflection), zap.String("metrics_addr", s.metricsAddr()),
+		zap.String("http_addr", s.door.addr()))
 	return nil
 }
 
@@ -263,27 +304,30 @@ func (s *Server) metricsAddr() string {
 }
 
 // stop shuts down: health NOT_SERVING first so probes and balancers move
-// away, then a graceful stop cut short after ShutdownGrace, then metrics.
+// away, then a graceful stop of the gRPC server and the HTTP door side by
+// side, each cut short after ShutdownGrace, then metrics.
 func (s *Server) stop() {
 	s.health.Shutdown()
 	s.logger.Info("shutting down", zap.Duration("grace", s.cfg.ShutdownGrace))
-	done := make(chan struct{})
-	go func() {
-		s.grpc.GracefulStop()
-		close(done)
-	}()
-	grace := time.NewTimer(s.cfg.ShutdownGrace)
-	defer grace.Stop()
-	select {
-	case <-done:
-	case <-grace.C:
-		s.logger.Warn("shutdown grace over; cutting the calls still in flight")
-		s.grpc.Stop()
-		select {
-		case <-done:
-		case <-time.After(cutWait):
-			s.logger.Error("calls still running after they were cut; stopping without waiting for them")
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+	defer cancel()
+	var wg sync.WaitGroup
+	var cut atomic.Bool
+	wg.Go(func() {
+		if !gracefulStop(ctx, s.grpc) {
+			cut.Store(true)
 		}
+	})
+	if s.door != nil {
+		wg.Go(func() {
+			if !s.door.shutdown(ctx) {
+				cut.Store(true)
+			}
+		})
+	}
+	wg.Wait()
+	if cut.Load() {
+		s.logger.Warn("shutdown grace over; cut the calls still in flight")
 	}
 	if s.metricsSrv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), metricsShutdownTimeout)
@@ -293,4 +337,27 @@ func (s *Server) stop() {
 		}
 	}
 	s.logger.Info("stopped")
+}
+
+// gracefulStop stops g gracefully, or cuts its calls when ctx ends first;
+// it reports whether the stop was graceful.
+func gracefulStop(ctx context.Context, g *grpc.Server) bool {
+	done := make(chan struct{})
+	go func() {
+		g.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+		g.Stop()
+		// A handler that ignores its context keeps running after the cut;
+		// shutdown does not wait for it past cutWait.
+		select {
+		case <-done:
+		case <-time.After(cutWait):
+		}
+		return false
+	}
 }

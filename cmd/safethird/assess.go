@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/safethird/safethird/client"
+	"github.com/safethird/safethird/memo"
 	pb "github.com/safethird/safethird/proto/safethird/v1"
 )
 
@@ -90,7 +91,7 @@ func writeAssessment(ctx context.Context, c *client.Client, w io.Writer, format 
 		if err != nil {
 			return callError("get framework "+a.GetFrameworkId(), err)
 		}
-		return markdownAssessment(w, a, f)
+		return memo.Assessment(w, a, f)
 	default:
 		return textAssessment(w, a)
 	}

@@ -47,16 +47,17 @@ type serveProc struct {
 	cmd         *exec.Cmd
 	addr        string
 	metricsAddr string
+	httpAddr    string
 	stderr      *syncbuf.Buffer
 	done        chan error // receives Wait's result
 }
 
-// startServe starts `safethird serve --addr 127.0.0.1:0` with args, in the
-// environment less SAFETHIRD_ variables plus env, and waits for its
-// "serving" log line, which holds the real address.
+// startServe starts `safethird serve --addr 127.0.0.1:0 --http-addr
+// 127.0.0.1:0` with args, in the environment less SAFETHIRD_ variables plus
+// env, and waits for its "serving" log line, which holds the real addresses.
 func startServe(t *testing.T, bin string, env []string, args ...string) *serveProc {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-format", "json"}, args...)...)
 	cmd.Env = append(cleanEnv(), env...)
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -68,7 +69,7 @@ func startServe(t *testing.T, bin string, env []string, args ...string) *servePr
 	}
 	_ = pw.Close()
 	p := &serveProc{cmd: cmd, stderr: &syncbuf.Buffer{}, done: make(chan error, 1)}
-	servingc := make(chan [2]string, 1) // the gRPC and metrics addresses
+	servingc := make(chan [3]string, 1) // the gRPC, metrics and HTTP addresses
 	var readers sync.WaitGroup
 	readers.Go(func() {
 		sc := bufio.NewScanner(pr)
@@ -79,9 +80,10 @@ func startServe(t *testing.T, bin string, env []string, args ...string) *servePr
 				Msg         string `json:"msg"`
 				Addr        string `json:"addr"`
 				MetricsAddr string `json:"metrics_addr"`
+				HTTPAddr    string `json:"http_addr"`
 			}
 			if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == "serving" {
-				servingc <- [2]string{entry.Addr, entry.MetricsAddr}
+				servingc <- [3]string{entry.Addr, entry.MetricsAddr, entry.HTTPAddr}
 			}
 		}
 	})
@@ -97,7 +99,7 @@ func startServe(t *testing.T, bin string, env []string, args ...string) *servePr
 	})
 	select {
 	case addrs := <-servingc:
-		p.addr, p.metricsAddr = addrs[0], addrs[1]
+		p.addr, p.metricsAddr, p.httpAddr = addrs[0], addrs[1], addrs[2]
 	case err := <-p.done:
 		t.Fatalf("serve exited before serving: %v\n%s", err, p.stderr)
 	case <-time.After(30 * time.Second):
@@ -225,16 +227,24 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 }
 
-func TestServeTLSAndTokens(t *testing.T) {
-	needGrpcurl(t)
-	bin := buildServeBinary(t)
+// startTLSServe starts serve with TLS from a throwaway CA and the bearer
+// tokens token-one-0123456789 and token-two-0123456789, in a file as people write them (a
+// comment, a blank line, stray spaces).
+func startTLSServe(t *testing.T, bin string) (*serveProc, *testpki.PKI) {
+	t.Helper()
 	dir := t.TempDir()
 	pki := testpki.New(t, dir)
 	tokens := filepath.Join(dir, "tokens.txt")
 	if err := os.WriteFile(tokens, []byte("# operators\n\ntoken-one-0123456789\n  token-two-0123456789  \n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := startServe(t, bin, nil, "--tls-cert", pki.ServerCertFile, "--tls-key", pki.ServerKeyFile, "--auth-tokens-file", tokens)
+	return startServe(t, bin, nil, "--tls-cert", pki.ServerCertFile, "--tls-key", pki.ServerKeyFile, "--auth-tokens-file", tokens), pki
+}
+
+func TestServeTLSAndTokens(t *testing.T) {
+	needGrpcurl(t)
+	bin := buildServeBinary(t)
+	p, pki := startTLSServe(t, bin)
 	a := p.addr
 	bearer := "authorization: Bearer token-two-0123456789"
 
@@ -308,6 +318,7 @@ func TestServeBadFlags(t *testing.T) {
 		{"bool flag", []string{"--reflection=maybe"}, nil, "--reflection"},
 		{"zero max call", []string{"--max-call-duration", "0s"}, nil, "--max-call-duration"},
 		{"addr", []string{"--addr", "nowhere"}, nil, "--addr"},
+		{"http addr", []string{"--http-addr", "nowhere"}, nil, "--http-addr"},
 		{"dataset", []string{"--dataset", filepath.Join(dir, "missing")}, nil, "--dataset"},
 		{"dataset public key", []string{"--dataset-public-key", tokens}, nil, "--dataset-public-key"},
 		{"public key and unsealed", []string{"--dataset-public-key", tokens, "--dataset-unsealed"}, nil, "--dataset-unsealed"},

@@ -16,6 +16,7 @@ import (
 	"github.com/safethird/safethird/assessment"
 	"github.com/safethird/safethird/data"
 	"github.com/safethird/safethird/dataset"
+	"github.com/safethird/safethird/memo"
 	pb "github.com/safethird/safethird/proto/safethird/v1"
 )
 
@@ -128,7 +129,7 @@ func TestRenderAssessment(t *testing.T) {
 				t.Fatalf("framework %s not in the dataset", a.GetFrameworkId())
 			}
 			var md bytes.Buffer
-			if err := markdownAssessment(&md, a, f); err != nil {
+			if err := memo.Assessment(&md, a, f); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, tt.name+".md", md.Bytes())
@@ -152,7 +153,7 @@ func TestRenderRoute(t *testing.T) {
 
 	f, _ := snap.Framework(assessment.DefaultFramework)
 	var md bytes.Buffer
-	if err := markdownRoute(&md, legs, resp, f); err != nil {
+	if err := memo.Route(&md, legs, resp, f); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "route-GT-MX-2020-01-15.md", md.Bytes())
@@ -167,7 +168,7 @@ func TestMarkdownFootnotes(t *testing.T) {
 		t.Fatal(err)
 	}
 	var md bytes.Buffer
-	if err := markdownAssessment(&md, a, nil); err != nil {
+	if err := memo.Assessment(&md, a, nil); err != nil {
 		t.Fatal(err)
 	}
 	refs := regexp.MustCompile(`\[\^(\d+)\][^:]`).FindAllStringSubmatch(md.String(), -1)
@@ -208,7 +209,7 @@ func TestMarkdownCitesEverySourceItLists(t *testing.T) {
 		}
 		f, _ := snap.Framework(a.GetFrameworkId())
 		var md bytes.Buffer
-		if err := markdownAssessment(&md, a, f); err != nil {
+		if err := memo.Assessment(&md, a, f); err != nil {
 			t.Fatal(err)
 		}
 		memo := md.String()

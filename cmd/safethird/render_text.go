@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/safethird/safethird/memo"
 	pb "github.com/safethird/safethird/proto/safethird/v1"
 )
 
@@ -21,7 +22,7 @@ func textAssessment(w io.Writer, a *pb.Assessment) error {
 // country's assessment in turn.
 func textRoute(w io.Writer, legs []string, r *pb.AssessRouteResponse) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Route %s: %s\n", strings.Join(legs, " → "), label(r.GetOutcome()))
+	fmt.Fprintf(&b, "Route %s: %s\n", strings.Join(legs, " → "), memo.Label(r.GetOutcome()))
 	para(&b, "", r.GetSummary())
 	fmt.Fprintf(&b, "Dataset revision: %s\n", r.GetDatasetRevision())
 	for i, a := range r.GetAssessments() {
@@ -39,9 +40,9 @@ func textRoute(w io.Writer, legs []string, r *pb.AssessRouteResponse) error {
 func writeTextAssessment(b *strings.Builder, a *pb.Assessment) {
 	fmt.Fprintf(b, "%s (%s)\n", a.GetCountryName(), a.GetCountryCode())
 	if p := a.GetPractice(); p != nil {
-		fmt.Fprintf(b, "In practice:     %s\n", label(p.GetStatus()))
+		fmt.Fprintf(b, "In practice:     %s\n", memo.Label(p.GetStatus()))
 	}
-	fmt.Fprintf(b, "On the evidence: %s\n", label(a.GetDetermination()))
+	fmt.Fprintf(b, "On the evidence: %s\n", memo.Label(a.GetDetermination()))
 	fmt.Fprintf(b, "Framework: %s\nAs of:     %s\n", a.GetFrameworkId(), a.GetAsOf())
 	if a.GetAgreementId() != "" {
 		fmt.Fprintf(b, "Agreement: %s\n", a.GetAgreementId())
@@ -54,7 +55,7 @@ func writeTextAssessment(b *strings.Builder, a *pb.Assessment) {
 		}
 	}
 	if ap := a.GetApplicability(); ap.GetStatus() != pb.ApplicabilityStatus_APPLICABILITY_STATUS_REACHES {
-		fmt.Fprintf(b, "\nApplicability: %s\n", label(ap.GetStatus()))
+		fmt.Fprintf(b, "\nApplicability: %s\n", memo.Label(ap.GetStatus()))
 		para(b, "  ", ap.GetReason())
 		if len(ap.GetMissingFacts()) > 0 {
 			para(b, "  ", "Missing facts: "+strings.Join(ap.GetMissingFacts(), ", "))
@@ -63,8 +64,8 @@ func writeTextAssessment(b *strings.Builder, a *pb.Assessment) {
 
 	b.WriteString("\nOn the evidence: criteria\n")
 	for _, c := range a.GetCriteria() {
-		fmt.Fprintf(b, "  %s: %s\n", c.GetCriterionId(), label(c.GetStatus()))
-		para(b, "    ", sentences(c.GetTitle()))
+		fmt.Fprintf(b, "  %s: %s\n", c.GetCriterionId(), memo.Label(c.GetStatus()))
+		para(b, "    ", memo.Sentences(c.GetTitle()))
 		para(b, "    ", c.GetRationale())
 		if cited := citedSources(c.GetEvidence()); len(cited) > 0 {
 			para(b, "    ", "Cited: "+strings.Join(cited, ", "))
@@ -74,8 +75,8 @@ func writeTextAssessment(b *strings.Builder, a *pb.Assessment) {
 	if len(a.GetExceptions()) > 0 {
 		b.WriteString("\nExceptions\n")
 		for _, x := range a.GetExceptions() {
-			fmt.Fprintf(b, "  %s: %s\n", x.GetExceptionId(), label(x.GetStatus()))
-			para(b, "    ", sentences(x.GetTitle()))
+			fmt.Fprintf(b, "  %s: %s\n", x.GetExceptionId(), memo.Label(x.GetStatus()))
+			para(b, "    ", memo.Sentences(x.GetTitle()))
 			para(b, "    ", x.GetReason())
 			if len(x.GetMissingFacts()) > 0 {
 				para(b, "    ", "Missing facts: "+strings.Join(x.GetMissingFacts(), ", "))
@@ -84,7 +85,7 @@ func writeTextAssessment(b *strings.Builder, a *pb.Assessment) {
 	}
 
 	if s := a.GetScope(); s != nil {
-		fmt.Fprintf(b, "\nScope: %s\n", label(s.GetStatus()))
+		fmt.Fprintf(b, "\nScope: %s\n", memo.Label(s.GetStatus()))
 		para(b, "  ", s.GetReason())
 		if len(s.GetMissingFacts()) > 0 {
 			para(b, "  ", "Missing facts: "+strings.Join(s.GetMissingFacts(), ", "))
@@ -104,14 +105,14 @@ func writeTextAssessment(b *strings.Builder, a *pb.Assessment) {
 	if len(a.GetOtherBars()) > 0 {
 		b.WriteString("\nOther bars\n")
 		for _, o := range a.GetOtherBars() {
-			fmt.Fprintf(b, "  %s: %s\n", o.GetBarId(), label(o.GetStatus()))
-			para(b, "    ", sentences(o.GetTitle()))
+			fmt.Fprintf(b, "  %s: %s\n", o.GetBarId(), memo.Label(o.GetStatus()))
+			para(b, "    ", memo.Sentences(o.GetTitle()))
 			para(b, "    ", o.GetReason())
 		}
 	}
 
 	if a.GetApplicantOutcome() != pb.ApplicantOutcome_APPLICANT_OUTCOME_UNSPECIFIED {
-		fmt.Fprintf(b, "\nApplicant outcome: %s\n", label(a.GetApplicantOutcome()))
+		fmt.Fprintf(b, "\nApplicant outcome: %s\n", memo.Label(a.GetApplicantOutcome()))
 	}
 
 	if len(a.GetWarnings()) > 0 {
@@ -163,29 +164,12 @@ func citedSources(ev []*pb.Evidence) []string {
 
 // sourceLine is one source as a citation: title, publisher, date, link.
 func sourceLine(s *pb.Source) string {
-	line := sentences(s.GetTitle(), s.GetPublisher(), published(s), secondary(s))
+	line := memo.Sentences(s.GetTitle(), s.GetPublisher(), memo.Published(s), memo.Secondary(s))
 	if s.GetUrl() != "" {
 		line += " " + s.GetUrl()
 	}
 	return line
 }
-
-// secondary flags a source that reports on the text rather than being it.
-func secondary(s *pb.Source) string {
-	if s.GetKind() == pb.SourceKind_SOURCE_KIND_SECONDARY {
-		return "Secondary source"
-	}
-	return ""
-}
-
-// published is a source's date, or says it is not known.
-func published(s *pb.Source) string {
-	if s.GetPublished() == "" {
-		return "Date not recorded"
-	}
-	return "Published " + s.GetPublished()
-}
-
 // frameworksText lists the frameworks, each with who applies it, its
 // criteria (those decided for the applicant marked), the applicability
 // rules that keep the bar from a country or a date, and the day to which

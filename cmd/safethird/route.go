@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/safethird/safethird/client"
+	"github.com/safethird/safethird/memo"
 	pb "github.com/safethird/safethird/proto/safethird/v1"
 )
 
@@ -91,7 +92,7 @@ func writeRoute(ctx context.Context, c *client.Client, w io.Writer, format strin
 				return callError("get framework "+as[0].GetFrameworkId(), err)
 			}
 		}
-		return markdownRoute(w, legs, resp, f)
+		return memo.Route(w, legs, resp, f)
 	default:
 		return textRoute(w, legs, resp)
 	}

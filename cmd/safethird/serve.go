@@ -32,7 +32,7 @@ const envPrefix = "SAFETHIRD_"
 
 // serveFlags are the values of `safethird serve`'s flags.
 type serveFlags struct {
-	addr, dataset                  string
+	addr, httpAddr, dataset        string
 	datasetUnsealed                bool
 	datasetPublicKey               string
 	maxConditionCost               uint64
@@ -50,11 +50,14 @@ func newServeCommand() *cobra.Command {
 	var f serveFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the gRPC API",
+		Short: "Serve the gRPC API and its HTTP door",
 		Long: `serve starts the gRPC server: AssessmentService, CatalogService, grpc.health.v1
-and server reflection. SIGHUP, or a change in the --dataset directory, reloads
-the dataset; a dataset that fails validation is refused and the last good one
-keeps serving. SIGTERM or SIGINT shuts down gracefully.
+and server reflection. On --http-addr it serves the same services as REST/JSON
+(e.g. POST /v1/countries/MX:assess; with "Accept: text/markdown", the memo),
+the Connect protocol and gRPC-Web, with /openapi.yaml, /healthz and /readyz,
+behind the same TLS and tokens. SIGHUP, or a change in the --dataset
+directory, reloads the dataset; a dataset that fails validation is refused and
+the last good one keeps serving. SIGTERM or SIGINT shuts down gracefully.
 
 Every flag can also be set with an environment variable: SAFETHIRD_ and the
 flag's name in upper snake case, e.g. SAFETHIRD_TLS_CERT. A flag given wins.`,
@@ -72,6 +75,7 @@ flag's name in upper snake case, e.g. SAFETHIRD_TLS_CERT. A flag given wins.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:50051", "host:port to listen on; port 0 picks a free port, logged in the \"serving\" line")
+	fl.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:8080", "host:port of the HTTP door (REST/JSON, Connect, gRPC-Web, /openapi.yaml, /healthz, /readyz); empty turns it off")
 	fl.StringVar(&f.dataset, "dataset", "", "sealed dataset directory to load and watch (default: the dataset embedded in the binary)")
 	fl.BoolVar(&f.datasetUnsealed, "dataset-unsealed", false, "load the dataset without checking its seal (manifest.json): for a copy being edited")
 	fl.StringVar(&f.datasetPublicKey, "dataset-public-key", "", "PEM ed25519 public key the dataset's seal must be signed with")
@@ -134,6 +138,7 @@ func applyEnv(fs *pflag.FlagSet, lookup func(string) (string, bool)) error {
 func (f serveFlags) serverConfig() (server.Config, error) {
 	cfg := server.Config{
 		DatasetDir:           f.dataset,
+		HTTPAddr:             f.httpAddr,
 		TLSCertFile:          f.tlsCert,
 		TLSKeyFile:           f.tlsKey,
 		ClientCAFile:         f.clientCA,
@@ -149,9 +154,12 @@ func (f serveFlags) serverConfig() (server.Config, error) {
 	if _, _, err := net.SplitHostPort(f.addr); err != nil {
 		return cfg, usageError("--addr %q: want host:port: %v", f.addr, err)
 	}
-	if f.metricsAddr != "" {
-		if _, _, err := net.SplitHostPort(f.metricsAddr); err != nil {
-			return cfg, usageError("--metrics-addr %q: want host:port: %v", f.metricsAddr, err)
+	for _, a := range []struct{ flag, value string }{{"http-addr", f.httpAddr}, {"metrics-addr", f.metricsAddr}} {
+		if a.value == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(a.value); err != nil {
+			return cfg, usageError("--%s %q: want host:port: %v", a.flag, a.value, err)
 		}
 	}
 	if f.shutdownGrace <= 0 {

@@ -100,7 +100,9 @@ func startServer(t *testing.T, opts serverOptions) *serverProc {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	args := []string{"serve", "--addr", addr, "--log-format", "json", "--metrics-addr", "127.0.0.1:0"}
+	// The HTTP door on a free port too: its default, 8080, is one port for
+	// all the replicas a test starts.
+	args := []string{"serve", "--addr", addr, "--log-format", "json", "--metrics-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}
 	if opts.pki != nil {
 		args = append(args, "--tls-cert", opts.pki.ServerCertFile, "--tls-key", opts.pki.ServerKeyFile)
 	}

@@ -7,6 +7,7 @@
 package safethirdv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -760,7 +761,7 @@ var File_safethird_v1_assessment_service_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_assessment_service_proto_rawDesc = "" +
 	"\n" +
-	"%safethird/v1/assessment_service.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/applicant.proto\x1a\x1dsafethird/v1/assessment.proto\"\xb5\x02\n" +
+	"%safethird/v1/assessment_service.proto\x12\fsafethird.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1csafethird/v1/applicant.proto\x1a\x1dsafethird/v1/assessment.proto\"\xb5\x02\n" +
 	"\x14AssessCountryRequest\x12!\n" +
 	"\fcountry_code\x18\x01 \x01(\tR\vcountryCode\x12!\n" +
 	"\fframework_id\x18\x02 \x01(\tR\vframeworkId\x12\x13\n" +
@@ -809,11 +810,11 @@ const file_safethird_v1_assessment_service_proto_rawDesc = "" +
 	"\x0eAssessmentView\x12\x1f\n" +
 	"\x1bASSESSMENT_VIEW_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15ASSESSMENT_VIEW_BASIC\x10\x01\x12\x18\n" +
-	"\x14ASSESSMENT_VIEW_FULL\x10\x022\xbf\x02\n" +
-	"\x11AssessmentService\x12]\n" +
-	"\rAssessCountry\x12\".safethird.v1.AssessCountryRequest\x1a#.safethird.v1.AssessCountryResponse\"\x03\x90\x02\x01\x12r\n" +
-	"\x14BatchAssessCountries\x12).safethird.v1.BatchAssessCountriesRequest\x1a*.safethird.v1.BatchAssessCountriesResponse\"\x03\x90\x02\x01\x12W\n" +
-	"\vAssessRoute\x12 .safethird.v1.AssessRouteRequest\x1a!.safethird.v1.AssessRouteResponse\"\x03\x90\x02\x01B\xba\x01\n" +
+	"\x14ASSESSMENT_VIEW_FULL\x10\x022\xaf\x03\n" +
+	"\x11AssessmentService\x12\x8b\x01\n" +
+	"\rAssessCountry\x12\".safethird.v1.AssessCountryRequest\x1a#.safethird.v1.AssessCountryResponse\"1\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/countries/{country_code}:assess\x90\x02\x01\x12\x96\x01\n" +
+	"\x14BatchAssessCountries\x12).safethird.v1.BatchAssessCountriesRequest\x1a*.safethird.v1.BatchAssessCountriesResponse\"'\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/countries:batchAssess\x90\x02\x01\x12s\n" +
+	"\vAssessRoute\x12 .safethird.v1.AssessRouteRequest\x1a!.safethird.v1.AssessRouteResponse\"\x1f\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/routes:assess\x90\x02\x01B\xba\x01\n" +
 	"\x10com.safethird.v1B\x16AssessmentServiceProtoP\x01Z=github.com/safethird/safethird/proto/safethird/v1;safethirdv1\xa2\x02\x03SXX\xaa\x02\fSafethird.V1\xca\x02\fSafethird\\V1\xe2\x02\x18Safethird\\V1\\GPBMetadata\xea\x02\rSafethird::V1b\x06proto3"
 
 var (

@@ -7,6 +7,7 @@
 package safethirdv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -640,7 +641,7 @@ var File_safethird_v1_catalog_service_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_catalog_service_proto_rawDesc = "" +
 	"\n" +
-	"\"safethird/v1/catalog_service.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/agreement.proto\x1a\x1asafethird/v1/country.proto\x1a\x1csafethird/v1/framework.proto\"6\n" +
+	"\"safethird/v1/catalog_service.proto\x12\fsafethird.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1csafethird/v1/agreement.proto\x1a\x1asafethird/v1/country.proto\x1a\x1csafethird/v1/framework.proto\"6\n" +
 	"\x11GetCountryRequest\x12!\n" +
 	"\fcountry_code\x18\x01 \x01(\tR\vcountryCode\"E\n" +
 	"\x12GetCountryResponse\x12/\n" +
@@ -678,15 +679,15 @@ const file_safethird_v1_catalog_service_proto_rawDesc = "" +
 	"\n" +
 	"frameworks\x18\x01 \x03(\v2\x17.safethird.v1.FrameworkR\n" +
 	"frameworks\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xc1\x04\n" +
-	"\x0eCatalogService\x12T\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xf0\x05\n" +
+	"\x0eCatalogService\x12x\n" +
 	"\n" +
-	"GetCountry\x12\x1f.safethird.v1.GetCountryRequest\x1a .safethird.v1.GetCountryResponse\"\x03\x90\x02\x01\x12]\n" +
-	"\rListCountries\x12\".safethird.v1.ListCountriesRequest\x1a#.safethird.v1.ListCountriesResponse\"\x03\x90\x02\x01\x12Z\n" +
-	"\fGetAgreement\x12!.safethird.v1.GetAgreementRequest\x1a\".safethird.v1.GetAgreementResponse\"\x03\x90\x02\x01\x12`\n" +
-	"\x0eListAgreements\x12#.safethird.v1.ListAgreementsRequest\x1a$.safethird.v1.ListAgreementsResponse\"\x03\x90\x02\x01\x12Z\n" +
-	"\fGetFramework\x12!.safethird.v1.GetFrameworkRequest\x1a\".safethird.v1.GetFrameworkResponse\"\x03\x90\x02\x01\x12`\n" +
-	"\x0eListFrameworks\x12#.safethird.v1.ListFrameworksRequest\x1a$.safethird.v1.ListFrameworksResponse\"\x03\x90\x02\x01B\xb7\x01\n" +
+	"GetCountry\x12\x1f.safethird.v1.GetCountryRequest\x1a .safethird.v1.GetCountryResponse\"'\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/countries/{country_code}\x90\x02\x01\x12r\n" +
+	"\rListCountries\x12\".safethird.v1.ListCountriesRequest\x1a#.safethird.v1.ListCountriesResponse\"\x18\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/countries\x90\x02\x01\x12\x7f\n" +
+	"\fGetAgreement\x12!.safethird.v1.GetAgreementRequest\x1a\".safethird.v1.GetAgreementResponse\"(\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/agreements/{agreement_id}\x90\x02\x01\x12v\n" +
+	"\x0eListAgreements\x12#.safethird.v1.ListAgreementsRequest\x1a$.safethird.v1.ListAgreementsResponse\"\x19\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/agreements\x90\x02\x01\x12\x7f\n" +
+	"\fGetFramework\x12!.safethird.v1.GetFrameworkRequest\x1a\".safethird.v1.GetFrameworkResponse\"(\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/frameworks/{framework_id}\x90\x02\x01\x12v\n" +
+	"\x0eListFrameworks\x12#.safethird.v1.ListFrameworksRequest\x1a$.safethird.v1.ListFrameworksResponse\"\x19\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/frameworks\x90\x02\x01B\xb7\x01\n" +
 	"\x10com.safethird.v1B\x13CatalogServiceProtoP\x01Z=github.com/safethird/safethird/proto/safethird/v1;safethirdv1\xa2\x02\x03SXX\xaa\x02\fSafethird.V1\xca\x02\fSafethird\\V1\xe2\x02\x18Safethird\\V1\\GPBMetadata\xea\x02\rSafethird::V1b\x06proto3"
 
 var (

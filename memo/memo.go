@@ -1,4 +1,4 @@
-package main
+package memo
 
 import (
 	"fmt"
@@ -24,8 +24,9 @@ func newMemo(f *pb.Framework) *memo {
 	return &memo{framework: f, sources: map[string]*pb.Source{}, notes: map[string]int{}}
 }
 
-// markdownAssessment writes a memo on one assessment.
-func markdownAssessment(w io.Writer, a *pb.Assessment, f *pb.Framework) error {
+// Assessment writes a memo on one assessment; f names the law by its
+// citation, and may be nil.
+func Assessment(w io.Writer, a *pb.Assessment, f *pb.Framework) error {
 	m := newMemo(f)
 	m.learnSources(a)
 	fmt.Fprintf(&m.b, "# Safe third country assessment: %s (%s)\n\n", a.GetCountryName(), a.GetCountryCode())
@@ -41,9 +42,9 @@ func markdownAssessment(w io.Writer, a *pb.Assessment, f *pb.Framework) error {
 	return err
 }
 
-// markdownRoute writes a memo on a route: the overall outcome, then each
+// Route writes a memo on a route: the overall outcome, then each
 // country's analysis.
-func markdownRoute(w io.Writer, legs []string, r *pb.AssessRouteResponse, f *pb.Framework) error {
+func Route(w io.Writer, legs []string, r *pb.AssessRouteResponse, f *pb.Framework) error {
 	m := newMemo(f)
 	as := r.GetAssessments()
 	var frameworkID, asOf, disclaimer string
@@ -59,7 +60,7 @@ func markdownRoute(w io.Writer, legs []string, r *pb.AssessRouteResponse, f *pb.
 	m.line(fmt.Sprintf("Whether a person who crossed %s before claiming protection may, as of %s, be barred under %s by removal to any country an agreement would allow.",
 		route, orDash(asOf), m.law(frameworkID)))
 	m.section(2, "Short answer")
-	m.line(fmt.Sprintf("**%s.** %s", sentenceCase(label(r.GetOutcome())), esc(r.GetSummary())))
+	m.line(fmt.Sprintf("**%s.** %s", sentenceCase(Label(r.GetOutcome())), esc(r.GetSummary())))
 	for i, a := range as {
 		m.section(2, fmt.Sprintf("%d. %s (%s)", i+1, a.GetCountryName(), a.GetCountryCode()))
 		m.facts(a)
@@ -106,11 +107,11 @@ func (m *memo) facts(a *pb.Assessment) {
 		{"Framework", m.law(a.GetFrameworkId())},
 		{"Date assessed", a.GetAsOf()},
 		{"In practice", practiceWord(a)},
-		{"On the evidence", sentenceCase(label(a.GetDetermination()))},
+		{"On the evidence", sentenceCase(Label(a.GetDetermination()))},
 		{"Agreement relied on", agreement},
 	}
 	if a.GetApplicantOutcome() != pb.ApplicantOutcome_APPLICANT_OUTCOME_UNSPECIFIED {
-		rows = append(rows, [2]string{"Outcome for the applicant", sentenceCase(label(a.GetApplicantOutcome()))})
+		rows = append(rows, [2]string{"Outcome for the applicant", sentenceCase(Label(a.GetApplicantOutcome()))})
 	}
 	rows = append(rows, [2]string{"Dataset revision", "`" + a.GetDatasetRevision() + "`"})
 	m.b.WriteString("| | |\n|---|---|\n")
@@ -132,7 +133,7 @@ func (m *memo) shortAnswer(level int, a *pb.Assessment) {
 	p := a.GetPractice()
 	m.section(level, "In practice: "+strings.ToLower(practiceWord(a)))
 	m.line(esc(p.GetReason()) + m.cites(p.GetEvidence()))
-	m.section(level, "On the evidence: "+strings.ToLower(label(a.GetDetermination())))
+	m.section(level, "On the evidence: "+strings.ToLower(Label(a.GetDetermination())))
 	word := map[pb.Determination]string{
 		pb.Determination_DETERMINATION_QUALIFIES:        "Yes, on the documented conditions",
 		pb.Determination_DETERMINATION_DOES_NOT_QUALIFY: "No",
@@ -140,7 +141,7 @@ func (m *memo) shortAnswer(level int, a *pb.Assessment) {
 	}[a.GetDetermination()]
 	line := fmt.Sprintf("**%s.**", word)
 	if d := decisiveCriterion(a); d != nil {
-		line += fmt.Sprintf(" Decisive: %s, %s.%s", esc(d.GetTitle()), strings.ToLower(label(d.GetStatus())), m.cites(d.GetEvidence()))
+		line += fmt.Sprintf(" Decisive: %s, %s.%s", esc(d.GetTitle()), strings.ToLower(Label(d.GetStatus())), m.cites(d.GetEvidence()))
 	}
 	m.line(line)
 	if len(a.GetContestLimits()) > 0 && p.GetStatus() != pb.PracticeStatus_PRACTICE_STATUS_NOT_APPLIED {
@@ -150,7 +151,7 @@ func (m *memo) shortAnswer(level int, a *pb.Assessment) {
 		m.b.WriteString("\n")
 	}
 	if a.GetApplicantOutcome() != pb.ApplicantOutcome_APPLICANT_OUTCOME_UNSPECIFIED {
-		m.section(level, "For the applicant: "+strings.ToLower(label(a.GetApplicantOutcome())))
+		m.section(level, "For the applicant: "+strings.ToLower(Label(a.GetApplicantOutcome())))
 	} else {
 		m.section(level, "In one paragraph")
 	}
@@ -162,7 +163,7 @@ func practiceWord(a *pb.Assessment) string {
 	if a.GetPractice() == nil {
 		return "Not applicable"
 	}
-	return sentenceCase(label(a.GetPractice().GetStatus()))
+	return sentenceCase(Label(a.GetPractice().GetStatus()))
 }
 
 // decisiveCriterion is the criterion the server named as deciding the
@@ -194,7 +195,7 @@ func (m *memo) cites(evidence []*pb.Evidence) string {
 func (m *memo) analysis(level int, a *pb.Assessment) {
 	m.section(level, "Analysis")
 	for i, c := range a.GetCriteria() {
-		m.section(level+1, fmt.Sprintf("%d. %s: %s", i+1, esc(c.GetTitle()), strings.ToLower(label(c.GetStatus()))))
+		m.section(level+1, fmt.Sprintf("%d. %s: %s", i+1, esc(c.GetTitle()), strings.ToLower(Label(c.GetStatus()))))
 		m.line(esc(c.GetRationale()))
 		for _, e := range c.GetEvidence() {
 			m.evidence(e)
@@ -209,7 +210,7 @@ func (m *memo) analysis(level int, a *pb.Assessment) {
 			m.line(fmt.Sprintf("The exceptions of `%s` as the destination applies them:", a.GetAgreementId()))
 		}
 		for _, x := range a.GetExceptions() {
-			item := fmt.Sprintf("- **%s**: %s. %s%s", esc(x.GetTitle()), strings.ToLower(label(x.GetStatus())), esc(x.GetReason()), m.cites(x.GetEvidence()))
+			item := fmt.Sprintf("- **%s**: %s. %s%s", esc(x.GetTitle()), strings.ToLower(Label(x.GetStatus())), esc(x.GetReason()), m.cites(x.GetEvidence()))
 			if len(x.GetMissingFacts()) > 0 {
 				item += " Facts that would decide it: " + codeList(x.GetMissingFacts()) + "."
 			}
@@ -219,7 +220,7 @@ func (m *memo) analysis(level int, a *pb.Assessment) {
 	}
 	if s := a.GetScope(); s != nil {
 		m.section(level, "Scope of the agreement")
-		text := fmt.Sprintf("**%s.** %s%s", sentenceCase(label(s.GetStatus())), esc(s.GetReason()), m.cites(s.GetEvidence()))
+		text := fmt.Sprintf("**%s.** %s%s", sentenceCase(Label(s.GetStatus())), esc(s.GetReason()), m.cites(s.GetEvidence()))
 		if len(s.GetMissingFacts()) > 0 {
 			text += " Facts that would decide it: " + codeList(s.GetMissingFacts()) + "."
 		}
@@ -229,7 +230,7 @@ func (m *memo) analysis(level int, a *pb.Assessment) {
 		m.section(level, "Other bars")
 		m.line("Bars of the same law beside the safe-third-country bar that the applicant's facts reach or may reach:")
 		for _, o := range a.GetOtherBars() {
-			item := fmt.Sprintf("- **%s**: %s. %s%s", esc(o.GetTitle()), strings.ToLower(label(o.GetStatus())), esc(o.GetReason()), m.cites(o.GetEvidence()))
+			item := fmt.Sprintf("- **%s**: %s. %s%s", esc(o.GetTitle()), strings.ToLower(Label(o.GetStatus())), esc(o.GetReason()), m.cites(o.GetEvidence()))
 			if len(o.GetMissingFacts()) > 0 {
 				item += " Facts that would decide it: " + codeList(o.GetMissingFacts()) + "."
 			}
@@ -252,7 +253,7 @@ func (m *memo) analysis(level int, a *pb.Assessment) {
 			if e.GetKind() == pb.AgreementEventKind_AGREEMENT_EVENT_KIND_COURT_DECISION {
 				item += "**Court decision.** "
 			}
-			m.b.WriteString(item + esc(sentences(e.GetDescription())) + m.cites(e.GetEvidence()) + "\n")
+			m.b.WriteString(item + esc(Sentences(e.GetDescription())) + m.cites(e.GetEvidence()) + "\n")
 		}
 		m.b.WriteString("\n")
 	}
@@ -335,7 +336,7 @@ func (m *memo) citation(id string) string {
 		return "`" + id + "` (not in the answer's sources)"
 	}
 	// The title is italic, so its full stop goes outside the emphasis.
-	c := sentences("*"+esc(s.GetTitle())+"*", esc(s.GetPublisher()), published(s), secondary(s))
+	c := Sentences("*"+esc(s.GetTitle())+"*", esc(s.GetPublisher()), Published(s), Secondary(s))
 	if s.GetUrl() != "" {
 		c += " <" + s.GetUrl() + ">"
 	}

@@ -1,0 +1,52 @@
+# Sourced by the client tests (typescript/run-test.sh, python/run-test.sh):
+# start_safethird BIN LOG starts `BIN serve` on free loopback ports, without
+# the caller's own SAFETHIRD_ variables, waits until its health service says
+# SERVING, and sets server_pid, addr (gRPC) and http_addr (the HTTP door);
+# stop_safethird stops it. The server's log goes to LOG.
+
+server_pid=""
+
+start_safethird() {
+	local bin="$1" log="$2" line=""
+	# serve reads SAFETHIRD_* variables too; a developer's own must not leak in.
+	(
+		for v in $(env | grep -o '^SAFETHIRD_[A-Z_]*' || true); do unset "$v"; done
+		# Port 0: the server picks free ports and logs them in its "serving" line.
+		exec "$bin" serve --addr 127.0.0.1:0 --http-addr 127.0.0.1:0
+	) 2>"$log" &
+	server_pid=$!
+	for _ in $(seq 1 300); do
+		line="$(grep '"msg":"serving"' "$log" || true)"
+		[[ -n "$line" ]] && break
+		if ! kill -0 "$server_pid" 2>/dev/null; then
+			echo "safethird serve exited:" >&2
+			cat "$log" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	if [[ -z "$line" ]]; then
+		echo "safethird serve did not start in 30s:" >&2
+		cat "$log" >&2
+		return 1
+	fi
+	addr="$(grep -o '"addr":"[^"]*"' <<<"$line" | cut -d'"' -f4)"
+	http_addr="$(grep -o '"http_addr":"[^"]*"' <<<"$line" | cut -d'"' -f4)"
+	for _ in $(seq 1 100); do
+		if "$bin" health --addr "$addr" --timeout 1s >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "safethird at $addr is not SERVING:" >&2
+	cat "$log" >&2
+	return 1
+}
+
+stop_safethird() {
+	if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+		kill -TERM "$server_pid"
+		wait "$server_pid" || true
+	fi
+	server_pid=""
+}

@@ -1,0 +1,119 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+
+	"connectrpc.com/connect"
+	"connectrpc.com/vanguard"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// restCodec is the JSON of the HTTP door: protojson as grpcurl and
+// `safethird -o json` write it (fields at their zero value left out), and
+// strict where vanguard's default is lenient: an unknown field is an error
+// naming it, not silently dropped (a misspelt "as_of" would otherwise
+// assess today). A body that does not decode is INVALID_ARGUMENT, with the
+// details errorMapper gives every bad request, and not the UNKNOWN that
+// vanguard makes of a codec's plain error.
+type restCodec struct {
+	vanguard.JSONCodec
+	errs errorMapper
+}
+
+func newRESTCodec(res vanguard.TypeResolver, errs errorMapper) vanguard.Codec {
+	return &restCodec{
+		JSONCodec: vanguard.JSONCodec{
+			MarshalOptions:   protojson.MarshalOptions{Resolver: res},
+			UnmarshalOptions: protojson.UnmarshalOptions{Resolver: res},
+		},
+		errs: errs,
+	}
+}
+
+func (c *restCodec) Unmarshal(data []byte, msg proto.Message) error {
+	if err := c.JSONCodec.Unmarshal(data, msg); err != nil {
+		return c.invalid(err)
+	}
+	return nil
+}
+
+func (c *restCodec) UnmarshalField(data []byte, msg proto.Message, field protoreflect.FieldDescriptor) error {
+	if err := c.JSONCodec.UnmarshalField(data, msg, field); err != nil {
+		return c.invalid(err)
+	}
+	return nil
+}
+
+// invalid maps a decoding error; no call context exists at this depth,
+// and errorMapper needs one only to log errors it does not know.
+func (c *restCodec) invalid(err error) error {
+	return connectErrorOf(c.errs.status(context.Background(), bodyError(err)))
+}
+
+// requestError is an HTTP request the door cannot make a call of: a body
+// that is not the JSON of the request message, a query parameter it
+// cannot take, or a path or method no RPC has. Its message says where and
+// which field, never the value found there: a value may be an applicant's
+// fact, and errors never repeat those.
+type requestError struct {
+	// notFound is true for a path no RPC has, which is NOT_FOUND; every
+	// other requestError is INVALID_ARGUMENT.
+	notFound bool
+	// field is the name of the field at fault, or "".
+	field string
+	msg   string
+}
+
+func (e *requestError) Error() string { return e.msg }
+
+// protojsonError picks apart protojson's error text, "proto: (line 1:2):
+// unknown field \"as_off\"", "proto: (line 1:9): invalid value for int32
+// field age: \"x\"" or "proto: syntax error (line 1:5): unexpected token".
+var protojsonError = regexp.MustCompile(`\(line (\d+):(\d+)\):? (.*)$`)
+
+// Values and tokens of protojson's messages that may hold what the caller
+// sent, matched to be cut out.
+var (
+	invalidValue = regexp.MustCompile(`^invalid value for (\w+) field (\w+)`)
+	namedField   = regexp.MustCompile(`^(unknown|duplicate) field "([^"]{0,64})"`)
+)
+
+// bodyError keeps of a protojson error only its position, the rule and,
+// for the rules that name one, the field's name.
+func bodyError(err error) *requestError {
+	const head = "request body is not the JSON of the request message"
+	m := protojsonError.FindStringSubmatch(err.Error())
+	if m == nil {
+		return &requestError{msg: head + ": malformed JSON"}
+	}
+	e := &requestError{}
+	rule := "malformed JSON" // a syntax error, whose token may be a value
+	if v := invalidValue.FindStringSubmatch(m[3]); v != nil {
+		e.field, rule = v[2], "invalid value for the "+v[1]+" field"
+	} else if v := namedField.FindStringSubmatch(m[3]); v != nil {
+		e.field, rule = v[2], v[1]+" field"
+	}
+	e.msg = fmt.Sprintf("%s at line %s, column %s: %s", head, m[1], m[2], rule)
+	if e.field != "" {
+		e.msg += fmt.Sprintf(" %q", e.field)
+	}
+	return e
+}
+
+// connectErrorOf is st as a connect error with the same code, message and
+// details, which vanguard answers in the client's protocol.
+func connectErrorOf(st *status.Status) *connect.Error {
+	ce := connect.NewError(connect.Code(st.Code()), errors.New(st.Message()))
+	for _, d := range st.Proto().GetDetails() {
+		if detail, err := connect.NewErrorDetail(d); err == nil {
+			ce.AddDetail(detail)
+		}
+	}
+	return ce
+}
