@@ -36,7 +36,7 @@ func main() {
 
 type config struct {
 	binary, ghz, vegeta, out, engineBench, notes, logLevel, profileDir string
-	duration, mixed, mixedSample                                       time.Duration
+	duration, mixed, mixedSample, profileDuration                      time.Duration
 	rounds, startups                                                   int
 	// rest loads the HTTP door too; off for a binary without one.
 	rest bool
@@ -129,6 +129,7 @@ func run() error {
 	flag.DurationVar(&cfg.mixed, "mixed", 10*time.Minute, "length of the mixed load under which resident memory is sampled; 0 skips it")
 	flag.DurationVar(&cfg.mixedSample, "mixed-sample", 10*time.Second, "how often resident memory is sampled under the mixed load")
 	flag.StringVar(&cfg.profileDir, "profile", "", "directory for a CPU profile of each variant, taken of the server package in this process; empty skips profiling")
+	flag.DurationVar(&cfg.profileDuration, "profile-duration", 10*time.Second, "length of each profiled run: the profiler samples every 10 ms, so a short run leaves few samples")
 	flag.StringVar(&only, "only", "", "regular expression: measure only the variants it matches, beside Health/Check")
 	flag.Parse()
 	if only != "" {
@@ -164,7 +165,7 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		res.mixed, res.mixedCalls, err = runMixed(cfg, srv, cfg.mixed, cfg.mixedSample)
+		res.mixed, err = runMixed(cfg, srv, cfg.mixed, cfg.mixedSample)
 		srv.stop()
 		if err != nil {
 			return err

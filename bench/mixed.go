@@ -65,12 +65,22 @@ type rssSample struct {
 	kb int
 }
 
+// mixedResult is what the mixed load measured.
+type mixedResult struct {
+	samples []rssSample
+	calls   int
+	// failed counts the calls that did not end OK, by code: a few under
+	// this load are the server closing a connection whose client (ghz,
+	// short of CPU) did not read its responses in time.
+	failed map[string]int
+}
+
 // runMixed runs the mixed load against srv for d and samples its resident
 // memory every interval.
-func runMixed(cfg config, srv *process, d, interval time.Duration) ([]rssSample, int, error) {
+func runMixed(cfg config, srv *process, d, interval time.Duration) (mixedResult, error) {
 	var wg sync.WaitGroup
 	errs := make(chan error, len(mixedLoad))
-	counts := make(chan int, len(mixedLoad))
+	reports := make(chan ghzResult, len(mixedLoad))
 	for _, l := range mixedLoad {
 		// A JSON array: ghz sends its elements in turn. Each is a
 		// template, not yet JSON, so the array is joined as text.
@@ -85,10 +95,10 @@ func runMixed(cfg config, srv *process, d, interval time.Duration) ([]rssSample,
 				errs <- fmt.Errorf("mixed load, %s: %w", l.call, err)
 				return
 			}
-			counts <- r.Count
+			reports <- r
 		})
 	}
-	var samples []rssSample
+	res := mixedResult{failed: map[string]int{}}
 	start := time.Now()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -102,18 +112,22 @@ func runMixed(cfg config, srv *process, d, interval time.Duration) ([]rssSample,
 		}
 		kb, err := residentKB(srv.pid())
 		if err != nil {
-			return nil, 0, err
+			return res, err
 		}
-		samples = append(samples, rssSample{time.Since(start), kb})
+		res.samples = append(res.samples, rssSample{time.Since(start), kb})
 	}
 	close(errs)
-	close(counts)
+	close(reports)
 	if err := <-errs; err != nil {
-		return nil, 0, err
+		return res, err
 	}
-	calls := 0
-	for n := range counts {
-		calls += n
+	for r := range reports {
+		res.calls += r.Count
+		for code, n := range r.StatusCodeDistribution {
+			if code != "OK" {
+				res.failed[code] += n
+			}
+		}
 	}
-	return samples, calls, nil
+	return res, nil
 }

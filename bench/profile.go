@@ -133,7 +133,9 @@ func profileOne(cfg config, p *inProcess, v variant, file string) (ghzResult, er
 	if err := pprof.StartCPUProfile(f); err != nil {
 		return ghzResult{}, err
 	}
-	r, err := load(cfg, p.addr, p.httpAddr, v)
+	long := cfg
+	long.duration = cfg.profileDuration
+	r, err := load(long, p.addr, p.httpAddr, v)
 	pprof.StopCPUProfile()
 	return r, err
 }

@@ -17,8 +17,7 @@ type results struct {
 	// level and at info.
 	runs, infoRuns map[string][]ghzResult
 	rss            []int // KB after each round
-	mixed          []rssSample
-	mixedCalls     int
+	mixed          mixedResult
 	profiles       map[string]breakdown
 }
 
@@ -76,8 +75,8 @@ func render(cfg config, vs []variant, res results) string {
 		r := ratio(res.runs, restFull, fullName, cpu)
 		row("server CPU per call, REST/JSON FULL ÷ gRPC FULL", "≤ 2.00", fmt.Sprintf("%.2f", r), r <= 2)
 	}
-	if len(res.mixed) > 0 {
-		peak, growth := mixedFigures(res.mixed)
+	if len(res.mixed.samples) > 0 {
+		peak, growth := mixedFigures(res.mixed.samples)
 		row(fmt.Sprintf("resident memory under %s of mixed load, peak (MB)", cfg.mixed), fmt.Sprintf("≤ %d", maxRSSMB), fmt.Sprintf("%.1f", peak), peak <= maxRSSMB)
 		row("resident memory, growth from the first minute to the end", fmt.Sprintf("≤ %.0f%%", maxGrowth*100), fmt.Sprintf("%+.1f%%", growth*100), growth <= maxGrowth)
 	}
@@ -112,13 +111,13 @@ func render(cfg config, vs []variant, res results) string {
 		fmt.Fprintf(&b, "\nAt `--log-level info`, the default, which writes a line for every call but health's: Health/Check %.1f µs, FULL %.1f µs of server CPU per call (medians), %.2f×; the line costs FULL about %.1f µs over the %s run above.\n",
 			median(h), median(f), ratio(res.infoRuns, fullName, healthName, cpu), median(f)-median(cpusOf(res.runs[fullName])), cfg.logLevel)
 	}
-	if len(res.mixed) > 0 {
+	if len(res.mixed.samples) > 0 {
 		var kb []int
-		for _, s := range res.mixed {
+		for _, s := range res.mixed.samples {
 			kb = append(kb, s.kb)
 		}
-		fmt.Fprintf(&b, "\n## Resident memory under the mixed load\n\n%d calls in %s: AssessCountry (with and without applicants whose age, days and date are drawn at random each call, BASIC and FULL, random countries and dates), BatchAssessCountries of 20 at random dates and AssessRoute, %d ghz processes at once. Resident memory every %s (MB): %s.\n",
-			res.mixedCalls, cfg.mixed, len(mixedLoad), cfg.mixedSample, megabytes(kb))
+		fmt.Fprintf(&b, "\n## Resident memory under the mixed load\n\n%d calls in %s (not OK: %v): AssessCountry (with and without applicants whose age, days and date are drawn at random each call, BASIC and FULL, random countries and dates), BatchAssessCountries of 20 at random dates and AssessRoute, %d ghz processes at once. Resident memory every %s (MB): %s.\n",
+			res.mixed.calls, cfg.mixed, res.mixed.failed, len(mixedLoad), cfg.mixedSample, megabytes(kb))
 	}
 	if len(res.profiles) > 0 {
 		renderProfiles(&b, cfg, vs, res.profiles)
@@ -139,7 +138,7 @@ func render(cfg config, vs []variant, res results) string {
 // renderProfiles writes each variant's CPU per call by part, from its
 // profile, one column a variant.
 func renderProfiles(b *strings.Builder, cfg config, vs []variant, profiles map[string]breakdown) {
-	fmt.Fprintf(b, "\n## Where the server's CPU goes\n\nFrom a CPU profile of each variant, one %s run against the server package in the bench's own process (profiles in `%s`, `go tool pprof -top FILE`); µs of CPU per call by part, a sample counted in the first part any frame of its stack belongs to.\n\n| part |", cfg.duration, cfg.profileDir)
+	fmt.Fprintf(b, "\n## Where the server's CPU goes\n\nFrom a CPU profile of each variant, one %s run against the server package in the bench's own process (profiles in `%s`, `go tool pprof -top FILE`); µs of CPU per call by part, a sample counted in the first part any frame of its stack belongs to.\n\n| part |", cfg.profileDuration, cfg.profileDir)
 	for _, v := range vs {
 		fmt.Fprintf(b, " %s |", v.name)
 	}
