@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/safethird/safethird/dataset"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
@@ -15,6 +17,12 @@ import (
 // dates grow memory.
 const maxMemo = 4096
 
+// maxAnswerBytes bounds the whole answers an Engine keeps, with their
+// encodings, by their encoded size: answers differ in size by a factor of
+// ten (a BASIC answer against a FULL one with an applicant), so a bound on
+// their number alone would not bound memory.
+const maxAnswerBytes = 8 << 20
+
 // Engine answers questions against one Snapshot. What does not depend on the
 // applicant (the criteria for a country, framework and date, and whole
 // answers without an applicant) is computed once and shared: the messages it
@@ -22,7 +30,7 @@ const maxMemo = 4096
 type Engine struct {
 	snap *dataset.Snapshot
 
-	answers memo[answerKey, *safethirdv1.Assessment]
+	answers answerMemo
 	bases   memo[baseKey, *base]
 	// exceptionResults holds one result per exception, outcome and set of
 	// missing facts: a small, closed set, so it needs no bound.
@@ -118,7 +126,83 @@ func (e *Engine) assess(q *query) *safethirdv1.Assessment {
 		return e.build(q)
 	}
 	key := answerKey{baseKey{q.country.GetCode(), q.framework.GetId(), q.jurisdiction, q.asOf}, q.full}
-	return e.answers.get(q.ctx, key, func() *safethirdv1.Assessment { return e.build(q) })
+	if a, ok := e.answers.get(key); ok {
+		return a
+	}
+	a := e.build(q)
+	if q.ctx.Err() == nil { // one cut short is not kept
+		e.answers.put(key, a)
+	}
+	return a
+}
+
+// Encoding returns the wire encoding (proto.Marshal) of a, an answer the
+// Engine returned from its memo, encoding it the first time it is asked
+// for, so that a server can send the same bytes to every caller without
+// encoding them again. It reports false for any other Assessment: one
+// built for a single call, or one that has left the memo.
+func (e *Engine) Encoding(a *safethirdv1.Assessment) ([]byte, bool) {
+	return e.answers.encoding(a)
+}
+
+// answerMemo holds whole answers, and the encoding of each once asked
+// for, bounded by maxMemo answers and by maxAnswerBytes of them; past
+// either it starts again empty. It is safe for concurrent use; the
+// answers it holds are shared, read-only.
+type answerMemo struct {
+	mu    sync.Mutex
+	byKey map[answerKey]*safethirdv1.Assessment
+	// encoded holds every answer of byKey, with its encoding once made.
+	encoded map[*safethirdv1.Assessment][]byte
+	// bytes is the encoded size of the answers held, and of the encodings.
+	bytes int
+}
+
+func (m *answerMemo) get(key answerKey) (*safethirdv1.Assessment, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, ok := m.byKey[key]
+	return a, ok
+}
+
+// put keeps a under key. Two callers may both build a missing answer;
+// they build the same one, and the first kept stays.
+func (m *answerMemo) put(key answerKey, a *safethirdv1.Assessment) {
+	size := proto.Size(a)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.byKey[key]; ok {
+		return
+	}
+	if m.byKey == nil || len(m.byKey) >= maxMemo || m.bytes+size > maxAnswerBytes {
+		m.byKey, m.encoded, m.bytes = map[answerKey]*safethirdv1.Assessment{}, map[*safethirdv1.Assessment][]byte{}, 0
+	}
+	m.byKey[key] = a
+	m.encoded[a] = nil
+	m.bytes += size
+}
+
+func (m *answerMemo) encoding(a *safethirdv1.Assessment) ([]byte, bool) {
+	m.mu.Lock()
+	enc, ok := m.encoded[a]
+	m.mu.Unlock()
+	if !ok || enc != nil {
+		return enc, ok
+	}
+	// Encoded outside the lock: two callers may both encode it, to the
+	// same bytes. An answer that left the memo meanwhile is still a
+	// memoized answer's encoding, for this caller.
+	enc, err := proto.Marshal(a)
+	if err != nil {
+		return nil, false // a message built by the engine always marshals
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if prev, held := m.encoded[a]; held && prev == nil {
+		m.encoded[a] = enc
+		m.bytes += len(enc)
+	}
+	return enc, true
 }
 
 // base returns the criteria and practice for the builder's query, from the

@@ -170,6 +170,8 @@ func (s *Server) newGRPCServer(svc services, extra ...grpc.ServerOption) *grpc.S
 		grpc.InitialWindowSize(streamWindow),
 		grpc.InitialConnWindowSize(connWindow),
 		grpc.StatsHandler(accounting{s}),
+		// Memoized answers go out as the bytes they were encoded to once.
+		grpc.ForceServerCodecV2(newAnswerCodec(s.store.encoding)),
 	}
 	opts = append(opts, extra...)
 	opts = append(opts, s.chainOptions()...)

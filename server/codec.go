@@ -1,0 +1,172 @@
+package server
+
+import (
+	"cmp"
+	"slices"
+
+	"google.golang.org/grpc/encoding"
+	protocodec "google.golang.org/grpc/encoding/proto"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
+)
+
+// answerCodec is gRPC's proto codec, except that an answer the engine
+// memoized goes out as the bytes it was encoded to once: a response that
+// holds one (AssessCountry's, a batch's items, a route's countries) is
+// sent as the encoding of its other fields around those bytes, pieces of
+// a mem.BufferSlice that are never copied or encoded again. The bytes are
+// those proto.Marshal writes for the same response: fields in number
+// order, unknown fields last, a message field as its tag, its length and
+// its content.
+type answerCodec struct {
+	encoding.CodecV2 // gRPC's own proto codec, for everything else
+	// encoded returns the stored encoding of a memoized answer, or false.
+	encoded func(*safethirdv1.Assessment) ([]byte, bool)
+}
+
+// assessmentName is the message whose encodings are stored.
+var assessmentName = (&safethirdv1.Assessment{}).ProtoReflect().Descriptor().FullName()
+
+func newAnswerCodec(encoded func(*safethirdv1.Assessment) ([]byte, bool)) answerCodec {
+	return answerCodec{CodecV2: encoding.GetCodecV2(protocodec.Name), encoded: encoded}
+}
+
+func (c answerCodec) Marshal(v any) (mem.BufferSlice, error) {
+	m, ok := v.(proto.Message)
+	if !ok || !c.holdsEncoded(m.ProtoReflect()) {
+		return c.CodecV2.Marshal(v)
+	}
+	var out pieces
+	if err := c.appendMessage(&out, m.ProtoReflect()); err != nil {
+		return nil, err
+	}
+	return out.slice, nil
+}
+
+// holdsEncoded reports whether m is, or holds, an answer with a stored
+// encoding; only the response messages that can hold one are walked.
+func (c answerCodec) holdsEncoded(m protoreflect.Message) bool {
+	if a, ok := m.Interface().(*safethirdv1.Assessment); ok {
+		_, ok := c.encoded(a)
+		return ok
+	}
+	found := false
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if !mayHoldAnswer(fd) {
+			return true
+		}
+		if fd.IsList() {
+			for i := range v.List().Len() {
+				if found = c.holdsEncoded(v.List().Get(i).Message()); found {
+					break
+				}
+			}
+		} else {
+			found = c.holdsEncoded(v.Message())
+		}
+		return !found
+	})
+	return found
+}
+
+// mayHoldAnswer reports whether a field can hold an Assessment: is one, or
+// one of the response messages around one.
+func mayHoldAnswer(fd protoreflect.FieldDescriptor) bool {
+	if fd.Kind() != protoreflect.MessageKind || fd.IsMap() {
+		return false
+	}
+	switch fd.Message().FullName() {
+	case assessmentName, batchResultName:
+		return true
+	}
+	return false
+}
+
+var batchResultName = (&safethirdv1.BatchAssessResult{}).ProtoReflect().Descriptor().FullName()
+
+// pieces is an encoding being assembled, and its length.
+type pieces struct {
+	slice mem.BufferSlice
+	n     int
+}
+
+func (p *pieces) add(b []byte) {
+	if len(b) > 0 {
+		p.slice = append(p.slice, mem.SliceBuffer(b))
+		p.n += len(b)
+	}
+}
+
+// appendMessage appends m's encoding: an answer with a stored encoding as
+// those bytes, the fields that may hold one piece by piece, every other
+// field marshaled on its own.
+func (c answerCodec) appendMessage(out *pieces, m protoreflect.Message) error {
+	if a, ok := m.Interface().(*safethirdv1.Assessment); ok {
+		if enc, ok := c.encoded(a); ok {
+			out.add(enc)
+			return nil
+		}
+		enc, err := proto.Marshal(a)
+		out.add(enc)
+		return err
+	}
+	var fields []protoreflect.FieldDescriptor
+	m.Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
+		fields = append(fields, fd)
+		return true
+	})
+	slices.SortFunc(fields, func(a, b protoreflect.FieldDescriptor) int { return cmp.Compare(a.Number(), b.Number()) })
+	for _, fd := range fields {
+		v := m.Get(fd)
+		if !mayHoldAnswer(fd) {
+			one := m.New()
+			one.Set(fd, v)
+			b, err := proto.Marshal(one.Interface())
+			if err != nil {
+				return err
+			}
+			out.add(b)
+			continue
+		}
+		if !fd.IsList() {
+			if err := c.appendField(out, fd, v.Message()); err != nil {
+				return err
+			}
+			continue
+		}
+		for i := range v.List().Len() {
+			if err := c.appendField(out, fd, v.List().Get(i).Message()); err != nil {
+				return err
+			}
+		}
+	}
+	out.add(m.GetUnknown())
+	return nil
+}
+
+// appendField appends one message field: its tag, its length, its content.
+func (c answerCodec) appendField(out *pieces, fd protoreflect.FieldDescriptor, m protoreflect.Message) error {
+	var content pieces
+	if err := c.appendMessage(&content, m); err != nil {
+		return err
+	}
+	head := protowire.AppendTag(nil, fd.Number(), protowire.BytesType)
+	out.add(protowire.AppendVarint(head, uint64(content.n)))
+	out.slice = append(out.slice, content.slice...)
+	out.n += content.n
+	return nil
+}
+
+// encoding returns the stored encoding of an answer that the Engine of its
+// revision memoized.
+func (s *store) encoding(a *safethirdv1.Assessment) ([]byte, bool) {
+	eng, err := s.Resolve(a.GetDatasetRevision())
+	if err != nil {
+		return nil, false
+	}
+	return eng.Encoding(a)
+}

@@ -1,0 +1,89 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/safethird/safethird/assessment"
+	"github.com/safethird/safethird/internal/answertest"
+	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
+)
+
+// wire calls method with req and returns the response's bytes as sent.
+func wire(t *testing.T, ts *testServer, method string, req proto.Message) []byte {
+	t.Helper()
+	body, err := proto.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	if err := ts.conn.Invoke(context.Background(), method, &body, &got, grpc.ForceCodec(rawCodec{})); err != nil {
+		t.Fatalf("%s %v: %v", method, req, err)
+	}
+	return got
+}
+
+const (
+	assessMethod = "/safethird.v1.AssessmentService/AssessCountry"
+	batchMethod  = "/safethird.v1.AssessmentService/BatchAssessCountries"
+)
+
+// What the server sends for a request, memoized answers from the bytes it
+// keeps, must be byte for byte what proto.Marshal writes for a fresh
+// engine's answer: every curated country, framework, date and view, with
+// and without applicants, alone and then again in batches (by then from
+// the memo).
+func TestSentAnswersAreFreshOnes(t *testing.T) {
+	ts := startServer(t, serverConfig())
+	snap := embedded(t)
+	reqs := answertest.Requests(snap)
+	for i, req := range reqs {
+		a, err := assessment.New(snap).AssessCountry(req, today)
+		if err != nil {
+			t.Fatalf("engine %v: %v", req, err)
+		}
+		want, err := proto.Marshal(&safethirdv1.AssessCountryResponse{Assessment: a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A memoized answer is sent from its stored encoding from the
+		// first call on (assessment's TestMemoizedAnswersAreFreshOnes
+		// asks each twice, for the memo's second reading).
+		if got := wire(t, ts, assessMethod, req); !bytes.Equal(got, want) {
+			t.Fatalf("request %d, %v: sent %d bytes, a fresh answer is %d; they differ", i, req, len(got), len(want))
+		}
+	}
+	// Batches of up to 100 of the same requests, with a bad item among them.
+	for start := 0; start < len(reqs); start += assessment.MaxBatchItems - 1 {
+		items := reqs[start:min(start+assessment.MaxBatchItems-1, len(reqs))]
+		batch := &safethirdv1.BatchAssessCountriesRequest{Requests: append([]*safethirdv1.AssessCountryRequest{{CountryCode: "ZZ"}}, items...)}
+		got := wire(t, ts, batchMethod, batch)
+		var sent safethirdv1.BatchAssessCountriesResponse
+		if err := proto.Unmarshal(got, &sent); err != nil {
+			t.Fatal(err)
+		}
+		want := &safethirdv1.BatchAssessCountriesResponse{Results: []*safethirdv1.BatchAssessResult{sent.GetResults()[0]}}
+		if sent.GetResults()[0].GetError() == nil {
+			t.Fatalf("batch %d: the bad item has no error", start)
+		}
+		for _, req := range items {
+			a, err := assessment.New(snap).AssessCountry(req, today)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want.Results = append(want.Results, &safethirdv1.BatchAssessResult{Result: &safethirdv1.BatchAssessResult_Assessment{Assessment: a}})
+		}
+		wantBytes, err := proto.Marshal(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, wantBytes) {
+			t.Fatalf("batch from request %d: sent %d bytes, fresh answers are %d; they differ", start, len(got), len(wantBytes))
+		}
+	}
+	t.Logf("%d requests, alone and in batches", len(reqs))
+}
