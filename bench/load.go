@@ -124,7 +124,7 @@ func runVegeta(cfg config, httpAddr string, v variant) (ghzResult, error) {
 		r.StatusCodeDistribution[name] += n
 	}
 	if n := r.errors(); n > 0 || len(rep.Errors) > 0 {
-		return r, fmt.Errorf("%d calls failed: %v %v", n, r.StatusCodeDistribution, rep.Errors)
+		return r, &failedError{n, r.StatusCodeDistribution}
 	}
 	return r, nil
 }
@@ -156,10 +156,18 @@ func runGhz(cfg config, addr string, v variant) (ghzResult, error) {
 	}
 	r, err := ghz(cfg, append(args, addr))
 	if n := r.errors(); err == nil && n > 0 {
-		return r, fmt.Errorf("%d calls failed: %v", n, r.StatusCodeDistribution)
+		return r, &failedError{n, r.StatusCodeDistribution}
 	}
 	return r, err
 }
+
+// failedError reports calls of a run that did not end OK.
+type failedError struct {
+	n     int
+	codes map[string]int
+}
+
+func (e *failedError) Error() string { return fmt.Sprintf("%d calls failed: %v", e.n, e.codes) }
 
 // ghz runs ghz with args and reads its JSON report.
 func ghz(cfg config, args []string) (ghzResult, error) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -137,6 +138,13 @@ func profileOne(cfg config, p *inProcess, v variant, file string) (ghzResult, er
 	long.duration = cfg.profileDuration
 	r, err := load(long, p.addr, p.httpAddr, v)
 	pprof.StopCPUProfile()
+	var failed *failedError
+	if errors.As(err, &failed) && failed.n*100 < r.Count {
+		// A few calls cut short (ghz, starved of CPU, timing out on a
+		// busy machine) leave the profile of the rest good.
+		fmt.Printf("profile  %s: %v, under 1%%; profile kept\n", v.name, err)
+		err = nil
+	}
 	return r, err
 }
 
