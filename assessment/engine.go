@@ -41,9 +41,22 @@ type baseKey struct {
 	country, framework, jurisdiction, asOf string
 }
 
+// answerKey is a question: a country, framework, jurisdiction, date and
+// view, and, for an applicant, the facts the answer read and their values.
 type answerKey struct {
 	baseKey
 	full bool
+	// applicant is set for an answer to an applicant; read are then the
+	// facts its evaluation read, and values their canonical encoding.
+	applicant bool
+	read      facts
+	values    string
+}
+
+// question is the key without the facts read and their values.
+func (k answerKey) question() answerKey {
+	k.read, k.values = 0, ""
+	return k
 }
 
 // base is the applicant-independent part of an assessment: the criteria
@@ -58,6 +71,8 @@ type base struct {
 	// (a group finding valid on the date, a condition): the criteria are
 	// then evaluated for each applicant, not shared.
 	applicantSensitive bool
+	// read are the facts of the applicant the criteria read.
+	read facts
 }
 
 // New returns an Engine over snap.
@@ -121,17 +136,22 @@ func (e *Engine) AssessCountryContext(ctx context.Context, req *safethirdv1.Asse
 	return a, nil
 }
 
+// assess answers q from the memo, or builds the answer and keeps it. An
+// answer for an applicant is kept under the facts it read, and found
+// again for any applicant who agrees on them. A route's answers, which
+// rest on the route's last leg too, are not kept.
 func (e *Engine) assess(q *query) *safethirdv1.Assessment {
-	if q.applicant != nil || q.lastPresence != "" {
-		return e.build(q)
-	}
-	key := answerKey{baseKey{q.country.GetCode(), q.framework.GetId(), q.jurisdiction, q.asOf}, q.full}
-	if a, ok := e.answers.get(key); ok {
+	if q.lastPresence != "" {
+		a, _ := e.build(q)
 		return a
 	}
-	a := e.build(q)
+	key := answerKey{baseKey: baseKey{q.country.GetCode(), q.framework.GetId(), q.jurisdiction, q.asOf}, full: q.full, applicant: q.applicant != nil}
+	if a, ok := e.answers.get(key, q.applicant); ok {
+		return a
+	}
+	a, read := e.build(q)
 	if q.ctx.Err() == nil { // one cut short is not kept
-		e.answers.put(key, a)
+		e.answers.put(key, q.applicant, read, a)
 	}
 	return a
 }
@@ -145,29 +165,66 @@ func (e *Engine) Encoding(a *safethirdv1.Assessment) ([]byte, bool) {
 	return e.answers.encoding(a)
 }
 
+// maxShapes bounds the sets of facts read kept for one question: each is
+// a path the evaluation took, and a question has few.
+const maxShapes = 16
+
 // answerMemo holds whole answers, and the encoding of each once asked
 // for, bounded by maxMemo answers and by maxAnswerBytes of them; past
-// either it starts again empty. It is safe for concurrent use; the
-// answers it holds are shared, read-only.
+// either it starts again empty. Answers to applicants are kept under the
+// values of the facts they read, never the applicant's other facts, in
+// memory only, for the Engine's one Snapshot. It is safe for concurrent
+// use; the answers it holds are shared, read-only.
 type answerMemo struct {
 	mu    sync.Mutex
 	byKey map[answerKey]*safethirdv1.Assessment
+	// shapes holds, for a question to an applicant, each set of facts
+	// read by an answer kept for it.
+	shapes map[answerKey][]facts
 	// encoded holds every answer of byKey, with its encoding once made.
 	encoded map[*safethirdv1.Assessment][]byte
 	// bytes is the encoded size of the answers held, and of the encodings.
 	bytes int
 }
 
-func (m *answerMemo) get(key answerKey) (*safethirdv1.Assessment, bool) {
+// get returns the answer kept for key and, when key is a question to an
+// applicant, for an applicant who agrees with app on the facts it read.
+func (m *answerMemo) get(key answerKey, app *safethirdv1.Applicant) (*safethirdv1.Assessment, bool) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	a, ok := m.byKey[key]
-	return a, ok
+	shapes := m.shapes[key]
+	m.mu.Unlock()
+	if !key.applicant {
+		return a, ok
+	}
+	for _, read := range shapes {
+		v, err := canonical(app, read)
+		if err != nil {
+			return nil, false
+		}
+		k := key
+		k.read, k.values = read, string(v)
+		m.mu.Lock()
+		a, ok := m.byKey[k]
+		m.mu.Unlock()
+		if ok {
+			return a, true
+		}
+	}
+	return nil, false
 }
 
-// put keeps a under key. Two callers may both build a missing answer;
-// they build the same one, and the first kept stays.
-func (m *answerMemo) put(key answerKey, a *safethirdv1.Assessment) {
+// put keeps a, the answer to key that read the facts read of app. Two
+// callers may both build a missing answer; they build the same one, and
+// the first kept stays.
+func (m *answerMemo) put(key answerKey, app *safethirdv1.Applicant, read facts, a *safethirdv1.Assessment) {
+	if key.applicant {
+		v, err := canonical(app, read)
+		if err != nil {
+			return
+		}
+		key.read, key.values = read, string(v)
+	}
 	size := proto.Size(a)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -175,11 +232,21 @@ func (m *answerMemo) put(key answerKey, a *safethirdv1.Assessment) {
 		return
 	}
 	if m.byKey == nil || len(m.byKey) >= maxMemo || m.bytes+size > maxAnswerBytes {
-		m.byKey, m.encoded, m.bytes = map[answerKey]*safethirdv1.Assessment{}, map[*safethirdv1.Assessment][]byte{}, 0
+		m.byKey, m.shapes, m.encoded, m.bytes = map[answerKey]*safethirdv1.Assessment{}, map[answerKey][]facts{}, map[*safethirdv1.Assessment][]byte{}, 0
+	}
+	if key.applicant {
+		q := key.question()
+		shapes := m.shapes[q]
+		if !slices.Contains(shapes, read) {
+			if len(shapes) >= maxShapes {
+				return
+			}
+			m.shapes[q] = append(shapes, read)
+		}
 	}
 	m.byKey[key] = a
 	m.encoded[a] = nil
-	m.bytes += size
+	m.bytes += size + len(key.values)
 }
 
 func (m *answerMemo) encoding(a *safethirdv1.Assessment) ([]byte, bool) {
@@ -214,6 +281,7 @@ func (e *Engine) base(b *builder) *base {
 	bs := e.bases.get(q.ctx, key, func() *base { return e.newBase(q) })
 	if bs.applicantSensitive && q.applicant != nil {
 		bs = b.evaluateBase()
+		b.read |= bs.read
 	}
 	b.warnings = append(b.warnings, bs.warnings...)
 	b.sourceIDs = append(b.sourceIDs, bs.sourceIDs...)
@@ -241,5 +309,6 @@ func (b *builder) evaluateBase() *base {
 		warnings:           slices.Clip(sub.warnings),
 		sourceIDs:          slices.Clip(sub.sourceIDs),
 		applicantSensitive: sub.applicantSensitive,
+		read:               sub.read,
 	}
 }
