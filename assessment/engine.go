@@ -156,13 +156,15 @@ func (e *Engine) assess(q *query) *safethirdv1.Assessment {
 	return a
 }
 
-// Encoding returns the wire encoding (proto.Marshal) of a, an answer the
-// Engine returned from its memo, encoding it the first time it is asked
-// for, so that a server can send the same bytes to every caller without
-// encoding them again. It reports false for any other Assessment: one
-// built for a single call, or one that has left the memo.
-func (e *Engine) Encoding(a *safethirdv1.Assessment) ([]byte, bool) {
-	return e.answers.encoding(a)
+// Encoding returns an encoding of a, an answer the Engine returned from
+// its memo, in the named format: made by encode the first time it is asked
+// for, then kept with the answer while the memo holds it, so that a server
+// sends the same bytes to every caller without encoding them again. For
+// any other Assessment (one built for a single call, or one that has left
+// the memo) it encodes nothing and reports false. encode must give the
+// same bytes for the same answer each time, as proto.Marshal does.
+func (e *Engine) Encoding(a *safethirdv1.Assessment, format string, encode func(*safethirdv1.Assessment) ([]byte, error)) ([]byte, bool) {
+	return e.answers.encoding(a, format, encode)
 }
 
 // maxShapes bounds the sets of facts read kept for one question: each is
@@ -181,8 +183,9 @@ type answerMemo struct {
 	// shapes holds, for a question to an applicant, each set of facts
 	// read by an answer kept for it.
 	shapes map[answerKey][]facts
-	// encoded holds every answer of byKey, with its encoding once made.
-	encoded map[*safethirdv1.Assessment][]byte
+	// encoded holds every answer of byKey, with the encodings made of it,
+	// by format; nil until the first.
+	encoded map[*safethirdv1.Assessment]map[string][]byte
 	// bytes is the encoded size of the answers held, and of the encodings.
 	bytes int
 }
@@ -232,7 +235,7 @@ func (m *answerMemo) put(key answerKey, app *safethirdv1.Applicant, read facts, 
 		return
 	}
 	if m.byKey == nil || len(m.byKey) >= maxMemo || m.bytes+size > maxAnswerBytes {
-		m.byKey, m.shapes, m.encoded, m.bytes = map[answerKey]*safethirdv1.Assessment{}, map[answerKey][]facts{}, map[*safethirdv1.Assessment][]byte{}, 0
+		m.byKey, m.shapes, m.encoded, m.bytes = map[answerKey]*safethirdv1.Assessment{}, map[answerKey][]facts{}, map[*safethirdv1.Assessment]map[string][]byte{}, 0
 	}
 	if key.applicant {
 		q := key.question()
@@ -249,9 +252,10 @@ func (m *answerMemo) put(key answerKey, app *safethirdv1.Applicant, read facts, 
 	m.bytes += size + len(key.values)
 }
 
-func (m *answerMemo) encoding(a *safethirdv1.Assessment) ([]byte, bool) {
+func (m *answerMemo) encoding(a *safethirdv1.Assessment, format string, encode func(*safethirdv1.Assessment) ([]byte, error)) ([]byte, bool) {
 	m.mu.Lock()
-	enc, ok := m.encoded[a]
+	encs, ok := m.encoded[a]
+	enc := encs[format]
 	m.mu.Unlock()
 	if !ok || enc != nil {
 		return enc, ok
@@ -259,14 +263,18 @@ func (m *answerMemo) encoding(a *safethirdv1.Assessment) ([]byte, bool) {
 	// Encoded outside the lock: two callers may both encode it, to the
 	// same bytes. An answer that left the memo meanwhile is still a
 	// memoized answer's encoding, for this caller.
-	enc, err := proto.Marshal(a)
+	enc, err := encode(a)
 	if err != nil {
-		return nil, false // a message built by the engine always marshals
+		return nil, false
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if prev, held := m.encoded[a]; held && prev == nil {
-		m.encoded[a] = enc
+	if encs, held := m.encoded[a]; held && encs[format] == nil {
+		if encs == nil {
+			encs = map[string][]byte{}
+			m.encoded[a] = encs
+		}
+		encs[format] = enc
 		m.bytes += len(enc)
 	}
 	return enc, true

@@ -8,7 +8,10 @@ import (
 
 	"github.com/safethird/safethird/assessment"
 	"github.com/safethird/safethird/internal/answertest"
+	pb "github.com/safethird/safethird/proto/safethird/v1"
 )
+
+func marshal(a *pb.Assessment) ([]byte, error) { return proto.Marshal(a) }
 
 // A memoized answer, and the encoding the Engine keeps of it, must be byte
 // for byte the answer a fresh Engine builds for the same request: for
@@ -44,7 +47,7 @@ func TestMemoizedAnswersAreFreshOnes(t *testing.T) {
 			if !bytes.Equal(gotBytes, wantBytes) {
 				t.Fatalf("pass %d, %v: the memoized answer differs from a fresh one", pass+1, req)
 			}
-			enc, ok := eng.Encoding(got)
+			enc, ok := eng.Encoding(got, "proto", marshal)
 			switch {
 			case ok && !bytes.Equal(enc, wantBytes):
 				t.Fatalf("pass %d, %v: the stored encoding differs from a fresh answer's", pass+1, req)

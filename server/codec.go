@@ -2,8 +2,10 @@ package server
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 
+	"connectrpc.com/vanguard"
 	"google.golang.org/grpc/encoding"
 	protocodec "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
@@ -161,12 +163,63 @@ func (c answerCodec) appendField(out *pieces, fd protoreflect.FieldDescriptor, m
 	return nil
 }
 
-// encoding returns the stored encoding of an answer that the Engine of its
-// revision memoized.
-func (s *store) encoding(a *safethirdv1.Assessment) ([]byte, bool) {
+// encoded returns the stored encoding of an answer that the Engine of its
+// revision memoized, in the named format, made by encode the first time.
+func (s *store) encoded(a *safethirdv1.Assessment, format string, encode func(*safethirdv1.Assessment) ([]byte, error)) ([]byte, bool) {
 	eng, err := s.Resolve(a.GetDatasetRevision())
 	if err != nil {
 		return nil, false
 	}
-	return eng.Encoding(a)
+	return eng.Encoding(a, format, encode)
+}
+
+// protoEncoded returns the stored proto encoding of a memoized answer.
+func (s *store) protoEncoded(a *safethirdv1.Assessment) ([]byte, bool) {
+	return s.encoded(a, protocodec.Name, func(a *safethirdv1.Assessment) ([]byte, error) { return proto.Marshal(a) })
+}
+
+// jsonAnswerCodec is the codec of the gRPC server behind the HTTP door's
+// REST paths: the door's own JSON (restCodec), so that vanguard, which
+// speaks the same JSON to the client, passes the answer through as it
+// comes, without decoding it from proto and encoding it as JSON for each
+// call. A memoized answer to AssessCountry goes out as the JSON encoded
+// once of its whole response (protojson's spacing around the answer is
+// its own to choose, so the answer's JSON alone could not be framed).
+type jsonAnswerCodec struct {
+	rest    vanguard.Codec
+	encoded func(a *safethirdv1.Assessment, format string, encode func(*safethirdv1.Assessment) ([]byte, error)) ([]byte, bool)
+}
+
+// jsonResponseFormat names the stored encoding: an AssessCountryResponse
+// around the answer, as JSON.
+const jsonResponseFormat = "json AssessCountryResponse"
+
+func (c jsonAnswerCodec) Name() string { return c.rest.Name() }
+
+func (c jsonAnswerCodec) Marshal(v any) (mem.BufferSlice, error) {
+	m, ok := v.(proto.Message)
+	if !ok {
+		return nil, fmt.Errorf("json: marshal %T, want a proto.Message", v)
+	}
+	if r, ok := m.(*safethirdv1.AssessCountryResponse); ok && len(r.ProtoReflect().GetUnknown()) == 0 && r.GetAssessment() != nil {
+		if b, ok := c.encoded(r.GetAssessment(), jsonResponseFormat, c.responseJSON); ok {
+			return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+		}
+	}
+	b, err := c.rest.MarshalAppend(nil, m)
+	return mem.BufferSlice{mem.SliceBuffer(b)}, err
+}
+
+// responseJSON is the JSON of the AssessCountryResponse that holds a, and
+// only a.
+func (c jsonAnswerCodec) responseJSON(a *safethirdv1.Assessment) ([]byte, error) {
+	return c.rest.MarshalAppend(nil, &safethirdv1.AssessCountryResponse{Assessment: a})
+}
+
+func (c jsonAnswerCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	m, ok := v.(proto.Message)
+	if !ok {
+		return fmt.Errorf("json: unmarshal into %T, want a proto.Message", v)
+	}
+	return c.rest.Unmarshal(data.Materialize(), m)
 }

@@ -3,9 +3,11 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"testing"
 
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/safethird/safethird/assessment"
@@ -86,4 +88,41 @@ func TestSentAnswersAreFreshOnes(t *testing.T) {
 		}
 	}
 	t.Logf("%d requests, alone and in batches", len(reqs))
+}
+
+// restStride thins the requests asked over REST: every combination is
+// asked over gRPC above, and the JSON door adds only its encoding.
+const restStride = 7
+
+// Over REST too, an answer is byte for byte the JSON of a fresh engine's,
+// as vanguard wrote it when it decoded each answer from proto and encoded
+// it as JSON; memoized answers now come as their response's JSON, stored.
+func TestRESTAnswersAreFreshOnes(t *testing.T) {
+	hs := startHTTP(t, serverConfig())
+	snap := embedded(t)
+	reqs := answertest.Requests(snap)
+	for i := 0; i < len(reqs); i += restStride {
+		req := reqs[i]
+		a, err := assessment.New(snap).AssessCountry(req, today)
+		if err != nil {
+			t.Fatalf("engine %v: %v", req, err)
+		}
+		want, err := protojson.Marshal(&safethirdv1.AssessCountryResponse{Assessment: a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := proto.Clone(req).(*safethirdv1.AssessCountryRequest)
+		body.CountryCode = ""
+		b, err := protojson.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, got := hs.do(t, "POST", "/v1/countries/"+req.GetCountryCode()+":assess", b, "Content-Type: application/json")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%v: status %d: %s", req, resp.StatusCode, got)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("request %d, %v: sent %d bytes of JSON, a fresh answer's is %d; they differ", i, req, len(got), len(want))
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -130,7 +131,7 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 	if tlsCfg != nil {
 		creds = append(creds, grpc.Creds(credentials.NewTLS(tlsCfg)))
 	}
-	s.grpc = s.newGRPCServer(svc, creds...)
+	s.grpc = s.newGRPCServer(svc, newAnswerCodec(s.store.protoEncoded), creds...)
 	s.methods = map[string]bool{}
 	for service, info := range s.grpc.GetServiceInfo() {
 		for _, m := range info.Methods {
@@ -140,7 +141,7 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 	if cfg.HTTPAddr != "" {
 		// The door's gRPC server has no credentials of its own: TLS ends at
 		// the HTTP server, which hands the gRPC server its connection state.
-		if s.door, err = s.newHTTPDoor(s.newGRPCServer(svc), tlsCfg); err != nil {
+		if s.door, err = s.newHTTPDoor(svc, tlsCfg); err != nil {
 			return nil, fmt.Errorf("HTTP door: %w", err)
 		}
 	}
@@ -158,8 +159,9 @@ type services struct {
 }
 
 // newGRPCServer builds a gRPC server with the limits, the interceptor
-// chain, the services, health and (when configured) reflection.
-func (s *Server) newGRPCServer(svc services, extra ...grpc.ServerOption) *grpc.Server {
+// chain, the services, health and (when configured) reflection, that
+// encodes messages with codec.
+func (s *Server) newGRPCServer(svc services, codec encoding.CodecV2, extra ...grpc.ServerOption) *grpc.Server {
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxRecvMsgSize),
 		grpc.MaxConcurrentStreams(maxConcurrentStreams),
@@ -170,8 +172,7 @@ func (s *Server) newGRPCServer(svc services, extra ...grpc.ServerOption) *grpc.S
 		grpc.InitialWindowSize(streamWindow),
 		grpc.InitialConnWindowSize(connWindow),
 		grpc.StatsHandler(accounting{s}),
-		// Memoized answers go out as the bytes they were encoded to once.
-		grpc.ForceServerCodecV2(newAnswerCodec(s.store.encoding)),
+		grpc.ForceServerCodecV2(codec),
 	}
 	opts = append(opts, extra...)
 	opts = append(opts, s.chainOptions()...)
