@@ -37,9 +37,16 @@ const (
 	// not taken one byte of them for this long, whatever their size: a
 	// client that answers pings but never grants flow-control window.
 	stallTimeout = 30 * time.Second
-	// responseOverhead is counted with each response for its headers,
-	// trailers and framing, which the message size leaves out.
-	responseOverhead = 512
+	// responseOverhead is counted with each response beside its message:
+	// only the gRPC prefix, which is surely written. Headers, trailers and
+	// HTTP/2 framing are written too, but their size varies (HPACK), and a
+	// count that ran ahead of what is written would never be given back
+	// on a connection that is never idle: it grew by the difference with
+	// every call until the budget cut a client that read everything.
+	responseOverhead = grpcPrefix
+	// grpcPrefix is the length of the prefix of a gRPC message: a flag
+	// byte and a four-byte length.
+	grpcPrefix = 5
 	// refusalLogInterval spaces the warnings about refused connections.
 	refusalLogInterval = 10 * time.Second
 )
