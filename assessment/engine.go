@@ -17,11 +17,18 @@ import (
 // dates grow memory.
 const maxMemo = 4096
 
-// maxAnswerBytes bounds the whole answers an Engine keeps, with their
-// encodings, by their encoded size: answers differ in size by a factor of
-// ten (a BASIC answer against a FULL one with an applicant), so a bound on
-// their number alone would not bound memory.
-const maxAnswerBytes = 8 << 20
+// maxAnswerBytes and maxBaseBytes bound what an Engine's memos keep by
+// its encoded size (proto.Size, and the encodings kept of an answer):
+// answers differ in size by a factor of ten (a BASIC answer against a FULL
+// one with an applicant), so a bound on their number alone would not bound
+// memory. The encoded size counts the evidence that the answers share with
+// the Snapshot too, so the memory they hold is less; together with the
+// garbage collector's headroom, these keep a server under 60 MB of
+// resident memory under a mixed load (bench/results.md).
+const (
+	maxAnswerBytes = 3 << 20
+	maxBaseBytes   = 2 << 20
+)
 
 // Engine answers questions against one Snapshot. What does not depend on the
 // applicant (the criteria for a country, framework and date, and whole
@@ -80,17 +87,19 @@ func New(snap *dataset.Snapshot) *Engine {
 	return &Engine{snap: snap}
 }
 
-// memo is a map bounded by maxMemo entries, safe for concurrent use; when
-// full it starts again empty.
+// memo is a map bounded by maxMemo entries and by the weight of its
+// values, safe for concurrent use; when full it starts again empty.
 type memo[K comparable, V any] struct {
-	mu sync.Mutex
-	m  map[K]V
+	mu    sync.Mutex
+	m     map[K]V
+	bytes int // the weight of the values held
 }
 
 // get returns the value for key, computing and keeping it on a miss. Two
 // callers may both compute a missing value; they compute the same one. A
 // value computed while ctx ended may have been cut short: it is not kept.
-func (m *memo[K, V]) get(ctx context.Context, key K, compute func() V) V {
+// The values held weigh at most maxBytes by weight.
+func (m *memo[K, V]) get(ctx context.Context, key K, compute func() V, weight func(V) int, maxBytes int) V {
 	m.mu.Lock()
 	v, ok := m.m[key]
 	m.mu.Unlock()
@@ -101,11 +110,13 @@ func (m *memo[K, V]) get(ctx context.Context, key K, compute func() V) V {
 	if ctx.Err() != nil {
 		return v
 	}
+	w := weight(v)
 	m.mu.Lock()
-	if m.m == nil || len(m.m) >= maxMemo {
-		m.m = map[K]V{}
+	if m.m == nil || len(m.m) >= maxMemo || m.bytes+w > maxBytes {
+		m.m, m.bytes = map[K]V{}, 0
 	}
 	m.m[key] = v
+	m.bytes += w
 	m.mu.Unlock()
 	return v
 }
@@ -228,7 +239,7 @@ func (m *answerMemo) put(key answerKey, app *safethirdv1.Applicant, read facts, 
 		}
 		key.read, key.values = read, string(v)
 	}
-	size := proto.Size(a)
+	size := proto.Size(a) + len(key.values)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.byKey[key]; ok {
@@ -249,7 +260,7 @@ func (m *answerMemo) put(key answerKey, app *safethirdv1.Applicant, read facts, 
 	}
 	m.byKey[key] = a
 	m.encoded[a] = nil
-	m.bytes += size + len(key.values)
+	m.bytes += size
 }
 
 func (m *answerMemo) encoding(a *safethirdv1.Assessment, format string, encode func(*safethirdv1.Assessment) ([]byte, error)) ([]byte, bool) {
@@ -269,7 +280,8 @@ func (m *answerMemo) encoding(a *safethirdv1.Assessment, format string, encode f
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if encs, held := m.encoded[a]; held && encs[format] == nil {
+	// Past the bound, the encoding serves this caller and is not kept.
+	if encs, held := m.encoded[a]; held && encs[format] == nil && m.bytes+len(enc) <= maxAnswerBytes {
 		if encs == nil {
 			encs = map[string][]byte{}
 			m.encoded[a] = encs
@@ -286,7 +298,7 @@ func (m *answerMemo) encoding(a *safethirdv1.Assessment, format string, encode f
 func (e *Engine) base(b *builder) *base {
 	q := b.q
 	key := baseKey{q.country.GetCode(), q.framework.GetId(), q.jurisdiction, q.asOf}
-	bs := e.bases.get(q.ctx, key, func() *base { return e.newBase(q) })
+	bs := e.bases.get(q.ctx, key, func() *base { return e.newBase(q) }, (*base).size, maxBaseBytes)
 	if bs.applicantSensitive && q.applicant != nil {
 		bs = b.evaluateBase()
 		b.read |= bs.read
@@ -319,4 +331,13 @@ func (b *builder) evaluateBase() *base {
 		applicantSensitive: sub.applicantSensitive,
 		read:               sub.read,
 	}
+}
+
+// size is the encoded size of the criteria and practice.
+func (bs *base) size() int {
+	n := proto.Size(bs.practice)
+	for _, c := range bs.eval.criteria {
+		n += proto.Size(c)
+	}
+	return n
 }
