@@ -208,16 +208,16 @@ func (m *answerMemo) get(key answerKey, app *safethirdv1.Applicant) (*safethirdv
 	a, ok := m.byKey[key]
 	shapes := m.shapes[key]
 	m.mu.Unlock()
-	if !key.applicant {
+	if !key.applicant || len(shapes) == 0 {
 		return a, ok
 	}
+	enc, err := encodeFacts(app)
+	if err != nil {
+		return nil, false
+	}
 	for _, read := range shapes {
-		v, err := canonical(app, read)
-		if err != nil {
-			return nil, false
-		}
 		k := key
-		k.read, k.values = read, string(v)
+		k.read, k.values = read, string(canonical(enc, read))
 		m.mu.Lock()
 		a, ok := m.byKey[k]
 		m.mu.Unlock()
@@ -233,11 +233,11 @@ func (m *answerMemo) get(key answerKey, app *safethirdv1.Applicant) (*safethirdv
 // the first kept stays.
 func (m *answerMemo) put(key answerKey, app *safethirdv1.Applicant, read facts, a *safethirdv1.Assessment) {
 	if key.applicant {
-		v, err := canonical(app, read)
+		enc, err := encodeFacts(app)
 		if err != nil {
 			return
 		}
-		key.read, key.values = read, string(v)
+		key.read, key.values = read, string(canonical(enc, read))
 	}
 	size := proto.Size(a) + len(key.values)
 	m.mu.Lock()

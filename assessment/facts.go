@@ -1,6 +1,7 @@
 package assessment
 
 import (
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -43,21 +44,33 @@ func conditionFacts(prg *condition.Program) facts {
 var entryFacts = factsOf([]protoreflect.FieldDescriptor{
 	applicantFields.ByName("entry_type"), applicantFields.ByName("days_from_crossing_to_claim")}, false)
 
-// canonical encodes the values of the facts f of a: the fields' values as
-// proto's deterministic encoding writes them, a field not given left out
-// (so a fact not given differs from one given as false or zero). For all
-// facts it is the applicant's whole encoding, unknown fields included.
-func canonical(a *safethirdv1.Applicant, f facts) ([]byte, error) {
-	det := proto.MarshalOptions{Deterministic: true}
+// encodeFacts is the deterministic encoding of an applicant's facts, from
+// which canonical takes those an answer read.
+func encodeFacts(a *safethirdv1.Applicant) ([]byte, error) {
+	return proto.MarshalOptions{Deterministic: true}.Marshal(a)
+}
+
+// canonical encodes the values of the facts f of an applicant, from its
+// encodeFacts: the records of those fields, a field not given left out
+// (so a fact not given differs from one given as false or zero). The
+// deterministic encoding writes each field on its own, in the order of
+// their numbers, so these are the bytes of an Applicant holding only
+// those facts; for all facts, the applicant's whole encoding, unknown
+// fields included.
+func canonical(enc []byte, f facts) []byte {
 	if f == allFacts {
-		return det.Marshal(a)
+		return enc
 	}
-	src := a.ProtoReflect()
-	dst := (&safethirdv1.Applicant{}).ProtoReflect()
-	for i := range applicantFields.Len() {
-		if fd := applicantFields.Get(i); f&(1<<i) != 0 && src.Has(fd) {
-			dst.Set(fd, src.Get(fd))
+	var out []byte
+	for rest := enc; len(rest) > 0; {
+		num, _, n := protowire.ConsumeField(rest)
+		if n < 0 {
+			return enc // not from encodeFacts; the whole of it is a safe key
 		}
+		if fd := applicantFields.ByNumber(num); fd != nil && f&(1<<fd.Index()) != 0 {
+			out = append(out, rest[:n]...)
+		}
+		rest = rest[n:]
 	}
-	return det.Marshal(dst.Interface())
+	return out
 }
