@@ -37,21 +37,61 @@ func newAnswerCodec(encoded func(*safethirdv1.Assessment) ([]byte, bool)) answer
 	return answerCodec{CodecV2: encoding.GetCodecV2(protocodec.Name), encoded: encoded}
 }
 
-// assessmentField is AssessCountryResponse's one field, the answer.
-var assessmentField = (&safethirdv1.AssessCountryResponse{}).ProtoReflect().Descriptor().Fields().ByName("assessment").Number()
+// Numbers of the fields that hold an answer alone.
+var (
+	responseAnswerField = (&safethirdv1.AssessCountryResponse{}).ProtoReflect().Descriptor().Fields().ByName("assessment").Number()
+	itemAnswerField     = (&safethirdv1.BatchAssessResult{}).ProtoReflect().Descriptor().Fields().ByName("assessment").Number()
+)
 
-func (c answerCodec) Marshal(v any) (mem.BufferSlice, error) {
-	// AssessCountry's response, the one sent most, is only its field's
-	// tag and length before the stored bytes: written so, without the
-	// walk below, and with two allocations instead of a dozen.
-	if r, ok := v.(*safethirdv1.AssessCountryResponse); ok && r.GetAssessment() != nil && len(r.ProtoReflect().GetUnknown()) == 0 {
-		if enc, ok := c.encoded(r.GetAssessment()); ok {
-			head := protowire.AppendVarint(protowire.AppendTag(make([]byte, 0, 8), assessmentField, protowire.BytesType), uint64(len(enc)))
-			return mem.BufferSlice{mem.SliceBuffer(head), mem.SliceBuffer(enc)}, nil
+// answerOnly returns the stored encoding of a memoized answer that m holds
+// as its only field, and that field's number: AssessCountry's response,
+// the one sent most, and each answered item of a batch. Such a message is
+// only its field's tag and length before the stored bytes, written so
+// without walking it.
+func (c answerCodec) answerOnly(m proto.Message) (protowire.Number, []byte, bool) {
+	var a *safethirdv1.Assessment
+	var num protowire.Number
+	switch r := m.(type) {
+	case *safethirdv1.AssessCountryResponse:
+		a, num = r.GetAssessment(), responseAnswerField
+	case *safethirdv1.BatchAssessResult:
+		a, num = r.GetAssessment(), itemAnswerField
+	}
+	if a == nil || !alone(m.ProtoReflect(), num) {
+		return 0, nil, false
+	}
+	enc, ok := c.encoded(a)
+	return num, enc, ok
+}
+
+// alone reports whether m holds no field but num, known or unknown.
+func alone(m protoreflect.Message, num protowire.Number) bool {
+	if len(m.GetUnknown()) > 0 {
+		return false
+	}
+	fields := m.Descriptor().Fields()
+	for i := range fields.Len() {
+		if fd := fields.Get(i); fd.Number() != num && m.Has(fd) {
+			return false
 		}
 	}
+	return true
+}
+
+// appendHead appends a message field's tag and length.
+func appendHead(b []byte, num protowire.Number, n int) []byte {
+	return protowire.AppendVarint(protowire.AppendTag(b, num, protowire.BytesType), uint64(n))
+}
+
+func (c answerCodec) Marshal(v any) (mem.BufferSlice, error) {
 	m, ok := v.(proto.Message)
-	if !ok || !c.holdsEncoded(m.ProtoReflect()) {
+	if !ok {
+		return c.CodecV2.Marshal(v)
+	}
+	if num, enc, ok := c.answerOnly(m); ok {
+		return mem.BufferSlice{mem.SliceBuffer(appendHead(make([]byte, 0, 8), num, len(enc))), mem.SliceBuffer(enc)}, nil
+	}
+	if !c.holdsEncoded(m.ProtoReflect()) {
 		return c.CodecV2.Marshal(v)
 	}
 	var out pieces
@@ -164,6 +204,12 @@ func (c answerCodec) appendMessage(out *pieces, m protoreflect.Message) error {
 
 // appendField appends one message field: its tag, its length, its content.
 func (c answerCodec) appendField(out *pieces, fd protoreflect.FieldDescriptor, m protoreflect.Message) error {
+	if num, enc, ok := c.answerOnly(m.Interface()); ok {
+		content := protowire.SizeTag(num) + protowire.SizeVarint(uint64(len(enc))) + len(enc)
+		out.add(appendHead(appendHead(make([]byte, 0, 16), fd.Number(), content), num, len(enc)))
+		out.add(enc)
+		return nil
+	}
 	var content pieces
 	if err := c.appendMessage(&content, m); err != nil {
 		return err
