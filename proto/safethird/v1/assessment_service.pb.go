@@ -7,6 +7,7 @@
 package safethirdv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -228,7 +229,8 @@ func (x *AssessCountryResponse) GetAssessment() *Assessment {
 // BatchAssessCountriesRequest asks about several countries.
 type BatchAssessCountriesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// requests are the questions, 1 to 100.
+	// requests are the questions, 1 to 100. Each is checked on its own, so
+	// one bad question fails only its own result.
 	Requests      []*AssessCountryRequest `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -761,21 +763,21 @@ var File_safethird_v1_assessment_service_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_assessment_service_proto_rawDesc = "" +
 	"\n" +
-	"%safethird/v1/assessment_service.proto\x12\fsafethird.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1csafethird/v1/applicant.proto\x1a\x1dsafethird/v1/assessment.proto\"\xb5\x02\n" +
-	"\x14AssessCountryRequest\x12!\n" +
-	"\fcountry_code\x18\x01 \x01(\tR\vcountryCode\x12!\n" +
-	"\fframework_id\x18\x02 \x01(\tR\vframeworkId\x12\x13\n" +
-	"\x05as_of\x18\x03 \x01(\tR\x04asOf\x125\n" +
-	"\tapplicant\x18\x04 \x01(\v2\x17.safethird.v1.ApplicantR\tapplicant\x12)\n" +
-	"\x10dataset_revision\x18\x05 \x01(\tR\x0fdatasetRevision\x120\n" +
-	"\x04view\x18\x06 \x01(\x0e2\x1c.safethird.v1.AssessmentViewR\x04view\x12.\n" +
-	"\x13applying_state_code\x18\a \x01(\tR\x11applyingStateCode\"Q\n" +
+	"%safethird/v1/assessment_service.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1csafethird/v1/applicant.proto\x1a\x1dsafethird/v1/assessment.proto\x1a\x18safethird/v1/rules.proto\"\xf9\x02\n" +
+	"\x14AssessCountryRequest\x12/\n" +
+	"\fcountry_code\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xc8\xc6'\x01R\vcountryCode\x12,\n" +
+	"\fframework_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xd8\xc6'\x01R\vframeworkId\x12\x1e\n" +
+	"\x05as_of\x18\x03 \x01(\tB\t\xbaH\x06r\x04\xd0\xc6'\x01R\x04asOf\x125\n" +
+	"\tapplicant\x18\x04 \x01(\v2\x17.safethird.v1.ApplicantR\tapplicant\x124\n" +
+	"\x10dataset_revision\x18\x05 \x01(\tB\t\xbaH\x06r\x04\xe0\xc6'\x01R\x0fdatasetRevision\x12:\n" +
+	"\x04view\x18\x06 \x01(\x0e2\x1c.safethird.v1.AssessmentViewB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04view\x129\n" +
+	"\x13applying_state_code\x18\a \x01(\tB\t\xbaH\x06r\x04\xc8\xc6'\x01R\x11applyingStateCode\"Q\n" +
 	"\x15AssessCountryResponse\x128\n" +
 	"\n" +
 	"assessment\x18\x01 \x01(\v2\x18.safethird.v1.AssessmentR\n" +
-	"assessment\"]\n" +
-	"\x1bBatchAssessCountriesRequest\x12>\n" +
-	"\brequests\x18\x01 \x03(\v2\".safethird.v1.AssessCountryRequestR\brequests\"Y\n" +
+	"assessment\"n\n" +
+	"\x1bBatchAssessCountriesRequest\x12O\n" +
+	"\brequests\x18\x01 \x03(\v2\".safethird.v1.AssessCountryRequestB\x0f\xbaH\f\x92\x01\t\b\x01\x10d\"\x03\xd8\x01\x03R\brequests\"Y\n" +
 	"\x1cBatchAssessCountriesResponse\x129\n" +
 	"\aresults\x18\x01 \x03(\v2\x1f.safethird.v1.BatchAssessResultR\aresults\"\x8f\x01\n" +
 	"\x11BatchAssessResult\x12:\n" +
@@ -791,17 +793,18 @@ const file_safethird_v1_assessment_service_proto_rawDesc = "" +
 	"\x10field_violations\x18\x04 \x03(\v2\x1c.safethird.v1.FieldViolationR\x0ffieldViolations\"H\n" +
 	"\x0eFieldViolation\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12 \n" +
-	"\vdescription\x18\x02 \x01(\tR\vdescription\"\xbc\x02\n" +
-	"\x12AssessRouteRequest\x12!\n" +
-	"\fframework_id\x18\x01 \x01(\tR\vframeworkId\x12*\n" +
-	"\x04legs\x18\x02 \x03(\v2\x16.safethird.v1.RouteLegR\x04legs\x12\x13\n" +
-	"\x05as_of\x18\x03 \x01(\tR\x04asOf\x125\n" +
-	"\tapplicant\x18\x04 \x01(\v2\x17.safethird.v1.ApplicantR\tapplicant\x120\n" +
-	"\x04view\x18\x05 \x01(\x0e2\x1c.safethird.v1.AssessmentViewR\x04view\x12)\n" +
-	"\x10dataset_revision\x18\x06 \x01(\tR\x0fdatasetRevision\x12.\n" +
-	"\x13applying_state_code\x18\a \x01(\tR\x11applyingStateCode\"-\n" +
-	"\bRouteLeg\x12!\n" +
-	"\fcountry_code\x18\x01 \x01(\tR\vcountryCode\"\xd0\x01\n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\"\xfe\x02\n" +
+	"\x12AssessRouteRequest\x12,\n" +
+	"\fframework_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xd8\xc6'\x01R\vframeworkId\x126\n" +
+	"\x04legs\x18\x02 \x03(\v2\x16.safethird.v1.RouteLegB\n" +
+	"\xbaH\a\x92\x01\x04\b\x01\x102R\x04legs\x12\x1e\n" +
+	"\x05as_of\x18\x03 \x01(\tB\t\xbaH\x06r\x04\xd0\xc6'\x01R\x04asOf\x125\n" +
+	"\tapplicant\x18\x04 \x01(\v2\x17.safethird.v1.ApplicantR\tapplicant\x12:\n" +
+	"\x04view\x18\x05 \x01(\x0e2\x1c.safethird.v1.AssessmentViewB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04view\x124\n" +
+	"\x10dataset_revision\x18\x06 \x01(\tB\t\xbaH\x06r\x04\xe0\xc6'\x01R\x0fdatasetRevision\x129\n" +
+	"\x13applying_state_code\x18\a \x01(\tB\t\xbaH\x06r\x04\xc8\xc6'\x01R\x11applyingStateCode\";\n" +
+	"\bRouteLeg\x12/\n" +
+	"\fcountry_code\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xc8\xc6'\x01R\vcountryCode\"\xd0\x01\n" +
 	"\x13AssessRouteResponse\x12:\n" +
 	"\vassessments\x18\x01 \x03(\v2\x18.safethird.v1.AssessmentR\vassessments\x128\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2\x1e.safethird.v1.ApplicantOutcomeR\aoutcome\x12\x18\n" +
@@ -881,6 +884,7 @@ func file_safethird_v1_assessment_service_proto_init() {
 	}
 	file_safethird_v1_applicant_proto_init()
 	file_safethird_v1_assessment_proto_init()
+	file_safethird_v1_rules_proto_init()
 	file_safethird_v1_assessment_service_proto_msgTypes[4].OneofWrappers = []any{
 		(*BatchAssessResult_Assessment)(nil),
 		(*BatchAssessResult_Error)(nil),
