@@ -80,7 +80,7 @@ func TestApplicantRules(t *testing.T) {
 		{"age 151", &safethirdv1.Applicant{Age: proto.Int32(151)}, []string{"age: int32.gte_lte"}},
 		{"unspecified group", &safethirdv1.Applicant{Groups: []safethirdv1.ApplicantGroup{0}}, []string{"groups[0]: enum.not_in"}},
 		{"unspecified relationship", &safethirdv1.Applicant{Family: &safethirdv1.FamilyTies{Members: []*safethirdv1.FamilyMember{{Status: safethirdv1.FamilyStatus_FAMILY_STATUS_CITIZEN}}}},
-			[]string{"family.members[0].relationship: enum.not_in"}},
+			[]string{"family.members[0].relationship: required"}},
 		{"empty country in a list", &safethirdv1.Applicant{CountriesCrossed: &safethirdv1.CountryList{CountryCodes: []string{""}}},
 			[]string{"countries_crossed.country_codes[0]: string.min_len"}},
 		{"entry type out of the enum", &safethirdv1.Applicant{EntryType: safethirdv1.EntryType(42).Enum()}, []string{"entry_type: enum.defined_only"}},
