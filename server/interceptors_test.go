@@ -258,10 +258,14 @@ func TestOversizeMessage(t *testing.T) {
 	big := &safethirdv1.AssessCountryRequest{CountryCode: "MX", FrameworkId: strings.Repeat("x", server.MaxRecvMsgSize)}
 	_, err := ts.assess.AssessCountry(context.Background(), big)
 	wantStatus(t, err, codes.ResourceExhausted, "")
-	// Just under the limit is read, and fails on its content instead.
+	// Just under the limit is read, and fails on its content instead: no
+	// framework id is that long.
 	under := &safethirdv1.AssessCountryRequest{CountryCode: "MX", FrameworkId: strings.Repeat("x", server.MaxRecvMsgSize-64)}
 	_, err = ts.assess.AssessCountry(context.Background(), under)
-	wantStatus(t, err, codes.NotFound, "ERROR_REASON_FRAMEWORK_NOT_FOUND")
+	st := wantStatus(t, err, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT")
+	if diff := cmp.Diff([]string{"framework_id"}, violationFields(st)); diff != "" {
+		t.Errorf("field violations (-want +got):\n%s", diff)
+	}
 }
 
 func TestDeadlineCap(t *testing.T) {
