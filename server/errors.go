@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
+	"buf.build/go/protovalidate"
 	"go.uber.org/zap"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -80,12 +82,13 @@ func (m errorMapper) toStatus(ctx context.Context, err error) error {
 // status maps a non-nil err to a status.
 func (m errorMapper) status(ctx context.Context, err error) *status.Status {
 	var (
-		invalid  *assessment.InvalidArgumentError
-		notFound *assessment.NotFoundError
-		revision *revisionError
-		token    *pageTokenError
-		request  *requestError
-		grpcErr  interface{ GRPCStatus() *status.Status }
+		invalid    *assessment.InvalidArgumentError
+		notFound   *assessment.NotFoundError
+		validation *protovalidate.ValidationError
+		revision   *revisionError
+		token      *pageTokenError
+		request    *requestError
+		grpcErr    interface{ GRPCStatus() *status.Status }
 	)
 	switch {
 	case errors.As(err, &grpcErr):
@@ -93,12 +96,14 @@ func (m errorMapper) status(ctx context.Context, err error) *status.Status {
 		return grpcErr.GRPCStatus()
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return status.FromContextError(err)
+	case errors.As(err, &validation):
+		return badRequest(safethirdv1.ErrorReason_ERROR_REASON_INVALID_ARGUMENT, ruleViolations(validation))
 	case errors.As(err, &invalid):
 		reason := safethirdv1.ErrorReason_ERROR_REASON_INVALID_ARGUMENT
 		if invalid.TooMany {
 			reason = safethirdv1.ErrorReason_ERROR_REASON_TOO_MANY_ITEMS
 		}
-		return newStatus(codes.InvalidArgument, reason, invalid.Error(), nil, invalid.Violations)
+		return badRequest(reason, engineViolations(invalid))
 	case errors.As(err, &notFound):
 		reason, ok := notFoundReasons[notFound.Kind]
 		if !ok {
@@ -117,15 +122,15 @@ func (m errorMapper) status(ctx context.Context, err error) *status.Status {
 			"no dataset is loaded yet; retry shortly", nil, nil)
 	case errors.As(err, &token):
 		return newStatus(codes.InvalidArgument, safethirdv1.ErrorReason_ERROR_REASON_INVALID_PAGE_TOKEN,
-			token.Error(), nil, []assessment.FieldViolation{{Field: "page_token", Description: token.Error()}})
+			token.Error(), nil, []*errdetails.BadRequest_FieldViolation{{Field: "page_token", Description: token.Error()}})
 	case errors.As(err, &request):
 		code := codes.InvalidArgument
 		if request.notFound {
 			code = codes.NotFound
 		}
-		var violations []assessment.FieldViolation
+		var violations []*errdetails.BadRequest_FieldViolation
 		if request.field != "" {
-			violations = []assessment.FieldViolation{{Field: request.field, Description: request.msg}}
+			violations = []*errdetails.BadRequest_FieldViolation{{Field: request.field, Description: request.msg}}
 		}
 		return newStatus(code, safethirdv1.ErrorReason_ERROR_REASON_INVALID_ARGUMENT, request.msg, nil, violations)
 	case errors.Is(err, errTooLarge):
@@ -135,6 +140,41 @@ func (m errorMapper) status(ctx context.Context, err error) *status.Status {
 	}
 	m.logger.Error("internal error", zap.String("request_id", requestIDFrom(ctx)), zap.Error(err))
 	return internalStatus()
+}
+
+// engineViolations are the engine's field violations, as BadRequest's.
+func engineViolations(err *assessment.InvalidArgumentError) []*errdetails.BadRequest_FieldViolation {
+	out := make([]*errdetails.BadRequest_FieldViolation, len(err.Violations))
+	for i, v := range err.Violations {
+		out[i] = &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description}
+	}
+	return out
+}
+
+// ruleViolations are the rules a request broke, as BadRequest's field
+// violations: the field's path and the rule's message. Never the field's
+// value, which protovalidate also reports: it may be an applicant's fact.
+// A rule without a message (a CEL rule may leave it out) is named by its id.
+func ruleViolations(err *protovalidate.ValidationError) []*errdetails.BadRequest_FieldViolation {
+	out := make([]*errdetails.BadRequest_FieldViolation, len(err.Violations))
+	for i, v := range err.Violations {
+		desc := v.Proto.GetMessage()
+		if desc == "" {
+			desc = "breaks the rule " + v.Proto.GetRuleId()
+		}
+		out[i] = &errdetails.BadRequest_FieldViolation{Field: protovalidate.FieldPathString(v.Proto.GetField()), Description: desc}
+	}
+	return out
+}
+
+// badRequest is INVALID_ARGUMENT with reason and violations, whose message
+// lists each as "field: rule".
+func badRequest(reason safethirdv1.ErrorReason, violations []*errdetails.BadRequest_FieldViolation) *status.Status {
+	parts := make([]string, len(violations))
+	for i, v := range violations {
+		parts[i] = v.GetField() + ": " + v.GetDescription()
+	}
+	return newStatus(codes.InvalidArgument, reason, "invalid request: "+strings.Join(parts, "; "), nil, violations)
 }
 
 // httpStatus is the HTTP status of a REST call that failed with st: the
@@ -185,14 +225,10 @@ func internalStatus() *status.Status {
 
 // newStatus builds a status with ErrorInfo and, when there are
 // violations, BadRequest.
-func newStatus(code codes.Code, reason safethirdv1.ErrorReason, msg string, metadata map[string]string, violations []assessment.FieldViolation) *status.Status {
+func newStatus(code codes.Code, reason safethirdv1.ErrorReason, msg string, metadata map[string]string, violations []*errdetails.BadRequest_FieldViolation) *status.Status {
 	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: reason.String(), Domain: errorDomain, Metadata: metadata}}
 	if len(violations) > 0 {
-		br := &errdetails.BadRequest{}
-		for _, v := range violations {
-			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
-		}
-		details = append(details, br)
+		details = append(details, &errdetails.BadRequest{FieldViolations: violations})
 	}
 	st, err := status.New(code, msg).WithDetails(details...)
 	if err != nil {
