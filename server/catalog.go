@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 
-	"github.com/safethird/safethird/assessment"
 	"github.com/safethird/safethird/dataset"
 	"github.com/safethird/safethird/internal/isocode"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
@@ -46,15 +45,11 @@ func (s *catalogServer) forPage(ctx context.Context, pr pageRequest) (*dataset.S
 
 func (s *catalogServer) GetCountry(ctx context.Context, req *safethirdv1.GetCountryRequest) (*safethirdv1.GetCountryResponse, error) {
 	code, shaped := isocode.Normalize(req.GetCountryCode())
-	var desc string
 	switch {
 	case req.GetCountryCode() == "":
-		desc = "is required: an ISO 3166-1 alpha-2 code such as MX"
+		return nil, s.errs.toStatus(ctx, required("country_code", "an ISO 3166-1 alpha-2 code such as MX"))
 	case !shaped:
-		desc = "must be an ISO 3166-1 alpha-2 code: two letters, such as MX"
-	}
-	if desc != "" {
-		return nil, s.errs.toStatus(ctx, &assessment.InvalidArgumentError{Violations: []assessment.FieldViolation{{Field: "country_code", Description: desc}}})
+		return nil, s.errs.toStatus(ctx, fieldError("country_code", "must be an ISO 3166-1 alpha-2 code: two letters, such as MX"))
 	}
 	snap, err := s.current(ctx)
 	if err != nil {
@@ -62,7 +57,7 @@ func (s *catalogServer) GetCountry(ctx context.Context, req *safethirdv1.GetCoun
 	}
 	c, ok := snap.Country(code)
 	if !ok {
-		return nil, s.errs.toStatus(ctx, &assessment.NotFoundError{Kind: assessment.KindCountry, ID: code})
+		return nil, s.errs.toStatus(ctx, recordNotFound(safethirdv1.ErrorReason_ERROR_REASON_COUNTRY_NOT_FOUND, "country", code))
 	}
 	return &safethirdv1.GetCountryResponse{Country: c}, nil
 }
@@ -105,7 +100,7 @@ func (s *catalogServer) GetAgreement(ctx context.Context, req *safethirdv1.GetAg
 	}
 	a, ok := snap.Agreement(id)
 	if !ok {
-		return nil, s.errs.toStatus(ctx, &assessment.NotFoundError{Kind: assessment.KindAgreement, ID: id})
+		return nil, s.errs.toStatus(ctx, recordNotFound(safethirdv1.ErrorReason_ERROR_REASON_AGREEMENT_NOT_FOUND, "agreement", id))
 	}
 	return &safethirdv1.GetAgreementResponse{Agreement: a}, nil
 }
@@ -139,7 +134,7 @@ func (s *catalogServer) GetFramework(ctx context.Context, req *safethirdv1.GetFr
 	}
 	f, ok := snap.Framework(id)
 	if !ok {
-		return nil, s.errs.toStatus(ctx, &assessment.NotFoundError{Kind: assessment.KindFramework, ID: id})
+		return nil, s.errs.toStatus(ctx, recordNotFound(safethirdv1.ErrorReason_ERROR_REASON_FRAMEWORK_NOT_FOUND, "framework", id))
 	}
 	return &safethirdv1.GetFrameworkResponse{Framework: f}, nil
 }
@@ -164,5 +159,5 @@ func (s *catalogServer) ListFrameworks(ctx context.Context, req *safethirdv1.Lis
 
 // required is the error for a missing required field.
 func required(field, example string) error {
-	return &assessment.InvalidArgumentError{Violations: []assessment.FieldViolation{{Field: field, Description: "is required: " + example}}}
+	return fieldError(field, "is required: "+example)
 }

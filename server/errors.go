@@ -21,8 +21,11 @@ import (
 // errorDomain is google.rpc.ErrorInfo.domain on every error the service returns.
 const errorDomain = "safethird.v1"
 
-// Errors the server itself raises, next to the engine's. They are turned
-// into statuses only by errorMapper.toStatus, like the engine's.
+// Errors the server itself raises, for what it checks before the engine or
+// instead of it: the transport's rules, auth, the dataset store and the HTTP
+// door. The engine's own (assessment.InvalidArgumentError, NotFoundError)
+// and protovalidate's (the validate link) are the others that
+// errorMapper.status maps; nothing else makes a status.
 var (
 	// errNotLoaded is returned while no dataset has been loaded yet.
 	errNotLoaded = errors.New("no dataset loaded")
@@ -44,11 +47,42 @@ func (e *revisionError) Error() string {
 	return "dataset revision not held by this server; it serves " + e.current
 }
 
-// pageTokenError reports a page token that was not issued for the listing.
-type pageTokenError struct{}
+// requestError is a request the server refuses on its own, without the
+// engine: a page_size or page_token a listing cannot take, a required id
+// left out, a Get for a record the dataset does not hold, or on the HTTP
+// door a body, query or path that makes no call. It names the field and
+// the rule, never the value found there: a value may be an applicant's fact.
+type requestError struct {
+	// reason is ERROR_REASON_INVALID_ARGUMENT unless set.
+	reason safethirdv1.ErrorReason
+	// notFound makes it NOT_FOUND rather than INVALID_ARGUMENT: a record
+	// the dataset does not hold, or a REST path no RPC has.
+	notFound bool
+	// field and rule are the field violation, when field is set.
+	field, rule string
+	msg         string
+}
 
-func (*pageTokenError) Error() string {
-	return "page_token was not issued by a previous call to this method with the same filters"
+func (e *requestError) Error() string { return e.msg }
+
+// recordNotFound is the requestError of a Get for a record the dataset
+// does not hold: kind names the record, reason is its ErrorReason.
+func recordNotFound(reason safethirdv1.ErrorReason, kind, id string) *requestError {
+	return &requestError{notFound: true, reason: reason, msg: notFoundMessage(kind, id)}
+}
+
+// notFoundMessage says that the kind of record with id is not found,
+// repeating at most maxIDInMessage bytes of the id.
+func notFoundMessage(kind, id string) string {
+	if len(id) > maxIDInMessage {
+		id = id[:maxIDInMessage] + "..."
+	}
+	return fmt.Sprintf("%s %q not found", kind, id)
+}
+
+// fieldError is the requestError of a field that breaks rule.
+func fieldError(field, rule string) *requestError {
+	return &requestError{field: field, rule: rule, msg: "invalid request: " + field + ": " + rule}
 }
 
 // notFoundReasons maps assessment.NotFoundError.Kind to its reason.
@@ -86,7 +120,6 @@ func (m errorMapper) status(ctx context.Context, err error) *status.Status {
 		notFound   *assessment.NotFoundError
 		validation *protovalidate.ValidationError
 		revision   *revisionError
-		token      *pageTokenError
 		request    *requestError
 		grpcErr    interface{ GRPCStatus() *status.Status }
 	)
@@ -109,30 +142,26 @@ func (m errorMapper) status(ctx context.Context, err error) *status.Status {
 		if !ok {
 			break // an engine kind this table lacks is a bug: INTERNAL below
 		}
-		id := notFound.ID
-		if len(id) > maxIDInMessage {
-			id = id[:maxIDInMessage] + "..."
-		}
-		return newStatus(codes.NotFound, reason, fmt.Sprintf("%s %q not found", notFound.Kind, id), nil, nil)
+		return newStatus(codes.NotFound, reason, notFoundMessage(string(notFound.Kind), notFound.ID), nil, nil)
 	case errors.As(err, &revision):
 		return newStatus(codes.FailedPrecondition, safethirdv1.ErrorReason_ERROR_REASON_DATASET_REVISION_MISMATCH,
 			revision.Error(), map[string]string{"current_revision": revision.current}, nil)
 	case errors.Is(err, errNotLoaded):
 		return newStatus(codes.Unavailable, safethirdv1.ErrorReason_ERROR_REASON_DATASET_NOT_LOADED,
 			"no dataset is loaded yet; retry shortly", nil, nil)
-	case errors.As(err, &token):
-		return newStatus(codes.InvalidArgument, safethirdv1.ErrorReason_ERROR_REASON_INVALID_PAGE_TOKEN,
-			token.Error(), nil, []*errdetails.BadRequest_FieldViolation{{Field: "page_token", Description: token.Error()}})
 	case errors.As(err, &request):
-		code := codes.InvalidArgument
+		code, reason := codes.InvalidArgument, request.reason
 		if request.notFound {
 			code = codes.NotFound
 		}
+		if reason == safethirdv1.ErrorReason_ERROR_REASON_UNSPECIFIED {
+			reason = safethirdv1.ErrorReason_ERROR_REASON_INVALID_ARGUMENT
+		}
 		var violations []*errdetails.BadRequest_FieldViolation
 		if request.field != "" {
-			violations = []*errdetails.BadRequest_FieldViolation{{Field: request.field, Description: request.msg}}
+			violations = append(violations, &errdetails.BadRequest_FieldViolation{Field: request.field, Description: request.rule})
 		}
-		return newStatus(code, safethirdv1.ErrorReason_ERROR_REASON_INVALID_ARGUMENT, request.msg, nil, violations)
+		return newStatus(code, reason, request.msg, nil, violations)
 	case errors.Is(err, errTooLarge):
 		return newStatus(codes.ResourceExhausted, safethirdv1.ErrorReason_ERROR_REASON_MESSAGE_TOO_LARGE, err.Error(), nil, nil)
 	case errors.Is(err, errNoToken), errors.Is(err, errBadToken):
