@@ -267,8 +267,15 @@ func newStatus(code codes.Code, reason safethirdv1.ErrorReason, msg string, meta
 	return st
 }
 
-// itemError encodes a status as a batch item's error, with the same code,
-// message, reason and field violations a whole call would carry.
+// failedItem is the result of a batch item that failed with st: st itself,
+// with the details a whole call would carry, and the deprecated error that
+// says the same to clients written before status.
+func failedItem(st *status.Status) *safethirdv1.BatchAssessResult {
+	return &safethirdv1.BatchAssessResult{Status: st.Proto(), Result: &safethirdv1.BatchAssessResult_Error{Error: itemError(st)}}
+}
+
+// itemError encodes a status as a batch item's deprecated error, with its
+// code, message, reason and field violations.
 func itemError(st *status.Status) *safethirdv1.BatchItemError {
 	out := &safethirdv1.BatchItemError{Code: int32(st.Code()), Message: st.Message()}
 	for _, d := range st.Details() {
