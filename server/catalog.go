@@ -44,13 +44,9 @@ func (s *catalogServer) forPage(ctx context.Context, pr pageRequest) (*dataset.S
 }
 
 func (s *catalogServer) GetCountry(ctx context.Context, req *safethirdv1.GetCountryRequest) (*safethirdv1.GetCountryResponse, error) {
-	code, shaped := isocode.Normalize(req.GetCountryCode())
-	switch {
-	case req.GetCountryCode() == "":
-		return nil, s.errs.toStatus(ctx, required("country_code", "an ISO 3166-1 alpha-2 code such as MX"))
-	case !shaped:
-		return nil, s.errs.toStatus(ctx, fieldError("country_code", "must be an ISO 3166-1 alpha-2 code: two letters, such as MX"))
-	}
+	// The validate link has held country_code to its rules in the proto:
+	// two ASCII letters, which Normalize upper-cases.
+	code, _ := isocode.Normalize(req.GetCountryCode())
 	snap, err := s.current(ctx)
 	if err != nil {
 		return nil, s.errs.toStatus(ctx, err)

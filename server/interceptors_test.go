@@ -419,6 +419,22 @@ func TestChainOrder(t *testing.T) {
 			t.Errorf("panic lines %v; want one with the request id", panics)
 		}
 	})
+	t.Run("auth before validate, validate before the handler", func(t *testing.T) {
+		badCountry := func(ctx context.Context, opts ...grpc.CallOption) error {
+			_, err := ts.catalog.GetCountry(ctx, &safethirdv1.GetCountryRequest{CountryCode: "M1"}, opts...)
+			return err
+		}
+		if code, _, _ := call(t, context.Background(), badCountry); code != codes.Unauthenticated {
+			t.Errorf("an invalid request without a token: %s, want Unauthenticated", code)
+		}
+		code, id, line := call(t, authed, badCountry)
+		if code != codes.InvalidArgument || id != "order" || line["reason"] != "ERROR_REASON_INVALID_ARGUMENT" {
+			t.Errorf("an invalid request with a token: %s, trailer id %q, call line %v; want InvalidArgument with the id", code, id, line)
+		}
+		if n := reached.Load(); n != 0 {
+			t.Errorf("the handler's side of the chain ran %d times for an invalid request", n)
+		}
+	})
 	t.Run("health needs no token", func(t *testing.T) {
 		code, _, line := call(t, context.Background(), func(ctx context.Context, opts ...grpc.CallOption) error {
 			_, err := ts.health.Check(ctx, &healthpb.HealthCheckRequest{}, opts...)

@@ -7,6 +7,7 @@
 package safethirdv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -25,7 +26,8 @@ const (
 // GetCountryRequest names a country.
 type GetCountryRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// country_code is the ISO 3166-1 alpha-2 code; lower case is accepted.
+	// country_code is the ISO 3166-1 alpha-2 code: two ASCII letters, in
+	// either case (the letters are checked before any case mapping).
 	CountryCode   string `protobuf:"bytes,1,opt,name=country_code,json=countryCode,proto3" json:"country_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -641,9 +643,12 @@ var File_safethird_v1_catalog_service_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_catalog_service_proto_rawDesc = "" +
 	"\n" +
-	"\"safethird/v1/catalog_service.proto\x12\fsafethird.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1csafethird/v1/agreement.proto\x1a\x1asafethird/v1/country.proto\x1a\x1csafethird/v1/framework.proto\"6\n" +
-	"\x11GetCountryRequest\x12!\n" +
-	"\fcountry_code\x18\x01 \x01(\tR\vcountryCode\"E\n" +
+	"\"safethird/v1/catalog_service.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1csafethird/v1/agreement.proto\x1a\x1asafethird/v1/country.proto\x1a\x1csafethird/v1/framework.proto\"\x9a\x02\n" +
+	"\x11GetCountryRequest\x12\x84\x02\n" +
+	"\fcountry_code\x18\x01 \x01(\tB\xe0\x01\xbaH\xdc\x01\xba\x01W\n" +
+	"\x15country_code.required\x122is required: an ISO 3166-1 alpha-2 code such as MX\x1a\n" +
+	"this != ''\xba\x01\x7f\n" +
+	"\x13country_code.alpha2\x12;must be an ISO 3166-1 alpha-2 code: two letters, such as MX\x1a+this == '' || this.matches('^[A-Za-z]{2}$')R\vcountryCode\"E\n" +
 	"\x12GetCountryResponse\x12/\n" +
 	"\acountry\x18\x01 \x01(\v2\x15.safethird.v1.CountryR\acountry\"u\n" +
 	"\x14ListCountriesRequest\x12\x1b\n" +
