@@ -170,6 +170,7 @@ func sourceLine(s *pb.Source) string {
 	}
 	return line
 }
+
 // frameworksText lists the frameworks, each with who applies it, its
 // criteria (those decided for the applicant marked), the applicability
 // rules that keep the bar from a country or a date, and the day to which
