@@ -48,8 +48,8 @@ func (e *revisionError) Error() string {
 }
 
 // requestError is a request the server refuses on its own, without the
-// engine: a page_size or page_token a listing cannot take, a required id
-// left out, a Get for a record the dataset does not hold, or on the HTTP
+// engine: a page_token a listing cannot take, a Get for a record the
+// dataset does not hold, or on the HTTP
 // door a body, query or path that makes no call. It names the field and
 // the rule, never the value found there: a value may be an applicant's fact.
 type requestError struct {
