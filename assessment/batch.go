@@ -2,7 +2,6 @@ package assessment
 
 import (
 	"context"
-	"fmt"
 
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
@@ -28,15 +27,16 @@ func BatchAssessCountries(engineFor EngineFor, req *safethirdv1.BatchAssessCount
 // BatchAssessCountriesContext is BatchAssessCountries for a call: when ctx
 // is done, the item being assessed stops and gets ctx's error.
 func BatchAssessCountriesContext(ctx context.Context, engineFor EngineFor, req *safethirdv1.BatchAssessCountriesRequest, today string) ([]ItemResult, error) {
-	n := len(req.GetRequests())
-	switch {
-	case n == 0:
-		return nil, &InvalidArgumentError{Violations: []FieldViolation{{Field: "requests", Description: "is required: 1 to 100 requests"}}}
-	case n > MaxBatchItems:
-		return nil, &InvalidArgumentError{TooMany: true, Violations: []FieldViolation{{
-			Field: "requests", Description: fmt.Sprintf("has %d items; at most %d are allowed", n, MaxBatchItems)}}}
+	// The batch's own rules (1 to MaxBatchItems items); each item's are
+	// checked with the item, so that it fails alone.
+	v, tooMany, err := checkRules(req)
+	if err != nil {
+		return nil, err
 	}
-	out := make([]ItemResult, n)
+	if len(v) > 0 {
+		return nil, &InvalidArgumentError{Violations: v, TooMany: tooMany}
+	}
+	out := make([]ItemResult, len(req.GetRequests()))
 	for i, r := range req.GetRequests() {
 		e, err := engineFor(r.GetDatasetRevision())
 		if err != nil {

@@ -2,6 +2,7 @@ package assessment
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -53,8 +54,17 @@ func (e *NotFoundError) Error() string {
 // violations collects field violations while a request is checked.
 type violations []FieldViolation
 
+// add records a violation of field, unless it has one already: the field
+// rules' come first, and a value that breaks them is not judged again.
 func (v *violations) add(field, format string, args ...any) {
+	if v.has(field) {
+		return
+	}
 	*v = append(*v, FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
+}
+
+func (v violations) has(field string) bool {
+	return slices.ContainsFunc(v, func(fv FieldViolation) bool { return fv.Field == field })
 }
 
 func (v violations) err() error {

@@ -22,18 +22,16 @@ func (e *Engine) AssessRoute(req *safethirdv1.AssessRouteRequest, today string) 
 // AssessRouteContext is AssessRoute for a call: when ctx is done, the
 // evaluation stops and ctx's error is returned.
 func (e *Engine) AssessRouteContext(ctx context.Context, req *safethirdv1.AssessRouteRequest, today string) (*safethirdv1.AssessRouteResponse, error) {
-	snap := e.snap
-	var v violations
-	legs := req.GetLegs()
-	switch {
-	case len(legs) == 0:
-		v.add("legs", "is required: the countries crossed, in order, the last one the country of last presence")
-	case len(legs) > MaxRouteLegs:
-		return nil, &InvalidArgumentError{TooMany: true, Violations: []FieldViolation{{
-			Field: "legs", Description: fmt.Sprintf("has %d legs; at most %d are allowed", len(legs), MaxRouteLegs)}}}
+	v, tooMany, err := checkRules(req)
+	if err != nil {
+		return nil, err
 	}
+	if tooMany {
+		return nil, &InvalidArgumentError{Violations: v, TooMany: true}
+	}
+	snap := e.snap
 	var crossed []*safethirdv1.Country
-	for i, leg := range legs {
+	for i, leg := range req.GetLegs() {
 		if c := checkCountry(snap, &v, "legs["+strconv.Itoa(i)+"].country_code", leg.GetCountryCode()); c != nil {
 			crossed = append(crossed, c)
 		}

@@ -26,7 +26,8 @@ func (c *Client) AssessRoute(ctx context.Context, req *safethirdv1.AssessRouteRe
 
 // BatchAssessCountries assesses up to 100 countries in one call and returns
 // one result per request, in order. An item that fails carries its own
-// error (see BatchItemError); only a malformed batch fails the call.
+// google.rpc.Status (BatchAssessResult.status, which Details reads with
+// status.ErrorProto); only a malformed batch fails the call.
 func (c *Client) BatchAssessCountries(ctx context.Context, reqs []*safethirdv1.AssessCountryRequest, opts ...grpc.CallOption) ([]*safethirdv1.BatchAssessResult, error) {
 	resp, err := c.assessment.BatchAssessCountries(ctx, &safethirdv1.BatchAssessCountriesRequest{Requests: reqs}, opts...)
 	if err != nil {

@@ -63,8 +63,12 @@ func (d ErrorDetails) ErrorReason() safethirdv1.ErrorReason {
 	return safethirdv1.ErrorReason(safethirdv1.ErrorReason_value[d.Reason])
 }
 
-// ItemDetails reads the error of one failed BatchAssessCountries item the
-// way Details reads a failed call, so both are handled alike.
+// ItemDetails reads the deprecated error of one failed
+// BatchAssessCountries item the way Details reads a failed call.
+//
+// Deprecated: a failed item carries its google.rpc.Status in
+// BatchAssessResult.status; read it as a failed call's with
+// Details(status.ErrorProto(result.GetStatus())).
 func ItemDetails(e *safethirdv1.BatchItemError) ErrorDetails {
 	d := ErrorDetails{Code: codes.Code(e.GetCode()), Message: e.GetMessage(), Reason: e.GetReason(), Domain: ErrorDomain}
 	for _, v := range e.GetFieldViolations() {

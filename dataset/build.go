@@ -10,10 +10,8 @@ import (
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
-var (
-	idShape   = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	yearShape = regexp.MustCompile(`^\d{4}$`)
-)
+// yearShape is a treaty date given as a year alone.
+var yearShape = regexp.MustCompile(`^\d{4}$`)
 
 // build validates the records against each other and indexes them. It
 // records every problem it finds and returns a snapshot that is only
@@ -33,10 +31,6 @@ func (l *loader) build(iso []isoCountry, records map[string][]*record) *Snapshot
 	for _, r := range records["sources"] {
 		src := r.msg.(*safethirdv1.Source)
 		l.checkID(r, src.GetId())
-		l.required(r, "title", src.GetTitle())
-		l.required(r, "publisher", src.GetPublisher())
-		l.enumSet(r, []any{"kind"}, int32(src.GetKind()))
-		l.optionalDate(r, []any{"published"}, src.GetPublished())
 		s.sources[src.GetId()] = src
 	}
 	v := &validator{loader: l, snap: s}
@@ -91,48 +85,12 @@ func (s *Snapshot) index() {
 	}
 }
 
+// checkID checks that a record's id, whose shape the field rules check,
+// names its file.
 func (l *loader) checkID(r *record, id string) {
-	switch {
-	case id == "":
-		l.at(r, nil, "id is required")
-	case !idShape.MatchString(id):
-		l.at(r, []any{"id"}, "id %q must be lower-kebab-case (a-z, 0-9, single hyphens)", id)
-	case id != r.id:
+	if id != "" && id != r.id {
 		l.at(r, []any{"id"}, "id %q does not match the file name %q", id, r.id+".yaml")
 	}
-}
-
-func (l *loader) required(r *record, field, value string) {
-	if strings.TrimSpace(value) == "" {
-		l.at(r, []any{field}, "%s is required", field)
-	}
-}
-
-func (l *loader) enumSet(r *record, p []any, value int32) {
-	if value == 0 {
-		l.at(r, p, "%s is required (the UNSPECIFIED value is not allowed)", pathString(p))
-	}
-}
-
-// date checks a required YYYY-MM-DD date.
-func (l *loader) date(r *record, p []any, value string) bool {
-	if value == "" {
-		l.at(r, p, "%s is required (YYYY-MM-DD)", pathString(p))
-		return false
-	}
-	if _, ok := ParseDate(value); !ok {
-		l.at(r, p, "%s %q is not a real date in the form YYYY-MM-DD", pathString(p), value)
-		return false
-	}
-	return true
-}
-
-// optionalDate checks a YYYY-MM-DD date that may be empty.
-func (l *loader) optionalDate(r *record, p []any, value string) bool {
-	if value == "" {
-		return true
-	}
-	return l.date(r, p, value)
 }
 
 // pathString renders a field path as "evidence[2].source_id".

@@ -3,6 +3,13 @@
 // content revision. It does no network I/O and knows nothing of gRPC: the
 // records are the safethird.v1 protobuf messages the API also returns.
 //
+// Each record is checked against its message's field rules (protovalidate
+// annotations in the protos) while protoyaml reads it, so every problem
+// keeps its file:line:column; this package adds only the checks across
+// records and against the ISO list: references, ids unique and matching
+// file names, order of timelines, overlapping findings, conditions that
+// compile within their cost.
+//
 // Layout of a dataset directory:
 //
 //	frameworks/<id>.yaml      safethird.v1.Framework

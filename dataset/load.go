@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"buf.build/go/protovalidate"
 	"buf.build/go/protoyaml"
 	"go.yaml.in/yaml/v3"
 	"google.golang.org/protobuf/proto"
@@ -115,7 +116,11 @@ func (o LoadOptions) load(fsys fs.FS) (*Snapshot, []ManifestEntry, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	l := &loader{env: env, fsys: fsys, broken: map[string]bool{}, digests: map[string]string{}, perFile: map[string]int{}}
+	rules, err := protovalidate.New()
+	if err != nil {
+		return nil, nil, fmt.Errorf("field rules: %w", err)
+	}
+	l := &loader{env: env, rules: rules, fsys: fsys, broken: map[string]bool{}, digests: map[string]string{}, perFile: map[string]int{}}
 	if o.Sealed || o.PublicKey != nil {
 		l.readManifest(o.PublicKey)
 	}
@@ -138,7 +143,9 @@ func (o LoadOptions) load(fsys fs.FS) (*Snapshot, []ManifestEntry, error) {
 }
 
 type loader struct {
-	env      *condition.Env
+	env *condition.Env
+	// rules checks each record against the field rules in the protos.
+	rules    protovalidate.Validator
 	fsys     fs.FS
 	problems []Problem
 	// perFile counts each file's problems; past maxProblemsPerFile they
@@ -284,16 +291,40 @@ func (l *loader) parseRecord(file string, data []byte, k kind) (r *record) {
 		return nil
 	}
 	msg := k.newMsg()
-	if err := (protoyaml.UnmarshalOptions{Path: file}).Unmarshal(data, msg); err != nil {
-		l.protoyamlProblems(file, err)
-		return nil
+	rules := &countingValidator{v: l.rules}
+	if err := (protoyaml.UnmarshalOptions{Path: file, Validator: rules}).Unmarshal(data, msg); err != nil {
+		n := l.protoyamlProblems(file, err)
+		if n > rules.violations {
+			return nil // the record did not parse whole
+		}
+		// Only the field rules were broken: the record is whole, so the
+		// checks across records still see it, and nothing that refers to
+		// it is reported missing.
 	}
 	return &record{file: file, id: strings.TrimSuffix(path.Base(file), ".yaml"), root: &root, msg: msg}
 }
 
+// countingValidator runs the protos' field rules (protovalidate) for
+// protoyaml, which reports each violation at its line and column, and
+// counts the violations, so a record that breaks only rules can be told
+// from one that did not parse.
+type countingValidator struct {
+	v          protovalidate.Validator
+	violations int
+}
+
+func (c *countingValidator) Validate(m proto.Message) error {
+	err := c.v.Validate(m)
+	var verr *protovalidate.ValidationError
+	if errors.As(err, &verr) {
+		c.violations += len(verr.Violations)
+	}
+	return err
+}
+
 // protoyamlProblems turns protoyaml's errors ("file:line:col message",
-// then a source excerpt) into problems.
-func (l *loader) protoyamlProblems(file string, err error) {
+// then a source excerpt) into problems, and returns how many there were.
+func (l *loader) protoyamlProblems(file string, err error) int {
 	errs := []error{err}
 	if joined, ok := err.(interface{ Unwrap() []error }); ok {
 		errs = joined.Unwrap()
@@ -306,11 +337,14 @@ func (l *loader) protoyamlProblems(file string, err error) {
 			continue
 		}
 		pos, msg, _ := strings.Cut(rest, " ")
+		// A rule on a whole record has an empty field path.
+		msg = strings.TrimPrefix(msg, ": ")
 		lineStr, colStr, _ := strings.Cut(pos, ":")
 		line, _ := strconv.Atoi(lineStr)
 		col, _ := strconv.Atoi(colStr)
 		l.problem(file, line, col, "%s", msg)
 	}
+	return len(errs)
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

@@ -111,7 +111,7 @@ func TestLoadRejects(t *testing.T) {
 		{
 			name: "impossible date",
 			give: map[string]string{"findings/bb-safety.yaml": strings.Replace(readFixture(t, "findings/bb-safety.yaml"), `valid_until: "2015-12-31"`, `valid_until: "2015-02-30"`, 1)},
-			want: []string{`findings/bb-safety.yaml:7:14: valid_until "2015-02-30" is not a real date in the form YYYY-MM-DD`},
+			want: []string{`findings/bb-safety.yaml:7:14: valid_until: must be a real date in the form YYYY-MM-DD, from 1900-01-01 to 2100-12-31 (string.date)`},
 		},
 		{
 			name: "overlapping findings",
@@ -144,7 +144,7 @@ func TestLoadRejects(t *testing.T) {
 			name: "a finding of safety without a review date",
 			give: map[string]string{"findings/bb-safety.yaml": strings.Replace(readFixture(t, "findings/bb-safety.yaml"), `review_by: "2025-01-01"
 `, "", 1)},
-			want: []string{"findings/bb-safety.yaml:1:1: review_by is required for a finding that concludes MET: conditions can worsen"},
+			want: []string{"findings/bb-safety.yaml:1:1: review_by is required for a finding that concludes MET: conditions can worsen (finding.review_by)"},
 		},
 		{
 			name: "applicability rule without a condition or evidence",
@@ -156,9 +156,25 @@ func TestLoadRejects(t *testing.T) {
         support: SUPPORT_CONFIRMED
 `, "", 1)},
 			want: []string{
-				"frameworks/fw-aa.yaml:14:5: applicability[0].condition is required",
-				"frameworks/fw-aa.yaml:14:5: applicability[0] needs evidence",
+				"frameworks/fw-aa.yaml:14:5: applicability[0].condition: value is required (required)",
+				"frameworks/fw-aa.yaml:14:5: applicability[0].evidence: must contain at least 1 item(s) (repeated.min_items)",
 			},
+		},
+		{
+			name: "an event with no date and no window",
+			give: map[string]string{"agreements/aa-bb.yaml": strings.Replace(readFixture(t, "agreements/aa-bb.yaml"), `  - date: "2010-01-01"
+    kind: AGREEMENT_EVENT_KIND_SIGNED`, `  - kind: AGREEMENT_EVENT_KIND_SIGNED`, 1)},
+			want: []string{"agreements/aa-bb.yaml:5:5: events[0]: an event needs a date, or an earliest_date for a window still open; earliest_date must not be after date (event.window)"},
+		},
+		{
+			name: "a framework applied by several states with a jurisdiction of its own",
+			give: map[string]string{"frameworks/fw-aa.yaml": strings.Replace(readFixture(t, "frameworks/fw-aa.yaml"), "jurisdiction_code: AA", "jurisdiction_code: AA\napplying_state_required: true", 1)},
+			want: []string{"frameworks/fw-aa.yaml:1:1: jurisdiction_code is required, and must be empty when applying_state_required is set: then each request names the applying state (framework.jurisdiction)"},
+		},
+		{
+			name: "a record's field rule broken: the record still counts for the others",
+			give: map[string]string{"sources/src-one.yaml": strings.Replace(readFixture(t, "sources/src-one.yaml"), "kind: SOURCE_KIND_PRIMARY", "kind: SOURCE_KIND_UNSPECIFIED", 1)},
+			want: []string{"sources/src-one.yaml:7:7: kind: value is required (required)"},
 		},
 		{
 			name: "contest limit naming no criterion and no agreement",

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 	"strings"
@@ -17,9 +18,10 @@ type validator struct {
 	findingRecords map[*safethirdv1.Finding]*record
 }
 
+// countryCode checks that a code the field rules let through (two
+// letters, when set) is on the ISO list.
 func (v *validator) countryCode(r *record, p []any, code string) {
 	if code == "" {
-		v.at(r, p, "%s is required (ISO 3166-1 alpha-2)", pathString(p))
 		return
 	}
 	if _, ok := v.snap.countries[code]; !ok {
@@ -27,18 +29,13 @@ func (v *validator) countryCode(r *record, p []any, code string) {
 	}
 }
 
+// evidence checks that each item's source exists.
 func (v *validator) evidence(r *record, p []any, items []*safethirdv1.Evidence) {
 	for i, e := range items {
-		ep := append(slices.Clone(p), i)
-		if e.GetSourceId() == "" {
-			v.at(r, append(ep, "source_id"), "%s is required", pathString(append(ep, "source_id")))
-		} else if _, ok := v.snap.sources[e.GetSourceId()]; !ok && !v.broken["sources/"+e.GetSourceId()] {
-			v.at(r, append(ep, "source_id"), "%s %q names no source in sources/", pathString(append(ep, "source_id")), e.GetSourceId())
+		sp := append(slices.Clone(p), i, "source_id")
+		if _, ok := v.snap.sources[e.GetSourceId()]; !ok && e.GetSourceId() != "" && !v.broken["sources/"+e.GetSourceId()] {
+			v.at(r, sp, "%s %q names no source in sources/", pathString(sp), e.GetSourceId())
 		}
-		if e.GetStatement() == "" {
-			v.at(r, append(ep, "statement"), "%s is required", pathString(append(ep, "statement")))
-		}
-		v.enumSet(r, append(ep, "support"), int32(e.GetSupport()))
 	}
 }
 
@@ -81,12 +78,12 @@ func (v *validator) country(r *record) {
 	}
 	for i, t := range c.GetTreaties() {
 		tp := []any{"treaties", i}
-		v.enumSet(r, append(tp, "treaty"), int32(t.GetTreaty()))
+		// A treaty date may be a year alone, which the field rules' date
+		// does not take; so this one date is checked here.
 		if d := t.GetDate(); d != "" && !yearShape.MatchString(d) {
-			v.date(r, append(tp, "date"), d)
-		}
-		if len(t.GetEvidence()) == 0 {
-			v.at(r, tp, "treaties[%d] needs evidence", i)
+			if _, ok := ParseDate(d); !ok {
+				v.at(r, append(tp, "date"), "%s %q is neither a year (YYYY) nor a real date (YYYY-MM-DD)", pathString(append(tp, "date")), d)
+			}
 		}
 		v.evidence(r, append(tp, "evidence"), t.GetEvidence())
 	}
@@ -96,12 +93,11 @@ func (v *validator) country(r *record) {
 	prev := ""
 	for i, n := range c.GetAgreementNotes() {
 		np := []any{"agreement_notes", i}
-		if v.date(r, append(np, "date"), n.GetDate()) && n.GetDate() < prev {
+		if n.GetDate() < prev {
 			v.at(r, append(np, "date"), "%s %s is before the previous note's %s: notes must be in order", pathString(append(np, "date")), n.GetDate(), prev)
 		}
 		prev = n.GetDate()
-		v.required(r, pathString(append(np, "description")), n.GetDescription())
-		v.needsEvidence(r, np, n.GetEvidence())
+		v.evidence(r, append(np, "evidence"), n.GetEvidence())
 	}
 	v.snap.countries[c.GetCode()] = c
 }
@@ -109,98 +105,50 @@ func (v *validator) country(r *record) {
 func (v *validator) framework(r *record) {
 	f := r.msg.(*safethirdv1.Framework)
 	v.checkID(r, f.GetId())
-	v.required(r, "title", f.GetTitle())
-	v.required(r, "citation", f.GetCitation())
-	switch {
-	case f.GetApplyingStateRequired() && f.GetJurisdictionCode() != "":
-		v.at(r, []any{"jurisdiction_code"}, "jurisdiction_code must be empty when applying_state_required is set: the request names the state")
-	case !f.GetApplyingStateRequired():
-		v.countryCode(r, []any{"jurisdiction_code"}, f.GetJurisdictionCode())
-	}
-	v.date(r, []any{"agreements_complete_as_of"}, f.GetAgreementsCompleteAsOf())
-	if len(f.GetCriteria()) == 0 {
-		v.at(r, nil, "criteria: at least one criterion is required")
-	}
+	v.countryCode(r, []any{"jurisdiction_code"}, f.GetJurisdictionCode())
 	seen := map[string]bool{}
 	for i, c := range f.GetCriteria() {
 		cp := []any{"criteria", i}
-		switch {
-		case !idShape.MatchString(c.GetId()):
-			v.at(r, append(cp, "id"), "criteria[%d].id %q must be lower-kebab-case", i, c.GetId())
-		case seen[c.GetId()]:
-			v.at(r, append(cp, "id"), "criteria[%d].id %q is used twice", i, c.GetId())
-		}
-		seen[c.GetId()] = true
-		v.enumSet(r, append(cp, "kind"), int32(c.GetKind()))
+		v.uniqueID(r, cp, c.GetId(), seen)
 		v.program(r, append(cp, "necessary_condition"), c.GetNecessaryCondition())
 		v.program(r, append(cp, "condition"), c.GetCondition())
-		isCondition := c.GetKind() == safethirdv1.CriterionKind_CRITERION_KIND_CONDITION
-		switch {
-		case isCondition && c.GetCondition() == "" && c.GetTestProvision() == "":
-			v.at(r, cp, "criteria[%d] is decided by a condition but has none: give condition, or name the provision that holds its test in test_provision", i)
-		case !isCondition && (c.GetCondition() != "" || c.GetNecessaryCondition() != ""):
-			v.at(r, cp, "criteria[%d] has a condition but is not of kind CRITERION_KIND_CONDITION", i)
-		}
 		v.evidence(r, append(cp, "evidence"), c.GetEvidence())
 	}
 	ruleIDs := map[string]bool{}
 	for i, rule := range f.GetApplicability() {
 		rp := []any{"applicability", i}
 		v.uniqueID(r, rp, rule.GetId(), ruleIDs)
-		if rule.GetCondition() == "" {
-			v.at(r, append(rp, "condition"), "%s is required", pathString(append(rp, "condition")))
-		}
 		v.program(r, append(rp, "condition"), rule.GetCondition())
-		v.required(r, pathString(append(rp, "description")), rule.GetDescription())
-		v.needsEvidence(r, rp, rule.GetEvidence())
+		v.evidence(r, append(rp, "evidence"), rule.GetEvidence())
 	}
 	limitIDs := map[string]bool{}
 	for i, l := range f.GetContestLimits() {
 		lp := []any{"contest_limits", i}
 		v.uniqueID(r, lp, l.GetId(), limitIDs)
-		v.date(r, append(lp, "valid_from"), l.GetValidFrom())
-		if len(l.GetCriterionIds()) == 0 {
-			v.at(r, append(lp, "criterion_ids"), "%s needs at least one criterion", pathString(append(lp, "criterion_ids")))
-		}
 		for j, id := range l.GetCriterionIds() {
 			if !seen[id] {
 				v.at(r, append(lp, "criterion_ids", j), "%s %q names no criterion of this framework", pathString(append(lp, "criterion_ids", j)), id)
 			}
 		}
-		v.needsEvidence(r, lp, l.GetEvidence())
+		v.evidence(r, append(lp, "evidence"), l.GetEvidence())
 	}
 	barIDs := map[string]bool{}
 	for i, bar := range f.GetOtherBars() {
 		bp := []any{"other_bars", i}
 		v.uniqueID(r, bp, bar.GetId(), barIDs)
-		v.required(r, pathString(append(bp, "title")), bar.GetTitle())
-		v.required(r, pathString(append(bp, "citation")), bar.GetCitation())
-		v.date(r, append(bp, "applies_from"), bar.GetAppliesFrom())
-		v.optionalDate(r, append(bp, "enacted"), bar.GetEnacted())
-		if bar.GetCondition() == "" {
-			v.at(r, append(bp, "condition"), "%s is required", pathString(append(bp, "condition")))
-		}
 		v.program(r, append(bp, "condition"), bar.GetCondition())
-		v.needsEvidence(r, bp, bar.GetEvidence())
+		v.evidence(r, append(bp, "evidence"), bar.GetEvidence())
 	}
 	v.evidence(r, []any{"evidence"}, f.GetEvidence())
 	v.snap.frameworks[f.GetId()] = f
 }
 
-// uniqueID checks the id of an item of a list: lower-kebab-case and used once.
+// uniqueID checks that the id of an item of a list is used once in it.
 func (v *validator) uniqueID(r *record, p []any, id string, seen map[string]bool) {
-	if !idShape.MatchString(id) || seen[id] {
-		v.at(r, append(slices.Clone(p), "id"), "%s %q must be lower-kebab-case and unique", pathString(append(slices.Clone(p), "id")), id)
+	if seen[id] {
+		v.at(r, append(slices.Clone(p), "id"), "%s %q is used twice", pathString(append(slices.Clone(p), "id")), id)
 	}
 	seen[id] = true
-}
-
-// needsEvidence checks an item's evidence, of which there must be some.
-func (v *validator) needsEvidence(r *record, p []any, items []*safethirdv1.Evidence) {
-	if len(items) == 0 {
-		v.at(r, p, "%s needs evidence", pathString(p))
-	}
-	v.evidence(r, append(slices.Clone(p), "evidence"), items)
 }
 
 // contestLimitAgreements checks, once every agreement is known, that the
@@ -219,29 +167,15 @@ func (v *validator) contestLimitAgreements(records []*record) {
 	}
 }
 
-// events checks a timeline: real dates, a window that closes after it
-// opens (or stays open: no date, an earliest_date), and events in order of
-// their date, or of the day an open window opens.
+// events checks that a timeline's events are in order of their date, or
+// of the day an open window opens (no date, an earliest_date: it may have
+// happened any day from then on). Each event's own dates are the field
+// rules'.
 func (v *validator) events(r *record, events []*safethirdv1.AgreementEvent) {
 	prev := ""
 	for i, e := range events {
 		ep := []any{"events", i}
-		v.enumSet(r, append(ep, "kind"), int32(e.GetKind()))
-		day := e.GetDate()
-		if day == "" && e.GetEarliestDate() != "" {
-			// An open window: it may have happened any day from earliest_date on.
-			if !v.date(r, append(ep, "earliest_date"), e.GetEarliestDate()) {
-				continue
-			}
-			day = e.GetEarliestDate()
-		} else {
-			if !v.date(r, append(ep, "date"), e.GetDate()) {
-				continue
-			}
-			if v.optionalDate(r, append(ep, "earliest_date"), e.GetEarliestDate()) && e.GetEarliestDate() > e.GetDate() {
-				v.at(r, append(ep, "earliest_date"), "events[%d].earliest_date %s is after its date %s", i, e.GetEarliestDate(), e.GetDate())
-			}
-		}
+		day := cmp.Or(e.GetDate(), e.GetEarliestDate())
 		if day < prev {
 			v.at(r, append(ep, "date"), "events[%d].date %s is before the previous event's %s: events must be in order", i, day, prev)
 		}
@@ -253,10 +187,6 @@ func (v *validator) events(r *record, events []*safethirdv1.AgreementEvent) {
 func (v *validator) agreement(r *record) {
 	a := r.msg.(*safethirdv1.Agreement)
 	v.checkID(r, a.GetId())
-	v.required(r, "title", a.GetTitle())
-	if len(a.GetPartyCodes()) < 2 {
-		v.at(r, []any{"party_codes"}, "party_codes needs at least two parties")
-	}
 	for i, p := range a.GetPartyCodes() {
 		v.countryCode(r, []any{"party_codes", i}, p)
 	}
@@ -264,24 +194,15 @@ func (v *validator) agreement(r *record) {
 	prevUntil := ""
 	for i, sc := range a.GetScopes() {
 		sp := []any{"scopes", i}
-		if v.date(r, append(sp, "valid_from"), sc.GetValidFrom()) && prevUntil != "" && sc.GetValidFrom() <= prevUntil {
+		if prevUntil != "" && sc.GetValidFrom() <= prevUntil {
 			v.at(r, append(sp, "valid_from"), "scopes[%d] starts %s, before the previous scope ends (%s)", i, sc.GetValidFrom(), prevUntil)
-		}
-		if v.optionalDate(r, append(sp, "valid_until"), sc.GetValidUntil()) && sc.GetValidUntil() != "" && sc.GetValidUntil() < sc.GetValidFrom() {
-			v.at(r, append(sp, "valid_until"), "scopes[%d].valid_until %s is before valid_from %s", i, sc.GetValidUntil(), sc.GetValidFrom())
 		}
 		if i < len(a.GetScopes())-1 && sc.GetValidUntil() == "" {
 			v.at(r, sp, "scopes[%d] has no valid_until but a later scope follows", i)
 		}
 		prevUntil = sc.GetValidUntil()
 		v.program(r, append(sp, "condition"), sc.GetCondition())
-		for j, rule := range sc.GetRules() {
-			v.enumSet(r, append(sp, "rules", j, "entry_type"), int32(rule.GetEntryType()))
-		}
 		v.evidence(r, append(sp, "evidence"), sc.GetEvidence())
-	}
-	if a.GetScopeKnown() && len(a.GetScopes()) == 0 {
-		v.at(r, []any{"scope_known"}, "scope_known is true but the agreement has no scopes")
 	}
 	seen := map[string]bool{}
 	for i, x := range a.GetExceptions() {
@@ -292,10 +213,7 @@ func (v *validator) agreement(r *record) {
 		}
 		v.program(r, append(xp, "necessary_condition"), x.GetNecessaryCondition())
 		v.program(r, append(xp, "condition"), x.GetCondition())
-		if x.GetCondition() == "" && !x.GetDiscretionary() && x.GetTestProvision() == "" {
-			v.at(r, xp, "exceptions[%d] has no condition: name the provision that holds its test in test_provision", i)
-		}
-		v.needsEvidence(r, xp, x.GetEvidence())
+		v.evidence(r, append(xp, "evidence"), x.GetEvidence())
 	}
 	for i, d := range a.GetDefinitions() {
 		v.evidence(r, []any{"definitions", i, "evidence"}, d.GetEvidence())
@@ -307,7 +225,6 @@ func (v *validator) agreement(r *record) {
 func (v *validator) designation(r *record) {
 	d := r.msg.(*safethirdv1.Designation)
 	v.checkID(r, d.GetId())
-	v.required(r, "citation", d.GetCitation())
 	if f, ok := v.snap.frameworks[d.GetFrameworkId()]; !ok {
 		v.at(r, []any{"framework_id"}, "framework_id %q names no framework", d.GetFrameworkId())
 	} else if !f.GetApplyingStateRequired() && f.GetJurisdictionCode() != d.GetDesignatingCode() {
@@ -336,27 +253,7 @@ func (v *validator) finding(r *record) {
 			v.at(r, []any{"criterion_id"}, "criterion %q of framework %q is computed, not decided by findings", f.GetCriterionId(), fw.GetId())
 		}
 	}
-	v.enumSet(r, []any{"status"}, int32(f.GetStatus()))
-	if v.date(r, []any{"valid_from"}, f.GetValidFrom()) && v.optionalDate(r, []any{"valid_until"}, f.GetValidUntil()) &&
-		f.GetValidUntil() != "" && f.GetValidUntil() < f.GetValidFrom() {
-		v.at(r, []any{"valid_until"}, "valid_until %s is before valid_from %s", f.GetValidUntil(), f.GetValidFrom())
-	}
-	v.date(r, []any{"reviewed_on"}, f.GetReviewedOn())
-	switch {
-	case f.GetStatus() == safethirdv1.CriterionStatus_CRITERION_STATUS_MET && f.GetReviewBy() == "":
-		v.at(r, []any{"review_by"}, "review_by is required for a finding that concludes MET: conditions can worsen")
-	default:
-		v.optionalDate(r, []any{"review_by"}, f.GetReviewBy())
-	}
-	v.optionalDate(r, []any{"evidence_through"}, f.GetEvidenceThrough())
-	v.required(r, "summary", f.GetSummary())
 	v.program(r, []any{"group_condition"}, f.GetGroupCondition())
-	if (f.GetGroupCondition() == "") != (f.GetGroupLabel() == "") {
-		v.at(r, []any{"group_label"}, "group_condition and group_label go together: set both or neither")
-	}
-	if len(f.GetEvidence()) == 0 {
-		v.at(r, nil, "a finding must cite at least one source in evidence")
-	}
 	v.evidence(r, []any{"evidence"}, f.GetEvidence())
 	if v.findingRecords == nil {
 		v.findingRecords = map[*safethirdv1.Finding]*record{}

@@ -2,10 +2,14 @@ package server
 
 import (
 	"context"
+	"strings"
 	"time"
 
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 )
@@ -14,13 +18,89 @@ import (
 // chose it, up to the 64 KiB header limit.
 const maxLoggedMethodLen = 128
 
+// Every call is accounted for once, by account: one "call" log line and
+// grpc_server_handled_total / grpc_server_handling_seconds. A call that
+// reaches the interceptor chain is accounted for by the chain's accounting
+// link, whose frame is go-grpc-middleware's reporter (the one its logging
+// and Prometheus providers are built on); a call grpc-go answers before any
+// interceptor runs is accounted for by the stats handler below.
+//
+// The log line and the metrics stay hand-written because go-grpc-middleware
+// offers them only as interceptors: its logging and its Prometheus provider
+// (providers/prometheus) cannot see the calls grpc-go refuses before the
+// chain, nor record a call with the duration grpc-go measured, and using
+// them for the rest would write each call's line and count in two ways.
+
+// account logs and counts one finished call. label is the method the
+// metrics name: the method, or "/unknown/unknown" for one not served.
+func (s *Server) account(ctx context.Context, method, label string, d time.Duration, err error, extra ...zap.Field) {
+	s.logCall(ctx, method, d, err, extra...)
+	s.metrics.observeCall(label, status.Code(err), d)
+}
+
+// logCall writes the one line per call: method, code, reason, duration,
+// request id, peer and the dataset revision served. Never a request or
+// response body: those hold applicant facts.
+func (s *Server) logCall(ctx context.Context, method string, d time.Duration, err error, extra ...zap.Field) {
+	level := zapcore.InfoLevel
+	if strings.HasPrefix(method, healthPrefix) {
+		level = zapcore.DebugLevel
+	}
+	ce := s.logger.Check(level, "call")
+	if ce == nil {
+		return
+	}
+	st := status.Convert(err)
+	fields := []zap.Field{
+		zap.String("method", method),
+		zap.String("code", st.Code().String()),
+		zap.Duration("duration", d),
+		zap.String("request_id", requestIDFrom(ctx)),
+	}
+	if reason := reasonOf(st); reason != "" {
+		fields = append(fields, zap.String("reason", reason))
+	}
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		fields = append(fields, zap.String("peer", p.Addr.String()))
+	}
+	if ci := callInfoFrom(ctx); ci != nil && len(ci.revisions) > 0 {
+		fields = append(fields, zap.String("dataset_revision", ci.revisionsServed()))
+	}
+	ce.Write(append(fields, extra...)...)
+}
+
+// reporter is the accounting link's go-grpc-middleware reporter: it marks
+// the call as accounted for by the chain, so the stats handler leaves it
+// alone, and accounts for it when it ends.
+func (s *Server) reporter(ctx context.Context, c interceptors.CallMeta) (interceptors.Reporter, context.Context) {
+	if ci := callInfoFrom(ctx); ci != nil {
+		ci.chained = true
+	}
+	return callReporter{s: s, ctx: ctx, method: c.FullMethod()}, ctx
+}
+
+// callReporter accounts for one call of the chain when it ends.
+type callReporter struct {
+	interceptors.NoopReporter
+	s      *Server
+	ctx    context.Context
+	method string
+}
+
+func (r callReporter) PostCall(err error, d time.Duration) {
+	r.s.account(r.ctx, r.method, r.method, d, err)
+}
+
+// healthPrefix is the method prefix of grpc.health.v1, whose calls are
+// logged at debug: probes call it every few seconds.
+const healthPrefix = "/grpc.health.v1.Health/"
+
 // accounting is a grpc stats.Handler that sees every call grpc-go starts,
 // including those it answers before any interceptor runs: a request that
 // does not decode (INTERNAL), one over the size limit (RESOURCE_EXHAUSTED),
 // a call cancelled before its request arrived (CANCELLED), an unknown
-// method (UNIMPLEMENTED). The logging and metrics interceptors account for
-// every call that reaches the chain; this handler logs and counts the rest
-// the same way, so no call goes unlogged or uncounted.
+// method (UNIMPLEMENTED). It accounts for those; the chain's accounting
+// link, for the rest.
 type accounting struct {
 	s *Server
 }
@@ -49,7 +129,7 @@ func (a accounting) HandleRPC(ctx context.Context, rs stats.RPCStats) {
 	}
 }
 
-// refused logs and counts a call the interceptor chain never saw.
+// refused accounts for a call the interceptor chain never saw.
 func (a accounting) refused(ctx context.Context, ci *callInfo, err error, d time.Duration) {
 	if ci.requestID == "" {
 		ci.requestID = requestID(ctx)
@@ -61,8 +141,7 @@ func (a accounting) refused(ctx context.Context, ci *callInfo, err error, d time
 			method = method[:maxLoggedMethodLen] + "..."
 		}
 	}
-	a.s.logCall(ctx, method, d, err, zap.String("refused_by", "grpc"))
-	a.s.metrics.observeCall(label, status.Code(err), d)
+	a.s.account(ctx, method, label, d, err, zap.String("refused_by", "grpc"))
 }
 
 // TagConn records the connection, as tracked by the listener, for its

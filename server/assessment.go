@@ -60,7 +60,7 @@ func (s *assessmentServer) BatchAssessCountries(ctx context.Context, req *safeth
 	resp := &safethirdv1.BatchAssessCountriesResponse{Results: make([]*safethirdv1.BatchAssessResult, len(items))}
 	for i, it := range items {
 		if it.Err != nil {
-			resp.Results[i] = &safethirdv1.BatchAssessResult{Result: &safethirdv1.BatchAssessResult_Error{Error: itemError(s.errs.status(ctx, it.Err))}}
+			resp.Results[i] = failedItem(s.errs.status(ctx, it.Err))
 			continue
 		}
 		resp.Results[i] = &safethirdv1.BatchAssessResult{Result: &safethirdv1.BatchAssessResult_Assessment{Assessment: it.Assessment}}

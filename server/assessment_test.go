@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/safethird/safethird/assessment"
@@ -130,7 +131,8 @@ func TestErrorsDoNotEchoApplicantFacts(t *testing.T) {
 			t.Errorf("message %q repeats the applicant fact %q", st.Message(), fact)
 		}
 	}
-	if diff := cmp.Diff([]string{"applicant.nationality_code", "applicant.age"}, violationFields(st)); diff != "" {
+	// The field rules' violations first, then the dataset's.
+	if diff := cmp.Diff([]string{"applicant.age", "applicant.nationality_code"}, violationFields(st)); diff != "" {
 		t.Errorf("field violations (-want +got):\n%s", diff)
 	}
 }
@@ -162,12 +164,25 @@ func TestBatchAssessCountries(t *testing.T) {
 		{Result: &safethirdv1.BatchAssessResult_Error{Error: &safethirdv1.BatchItemError{Code: int32(codes.FailedPrecondition), Reason: "ERROR_REASON_DATASET_REVISION_MISMATCH"}}},
 		{Result: &safethirdv1.BatchAssessResult_Assessment{Assessment: a2}},
 	}}
-	if diff := cmp.Diff(want, got, protocmp.Transform(), protocmp.IgnoreFields(&safethirdv1.BatchItemError{}, "message")); diff != "" {
+	if diff := cmp.Diff(want, got, protocmp.Transform(), protocmp.IgnoreFields(&safethirdv1.BatchItemError{}, "message"),
+		protocmp.IgnoreFields(&safethirdv1.BatchAssessResult{}, "status")); diff != "" {
 		t.Errorf("BatchAssessCountries (-want +got):\n%s", diff)
 	}
+	// A failed item's status is the one a call for the item alone fails
+	// with; the deprecated error says the same.
 	for i, r := range got.GetResults() {
-		if e := r.GetError(); e != nil && e.GetMessage() == "" {
-			t.Errorf("item %d: error has no message", i)
+		_, callErr := ts.assess.AssessCountry(context.Background(), req.GetRequests()[i])
+		if callErr == nil {
+			if r.GetStatus() != nil {
+				t.Errorf("item %d succeeded with a status: %v", i, r.GetStatus())
+			}
+			continue
+		}
+		if diff := cmp.Diff(status.Convert(callErr).Proto(), r.GetStatus(), protocmp.Transform()); diff != "" {
+			t.Errorf("item %d status (-the call's +the item's):\n%s", i, diff)
+		}
+		if e := r.GetError(); e.GetMessage() != r.GetStatus().GetMessage() || e.GetCode() != r.GetStatus().GetCode() {
+			t.Errorf("item %d: deprecated error %v, status %v; want the same code and message", i, e, r.GetStatus())
 		}
 	}
 }

@@ -6,15 +6,12 @@ import (
 	"crypto/subtle"
 	"strings"
 
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/safethird/safethird/internal/tokenfile"
 )
-
-// healthPrefix is the method prefix of grpc.health.v1, which needs no
-// token: probes from Kubernetes or a load balancer carry none.
-const healthPrefix = "/grpc.health.v1.Health/"
 
 // authenticator checks bearer tokens. It keeps only their SHA-256 hashes:
 // comparing hashes makes every comparison the same length, so its time
@@ -35,24 +32,32 @@ func newAuthenticator(tokens []string) *authenticator {
 	return a
 }
 
+// authenticate is auth's AuthFunc (go-grpc-middleware), run for every
+// call but grpc.health.v1: it lets the call proceed when auth is off or
+// the call carries exactly one bearer token in force, and refuses it
+// UNAUTHENTICATED otherwise. Two authorization values are refused even
+// when one holds a good token: which one a proxy acts on is not defined.
+func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
+	if err := s.auth.Load().check(ctx); err != nil {
+		return nil, s.errs.toStatus(ctx, err)
+	}
+	return ctx, nil
+}
+
 // check returns nil when the call may proceed, else errNoToken or errBadToken.
-func (a *authenticator) check(ctx context.Context, fullMethod string) error {
-	if a == nil || strings.HasPrefix(fullMethod, healthPrefix) {
+func (a *authenticator) check(ctx context.Context) error {
+	if a == nil {
 		return nil
 	}
-	md, _ := metadata.FromIncomingContext(ctx)
-	values := md.Get("authorization")
-	switch {
-	case len(values) == 0:
-		return errNoToken
-	case len(values) > 1:
+	if len(metadata.ValueFromIncomingContext(ctx, "authorization")) > 1 {
 		return errBadToken
 	}
-	scheme, token, ok := strings.Cut(values[0], " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+	token, err := auth.AuthFromMD(ctx, "bearer")
+	token = strings.TrimSpace(token)
+	if err != nil || token == "" {
 		return errNoToken
 	}
-	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	got := sha256.Sum256([]byte(token))
 	// Compare against every token, without stopping at a match.
 	match := 0
 	for _, want := range a.hashes {

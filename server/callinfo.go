@@ -8,7 +8,7 @@ import (
 
 // callInfo is the per-call record that the interceptors and the handler
 // share: the request id, set first, and the dataset revisions the handler
-// served, read by the logging interceptor when the call ends. A handler
+// served, read by the accounting link when the call ends. A handler
 // runs on the goroutine of its interceptors, so it needs no lock.
 type callInfo struct {
 	// method is the full method name, from the stats handler.
@@ -16,7 +16,7 @@ type callInfo struct {
 	requestID string
 	revisions []string
 	// chained is set when the call reaches the interceptor chain, whose
-	// logging and metrics links then account for it.
+	// accounting link then accounts for it.
 	chained bool
 }
 

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 
-	"github.com/safethird/safethird/assessment"
 	"github.com/safethird/safethird/dataset"
 	"github.com/safethird/safethird/internal/isocode"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
@@ -45,24 +44,16 @@ func (s *catalogServer) forPage(ctx context.Context, pr pageRequest) (*dataset.S
 }
 
 func (s *catalogServer) GetCountry(ctx context.Context, req *safethirdv1.GetCountryRequest) (*safethirdv1.GetCountryResponse, error) {
-	code, shaped := isocode.Normalize(req.GetCountryCode())
-	var desc string
-	switch {
-	case req.GetCountryCode() == "":
-		desc = "is required: an ISO 3166-1 alpha-2 code such as MX"
-	case !shaped:
-		desc = "must be an ISO 3166-1 alpha-2 code: two letters, such as MX"
-	}
-	if desc != "" {
-		return nil, s.errs.toStatus(ctx, &assessment.InvalidArgumentError{Violations: []assessment.FieldViolation{{Field: "country_code", Description: desc}}})
-	}
+	// The validate link has held country_code to its rules in the proto:
+	// two ASCII letters, which Normalize upper-cases.
+	code, _ := isocode.Normalize(req.GetCountryCode())
 	snap, err := s.current(ctx)
 	if err != nil {
 		return nil, s.errs.toStatus(ctx, err)
 	}
 	c, ok := snap.Country(code)
 	if !ok {
-		return nil, s.errs.toStatus(ctx, &assessment.NotFoundError{Kind: assessment.KindCountry, ID: code})
+		return nil, s.errs.toStatus(ctx, recordNotFound(safethirdv1.ErrorReason_ERROR_REASON_COUNTRY_NOT_FOUND, "country", code))
 	}
 	return &safethirdv1.GetCountryResponse{Country: c}, nil
 }
@@ -95,17 +86,14 @@ func (s *catalogServer) ListCountries(ctx context.Context, req *safethirdv1.List
 }
 
 func (s *catalogServer) GetAgreement(ctx context.Context, req *safethirdv1.GetAgreementRequest) (*safethirdv1.GetAgreementResponse, error) {
-	id := req.GetAgreementId()
-	if id == "" {
-		return nil, s.errs.toStatus(ctx, required("agreement_id", "an agreement id such as ca-us-stca"))
-	}
+	id := req.GetAgreementId() // set and shaped: the field rules say so
 	snap, err := s.current(ctx)
 	if err != nil {
 		return nil, s.errs.toStatus(ctx, err)
 	}
 	a, ok := snap.Agreement(id)
 	if !ok {
-		return nil, s.errs.toStatus(ctx, &assessment.NotFoundError{Kind: assessment.KindAgreement, ID: id})
+		return nil, s.errs.toStatus(ctx, recordNotFound(safethirdv1.ErrorReason_ERROR_REASON_AGREEMENT_NOT_FOUND, "agreement", id))
 	}
 	return &safethirdv1.GetAgreementResponse{Agreement: a}, nil
 }
@@ -129,17 +117,14 @@ func (s *catalogServer) ListAgreements(ctx context.Context, req *safethirdv1.Lis
 }
 
 func (s *catalogServer) GetFramework(ctx context.Context, req *safethirdv1.GetFrameworkRequest) (*safethirdv1.GetFrameworkResponse, error) {
-	id := req.GetFrameworkId()
-	if id == "" {
-		return nil, s.errs.toStatus(ctx, required("framework_id", "a framework id such as us-ina-208a2a"))
-	}
+	id := req.GetFrameworkId() // set and shaped: the field rules say so
 	snap, err := s.current(ctx)
 	if err != nil {
 		return nil, s.errs.toStatus(ctx, err)
 	}
 	f, ok := snap.Framework(id)
 	if !ok {
-		return nil, s.errs.toStatus(ctx, &assessment.NotFoundError{Kind: assessment.KindFramework, ID: id})
+		return nil, s.errs.toStatus(ctx, recordNotFound(safethirdv1.ErrorReason_ERROR_REASON_FRAMEWORK_NOT_FOUND, "framework", id))
 	}
 	return &safethirdv1.GetFrameworkResponse{Framework: f}, nil
 }
@@ -160,9 +145,4 @@ func (s *catalogServer) ListFrameworks(ctx context.Context, req *safethirdv1.Lis
 		resp.Frameworks = append(resp.Frameworks, f)
 	}
 	return resp, nil
-}
-
-// required is the error for a missing required field.
-func required(field, example string) error {
-	return &assessment.InvalidArgumentError{Violations: []assessment.FieldViolation{{Field: field, Description: "is required: " + example}}}
 }

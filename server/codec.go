@@ -21,9 +21,9 @@ import (
 // holds one (AssessCountry's, a batch's items, a route's countries) is
 // sent as the encoding of its other fields around those bytes, pieces of
 // a mem.BufferSlice that are never copied or encoded again. The bytes are
-// those proto.Marshal writes for the same response: fields in number
-// order, unknown fields last, a message field as its tag, its length and
-// its content.
+// those proto.Marshal writes for the same response: fields in its order
+// (wireOrder), unknown fields last, a message field as its tag, its length
+// and its content.
 type answerCodec struct {
 	encoding.CodecV2 // gRPC's own proto codec, for everything else
 	// encoded returns the stored encoding of a memoized answer, or false.
@@ -142,6 +142,24 @@ func mayHoldAnswer(fd protoreflect.FieldDescriptor) bool {
 
 var batchResultName = (&safethirdv1.BatchAssessResult{}).ProtoReflect().Descriptor().FullName()
 
+// wireOrder is the order proto.Marshal writes a message's fields in:
+// extensions first, then the fields outside any oneof, then each oneof's
+// (a oneof's fields last, as protobuf-go keeps golang/protobuf's historic
+// output), each group by number.
+func wireOrder(a, b protoreflect.FieldDescriptor) int {
+	group := func(fd protoreflect.FieldDescriptor) int {
+		switch od := fd.ContainingOneof(); {
+		case fd.IsExtension():
+			return -1
+		case od == nil || od.IsSynthetic():
+			return 0
+		default:
+			return 1 + od.Index()
+		}
+	}
+	return cmp.Or(cmp.Compare(group(a), group(b)), cmp.Compare(a.Number(), b.Number()))
+}
+
 // pieces is an encoding being assembled, and its length.
 type pieces struct {
 	slice mem.BufferSlice
@@ -173,7 +191,7 @@ func (c answerCodec) appendMessage(out *pieces, m protoreflect.Message) error {
 		fields = append(fields, fd)
 		return true
 	})
-	slices.SortFunc(fields, func(a, b protoreflect.FieldDescriptor) int { return cmp.Compare(a.Number(), b.Number()) })
+	slices.SortFunc(fields, wireOrder)
 	for _, fd := range fields {
 		v := m.Get(fd)
 		if !mayHoldAnswer(fd) {

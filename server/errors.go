@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
+	"buf.build/go/protovalidate"
 	"go.uber.org/zap"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -19,8 +21,11 @@ import (
 // errorDomain is google.rpc.ErrorInfo.domain on every error the service returns.
 const errorDomain = "safethird.v1"
 
-// Errors the server itself raises, next to the engine's. They are turned
-// into statuses only by errorMapper.toStatus, like the engine's.
+// Errors the server itself raises, for what it checks before the engine or
+// instead of it: the transport's rules, auth, the dataset store and the HTTP
+// door. The engine's own (assessment.InvalidArgumentError, NotFoundError)
+// and protovalidate's (the validate link) are the others that
+// errorMapper.status maps; nothing else makes a status.
 var (
 	// errNotLoaded is returned while no dataset has been loaded yet.
 	errNotLoaded = errors.New("no dataset loaded")
@@ -42,11 +47,37 @@ func (e *revisionError) Error() string {
 	return "dataset revision not held by this server; it serves " + e.current
 }
 
-// pageTokenError reports a page token that was not issued for the listing.
-type pageTokenError struct{}
+// requestError is a request the server refuses on its own, without the
+// engine: a page_token a listing cannot take, a Get for a record the
+// dataset does not hold, or on the HTTP
+// door a body, query or path that makes no call. It names the field and
+// the rule, never the value found there: a value may be an applicant's fact.
+type requestError struct {
+	// reason is ERROR_REASON_INVALID_ARGUMENT unless set.
+	reason safethirdv1.ErrorReason
+	// notFound makes it NOT_FOUND rather than INVALID_ARGUMENT: a record
+	// the dataset does not hold, or a REST path no RPC has.
+	notFound bool
+	// field and rule are the field violation, when field is set.
+	field, rule string
+	msg         string
+}
 
-func (*pageTokenError) Error() string {
-	return "page_token was not issued by a previous call to this method with the same filters"
+func (e *requestError) Error() string { return e.msg }
+
+// recordNotFound is the requestError of a Get for a record the dataset
+// does not hold: kind names the record, reason is its ErrorReason.
+func recordNotFound(reason safethirdv1.ErrorReason, kind, id string) *requestError {
+	return &requestError{notFound: true, reason: reason, msg: notFoundMessage(kind, id)}
+}
+
+// notFoundMessage says that the kind of record with id is not found,
+// repeating at most maxIDInMessage bytes of the id.
+func notFoundMessage(kind, id string) string {
+	if len(id) > maxIDInMessage {
+		id = id[:maxIDInMessage] + "..."
+	}
+	return fmt.Sprintf("%s %q not found", kind, id)
 }
 
 // notFoundReasons maps assessment.NotFoundError.Kind to its reason.
@@ -80,12 +111,12 @@ func (m errorMapper) toStatus(ctx context.Context, err error) error {
 // status maps a non-nil err to a status.
 func (m errorMapper) status(ctx context.Context, err error) *status.Status {
 	var (
-		invalid  *assessment.InvalidArgumentError
-		notFound *assessment.NotFoundError
-		revision *revisionError
-		token    *pageTokenError
-		request  *requestError
-		grpcErr  interface{ GRPCStatus() *status.Status }
+		invalid    *assessment.InvalidArgumentError
+		notFound   *assessment.NotFoundError
+		validation *protovalidate.ValidationError
+		revision   *revisionError
+		request    *requestError
+		grpcErr    interface{ GRPCStatus() *status.Status }
 	)
 	switch {
 	case errors.As(err, &grpcErr):
@@ -93,41 +124,39 @@ func (m errorMapper) status(ctx context.Context, err error) *status.Status {
 		return grpcErr.GRPCStatus()
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return status.FromContextError(err)
+	case errors.As(err, &validation):
+		return badRequest(safethirdv1.ErrorReason_ERROR_REASON_INVALID_ARGUMENT, ruleViolations(validation))
 	case errors.As(err, &invalid):
 		reason := safethirdv1.ErrorReason_ERROR_REASON_INVALID_ARGUMENT
 		if invalid.TooMany {
 			reason = safethirdv1.ErrorReason_ERROR_REASON_TOO_MANY_ITEMS
 		}
-		return newStatus(codes.InvalidArgument, reason, invalid.Error(), nil, invalid.Violations)
+		return badRequest(reason, engineViolations(invalid))
 	case errors.As(err, &notFound):
 		reason, ok := notFoundReasons[notFound.Kind]
 		if !ok {
 			break // an engine kind this table lacks is a bug: INTERNAL below
 		}
-		id := notFound.ID
-		if len(id) > maxIDInMessage {
-			id = id[:maxIDInMessage] + "..."
-		}
-		return newStatus(codes.NotFound, reason, fmt.Sprintf("%s %q not found", notFound.Kind, id), nil, nil)
+		return newStatus(codes.NotFound, reason, notFoundMessage(string(notFound.Kind), notFound.ID), nil, nil)
 	case errors.As(err, &revision):
 		return newStatus(codes.FailedPrecondition, safethirdv1.ErrorReason_ERROR_REASON_DATASET_REVISION_MISMATCH,
 			revision.Error(), map[string]string{"current_revision": revision.current}, nil)
 	case errors.Is(err, errNotLoaded):
 		return newStatus(codes.Unavailable, safethirdv1.ErrorReason_ERROR_REASON_DATASET_NOT_LOADED,
 			"no dataset is loaded yet; retry shortly", nil, nil)
-	case errors.As(err, &token):
-		return newStatus(codes.InvalidArgument, safethirdv1.ErrorReason_ERROR_REASON_INVALID_PAGE_TOKEN,
-			token.Error(), nil, []assessment.FieldViolation{{Field: "page_token", Description: token.Error()}})
 	case errors.As(err, &request):
-		code := codes.InvalidArgument
+		code, reason := codes.InvalidArgument, request.reason
 		if request.notFound {
 			code = codes.NotFound
 		}
-		var violations []assessment.FieldViolation
-		if request.field != "" {
-			violations = []assessment.FieldViolation{{Field: request.field, Description: request.msg}}
+		if reason == safethirdv1.ErrorReason_ERROR_REASON_UNSPECIFIED {
+			reason = safethirdv1.ErrorReason_ERROR_REASON_INVALID_ARGUMENT
 		}
-		return newStatus(code, safethirdv1.ErrorReason_ERROR_REASON_INVALID_ARGUMENT, request.msg, nil, violations)
+		var violations []*errdetails.BadRequest_FieldViolation
+		if request.field != "" {
+			violations = append(violations, &errdetails.BadRequest_FieldViolation{Field: request.field, Description: request.rule})
+		}
+		return newStatus(code, reason, request.msg, nil, violations)
 	case errors.Is(err, errTooLarge):
 		return newStatus(codes.ResourceExhausted, safethirdv1.ErrorReason_ERROR_REASON_MESSAGE_TOO_LARGE, err.Error(), nil, nil)
 	case errors.Is(err, errNoToken), errors.Is(err, errBadToken):
@@ -135,6 +164,41 @@ func (m errorMapper) status(ctx context.Context, err error) *status.Status {
 	}
 	m.logger.Error("internal error", zap.String("request_id", requestIDFrom(ctx)), zap.Error(err))
 	return internalStatus()
+}
+
+// engineViolations are the engine's field violations, as BadRequest's.
+func engineViolations(err *assessment.InvalidArgumentError) []*errdetails.BadRequest_FieldViolation {
+	out := make([]*errdetails.BadRequest_FieldViolation, len(err.Violations))
+	for i, v := range err.Violations {
+		out[i] = &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description}
+	}
+	return out
+}
+
+// ruleViolations are the rules a request broke, as BadRequest's field
+// violations: the field's path and the rule's message. Never the field's
+// value, which protovalidate also reports: it may be an applicant's fact.
+// A rule without a message (a CEL rule may leave it out) is named by its id.
+func ruleViolations(err *protovalidate.ValidationError) []*errdetails.BadRequest_FieldViolation {
+	out := make([]*errdetails.BadRequest_FieldViolation, len(err.Violations))
+	for i, v := range err.Violations {
+		desc := v.Proto.GetMessage()
+		if desc == "" {
+			desc = "breaks the rule " + v.Proto.GetRuleId()
+		}
+		out[i] = &errdetails.BadRequest_FieldViolation{Field: protovalidate.FieldPathString(v.Proto.GetField()), Description: desc}
+	}
+	return out
+}
+
+// badRequest is INVALID_ARGUMENT with reason and violations, whose message
+// lists each as "field: rule".
+func badRequest(reason safethirdv1.ErrorReason, violations []*errdetails.BadRequest_FieldViolation) *status.Status {
+	parts := make([]string, len(violations))
+	for i, v := range violations {
+		parts[i] = v.GetField() + ": " + v.GetDescription()
+	}
+	return newStatus(codes.InvalidArgument, reason, "invalid request: "+strings.Join(parts, "; "), nil, violations)
 }
 
 // httpStatus is the HTTP status of a REST call that failed with st: the
@@ -185,14 +249,10 @@ func internalStatus() *status.Status {
 
 // newStatus builds a status with ErrorInfo and, when there are
 // violations, BadRequest.
-func newStatus(code codes.Code, reason safethirdv1.ErrorReason, msg string, metadata map[string]string, violations []assessment.FieldViolation) *status.Status {
+func newStatus(code codes.Code, reason safethirdv1.ErrorReason, msg string, metadata map[string]string, violations []*errdetails.BadRequest_FieldViolation) *status.Status {
 	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: reason.String(), Domain: errorDomain, Metadata: metadata}}
 	if len(violations) > 0 {
-		br := &errdetails.BadRequest{}
-		for _, v := range violations {
-			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
-		}
-		details = append(details, br)
+		details = append(details, &errdetails.BadRequest{FieldViolations: violations})
 	}
 	st, err := status.New(code, msg).WithDetails(details...)
 	if err != nil {
@@ -202,8 +262,15 @@ func newStatus(code codes.Code, reason safethirdv1.ErrorReason, msg string, meta
 	return st
 }
 
-// itemError encodes a status as a batch item's error, with the same code,
-// message, reason and field violations a whole call would carry.
+// failedItem is the result of a batch item that failed with st: st itself,
+// with the details a whole call would carry, and the deprecated error that
+// says the same to clients written before status.
+func failedItem(st *status.Status) *safethirdv1.BatchAssessResult {
+	return &safethirdv1.BatchAssessResult{Status: st.Proto(), Result: &safethirdv1.BatchAssessResult_Error{Error: itemError(st)}}
+}
+
+// itemError encodes a status as a batch item's deprecated error, with its
+// code, message, reason and field violations.
 func itemError(st *status.Status) *safethirdv1.BatchItemError {
 	out := &safethirdv1.BatchItemError{Code: int32(st.Code()), Message: st.Message()}
 	for _, d := range st.Details() {

@@ -7,12 +7,17 @@ import (
 	"strings"
 	"testing"
 
+	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	"buf.build/go/protovalidate"
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/safethird/safethird/assessment"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
@@ -42,7 +47,10 @@ func TestToStatus(t *testing.T) {
 		{"revision", &revisionError{current: "sha256:abc"}, codes.FailedPrecondition, "ERROR_REASON_DATASET_REVISION_MISMATCH",
 			"dataset revision not held by this server; it serves sha256:abc", false},
 		{"not loaded", errNotLoaded, codes.Unavailable, "ERROR_REASON_DATASET_NOT_LOADED", "no dataset is loaded yet; retry shortly", false},
-		{"page token", &pageTokenError{}, codes.InvalidArgument, "ERROR_REASON_INVALID_PAGE_TOKEN", (&pageTokenError{}).Error(), false},
+		{"page token", errPageToken, codes.InvalidArgument, "ERROR_REASON_INVALID_PAGE_TOKEN",
+			"invalid request: page_token: was not issued by a previous call to this method with the same filters", false},
+		{"page size", &requestError{field: "page_size", rule: "must be 0 to 1000", msg: "invalid request: page_size: must be 0 to 1000"}, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT",
+			"invalid request: page_size: must be 0 to 1000", false},
 		{"no token", errNoToken, codes.Unauthenticated, "ERROR_REASON_UNAUTHENTICATED", errNoToken.Error(), false},
 		{"bad token", errBadToken, codes.Unauthenticated, "ERROR_REASON_UNAUTHENTICATED", "invalid bearer token", false},
 		{"canceled", context.Canceled, codes.Canceled, "", context.Canceled.Error(), false},
@@ -50,7 +58,9 @@ func TestToStatus(t *testing.T) {
 		{"status passes through", status.Error(codes.ResourceExhausted, "too big"), codes.ResourceExhausted, "", "too big", false},
 		{"anything else", errors.New("disk on fire at /secret/path"), codes.Internal, "ERROR_REASON_INTERNAL", "internal error", true},
 		{"body too large", errTooLarge, codes.ResourceExhausted, "ERROR_REASON_MESSAGE_TOO_LARGE", errTooLarge.Error(), false},
-		{"bad HTTP request", &requestError{field: "as_off", msg: "unknown field"}, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", "unknown field", false},
+		{"bad HTTP request", &requestError{field: "as_off", rule: "unknown field", msg: "unknown field"}, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", "unknown field", false},
+		{"no such record", recordNotFound(safethirdv1.ErrorReason_ERROR_REASON_AGREEMENT_NOT_FOUND, "agreement", strings.Repeat("a", 100)), codes.NotFound,
+			"ERROR_REASON_AGREEMENT_NOT_FOUND", `agreement "` + strings.Repeat("a", 64) + `..." not found`, false},
 		{"no such REST path", &requestError{notFound: true, msg: "no path"}, codes.NotFound, "ERROR_REASON_INVALID_ARGUMENT", "no path", false},
 	}
 	for _, tt := range tests {
@@ -78,6 +88,60 @@ func TestToStatus(t *testing.T) {
 	}
 	if m := (errorMapper{logger: zap.NewNop()}); m.toStatus(context.Background(), nil) != nil {
 		t.Error("toStatus(nil) is not nil")
+	}
+}
+
+// TestViolations covers the BadRequest field violations of each kind of bad
+// input: the engine's, the protos' rules and the server's own; the message
+// lists them, and neither repeats the value found in a field.
+func TestViolations(t *testing.T) {
+	const secret = "secret-fact"
+	path := func(names ...string) *validate.FieldPath {
+		p := &validate.FieldPath{}
+		for _, n := range names {
+			p.Elements = append(p.Elements, &validate.FieldPathElement{FieldName: proto.String(n)})
+		}
+		return p
+	}
+	tests := []struct {
+		name        string
+		give        error
+		wantMessage string
+		want        []string // "field: description"
+	}{
+		{"engine", &assessment.InvalidArgumentError{Violations: []assessment.FieldViolation{{Field: "as_of", Description: "must be a date"}, {Field: "applicant.age", Description: "must be 0 to 150"}}},
+			"invalid request: as_of: must be a date; applicant.age: must be 0 to 150", []string{"as_of: must be a date", "applicant.age: must be 0 to 150"}},
+		{"rules", &protovalidate.ValidationError{Violations: []*protovalidate.Violation{
+			{Proto: &validate.Violation{Field: path("applicant", "nationality_code"), RuleId: proto.String("country_code.alpha2"), Message: proto.String("must be two letters")},
+				FieldValue: protoreflect.ValueOfString(secret)},
+			{Proto: &validate.Violation{Field: path("as_of"), RuleId: proto.String("as_of.date")}, FieldValue: protoreflect.ValueOfString(secret)},
+		}}, "invalid request: applicant.nationality_code: must be two letters; as_of: breaks the rule as_of.date",
+			[]string{"applicant.nationality_code: must be two letters", "as_of: breaks the rule as_of.date"}},
+		{"the server's own", &requestError{field: "page_size", rule: "must be 0 to 1000", msg: "invalid request: page_size: must be 0 to 1000"}, "invalid request: page_size: must be 0 to 1000", []string{"page_size: must be 0 to 1000"}},
+		{"page token", errPageToken, errPageToken.msg, []string{"page_token: " + errPageToken.rule}},
+		{"a REST path", &requestError{notFound: true, msg: "no REST path"}, "no REST path", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := (errorMapper{logger: zap.NewNop()}).status(context.Background(), tt.give)
+			if st.Message() != tt.wantMessage {
+				t.Errorf("message %q, want %q", st.Message(), tt.wantMessage)
+			}
+			var got []string
+			for _, d := range st.Details() {
+				if br, ok := d.(*errdetails.BadRequest); ok {
+					for _, v := range br.GetFieldViolations() {
+						got = append(got, v.GetField()+": "+v.GetDescription())
+					}
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("field violations (-want +got):\n%s", diff)
+			}
+			if b, _ := protojson.Marshal(st.Proto()); strings.Contains(string(b), secret) {
+				t.Errorf("the status repeats a field's value: %s", b)
+			}
+		})
 	}
 }
 

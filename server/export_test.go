@@ -7,3 +7,13 @@ import "google.golang.org/grpc"
 func SetBeforeHandler(cfg *Config, h grpc.UnaryServerInterceptor) {
 	cfg.beforeHandler = h
 }
+
+// ChainNames names the links of the interceptor chain s was built with,
+// outermost first.
+func ChainNames(s *Server) []string {
+	var names []string
+	for _, l := range s.chain() {
+		names = append(names, l.name)
+	}
+	return names
+}

@@ -21,7 +21,6 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 
-	"github.com/safethird/safethird/data"
 	"github.com/safethird/safethird/memo"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 	"github.com/safethird/safethird/server"
@@ -358,18 +357,7 @@ func TestHTTPPanicIs500(t *testing.T) {
 // /healthz stays 200 while the dataset loads; /readyz and the calls say
 // 503 until it is loaded, as gRPC health and the RPCs do.
 func TestHTTPNotServingUntilLoaded(t *testing.T) {
-	gate := make(chan struct{})
-	cfg := serverConfig()
-	cfg.DatasetFS = gatedFS{FS: data.FS, gate: gate}
-	hs := startHTTPUnready(t, cfg)
-	released := false
-	release := func() {
-		if !released {
-			released = true
-			close(gate)
-		}
-	}
-	t.Cleanup(release)
+	hs, release := startGated(t, startHTTPUnready)
 
 	if resp, b := hs.do(t, "GET", "/healthz", nil); resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "NOT_SERVING") {
 		t.Errorf("/healthz while loading: %d %s", resp.StatusCode, b)

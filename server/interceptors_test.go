@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/status"
 
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 	"github.com/safethird/safethird/server"
@@ -257,11 +259,20 @@ func TestOversizeMessage(t *testing.T) {
 	ts := startServer(t, serverConfig())
 	big := &safethirdv1.AssessCountryRequest{CountryCode: "MX", FrameworkId: strings.Repeat("x", server.MaxRecvMsgSize)}
 	_, err := ts.assess.AssessCountry(context.Background(), big)
-	wantStatus(t, err, codes.ResourceExhausted, "")
-	// Just under the limit is read, and fails on its content instead.
+	// grpc-go writes this status itself, before the stats handler, the
+	// codec or any interceptor sees the call: nothing can add ErrorInfo
+	// (ERROR_REASON_MESSAGE_TOO_LARGE) to it, as the HTTP door does.
+	if st := wantStatus(t, err, codes.ResourceExhausted, ""); errorInfo(st) != nil {
+		t.Errorf("grpc-go's over-size status now has ErrorInfo %v: say so in errors.proto and the README", errorInfo(st))
+	}
+	// Just under the limit is read, and fails on its content instead: no
+	// framework id is that long.
 	under := &safethirdv1.AssessCountryRequest{CountryCode: "MX", FrameworkId: strings.Repeat("x", server.MaxRecvMsgSize-64)}
 	_, err = ts.assess.AssessCountry(context.Background(), under)
-	wantStatus(t, err, codes.NotFound, "ERROR_REASON_FRAMEWORK_NOT_FOUND")
+	st := wantStatus(t, err, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT")
+	if diff := cmp.Diff([]string{"framework_id"}, violationFields(st)); diff != "" {
+		t.Errorf("field violations (-want +got):\n%s", diff)
+	}
 }
 
 func TestDeadlineCap(t *testing.T) {
@@ -344,4 +355,109 @@ func TestMetrics(t *testing.T) {
 		_ = resp.Body.Close()
 		t.Error("metrics still served after shutdown")
 	}
+}
+
+// TestChainOrder holds the interceptor chain to its order: the names of the
+// links the server is built with, and for each link a call whose outcome
+// depends on where it stands.
+func TestChainOrder(t *testing.T) {
+	cfg := serverConfig()
+	cfg.AuthTokens, cfg.AllowPlaintextTokens = []string{"chain-order-token"}, true
+	cfg.MaxCallDuration = time.Minute
+	var reached atomic.Int32
+	var deadline atomic.Int64 // how far away AssessCountry's deadline is, in the handler
+	server.SetBeforeHandler(&cfg, func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		reached.Add(1)
+		switch info.FullMethod {
+		case safethirdv1.CatalogService_ListFrameworks_FullMethodName:
+			panic("chain-order panic")
+		case safethirdv1.AssessmentService_AssessCountry_FullMethodName:
+			if dl, ok := ctx.Deadline(); ok {
+				deadline.Store(int64(time.Until(dl)))
+			}
+		}
+		return handler(ctx, req)
+	})
+	ts := startServer(t, cfg)
+	want := []string{"request-id", "accounting", "recovery", "auth", "validate", "responses", "deadline", "test-hook"}
+	if diff := cmp.Diff(want, server.ChainNames(ts.srv)); diff != "" {
+		t.Fatalf("chain, outermost first (-want +got):\n%s", diff)
+	}
+
+	// call makes one call with the request id "order" and returns its
+	// status, the id in its trailer and its one "call" line.
+	call := func(t *testing.T, ctx context.Context, invoke func(context.Context, ...grpc.CallOption) error) (codes.Code, string, map[string]any) {
+		t.Helper()
+		ts.logs.TakeAll()
+		reached.Store(0)
+		var trailer metadata.MD
+		err := invoke(metadata.AppendToOutgoingContext(ctx, "x-request-id", "order"), grpc.Trailer(&trailer))
+		lines := ts.logs.FilterMessage("call").All()
+		if len(lines) != 1 {
+			t.Fatalf("%d call lines, want 1", len(lines))
+		}
+		return status.Code(err), strings.Join(trailer.Get("x-request-id"), ","), lines[0].ContextMap()
+	}
+	listFrameworks := func(ctx context.Context, opts ...grpc.CallOption) error {
+		_, err := ts.catalog.ListFrameworks(ctx, &safethirdv1.ListFrameworksRequest{}, opts...)
+		return err
+	}
+	authed := withToken("chain-order-token")
+
+	t.Run("request-id and accounting outside auth, auth before the handler", func(t *testing.T) {
+		code, id, line := call(t, context.Background(), listFrameworks)
+		if code != codes.Unauthenticated || id != "order" || line["code"] != "Unauthenticated" || line["request_id"] != "order" {
+			t.Errorf("code %s, trailer id %q, call line %v; want Unauthenticated with the id, logged", code, id, line)
+		}
+		if n := reached.Load(); n != 0 {
+			t.Errorf("the handler's side of the chain ran %d times for a call without a token", n)
+		}
+	})
+	t.Run("request-id and accounting outside recovery", func(t *testing.T) {
+		code, id, line := call(t, authed, listFrameworks)
+		if code != codes.Internal || id != "order" || line["code"] != "Internal" || line["reason"] != "ERROR_REASON_INTERNAL" {
+			t.Errorf("code %s, trailer id %q, call line %v; want the panic as Internal, with the id, logged as Internal", code, id, line)
+		}
+		panics := ts.logs.FilterMessage("panic in call").All()
+		if len(panics) != 1 || panics[0].ContextMap()["request_id"] != "order" {
+			t.Errorf("panic lines %v; want one with the request id", panics)
+		}
+	})
+	t.Run("auth before validate, validate before the handler", func(t *testing.T) {
+		badCountry := func(ctx context.Context, opts ...grpc.CallOption) error {
+			_, err := ts.catalog.GetCountry(ctx, &safethirdv1.GetCountryRequest{CountryCode: "M1"}, opts...)
+			return err
+		}
+		if code, _, _ := call(t, context.Background(), badCountry); code != codes.Unauthenticated {
+			t.Errorf("an invalid request without a token: %s, want Unauthenticated", code)
+		}
+		code, id, line := call(t, authed, badCountry)
+		if code != codes.InvalidArgument || id != "order" || line["reason"] != "ERROR_REASON_INVALID_ARGUMENT" {
+			t.Errorf("an invalid request with a token: %s, trailer id %q, call line %v; want InvalidArgument with the id", code, id, line)
+		}
+		if n := reached.Load(); n != 0 {
+			t.Errorf("the handler's side of the chain ran %d times for an invalid request", n)
+		}
+	})
+	t.Run("health needs no token", func(t *testing.T) {
+		code, _, line := call(t, context.Background(), func(ctx context.Context, opts ...grpc.CallOption) error {
+			_, err := ts.health.Check(ctx, &healthpb.HealthCheckRequest{}, opts...)
+			return err
+		})
+		if code != codes.OK || reached.Load() != 1 || line["code"] != "OK" {
+			t.Errorf("health without a token: %s, reached the handler %d times; want OK, once", code, reached.Load())
+		}
+	})
+	t.Run("deadline innermost", func(t *testing.T) {
+		code, _, _ := call(t, authed, func(ctx context.Context, opts ...grpc.CallOption) error {
+			_, err := ts.assess.AssessCountry(ctx, mx, opts...)
+			return err
+		})
+		if code != codes.OK {
+			t.Fatalf("AssessCountry: %s", code)
+		}
+		if d := time.Duration(deadline.Load()); d <= 0 || d > time.Minute {
+			t.Errorf("the handler's deadline is %v away; want the cap, 1m, for a call that set none", d)
+		}
+	})
 }

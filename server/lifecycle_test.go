@@ -31,6 +31,20 @@ func (g gatedFS) Open(name string) (fs.File, error) {
 	return g.FS.Open(name)
 }
 
+// startGated starts a server with start on the embedded dataset, whose load
+// waits until release is called; the test's cleanup calls it too.
+func startGated[T any](t *testing.T, start func(*testing.T, server.Config) T) (T, func()) {
+	t.Helper()
+	gate := make(chan struct{})
+	var open sync.Once
+	release := func() { open.Do(func() { close(gate) }) }
+	cfg := serverConfig()
+	cfg.DatasetFS = gatedFS{FS: data.FS, gate: gate}
+	ts := start(t, cfg)
+	t.Cleanup(release) // runs before the server's cleanup, which waits for Serve
+	return ts, release
+}
+
 var healthNames = []string{"", "safethird.v1.AssessmentService", "safethird.v1.CatalogService"}
 
 func checkHealth(t *testing.T, ts *testServer, want healthpb.HealthCheckResponse_ServingStatus) {
@@ -46,13 +60,7 @@ func checkHealth(t *testing.T, ts *testServer, want healthpb.HealthCheckResponse
 // Until the dataset is loaded, health says NOT_SERVING and calls fail
 // with UNAVAILABLE; then everything is SERVING.
 func TestNotServingUntilLoaded(t *testing.T) {
-	gate := make(chan struct{})
-	var open sync.Once
-	release := func() { open.Do(func() { close(gate) }) }
-	cfg := serverConfig()
-	cfg.DatasetFS = gatedFS{FS: data.FS, gate: gate}
-	ts := startUnready(t, cfg)
-	t.Cleanup(release) // runs before the server's cleanup, which waits for Serve
+	ts, release := startGated(t, startUnready)
 
 	checkHealth(t, ts, healthpb.HealthCheckResponse_NOT_SERVING)
 	_, err := ts.assess.AssessCountry(context.Background(), mx)

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/safethird/safethird/assessment"
+	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
 // AIP-158 page sizes.
@@ -38,6 +38,13 @@ func (t pageToken) encode() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// errPageToken is a page_token that was not issued for the listing.
+var errPageToken = &requestError{
+	reason: safethirdv1.ErrorReason_ERROR_REASON_INVALID_PAGE_TOKEN,
+	field:  "page_token", rule: "was not issued by a previous call to this method with the same filters",
+	msg: "invalid request: page_token: was not issued by a previous call to this method with the same filters",
+}
+
 // pageRequest is a validated request for one page.
 type pageRequest struct {
 	listing string
@@ -45,13 +52,11 @@ type pageRequest struct {
 	token   pageToken // zero for the first page
 }
 
-// parsePage validates page_size and page_token for listing.
+// parsePage reads page_size (0 or more: the field rules say so) and
+// page_token for listing.
 func parsePage(listing string, size int32, token string) (pageRequest, error) {
 	pr := pageRequest{listing: listing, size: int(size)}
 	switch {
-	case size < 0:
-		return pr, &assessment.InvalidArgumentError{Violations: []assessment.FieldViolation{{
-			Field: "page_size", Description: "must be 0 to 1000; 0 means 100"}}}
 	case size == 0:
 		pr.size = defaultPageSize
 	case size > maxPageSize:
@@ -62,7 +67,7 @@ func parsePage(listing string, size int32, token string) (pageRequest, error) {
 	}
 	b, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil || json.Unmarshal(b, &pr.token) != nil || pr.token.Listing != listing || pr.token.After == "" {
-		return pr, &pageTokenError{}
+		return pr, errPageToken
 	}
 	return pr, nil
 }

@@ -56,22 +56,6 @@ func (c *restCodec) invalid(err error) error {
 	return connectErrorOf(c.errs.status(context.Background(), bodyError(err)))
 }
 
-// requestError is an HTTP request the door cannot make a call of: a body
-// that is not the JSON of the request message, a query parameter it
-// cannot take, or a path or method no RPC has. Its message says where and
-// which field, never the value found there: a value may be an applicant's
-// fact, and errors never repeat those.
-type requestError struct {
-	// notFound is true for a path no RPC has, which is NOT_FOUND; every
-	// other requestError is INVALID_ARGUMENT.
-	notFound bool
-	// field is the name of the field at fault, or "".
-	field string
-	msg   string
-}
-
-func (e *requestError) Error() string { return e.msg }
-
 // protojsonError picks apart protojson's error text, "proto: (line 1:2):
 // unknown field \"as_off\"", "proto: (line 1:9): invalid value for int32
 // field age: \"x\"" or "proto: syntax error (line 1:5): unexpected token".
@@ -103,6 +87,7 @@ func bodyError(err error) *requestError {
 	if e.field != "" {
 		e.msg += fmt.Sprintf(" %q", e.field)
 	}
+	e.rule = e.msg
 	return e
 }
 

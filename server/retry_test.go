@@ -2,13 +2,11 @@ package server_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 
-	"github.com/safethird/safethird/data"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
@@ -24,13 +22,7 @@ const retryServiceConfig = `{"methodConfig": [{"name": [{"service": "safethird.v
 // restarted behind a round-robin client) failed the call instead of being
 // retried. Found by test/reliability's TestReplicaLoss.
 func TestUnavailableWhileLoadingIsRetried(t *testing.T) {
-	gate := make(chan struct{})
-	var open sync.Once
-	release := func() { open.Do(func() { close(gate) }) }
-	cfg := serverConfig()
-	cfg.DatasetFS = gatedFS{FS: data.FS, gate: gate}
-	ts := startUnready(t, cfg)
-	t.Cleanup(release) // runs before the server's cleanup, which waits for Serve
+	ts, release := startGated(t, startUnready)
 
 	conn := dialBufconn(t, ts.lis, grpc.WithDefaultServiceConfig(retryServiceConfig))
 	t.Cleanup(func() { _ = conn.Close() })

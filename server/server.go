@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"buf.build/go/protovalidate"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -68,6 +69,8 @@ type Server struct {
 	metrics *metrics
 	store   *store
 	errs    errorMapper
+	// validator checks requests against the rules in the protos.
+	validator protovalidate.Validator
 	// auth checks tokens; nil when auth is off. A reload signal swaps it
 	// when the tokens file changed (reloadTokens).
 	auth   atomic.Pointer[authenticator]
@@ -107,13 +110,18 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("register metrics: %w", err)
 	}
+	validator, err := protovalidate.New()
+	if err != nil {
+		return nil, fmt.Errorf("request validator: %w", err)
+	}
 	s := &Server{
-		cfg:     cfg,
-		logger:  logger,
-		metrics: m,
-		store:   newStore(cfg, logger, m),
-		errs:    errorMapper{logger: logger},
-		health:  health.NewServer(),
+		cfg:       cfg,
+		logger:    logger,
+		metrics:   m,
+		store:     newStore(cfg, logger, m),
+		errs:      errorMapper{logger: logger},
+		validator: validator,
+		health:    health.NewServer(),
 	}
 	tokens := cfg.AuthTokens
 	if cfg.AuthTokensFile != "" {

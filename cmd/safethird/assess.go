@@ -43,9 +43,6 @@ refused or failed, 2 usage error.`,
 			if err != nil {
 				return usageError("COUNTRY: %v", err)
 			}
-			if err := query.check(); err != nil {
-				return err
-			}
 			a, err := applicant.applicant()
 			if err != nil {
 				return err
@@ -57,6 +54,9 @@ refused or failed, 2 usage error.`,
 				Applicant:         a,
 				View:              query.assessmentView(),
 				ApplyingStateCode: query.applyingState.code,
+			}
+			if err := checkRules(req); err != nil {
+				return err
 			}
 			c, err := conn.dial(cmd.Context())
 			if err != nil {

@@ -139,9 +139,9 @@ func TestCLIAgainstServer(t *testing.T) {
 			want: []string{"INVALID_ARGUMENT", "reason: ERROR_REASON_INVALID_ARGUMENT", "field country_code:"},
 		},
 		{
-			name: "bad applicant fact",
-			args: []string{"assess", "MX", "--age", "200"},
-			want: []string{"INVALID_ARGUMENT", "field applicant.age:"},
+			name: "applicant fact against the date",
+			args: []string{"assess", "MX", "--as-of", "2019-01-01", "--entry-date", "2019-06-01"},
+			want: []string{"INVALID_ARGUMENT", "field applicant.entry_date:"},
 		},
 		{
 			name: "unknown framework",
@@ -172,7 +172,9 @@ func TestCLIAgainstServer(t *testing.T) {
 		{name: "bad group", args: []string{"assess", "MX", "--group", "veterans"}, want: []string{"--group", "lgbtqi, indigenous, women-and-girls, children"}},
 		{name: "bad date", args: []string{"assess", "MX", "--as-of", "01/01/2019"}, want: []string{"--as-of", "YYYY-MM-DD"}},
 		{name: "bad format", args: []string{"countries", "-o", "markdown"}, want: []string{"--output", "text, json"}},
-		{name: "no legs", args: []string{"route"}, want: []string{"--legs is required"}},
+		{name: "no legs", args: []string{"route"}, want: []string{"--legs: must contain at least 1 item"}},
+		{name: "age out of range", args: []string{"assess", "MX", "--age", "200"}, want: []string{"--age: must be greater than or equal to 0 and less than or equal to 150"}},
+		{name: "impossible date", args: []string{"assess", "MX", "--as-of", "2023-02-29"}, want: []string{"--as-of: must be a real date"}},
 		{name: "token to a remote address in the clear", args: []string{"frameworks", "--addr", "safethird.example:50051", "--token", "t"}, want: []string{"not a loopback address", "--tls"}},
 	}
 	for _, tt := range usage {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"time"
-
 	"github.com/spf13/pflag"
 
 	pb "github.com/safethird/safethird/proto/safethird/v1"
@@ -27,17 +25,6 @@ func addQueryFlags(fs *pflag.FlagSet) *queryFlags {
 		own.Var(&f.view, "view", "how much to return: "+f.view.list()+" (default full)")
 	})
 	return f
-}
-
-// check rejects a malformed date before anything is sent.
-func (f *queryFlags) check() error {
-	if f.asOf == "" {
-		return nil
-	}
-	if _, err := time.Parse(time.DateOnly, f.asOf); err != nil {
-		return usageError("--as-of %q: want a date as YYYY-MM-DD, such as 2019-01-01", f.asOf)
-	}
-	return nil
 }
 
 func (f *queryFlags) assessmentView() pb.AssessmentView {

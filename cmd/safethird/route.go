@@ -36,9 +36,6 @@ person. Exit status: 0 answered, 1 the server refused or failed, 2 usage error.`
       --entry-type between-ports --days-to-claim 3 -o markdown`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if len(legs) == 0 {
-				return usageError("--legs is required: the countries crossed, in order, such as --legs GT,MX")
-			}
 			req := &pb.AssessRouteRequest{FrameworkId: query.framework, AsOf: query.asOf, View: query.assessmentView(),
 				ApplyingStateCode: query.applyingState.code}
 			for i, l := range legs {
@@ -49,14 +46,14 @@ person. Exit status: 0 answered, 1 the server refused or failed, 2 usage error.`
 				legs[i] = code
 				req.Legs = append(req.Legs, &pb.RouteLeg{CountryCode: code})
 			}
-			if err := query.check(); err != nil {
-				return err
-			}
 			a, err := applicant.applicant()
 			if err != nil {
 				return err
 			}
 			req.Applicant = a
+			if err := checkRules(req); err != nil {
+				return err
+			}
 			c, err := conn.dial(cmd.Context())
 			if err != nil {
 				return err

@@ -229,12 +229,13 @@ func TestNoApplicantFactsAnywhere(t *testing.T) {
 				leaks = append(leaks, p.name+" error: "+l)
 			}
 		}
-		// A batch item's error is an error returned too.
+		// A batch item's status, and its deprecated error, are errors returned too.
 		if b, ok := resp.(*pb.BatchAssessCountriesResponse); ok {
 			for _, r := range b.GetResults() {
-				if r.GetError() != nil {
+				if r.GetStatus() != nil || r.GetError() != nil {
 					errorsChecked++
-					for _, l := range findCanaries(prototext.Format(r.GetError()), valueCanaries) {
+					item := prototext.Format(r.GetStatus()) + prototext.Format(r.GetError())
+					for _, l := range findCanaries(item, valueCanaries) {
 						leaks = append(leaks, p.name+" item error: "+l)
 					}
 				}

@@ -7,6 +7,7 @@
 package safethirdv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -909,13 +910,14 @@ var File_safethird_v1_agreement_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_agreement_proto_rawDesc = "" +
 	"\n" +
-	"\x1csafethird/v1/agreement.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/applicant.proto\x1a\x19safethird/v1/source.proto\"\xee\x03\n" +
-	"\tAgreement\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
-	"\x05title\x18\x02 \x01(\tR\x05title\x12%\n" +
+	"\x1csafethird/v1/agreement.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1csafethird/v1/applicant.proto\x1a\x18safethird/v1/rules.proto\x1a\x19safethird/v1/source.proto\"\x95\x05\n" +
+	"\tAgreement\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\x02id\x12\x1c\n" +
+	"\x05title\x18\x02 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\x05title\x12%\n" +
 	"\x0eofficial_title\x18\x03 \x01(\tR\rofficialTitle\x12\x1a\n" +
-	"\bcitation\x18\x04 \x01(\tR\bcitation\x12\x1f\n" +
-	"\vparty_codes\x18\x05 \x03(\tR\n" +
+	"\bcitation\x18\x04 \x01(\tR\bcitation\x121\n" +
+	"\vparty_codes\x18\x05 \x03(\tB\x10\xbaH\r\x92\x01\n" +
+	"\b\x02\"\x06r\x04\xc8\xc6'\x01R\n" +
 	"partyCodes\x124\n" +
 	"\x06events\x18\x06 \x03(\v2\x1c.safethird.v1.AgreementEventR\x06events\x124\n" +
 	"\x06scopes\x18\a \x03(\v2\x1c.safethird.v1.AgreementScopeR\x06scopes\x12\x1f\n" +
@@ -927,42 +929,46 @@ const file_safethird_v1_agreement_proto_rawDesc = "" +
 	"\vdefinitions\x18\n" +
 	" \x03(\v2\x18.safethird.v1.DefinitionR\vdefinitions\x12\x18\n" +
 	"\asummary\x18\v \x01(\tR\asummary\x122\n" +
-	"\bevidence\x18\f \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\xdd\x02\n" +
-	"\x0eAgreementEvent\x12\x12\n" +
-	"\x04date\x18\x01 \x01(\tR\x04date\x12#\n" +
-	"\rearliest_date\x18\x02 \x01(\tR\fearliestDate\x124\n" +
-	"\x04kind\x18\x03 \x01(\x0e2 .safethird.v1.AgreementEventKindR\x04kind\x122\n" +
-	"\x05state\x18\x04 \x01(\x0e2\x1c.safethird.v1.AgreementStateR\x05state\x12 \n" +
+	"\bevidence\x18\f \x03(\v2\x16.safethird.v1.EvidenceR\bevidence:}\xbaHz\x1ax\n" +
+	"\x15agreement.scope_known\x123scope_known is true but the agreement has no scopes\x1a*!this.scope_known || size(this.scopes) > 0\"\xe4\x04\n" +
+	"\x0eAgreementEvent\x12\x1d\n" +
+	"\x04date\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xd0\xc6'\x01R\x04date\x12.\n" +
+	"\rearliest_date\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xd0\xc6'\x01R\fearliestDate\x12A\n" +
+	"\x04kind\x18\x03 \x01(\x0e2 .safethird.v1.AgreementEventKindB\v\xbaH\b\xc8\x01\x01\x82\x01\x02\x10\x01R\x04kind\x12<\n" +
+	"\x05state\x18\x04 \x01(\x0e2\x1c.safethird.v1.AgreementStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12 \n" +
 	"\vdescription\x18\x05 \x01(\tR\vdescription\x12\x18\n" +
 	"\awarning\x18\x06 \x01(\tR\awarning\x122\n" +
-	"\bevidence\x18\a \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\x128\n" +
-	"\bpractice\x18\b \x01(\x0e2\x1c.safethird.v1.PracticeStatusR\bpractice\"\xa9\x02\n" +
-	"\x0eAgreementScope\x12\x1d\n" +
+	"\bevidence\x18\a \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\x12B\n" +
+	"\bpractice\x18\b \x01(\x0e2\x1c.safethird.v1.PracticeStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\bpractice:\xcd\x01\xbaH\xc9\x01\x1a\xc6\x01\n" +
+	"\fevent.window\x12han event needs a date, or an earliest_date for a window still open; earliest_date must not be after date\x1aLthis.date == '' ? this.earliest_date != '' : this.earliest_date <= this.date\"\xc1\x03\n" +
+	"\x0eAgreementScope\x12+\n" +
 	"\n" +
-	"valid_from\x18\x01 \x01(\tR\tvalidFrom\x12\x1f\n" +
-	"\vvalid_until\x18\x02 \x01(\tR\n" +
+	"valid_from\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd0\xc6'\x01R\tvalidFrom\x12*\n" +
+	"\vvalid_until\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xd0\xc6'\x01R\n" +
 	"validUntil\x12-\n" +
 	"\x05rules\x18\x03 \x03(\v2\x17.safethird.v1.ScopeRuleR\x05rules\x124\n" +
 	"\x16requires_last_presence\x18\x04 \x01(\bR\x14requiresLastPresence\x12 \n" +
 	"\vdescription\x18\x05 \x01(\tR\vdescription\x122\n" +
 	"\bevidence\x18\x06 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\x12\x1c\n" +
-	"\tcondition\x18\a \x01(\tR\tcondition\"\x88\x01\n" +
-	"\tScopeRule\x126\n" +
+	"\tcondition\x18\a \x01(\tR\tcondition:}\xbaHz\x1ax\n" +
+	"\fscope.period\x12)valid_until must not be before valid_from\x1a=this.valid_until == '' || this.valid_until >= this.valid_from\"\x95\x01\n" +
+	"\tScopeRule\x12C\n" +
 	"\n" +
-	"entry_type\x18\x01 \x01(\x0e2\x17.safethird.v1.EntryTypeR\tentryType\x12C\n" +
-	"\x1fmax_days_from_crossing_to_claim\x18\x02 \x01(\x05R\x1amaxDaysFromCrossingToClaim\"\xf1\x02\n" +
-	"\x12AgreementException\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
-	"\x05title\x18\x02 \x01(\tR\x05title\x12)\n" +
-	"\x10destination_code\x18\x03 \x01(\tR\x0fdestinationCode\x12/\n" +
+	"entry_type\x18\x01 \x01(\x0e2\x17.safethird.v1.EntryTypeB\v\xbaH\b\xc8\x01\x01\x82\x01\x02\x10\x01R\tentryType\x12C\n" +
+	"\x1fmax_days_from_crossing_to_claim\x18\x02 \x01(\x05R\x1amaxDaysFromCrossingToClaim\"\xec\x04\n" +
+	"\x12AgreementException\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\x02id\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x127\n" +
+	"\x10destination_code\x18\x03 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xc8\xc6'\x01R\x0fdestinationCode\x12/\n" +
 	"\x13necessary_condition\x18\x04 \x01(\tR\x12necessaryCondition\x12\x1c\n" +
 	"\tcondition\x18\x05 \x01(\tR\tcondition\x12%\n" +
 	"\x0etest_provision\x18\x06 \x01(\tR\rtestProvision\x12$\n" +
 	"\rdiscretionary\x18\a \x01(\bR\rdiscretionary\x12 \n" +
-	"\vdescription\x18\b \x01(\tR\vdescription\x122\n" +
-	"\bevidence\x18\t \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\x12\x18\n" +
+	"\vdescription\x18\b \x01(\tR\vdescription\x12<\n" +
+	"\bevidence\x18\t \x03(\v2\x16.safethird.v1.EvidenceB\b\xbaH\x05\x92\x01\x02\b\x01R\bevidence\x12\x18\n" +
 	"\apremise\x18\n" +
-	" \x01(\tR\apremise\"h\n" +
+	" \x01(\tR\apremise:\xd2\x01\xbaH\xce\x01\x1a\xcb\x01\n" +
+	"\x0eexception.test\x12pan exception without condition must be discretionary or name the provision that holds its test in test_provision\x1aGthis.condition != '' || this.discretionary || this.test_provision != ''\"h\n" +
 	"\n" +
 	"Definition\x12\x12\n" +
 	"\x04term\x18\x01 \x01(\tR\x04term\x12\x12\n" +
@@ -1057,6 +1063,7 @@ func file_safethird_v1_agreement_proto_init() {
 		return
 	}
 	file_safethird_v1_applicant_proto_init()
+	file_safethird_v1_rules_proto_init()
 	file_safethird_v1_source_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

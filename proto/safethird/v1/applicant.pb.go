@@ -7,6 +7,7 @@
 package safethirdv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -817,29 +818,32 @@ var File_safethird_v1_applicant_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_applicant_proto_rawDesc = "" +
 	"\n" +
-	"\x1csafethird/v1/applicant.proto\x12\fsafethird.v1\"\xef\b\n" +
-	"\tApplicant\x12.\n" +
-	"\x10nationality_code\x18\x01 \x01(\tH\x00R\x0fnationalityCode\x88\x01\x01\x12!\n" +
-	"\tstateless\x18\x02 \x01(\bH\x01R\tstateless\x88\x01\x01\x12D\n" +
-	"\x1clast_habitual_residence_code\x18\x03 \x01(\tH\x02R\x19lastHabitualResidenceCode\x88\x01\x01\x124\n" +
-	"\x06groups\x18\x04 \x03(\x0e2\x1c.safethird.v1.ApplicantGroupR\x06groups\x12\x15\n" +
-	"\x03age\x18\x05 \x01(\x05H\x03R\x03age\x88\x01\x01\x12\x1d\n" +
+	"\x1csafethird/v1/applicant.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18safethird/v1/rules.proto\"\xa9\v\n" +
+	"\tApplicant\x129\n" +
+	"\x10nationality_code\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xc6'\x01H\x00R\x0fnationalityCode\x88\x01\x01\x12!\n" +
+	"\tstateless\x18\x02 \x01(\bH\x01R\tstateless\x88\x01\x01\x12O\n" +
+	"\x1clast_habitual_residence_code\x18\x03 \x01(\tB\t\xbaH\x06r\x04\xc8\xc6'\x01H\x02R\x19lastHabitualResidenceCode\x88\x01\x01\x12G\n" +
+	"\x06groups\x18\x04 \x03(\x0e2\x1c.safethird.v1.ApplicantGroupB\x11\xbaH\x0e\x92\x01\v\x10\x14\"\a\x82\x01\x04\x10\x01 \x00R\x06groups\x12!\n" +
+	"\x03age\x18\x05 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\x96\x01(\x00H\x03R\x03age\x88\x01\x01\x12\x1d\n" +
 	"\amarried\x18\x06 \x01(\bH\x04R\amarried\x88\x01\x01\x12@\n" +
 	"\x1aparent_or_guardian_present\x18\a \x01(\bH\x05R\x17parentOrGuardianPresent\x88\x01\x01\x120\n" +
 	"\x06family\x18\b \x01(\v2\x18.safethird.v1.FamilyTiesR\x06family\x129\n" +
 	"\tdocuments\x18\t \x01(\v2\x1b.safethird.v1.DocumentsHeldR\tdocuments\x12*\n" +
 	"\x0ecapital_charge\x18\n" +
-	" \x01(\bH\x06R\rcapitalCharge\x88\x01\x01\x12;\n" +
+	" \x01(\bH\x06R\rcapitalCharge\x88\x01\x01\x12G\n" +
 	"\n" +
-	"entry_type\x18\v \x01(\x0e2\x17.safethird.v1.EntryTypeH\aR\tentryType\x88\x01\x01\x12A\n" +
-	"\x1bdays_from_crossing_to_claim\x18\f \x01(\x05H\bR\x17daysFromCrossingToClaim\x88\x01\x01\x12\"\n" +
+	"entry_type\x18\v \x01(\x0e2\x17.safethird.v1.EntryTypeB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00H\aR\tentryType\x88\x01\x01\x12N\n" +
+	"\x1bdays_from_crossing_to_claim\x18\f \x01(\x05B\v\xbaH\b\x1a\x06\x18\x94\x9d\x02(\x00H\bR\x17daysFromCrossingToClaim\x88\x01\x01\x12-\n" +
 	"\n" +
-	"entry_date\x18\r \x01(\tH\tR\tentryDate\x88\x01\x01\x12%\n" +
+	"entry_date\x18\r \x01(\tB\t\xbaH\x06r\x04\xd0\xc6'\x01H\tR\tentryDate\x88\x01\x01\x12%\n" +
 	"\vaccompanied\x18\x0e \x01(\bH\n" +
 	"R\vaccompanied\x88\x01\x01\x12F\n" +
 	"\x11countries_crossed\x18\x0f \x01(\v2\x19.safethird.v1.CountryListR\x10countriesCrossed\x12D\n" +
 	"\x10family_countries\x18\x10 \x01(\v2\x19.safethird.v1.CountryListR\x0ffamilyCountries\x12Q\n" +
-	"\x17previous_stay_countries\x18\x11 \x01(\v2\x19.safethird.v1.CountryListR\x15previousStayCountriesB\x13\n" +
+	"\x17previous_stay_countries\x18\x11 \x01(\v2\x19.safethird.v1.CountryListR\x15previousStayCountries:\xde\x01\xbaH\xda\x01\x1a\xd7\x01\n" +
+	"$applicant.stateless_with_nationality\x12gstateless must not be true when nationality_code is given: a person with a nationality is not stateless\x1aF!(has(this.nationality_code) && has(this.stateless) && this.stateless)B\x13\n" +
 	"\x11_nationality_codeB\f\n" +
 	"\n" +
 	"_statelessB\x1f\n" +
@@ -852,19 +856,20 @@ const file_safethird_v1_applicant_proto_rawDesc = "" +
 	"\v_entry_typeB\x1e\n" +
 	"\x1c_days_from_crossing_to_claimB\r\n" +
 	"\v_entry_dateB\x0e\n" +
-	"\f_accompanied\"2\n" +
-	"\vCountryList\x12#\n" +
-	"\rcountry_codes\x18\x01 \x03(\tR\fcountryCodes\"B\n" +
+	"\f_accompanied\"F\n" +
+	"\vCountryList\x127\n" +
+	"\rcountry_codes\x18\x01 \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10d\"\br\x06\xc8\xc6'\x01\x10\x01R\fcountryCodes\"L\n" +
 	"\n" +
-	"FamilyTies\x124\n" +
-	"\amembers\x18\x01 \x03(\v2\x1a.safethird.v1.FamilyMemberR\amembers\"\xa1\x01\n" +
-	"\fFamilyMember\x12>\n" +
-	"\frelationship\x18\x01 \x01(\x0e2\x1a.safethird.v1.RelationshipR\frelationship\x122\n" +
-	"\x06status\x18\x02 \x01(\x0e2\x1a.safethird.v1.FamilyStatusR\x06status\x12\x15\n" +
-	"\x03age\x18\x03 \x01(\x05H\x00R\x03age\x88\x01\x01B\x06\n" +
-	"\x04_age\"A\n" +
-	"\rDocumentsHeld\x120\n" +
-	"\x05kinds\x18\x01 \x03(\x0e2\x1a.safethird.v1.DocumentKindR\x05kinds*\xd9\x01\n" +
+	"FamilyTies\x12>\n" +
+	"\amembers\x18\x01 \x03(\v2\x1a.safethird.v1.FamilyMemberB\b\xbaH\x05\x92\x01\x02\x10dR\amembers\"\xc7\x01\n" +
+	"\fFamilyMember\x12K\n" +
+	"\frelationship\x18\x01 \x01(\x0e2\x1a.safethird.v1.RelationshipB\v\xbaH\b\xc8\x01\x01\x82\x01\x02\x10\x01R\frelationship\x12?\n" +
+	"\x06status\x18\x02 \x01(\x0e2\x1a.safethird.v1.FamilyStatusB\v\xbaH\b\xc8\x01\x01\x82\x01\x02\x10\x01R\x06status\x12!\n" +
+	"\x03age\x18\x03 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\x96\x01(\x00H\x00R\x03age\x88\x01\x01B\x06\n" +
+	"\x04_age\"T\n" +
+	"\rDocumentsHeld\x12C\n" +
+	"\x05kinds\x18\x01 \x03(\x0e2\x1a.safethird.v1.DocumentKindB\x11\xbaH\x0e\x92\x01\v\x10d\"\a\x82\x01\x04\x10\x01 \x00R\x05kinds*\xd9\x01\n" +
 	"\x0eApplicantGroup\x12\x1f\n" +
 	"\x1bAPPLICANT_GROUP_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16APPLICANT_GROUP_LGBTQI\x10\x01\x12\x1e\n" +
@@ -965,6 +970,7 @@ func file_safethird_v1_applicant_proto_init() {
 	if File_safethird_v1_applicant_proto != nil {
 		return
 	}
+	file_safethird_v1_rules_proto_init()
 	file_safethird_v1_applicant_proto_msgTypes[0].OneofWrappers = []any{}
 	file_safethird_v1_applicant_proto_msgTypes[3].OneofWrappers = []any{}
 	type x struct{}

@@ -7,7 +7,9 @@
 package safethirdv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
+	status "google.golang.org/genproto/googleapis/rpc/status"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -228,7 +230,8 @@ func (x *AssessCountryResponse) GetAssessment() *Assessment {
 // BatchAssessCountriesRequest asks about several countries.
 type BatchAssessCountriesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// requests are the questions, 1 to 100.
+	// requests are the questions, 1 to 100. Each is checked on its own, so
+	// one bad question fails only its own result.
 	Requests      []*AssessCountryRequest `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -317,16 +320,23 @@ func (x *BatchAssessCountriesResponse) GetResults() []*BatchAssessResult {
 	return nil
 }
 
-// BatchAssessResult is the result of one item of a batch.
+// BatchAssessResult is the result of one item of a batch: its assessment,
+// or its status when it failed.
 type BatchAssessResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// result is the assessment or the error.
+	// result is the assessment or, for clients written before status, the error.
 	//
 	// Types that are valid to be assigned to Result:
 	//
 	//	*BatchAssessResult_Assessment
 	//	*BatchAssessResult_Error
-	Result        isBatchAssessResult_Result `protobuf_oneof:"result"`
+	Result isBatchAssessResult_Result `protobuf_oneof:"result"`
+	// status is why the item failed, and unset when it succeeded: the
+	// google.rpc.Status a call for the item alone would have failed with. Its
+	// details hold a google.rpc.ErrorInfo (reason an ErrorReason name, domain
+	// "safethird.v1") and, for bad input, a google.rpc.BadRequest naming each
+	// field at fault and the rule it breaks.
+	Status        *status.Status `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -377,11 +387,19 @@ func (x *BatchAssessResult) GetAssessment() *Assessment {
 	return nil
 }
 
+// Deprecated: Marked as deprecated in safethird/v1/assessment_service.proto.
 func (x *BatchAssessResult) GetError() *BatchItemError {
 	if x != nil {
 		if x, ok := x.Result.(*BatchAssessResult_Error); ok {
 			return x.Error
 		}
+	}
+	return nil
+}
+
+func (x *BatchAssessResult) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
 	}
 	return nil
 }
@@ -396,7 +414,11 @@ type BatchAssessResult_Assessment struct {
 }
 
 type BatchAssessResult_Error struct {
-	// error is why the item failed.
+	// error is why the item failed. Deprecated: read status, which says the
+	// same as a google.rpc.Status; error is still filled, beside it, for
+	// clients written before status.
+	//
+	// Deprecated: Marked as deprecated in safethird/v1/assessment_service.proto.
 	Error *BatchItemError `protobuf:"bytes,2,opt,name=error,proto3,oneof"`
 }
 
@@ -404,7 +426,10 @@ func (*BatchAssessResult_Assessment) isBatchAssessResult_Result() {}
 
 func (*BatchAssessResult_Error) isBatchAssessResult_Result() {}
 
-// BatchItemError describes why one item of a batch failed.
+// BatchItemError describes why one item of a batch failed. Deprecated:
+// BatchAssessResult.status carries the same as a google.rpc.Status.
+//
+// Deprecated: Marked as deprecated in safethird/v1/assessment_service.proto.
 type BatchItemError struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// code is the canonical gRPC status code number, e.g. 3 for INVALID_ARGUMENT.
@@ -478,6 +503,9 @@ func (x *BatchItemError) GetFieldViolations() []*FieldViolation {
 }
 
 // FieldViolation names a field of a request and the rule it breaks.
+// Deprecated with BatchItemError: google.rpc.BadRequest carries the same.
+//
+// Deprecated: Marked as deprecated in safethird/v1/assessment_service.proto.
 type FieldViolation struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// field is the path of the field, e.g. "applicant.age".
@@ -761,47 +789,49 @@ var File_safethird_v1_assessment_service_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_assessment_service_proto_rawDesc = "" +
 	"\n" +
-	"%safethird/v1/assessment_service.proto\x12\fsafethird.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1csafethird/v1/applicant.proto\x1a\x1dsafethird/v1/assessment.proto\"\xb5\x02\n" +
-	"\x14AssessCountryRequest\x12!\n" +
-	"\fcountry_code\x18\x01 \x01(\tR\vcountryCode\x12!\n" +
-	"\fframework_id\x18\x02 \x01(\tR\vframeworkId\x12\x13\n" +
-	"\x05as_of\x18\x03 \x01(\tR\x04asOf\x125\n" +
-	"\tapplicant\x18\x04 \x01(\v2\x17.safethird.v1.ApplicantR\tapplicant\x12)\n" +
-	"\x10dataset_revision\x18\x05 \x01(\tR\x0fdatasetRevision\x120\n" +
-	"\x04view\x18\x06 \x01(\x0e2\x1c.safethird.v1.AssessmentViewR\x04view\x12.\n" +
-	"\x13applying_state_code\x18\a \x01(\tR\x11applyingStateCode\"Q\n" +
+	"%safethird/v1/assessment_service.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/rpc/status.proto\x1a\x1csafethird/v1/applicant.proto\x1a\x1dsafethird/v1/assessment.proto\x1a\x18safethird/v1/rules.proto\"\xf9\x02\n" +
+	"\x14AssessCountryRequest\x12/\n" +
+	"\fcountry_code\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xc8\xc6'\x01R\vcountryCode\x12,\n" +
+	"\fframework_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xd8\xc6'\x01R\vframeworkId\x12\x1e\n" +
+	"\x05as_of\x18\x03 \x01(\tB\t\xbaH\x06r\x04\xd0\xc6'\x01R\x04asOf\x125\n" +
+	"\tapplicant\x18\x04 \x01(\v2\x17.safethird.v1.ApplicantR\tapplicant\x124\n" +
+	"\x10dataset_revision\x18\x05 \x01(\tB\t\xbaH\x06r\x04\xe0\xc6'\x01R\x0fdatasetRevision\x12:\n" +
+	"\x04view\x18\x06 \x01(\x0e2\x1c.safethird.v1.AssessmentViewB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04view\x129\n" +
+	"\x13applying_state_code\x18\a \x01(\tB\t\xbaH\x06r\x04\xc8\xc6'\x01R\x11applyingStateCode\"Q\n" +
 	"\x15AssessCountryResponse\x128\n" +
 	"\n" +
 	"assessment\x18\x01 \x01(\v2\x18.safethird.v1.AssessmentR\n" +
-	"assessment\"]\n" +
-	"\x1bBatchAssessCountriesRequest\x12>\n" +
-	"\brequests\x18\x01 \x03(\v2\".safethird.v1.AssessCountryRequestR\brequests\"Y\n" +
+	"assessment\"n\n" +
+	"\x1bBatchAssessCountriesRequest\x12O\n" +
+	"\brequests\x18\x01 \x03(\v2\".safethird.v1.AssessCountryRequestB\x0f\xbaH\f\x92\x01\t\b\x01\x10d\"\x03\xd8\x01\x03R\brequests\"Y\n" +
 	"\x1cBatchAssessCountriesResponse\x129\n" +
-	"\aresults\x18\x01 \x03(\v2\x1f.safethird.v1.BatchAssessResultR\aresults\"\x8f\x01\n" +
+	"\aresults\x18\x01 \x03(\v2\x1f.safethird.v1.BatchAssessResultR\aresults\"\xbf\x01\n" +
 	"\x11BatchAssessResult\x12:\n" +
 	"\n" +
 	"assessment\x18\x01 \x01(\v2\x18.safethird.v1.AssessmentH\x00R\n" +
-	"assessment\x124\n" +
-	"\x05error\x18\x02 \x01(\v2\x1c.safethird.v1.BatchItemErrorH\x00R\x05errorB\b\n" +
-	"\x06result\"\x9f\x01\n" +
+	"assessment\x128\n" +
+	"\x05error\x18\x02 \x01(\v2\x1c.safethird.v1.BatchItemErrorB\x02\x18\x01H\x00R\x05error\x12*\n" +
+	"\x06status\x18\x03 \x01(\v2\x12.google.rpc.StatusR\x06statusB\b\n" +
+	"\x06result\"\xa3\x01\n" +
 	"\x0eBatchItemError\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12G\n" +
-	"\x10field_violations\x18\x04 \x03(\v2\x1c.safethird.v1.FieldViolationR\x0ffieldViolations\"H\n" +
+	"\x10field_violations\x18\x04 \x03(\v2\x1c.safethird.v1.FieldViolationR\x0ffieldViolations:\x02\x18\x01\"L\n" +
 	"\x0eFieldViolation\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12 \n" +
-	"\vdescription\x18\x02 \x01(\tR\vdescription\"\xbc\x02\n" +
-	"\x12AssessRouteRequest\x12!\n" +
-	"\fframework_id\x18\x01 \x01(\tR\vframeworkId\x12*\n" +
-	"\x04legs\x18\x02 \x03(\v2\x16.safethird.v1.RouteLegR\x04legs\x12\x13\n" +
-	"\x05as_of\x18\x03 \x01(\tR\x04asOf\x125\n" +
-	"\tapplicant\x18\x04 \x01(\v2\x17.safethird.v1.ApplicantR\tapplicant\x120\n" +
-	"\x04view\x18\x05 \x01(\x0e2\x1c.safethird.v1.AssessmentViewR\x04view\x12)\n" +
-	"\x10dataset_revision\x18\x06 \x01(\tR\x0fdatasetRevision\x12.\n" +
-	"\x13applying_state_code\x18\a \x01(\tR\x11applyingStateCode\"-\n" +
-	"\bRouteLeg\x12!\n" +
-	"\fcountry_code\x18\x01 \x01(\tR\vcountryCode\"\xd0\x01\n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription:\x02\x18\x01\"\xfe\x02\n" +
+	"\x12AssessRouteRequest\x12,\n" +
+	"\fframework_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xd8\xc6'\x01R\vframeworkId\x126\n" +
+	"\x04legs\x18\x02 \x03(\v2\x16.safethird.v1.RouteLegB\n" +
+	"\xbaH\a\x92\x01\x04\b\x01\x102R\x04legs\x12\x1e\n" +
+	"\x05as_of\x18\x03 \x01(\tB\t\xbaH\x06r\x04\xd0\xc6'\x01R\x04asOf\x125\n" +
+	"\tapplicant\x18\x04 \x01(\v2\x17.safethird.v1.ApplicantR\tapplicant\x12:\n" +
+	"\x04view\x18\x05 \x01(\x0e2\x1c.safethird.v1.AssessmentViewB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04view\x124\n" +
+	"\x10dataset_revision\x18\x06 \x01(\tB\t\xbaH\x06r\x04\xe0\xc6'\x01R\x0fdatasetRevision\x129\n" +
+	"\x13applying_state_code\x18\a \x01(\tB\t\xbaH\x06r\x04\xc8\xc6'\x01R\x11applyingStateCode\";\n" +
+	"\bRouteLeg\x12/\n" +
+	"\fcountry_code\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xc8\xc6'\x01R\vcountryCode\"\xd0\x01\n" +
 	"\x13AssessRouteResponse\x12:\n" +
 	"\vassessments\x18\x01 \x03(\v2\x18.safethird.v1.AssessmentR\vassessments\x128\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2\x1e.safethird.v1.ApplicantOutcomeR\aoutcome\x12\x18\n" +
@@ -845,7 +875,8 @@ var file_safethird_v1_assessment_service_proto_goTypes = []any{
 	(*AssessRouteResponse)(nil),          // 10: safethird.v1.AssessRouteResponse
 	(*Applicant)(nil),                    // 11: safethird.v1.Applicant
 	(*Assessment)(nil),                   // 12: safethird.v1.Assessment
-	(ApplicantOutcome)(0),                // 13: safethird.v1.ApplicantOutcome
+	(*status.Status)(nil),                // 13: google.rpc.Status
+	(ApplicantOutcome)(0),                // 14: safethird.v1.ApplicantOutcome
 }
 var file_safethird_v1_assessment_service_proto_depIdxs = []int32{
 	11, // 0: safethird.v1.AssessCountryRequest.applicant:type_name -> safethird.v1.Applicant
@@ -855,23 +886,24 @@ var file_safethird_v1_assessment_service_proto_depIdxs = []int32{
 	5,  // 4: safethird.v1.BatchAssessCountriesResponse.results:type_name -> safethird.v1.BatchAssessResult
 	12, // 5: safethird.v1.BatchAssessResult.assessment:type_name -> safethird.v1.Assessment
 	6,  // 6: safethird.v1.BatchAssessResult.error:type_name -> safethird.v1.BatchItemError
-	7,  // 7: safethird.v1.BatchItemError.field_violations:type_name -> safethird.v1.FieldViolation
-	9,  // 8: safethird.v1.AssessRouteRequest.legs:type_name -> safethird.v1.RouteLeg
-	11, // 9: safethird.v1.AssessRouteRequest.applicant:type_name -> safethird.v1.Applicant
-	0,  // 10: safethird.v1.AssessRouteRequest.view:type_name -> safethird.v1.AssessmentView
-	12, // 11: safethird.v1.AssessRouteResponse.assessments:type_name -> safethird.v1.Assessment
-	13, // 12: safethird.v1.AssessRouteResponse.outcome:type_name -> safethird.v1.ApplicantOutcome
-	1,  // 13: safethird.v1.AssessmentService.AssessCountry:input_type -> safethird.v1.AssessCountryRequest
-	3,  // 14: safethird.v1.AssessmentService.BatchAssessCountries:input_type -> safethird.v1.BatchAssessCountriesRequest
-	8,  // 15: safethird.v1.AssessmentService.AssessRoute:input_type -> safethird.v1.AssessRouteRequest
-	2,  // 16: safethird.v1.AssessmentService.AssessCountry:output_type -> safethird.v1.AssessCountryResponse
-	4,  // 17: safethird.v1.AssessmentService.BatchAssessCountries:output_type -> safethird.v1.BatchAssessCountriesResponse
-	10, // 18: safethird.v1.AssessmentService.AssessRoute:output_type -> safethird.v1.AssessRouteResponse
-	16, // [16:19] is the sub-list for method output_type
-	13, // [13:16] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	13, // 7: safethird.v1.BatchAssessResult.status:type_name -> google.rpc.Status
+	7,  // 8: safethird.v1.BatchItemError.field_violations:type_name -> safethird.v1.FieldViolation
+	9,  // 9: safethird.v1.AssessRouteRequest.legs:type_name -> safethird.v1.RouteLeg
+	11, // 10: safethird.v1.AssessRouteRequest.applicant:type_name -> safethird.v1.Applicant
+	0,  // 11: safethird.v1.AssessRouteRequest.view:type_name -> safethird.v1.AssessmentView
+	12, // 12: safethird.v1.AssessRouteResponse.assessments:type_name -> safethird.v1.Assessment
+	14, // 13: safethird.v1.AssessRouteResponse.outcome:type_name -> safethird.v1.ApplicantOutcome
+	1,  // 14: safethird.v1.AssessmentService.AssessCountry:input_type -> safethird.v1.AssessCountryRequest
+	3,  // 15: safethird.v1.AssessmentService.BatchAssessCountries:input_type -> safethird.v1.BatchAssessCountriesRequest
+	8,  // 16: safethird.v1.AssessmentService.AssessRoute:input_type -> safethird.v1.AssessRouteRequest
+	2,  // 17: safethird.v1.AssessmentService.AssessCountry:output_type -> safethird.v1.AssessCountryResponse
+	4,  // 18: safethird.v1.AssessmentService.BatchAssessCountries:output_type -> safethird.v1.BatchAssessCountriesResponse
+	10, // 19: safethird.v1.AssessmentService.AssessRoute:output_type -> safethird.v1.AssessRouteResponse
+	17, // [17:20] is the sub-list for method output_type
+	14, // [14:17] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_safethird_v1_assessment_service_proto_init() }
@@ -881,6 +913,7 @@ func file_safethird_v1_assessment_service_proto_init() {
 	}
 	file_safethird_v1_applicant_proto_init()
 	file_safethird_v1_assessment_proto_init()
+	file_safethird_v1_rules_proto_init()
 	file_safethird_v1_assessment_service_proto_msgTypes[4].OneofWrappers = []any{
 		(*BatchAssessResult_Assessment)(nil),
 		(*BatchAssessResult_Error)(nil),

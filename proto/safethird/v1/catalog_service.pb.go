@@ -7,6 +7,7 @@
 package safethirdv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -641,40 +642,40 @@ var File_safethird_v1_catalog_service_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_catalog_service_proto_rawDesc = "" +
 	"\n" +
-	"\"safethird/v1/catalog_service.proto\x12\fsafethird.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1csafethird/v1/agreement.proto\x1a\x1asafethird/v1/country.proto\x1a\x1csafethird/v1/framework.proto\"6\n" +
-	"\x11GetCountryRequest\x12!\n" +
-	"\fcountry_code\x18\x01 \x01(\tR\vcountryCode\"E\n" +
+	"\"safethird/v1/catalog_service.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1csafethird/v1/agreement.proto\x1a\x1asafethird/v1/country.proto\x1a\x1csafethird/v1/framework.proto\x1a\x18safethird/v1/rules.proto\"D\n" +
+	"\x11GetCountryRequest\x12/\n" +
+	"\fcountry_code\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xc8\xc6'\x01R\vcountryCode\"E\n" +
 	"\x12GetCountryResponse\x12/\n" +
-	"\acountry\x18\x01 \x01(\v2\x15.safethird.v1.CountryR\acountry\"u\n" +
-	"\x14ListCountriesRequest\x12\x1b\n" +
-	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\acountry\x18\x01 \x01(\v2\x15.safethird.v1.CountryR\acountry\"\x88\x01\n" +
+	"\x14ListCountriesRequest\x12$\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12'\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12!\n" +
+	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\tpageToken\x12!\n" +
 	"\fcurated_only\x18\x03 \x01(\bR\vcuratedOnly\"t\n" +
 	"\x15ListCountriesResponse\x123\n" +
 	"\tcountries\x18\x01 \x03(\v2\x15.safethird.v1.CountryR\tcountries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"8\n" +
-	"\x13GetAgreementRequest\x12!\n" +
-	"\fagreement_id\x18\x01 \x01(\tR\vagreementId\"M\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"F\n" +
+	"\x13GetAgreementRequest\x12/\n" +
+	"\fagreement_id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\vagreementId\"M\n" +
 	"\x14GetAgreementResponse\x125\n" +
-	"\tagreement\x18\x01 \x01(\v2\x17.safethird.v1.AgreementR\tagreement\"S\n" +
-	"\x15ListAgreementsRequest\x12\x1b\n" +
-	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\tagreement\x18\x01 \x01(\v2\x17.safethird.v1.AgreementR\tagreement\"f\n" +
+	"\x15ListAgreementsRequest\x12$\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12'\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\"y\n" +
+	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\tpageToken\"y\n" +
 	"\x16ListAgreementsResponse\x127\n" +
 	"\n" +
 	"agreements\x18\x01 \x03(\v2\x17.safethird.v1.AgreementR\n" +
 	"agreements\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"8\n" +
-	"\x13GetFrameworkRequest\x12!\n" +
-	"\fframework_id\x18\x01 \x01(\tR\vframeworkId\"M\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"F\n" +
+	"\x13GetFrameworkRequest\x12/\n" +
+	"\fframework_id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\vframeworkId\"M\n" +
 	"\x14GetFrameworkResponse\x125\n" +
-	"\tframework\x18\x01 \x01(\v2\x17.safethird.v1.FrameworkR\tframework\"S\n" +
-	"\x15ListFrameworksRequest\x12\x1b\n" +
-	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\tframework\x18\x01 \x01(\v2\x17.safethird.v1.FrameworkR\tframework\"f\n" +
+	"\x15ListFrameworksRequest\x12$\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12'\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\"y\n" +
+	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\tpageToken\"y\n" +
 	"\x16ListFrameworksResponse\x127\n" +
 	"\n" +
 	"frameworks\x18\x01 \x03(\v2\x17.safethird.v1.FrameworkR\n" +
@@ -754,6 +755,7 @@ func file_safethird_v1_catalog_service_proto_init() {
 	file_safethird_v1_agreement_proto_init()
 	file_safethird_v1_country_proto_init()
 	file_safethird_v1_framework_proto_init()
+	file_safethird_v1_rules_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

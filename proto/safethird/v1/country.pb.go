@@ -7,6 +7,7 @@
 package safethirdv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -392,24 +393,24 @@ var File_safethird_v1_country_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_country_proto_rawDesc = "" +
 	"\n" +
-	"\x1asafethird/v1/country.proto\x12\fsafethird.v1\x1a\x19safethird/v1/source.proto\"\x9a\x02\n" +
-	"\aCountry\x12\x12\n" +
-	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\x12=\n" +
+	"\x1asafethird/v1/country.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18safethird/v1/rules.proto\x1a\x19safethird/v1/source.proto\"\xb0\x02\n" +
+	"\aCountry\x12 \n" +
+	"\x04code\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xc8\xc6'\x01R\x04code\x12\x1a\n" +
+	"\x04name\x18\x02 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\x04name\x12=\n" +
 	"\btreaties\x18\x03 \x03(\v2!.safethird.v1.TreatyParticipationR\btreaties\x12H\n" +
 	"\x10asylum_authority\x18\x04 \x01(\v2\x1d.safethird.v1.AsylumAuthorityR\x0fasylumAuthority\x12\x18\n" +
 	"\acurated\x18\x05 \x01(\bR\acurated\x12D\n" +
-	"\x0fagreement_notes\x18\x06 \x03(\v2\x1b.safethird.v1.AgreementNoteR\x0eagreementNotes\"y\n" +
-	"\rAgreementNote\x12\x12\n" +
-	"\x04date\x18\x01 \x01(\tR\x04date\x12 \n" +
-	"\vdescription\x18\x02 \x01(\tR\vdescription\x122\n" +
-	"\bevidence\x18\x03 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\xb5\x01\n" +
-	"\x13TreatyParticipation\x12,\n" +
-	"\x06treaty\x18\x01 \x01(\x0e2\x14.safethird.v1.TreatyR\x06treaty\x12\x14\n" +
+	"\x0fagreement_notes\x18\x06 \x03(\v2\x1b.safethird.v1.AgreementNoteR\x0eagreementNotes\"\x99\x01\n" +
+	"\rAgreementNote\x12 \n" +
+	"\x04date\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd0\xc6'\x01R\x04date\x12(\n" +
+	"\vdescription\x18\x02 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\vdescription\x12<\n" +
+	"\bevidence\x18\x03 \x03(\v2\x16.safethird.v1.EvidenceB\b\xbaH\x05\x92\x01\x02\b\x01R\bevidence\"\xcc\x01\n" +
+	"\x13TreatyParticipation\x129\n" +
+	"\x06treaty\x18\x01 \x01(\x0e2\x14.safethird.v1.TreatyB\v\xbaH\b\xc8\x01\x01\x82\x01\x02\x10\x01R\x06treaty\x12\x14\n" +
 	"\x05party\x18\x02 \x01(\bR\x05party\x12\x12\n" +
 	"\x04date\x18\x03 \x01(\tR\x04date\x12\x12\n" +
-	"\x04mode\x18\x04 \x01(\tR\x04mode\x122\n" +
-	"\bevidence\x18\x05 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"{\n" +
+	"\x04mode\x18\x04 \x01(\tR\x04mode\x12<\n" +
+	"\bevidence\x18\x05 \x03(\v2\x16.safethird.v1.EvidenceB\b\xbaH\x05\x92\x01\x02\b\x01R\bevidence\"{\n" +
 	"\x0fAsylumAuthority\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x122\n" +
@@ -463,6 +464,7 @@ func file_safethird_v1_country_proto_init() {
 	if File_safethird_v1_country_proto != nil {
 		return
 	}
+	file_safethird_v1_rules_proto_init()
 	file_safethird_v1_source_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -7,6 +7,7 @@
 package safethirdv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -146,14 +147,14 @@ var File_safethird_v1_designation_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_designation_proto_rawDesc = "" +
 	"\n" +
-	"\x1esafethird/v1/designation.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/agreement.proto\x1a\x19safethird/v1/source.proto\"\xc4\x02\n" +
-	"\vDesignation\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
-	"\x05title\x18\x02 \x01(\tR\x05title\x12!\n" +
-	"\fframework_id\x18\x03 \x01(\tR\vframeworkId\x12)\n" +
-	"\x10designating_code\x18\x04 \x01(\tR\x0fdesignatingCode\x12!\n" +
-	"\fcountry_code\x18\x05 \x01(\tR\vcountryCode\x12\x1a\n" +
-	"\bcitation\x18\x06 \x01(\tR\bcitation\x124\n" +
+	"\x1esafethird/v1/designation.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1csafethird/v1/agreement.proto\x1a\x18safethird/v1/rules.proto\x1a\x19safethird/v1/source.proto\"\x84\x03\n" +
+	"\vDesignation\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\x02id\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12/\n" +
+	"\fframework_id\x18\x03 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\vframeworkId\x127\n" +
+	"\x10designating_code\x18\x04 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xc8\xc6'\x01R\x0fdesignatingCode\x12/\n" +
+	"\fcountry_code\x18\x05 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xc8\xc6'\x01R\vcountryCode\x12\"\n" +
+	"\bcitation\x18\x06 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\bcitation\x124\n" +
 	"\x06events\x18\a \x03(\v2\x1c.safethird.v1.AgreementEventR\x06events\x12\x18\n" +
 	"\asummary\x18\b \x01(\tR\asummary\x122\n" +
 	"\bevidence\x18\t \x03(\v2\x16.safethird.v1.EvidenceR\bevidenceB\xb4\x01\n" +
@@ -193,6 +194,7 @@ func file_safethird_v1_designation_proto_init() {
 		return
 	}
 	file_safethird_v1_agreement_proto_init()
+	file_safethird_v1_rules_proto_init()
 	file_safethird_v1_source_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

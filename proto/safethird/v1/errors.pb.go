@@ -50,7 +50,10 @@ const (
 	ErrorReason_ERROR_REASON_INVALID_PAGE_TOKEN ErrorReason = 9
 	// ERROR_REASON_INTERNAL means the server failed; the details are in its log.
 	ErrorReason_ERROR_REASON_INTERNAL ErrorReason = 10
-	// ERROR_REASON_MESSAGE_TOO_LARGE means the request exceeds the size limit.
+	// ERROR_REASON_MESSAGE_TOO_LARGE means the request exceeds the size limit
+	// (256 KiB); the HTTP door answers it with 413. On the gRPC port grpc-go
+	// refuses such a request RESOURCE_EXHAUSTED before any code of the server
+	// runs, with no way to add details, so that status has no ErrorInfo.
 	ErrorReason_ERROR_REASON_MESSAGE_TOO_LARGE ErrorReason = 11
 )
 

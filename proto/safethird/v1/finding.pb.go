@@ -7,6 +7,7 @@
 package safethirdv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -194,27 +195,30 @@ var File_safethird_v1_finding_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_finding_proto_rawDesc = "" +
 	"\n" +
-	"\x1asafethird/v1/finding.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/framework.proto\x1a\x19safethird/v1/source.proto\"\xfa\x03\n" +
-	"\aFinding\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
-	"\fcountry_code\x18\x02 \x01(\tR\vcountryCode\x12!\n" +
-	"\fframework_id\x18\x03 \x01(\tR\vframeworkId\x12!\n" +
-	"\fcriterion_id\x18\x04 \x01(\tR\vcriterionId\x125\n" +
-	"\x06status\x18\x05 \x01(\x0e2\x1d.safethird.v1.CriterionStatusR\x06status\x12\x1d\n" +
+	"\x1asafethird/v1/finding.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1csafethird/v1/framework.proto\x1a\x18safethird/v1/rules.proto\x1a\x19safethird/v1/source.proto\"\xde\b\n" +
+	"\aFinding\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\x02id\x12/\n" +
+	"\fcountry_code\x18\x02 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xc8\xc6'\x01R\vcountryCode\x12/\n" +
+	"\fframework_id\x18\x03 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\vframeworkId\x12/\n" +
+	"\fcriterion_id\x18\x04 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\vcriterionId\x12B\n" +
+	"\x06status\x18\x05 \x01(\x0e2\x1d.safethird.v1.CriterionStatusB\v\xbaH\b\xc8\x01\x01\x82\x01\x02\x10\x01R\x06status\x12+\n" +
 	"\n" +
-	"valid_from\x18\x06 \x01(\tR\tvalidFrom\x12\x1f\n" +
-	"\vvalid_until\x18\a \x01(\tR\n" +
-	"validUntil\x12\x1f\n" +
-	"\vreviewed_on\x18\b \x01(\tR\n" +
-	"reviewedOn\x12)\n" +
-	"\x10evidence_through\x18\t \x01(\tR\x0fevidenceThrough\x12'\n" +
+	"valid_from\x18\x06 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd0\xc6'\x01R\tvalidFrom\x12*\n" +
+	"\vvalid_until\x18\a \x01(\tB\t\xbaH\x06r\x04\xd0\xc6'\x01R\n" +
+	"validUntil\x12-\n" +
+	"\vreviewed_on\x18\b \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd0\xc6'\x01R\n" +
+	"reviewedOn\x124\n" +
+	"\x10evidence_through\x18\t \x01(\tB\t\xbaH\x06r\x04\xd0\xc6'\x01R\x0fevidenceThrough\x12'\n" +
 	"\x0fgroup_condition\x18\n" +
 	" \x01(\tR\x0egroupCondition\x12\x1f\n" +
 	"\vgroup_label\x18\v \x01(\tR\n" +
-	"groupLabel\x12\x18\n" +
-	"\asummary\x18\f \x01(\tR\asummary\x122\n" +
-	"\bevidence\x18\r \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\x12\x1b\n" +
-	"\treview_by\x18\x0e \x01(\tR\breviewByB\xb0\x01\n" +
+	"groupLabel\x12 \n" +
+	"\asummary\x18\f \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\asummary\x12<\n" +
+	"\bevidence\x18\r \x03(\v2\x16.safethird.v1.EvidenceB\b\xbaH\x05\x92\x01\x02\b\x01R\bevidence\x12&\n" +
+	"\treview_by\x18\x0e \x01(\tB\t\xbaH\x06r\x04\xd0\xc6'\x01R\breviewBy:\xcd\x03\xbaH\xc9\x03\x1a\x8b\x01\n" +
+	"\rfinding.group\x12@group_condition and group_label go together: set both or neither\x1a8(this.group_condition == '') == (this.group_label == '')\x1a\xbc\x01\n" +
+	"\x11finding.review_by\x12Mreview_by is required for a finding that concludes MET: conditions can worsen\x1aXthis.status != safethird.v1.CriterionStatus.CRITERION_STATUS_MET || this.review_by != ''\x1az\n" +
+	"\x0efinding.period\x12)valid_until must not be before valid_from\x1a=this.valid_until == '' || this.valid_until >= this.valid_fromB\xb0\x01\n" +
 	"\x10com.safethird.v1B\fFindingProtoP\x01Z=github.com/safethird/safethird/proto/safethird/v1;safethirdv1\xa2\x02\x03SXX\xaa\x02\fSafethird.V1\xca\x02\fSafethird\\V1\xe2\x02\x18Safethird\\V1\\GPBMetadata\xea\x02\rSafethird::V1b\x06proto3"
 
 var (
@@ -251,6 +255,7 @@ func file_safethird_v1_finding_proto_init() {
 		return
 	}
 	file_safethird_v1_framework_proto_init()
+	file_safethird_v1_rules_proto_init()
 	file_safethird_v1_source_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -7,6 +7,7 @@
 package safethirdv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -745,60 +746,63 @@ var File_safethird_v1_framework_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_framework_proto_rawDesc = "" +
 	"\n" +
-	"\x1csafethird/v1/framework.proto\x12\fsafethird.v1\x1a\x19safethird/v1/source.proto\"\x90\x05\n" +
-	"\tFramework\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
-	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1a\n" +
-	"\bcitation\x18\x03 \x01(\tR\bcitation\x12+\n" +
-	"\x11jurisdiction_code\x18\x04 \x01(\tR\x10jurisdictionCode\x12\x12\n" +
-	"\x04text\x18\x05 \x01(\tR\x04text\x123\n" +
-	"\bcriteria\x18\x06 \x03(\v2\x17.safethird.v1.CriterionR\bcriteria\x12)\n" +
+	"\x1csafethird/v1/framework.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18safethird/v1/rules.proto\x1a\x19safethird/v1/source.proto\"\xb6\a\n" +
+	"\tFramework\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\x02id\x12\x1c\n" +
+	"\x05title\x18\x02 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\x05title\x12\"\n" +
+	"\bcitation\x18\x03 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\bcitation\x126\n" +
+	"\x11jurisdiction_code\x18\x04 \x01(\tB\t\xbaH\x06r\x04\xc8\xc6'\x01R\x10jurisdictionCode\x12\x12\n" +
+	"\x04text\x18\x05 \x01(\tR\x04text\x12=\n" +
+	"\bcriteria\x18\x06 \x03(\v2\x17.safethird.v1.CriterionB\b\xbaH\x05\x92\x01\x02\b\x01R\bcriteria\x12)\n" +
 	"\x10nationality_rule\x18\a \x01(\tR\x0fnationalityRule\x12\x1e\n" +
 	"\n" +
 	"discretion\x18\b \x01(\tR\n" +
 	"discretion\x12\x18\n" +
-	"\afactors\x18\t \x03(\tR\afactors\x129\n" +
+	"\afactors\x18\t \x03(\tR\afactors\x12G\n" +
 	"\x19agreements_complete_as_of\x18\n" +
-	" \x01(\tR\x16agreementsCompleteAsOf\x122\n" +
+	" \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd0\xc6'\x01R\x16agreementsCompleteAsOf\x122\n" +
 	"\bevidence\x18\v \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\x12E\n" +
 	"\rapplicability\x18\f \x03(\v2\x1f.safethird.v1.ApplicabilityRuleR\rapplicability\x12A\n" +
 	"\x0econtest_limits\x18\r \x03(\v2\x1a.safethird.v1.ContestLimitR\rcontestLimits\x125\n" +
 	"\n" +
 	"other_bars\x18\x0e \x03(\v2\x16.safethird.v1.OtherBarR\totherBars\x126\n" +
-	"\x17applying_state_required\x18\x0f \x01(\bR\x15applyingStateRequired\"\xfd\x01\n" +
-	"\bOtherBar\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
-	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1a\n" +
-	"\bcitation\x18\x03 \x01(\tR\bcitation\x12!\n" +
-	"\fapplies_from\x18\x04 \x01(\tR\vappliesFrom\x12\x18\n" +
-	"\aenacted\x18\x05 \x01(\tR\aenacted\x12\x1c\n" +
-	"\tcondition\x18\x06 \x01(\tR\tcondition\x12 \n" +
-	"\vdescription\x18\a \x01(\tR\vdescription\x122\n" +
-	"\bevidence\x18\b \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\xad\x01\n" +
-	"\x11ApplicabilityRule\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
-	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1c\n" +
-	"\tcondition\x18\x03 \x01(\tR\tcondition\x12 \n" +
-	"\vdescription\x18\x04 \x01(\tR\vdescription\x122\n" +
-	"\bevidence\x18\x05 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\xf3\x01\n" +
-	"\fContestLimit\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
-	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1d\n" +
+	"\x17applying_state_required\x18\x0f \x01(\bR\x15applyingStateRequired:\xe2\x01\xbaH\xde\x01\x1a\xdb\x01\n" +
+	"\x16framework.jurisdiction\x12\x80\x01jurisdiction_code is required, and must be empty when applying_state_required is set: then each request names the applying state\x1a>this.applying_state_required == (this.jurisdiction_code == '')\"\xc6\x02\n" +
+	"\bOtherBar\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\x02id\x12\x1c\n" +
+	"\x05title\x18\x02 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\x05title\x12\"\n" +
+	"\bcitation\x18\x03 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\bcitation\x12/\n" +
+	"\fapplies_from\x18\x04 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd0\xc6'\x01R\vappliesFrom\x12#\n" +
+	"\aenacted\x18\x05 \x01(\tB\t\xbaH\x06r\x04\xd0\xc6'\x01R\aenacted\x12$\n" +
+	"\tcondition\x18\x06 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\tcondition\x12 \n" +
+	"\vdescription\x18\a \x01(\tR\vdescription\x12<\n" +
+	"\bevidence\x18\b \x03(\v2\x16.safethird.v1.EvidenceB\b\xbaH\x05\x92\x01\x02\b\x01R\bevidence\"\xd5\x01\n" +
+	"\x11ApplicabilityRule\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\x02id\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12$\n" +
+	"\tcondition\x18\x03 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\tcondition\x12(\n" +
+	"\vdescription\x18\x04 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\vdescription\x12<\n" +
+	"\bevidence\x18\x05 \x03(\v2\x16.safethird.v1.EvidenceB\b\xbaH\x05\x92\x01\x02\b\x01R\bevidence\"\xbb\x02\n" +
+	"\fContestLimit\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\x02id\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12+\n" +
 	"\n" +
-	"valid_from\x18\x03 \x01(\tR\tvalidFrom\x12#\n" +
-	"\rcriterion_ids\x18\x04 \x03(\tR\fcriterionIds\x12#\n" +
-	"\ragreement_ids\x18\x05 \x03(\tR\fagreementIds\x12 \n" +
-	"\vdescription\x18\x06 \x01(\tR\vdescription\x122\n" +
-	"\bevidence\x18\a \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\xae\x02\n" +
-	"\tCriterion\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
-	"\x05title\x18\x02 \x01(\tR\x05title\x12/\n" +
-	"\x04kind\x18\x03 \x01(\x0e2\x1b.safethird.v1.CriterionKindR\x04kind\x12 \n" +
+	"valid_from\x18\x03 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd0\xc6'\x01R\tvalidFrom\x125\n" +
+	"\rcriterion_ids\x18\x04 \x03(\tB\x10\xbaH\r\x92\x01\n" +
+	"\b\x01\"\x06r\x04\xd8\xc6'\x01R\fcriterionIds\x123\n" +
+	"\ragreement_ids\x18\x05 \x03(\tB\x0e\xbaH\v\x92\x01\b\"\x06r\x04\xd8\xc6'\x01R\fagreementIds\x12 \n" +
+	"\vdescription\x18\x06 \x01(\tR\vdescription\x12<\n" +
+	"\bevidence\x18\a \x03(\v2\x16.safethird.v1.EvidenceB\b\xbaH\x05\x92\x01\x02\b\x01R\bevidence\"\xe3\x05\n" +
+	"\tCriterion\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\x02id\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12<\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x1b.safethird.v1.CriterionKindB\v\xbaH\b\xc8\x01\x01\x82\x01\x02\x10\x01R\x04kind\x12 \n" +
 	"\vdescription\x18\x04 \x01(\tR\vdescription\x12\x1c\n" +
 	"\tcondition\x18\x05 \x01(\tR\tcondition\x12/\n" +
 	"\x13necessary_condition\x18\x06 \x01(\tR\x12necessaryCondition\x12%\n" +
 	"\x0etest_provision\x18\a \x01(\tR\rtestProvision\x122\n" +
-	"\bevidence\x18\b \x03(\v2\x16.safethird.v1.EvidenceR\bevidence*\xa8\x01\n" +
+	"\bevidence\x18\b \x03(\v2\x16.safethird.v1.EvidenceR\bevidence:\x97\x03\xbaH\x93\x03\x1a\x90\x03\n" +
+	"\x13criterion.condition\x12\xc4\x01a criterion of kind CRITERION_KIND_CONDITION needs condition or, where the sources hold no precise test, test_provision; a criterion of another kind takes neither condition nor necessary_condition\x1a\xb1\x01this.kind == safethird.v1.CriterionKind.CRITERION_KIND_CONDITION ? (this.condition != '' || this.test_provision != '') : (this.condition == '' && this.necessary_condition == '')*\xa8\x01\n" +
 	"\rCriterionKind\x12\x1e\n" +
 	"\x1aCRITERION_KIND_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18CRITERION_KIND_AGREEMENT\x10\x01\x12\x1e\n" +
@@ -859,6 +863,7 @@ func file_safethird_v1_framework_proto_init() {
 	if File_safethird_v1_framework_proto != nil {
 		return
 	}
+	file_safethird_v1_rules_proto_init()
 	file_safethird_v1_source_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -7,6 +7,7 @@
 package safethirdv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -317,21 +318,21 @@ var File_safethird_v1_source_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_source_proto_rawDesc = "" +
 	"\n" +
-	"\x19safethird/v1/source.proto\x12\fsafethird.v1\"\xbe\x01\n" +
-	"\x06Source\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
-	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1c\n" +
-	"\tpublisher\x18\x03 \x01(\tR\tpublisher\x12\x10\n" +
-	"\x03url\x18\x04 \x01(\tR\x03url\x12\x1c\n" +
-	"\tpublished\x18\x05 \x01(\tR\tpublished\x12,\n" +
-	"\x04kind\x18\x06 \x01(\x0e2\x18.safethird.v1.SourceKindR\x04kind\x12\x12\n" +
-	"\x04note\x18\a \x01(\tR\x04note\"\xa8\x01\n" +
-	"\bEvidence\x12\x1b\n" +
-	"\tsource_id\x18\x01 \x01(\tR\bsourceId\x12\x1c\n" +
-	"\tstatement\x18\x02 \x01(\tR\tstatement\x12\x14\n" +
+	"\x19safethird/v1/source.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18safethird/v1/rules.proto\"\xf4\x01\n" +
+	"\x06Source\x12\x1c\n" +
+	"\x02id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\x02id\x12\x1c\n" +
+	"\x05title\x18\x02 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\x05title\x12$\n" +
+	"\tpublisher\x18\x03 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\tpublisher\x12\x10\n" +
+	"\x03url\x18\x04 \x01(\tR\x03url\x12'\n" +
+	"\tpublished\x18\x05 \x01(\tB\t\xbaH\x06r\x04\xd0\xc6'\x01R\tpublished\x129\n" +
+	"\x04kind\x18\x06 \x01(\x0e2\x18.safethird.v1.SourceKindB\v\xbaH\b\xc8\x01\x01\x82\x01\x02\x10\x01R\x04kind\x12\x12\n" +
+	"\x04note\x18\a \x01(\tR\x04note\"\xcb\x01\n" +
+	"\bEvidence\x12)\n" +
+	"\tsource_id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\bsourceId\x12$\n" +
+	"\tstatement\x18\x02 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\tstatement\x12\x14\n" +
 	"\x05quote\x18\x03 \x01(\tR\x05quote\x12\x1a\n" +
-	"\bpinpoint\x18\x04 \x01(\tR\bpinpoint\x12/\n" +
-	"\asupport\x18\x05 \x01(\x0e2\x15.safethird.v1.SupportR\asupport*]\n" +
+	"\bpinpoint\x18\x04 \x01(\tR\bpinpoint\x12<\n" +
+	"\asupport\x18\x05 \x01(\x0e2\x15.safethird.v1.SupportB\v\xbaH\b\xc8\x01\x01\x82\x01\x02\x10\x01R\asupport*]\n" +
 	"\n" +
 	"SourceKind\x12\x1b\n" +
 	"\x17SOURCE_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
@@ -378,6 +379,7 @@ func file_safethird_v1_source_proto_init() {
 	if File_safethird_v1_source_proto != nil {
 		return
 	}
+	file_safethird_v1_rules_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

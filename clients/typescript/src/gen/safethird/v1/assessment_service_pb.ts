@@ -4,17 +4,22 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../buf/validate/validate_pb.js";
+import { file_google_api_annotations } from "../../google/api/annotations_pb.js";
+import type { Status } from "../../google/rpc/status_pb.js";
+import { file_google_rpc_status } from "../../google/rpc/status_pb.js";
 import type { Applicant } from "./applicant_pb.js";
 import { file_safethird_v1_applicant } from "./applicant_pb.js";
 import type { ApplicantOutcome, Assessment } from "./assessment_pb.js";
 import { file_safethird_v1_assessment } from "./assessment_pb.js";
+import { file_safethird_v1_rules } from "./rules_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file safethird/v1/assessment_service.proto.
  */
 export const file_safethird_v1_assessment_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVzYWZldGhpcmQvdjEvYXNzZXNzbWVudF9zZXJ2aWNlLnByb3RvEgxzYWZldGhpcmQudjEi4AEKFEFzc2Vzc0NvdW50cnlSZXF1ZXN0EhQKDGNvdW50cnlfY29kZRgBIAEoCRIUCgxmcmFtZXdvcmtfaWQYAiABKAkSDQoFYXNfb2YYAyABKAkSKgoJYXBwbGljYW50GAQgASgLMhcuc2FmZXRoaXJkLnYxLkFwcGxpY2FudBIYChBkYXRhc2V0X3JldmlzaW9uGAUgASgJEioKBHZpZXcYBiABKA4yHC5zYWZldGhpcmQudjEuQXNzZXNzbWVudFZpZXcSGwoTYXBwbHlpbmdfc3RhdGVfY29kZRgHIAEoCSJFChVBc3Nlc3NDb3VudHJ5UmVzcG9uc2USLAoKYXNzZXNzbWVudBgBIAEoCzIYLnNhZmV0aGlyZC52MS5Bc3Nlc3NtZW50IlMKG0JhdGNoQXNzZXNzQ291bnRyaWVzUmVxdWVzdBI0CghyZXF1ZXN0cxgBIAMoCzIiLnNhZmV0aGlyZC52MS5Bc3Nlc3NDb3VudHJ5UmVxdWVzdCJQChxCYXRjaEFzc2Vzc0NvdW50cmllc1Jlc3BvbnNlEjAKB3Jlc3VsdHMYASADKAsyHy5zYWZldGhpcmQudjEuQmF0Y2hBc3Nlc3NSZXN1bHQifAoRQmF0Y2hBc3Nlc3NSZXN1bHQSLgoKYXNzZXNzbWVudBgBIAEoCzIYLnNhZmV0aGlyZC52MS5Bc3Nlc3NtZW50SAASLQoFZXJyb3IYAiABKAsyHC5zYWZldGhpcmQudjEuQmF0Y2hJdGVtRXJyb3JIAEIICgZyZXN1bHQidwoOQmF0Y2hJdGVtRXJyb3ISDAoEY29kZRgBIAEoBRIPCgdtZXNzYWdlGAIgASgJEg4KBnJlYXNvbhgDIAEoCRI2ChBmaWVsZF92aW9sYXRpb25zGAQgAygLMhwuc2FmZXRoaXJkLnYxLkZpZWxkVmlvbGF0aW9uIjQKDkZpZWxkVmlvbGF0aW9uEg0KBWZpZWxkGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJIu4BChJBc3Nlc3NSb3V0ZVJlcXVlc3QSFAoMZnJhbWV3b3JrX2lkGAEgASgJEiQKBGxlZ3MYAiADKAsyFi5zYWZldGhpcmQudjEuUm91dGVMZWcSDQoFYXNfb2YYAyABKAkSKgoJYXBwbGljYW50GAQgASgLMhcuc2FmZXRoaXJkLnYxLkFwcGxpY2FudBIqCgR2aWV3GAUgASgOMhwuc2FmZXRoaXJkLnYxLkFzc2Vzc21lbnRWaWV3EhgKEGRhdGFzZXRfcmV2aXNpb24YBiABKAkSGwoTYXBwbHlpbmdfc3RhdGVfY29kZRgHIAEoCSIgCghSb3V0ZUxlZxIUCgxjb3VudHJ5X2NvZGUYASABKAkioAEKE0Fzc2Vzc1JvdXRlUmVzcG9uc2USLQoLYXNzZXNzbWVudHMYASADKAsyGC5zYWZldGhpcmQudjEuQXNzZXNzbWVudBIvCgdvdXRjb21lGAIgASgOMh4uc2FmZXRoaXJkLnYxLkFwcGxpY2FudE91dGNvbWUSDwoHc3VtbWFyeRgDIAEoCRIYChBkYXRhc2V0X3JldmlzaW9uGAQgASgJKmYKDkFzc2Vzc21lbnRWaWV3Eh8KG0FTU0VTU01FTlRfVklFV19VTlNQRUNJRklFRBAAEhkKFUFTU0VTU01FTlRfVklFV19CQVNJQxABEhgKFEFTU0VTU01FTlRfVklFV19GVUxMEAIyvwIKEUFzc2Vzc21lbnRTZXJ2aWNlEl0KDUFzc2Vzc0NvdW50cnkSIi5zYWZldGhpcmQudjEuQXNzZXNzQ291bnRyeVJlcXVlc3QaIy5zYWZldGhpcmQudjEuQXNzZXNzQ291bnRyeVJlc3BvbnNlIgOQAgEScgoUQmF0Y2hBc3Nlc3NDb3VudHJpZXMSKS5zYWZldGhpcmQudjEuQmF0Y2hBc3Nlc3NDb3VudHJpZXNSZXF1ZXN0Giouc2FmZXRoaXJkLnYxLkJhdGNoQXNzZXNzQ291bnRyaWVzUmVzcG9uc2UiA5ACARJXCgtBc3Nlc3NSb3V0ZRIgLnNhZmV0aGlyZC52MS5Bc3Nlc3NSb3V0ZVJlcXVlc3QaIS5zYWZldGhpcmQudjEuQXNzZXNzUm91dGVSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_safethird_v1_applicant, file_safethird_v1_assessment]);
+  fileDesc("CiVzYWZldGhpcmQvdjEvYXNzZXNzbWVudF9zZXJ2aWNlLnByb3RvEgxzYWZldGhpcmQudjEipAIKFEFzc2Vzc0NvdW50cnlSZXF1ZXN0EiIKDGNvdW50cnlfY29kZRgBIAEoCUIMukgJyAEBcgTIxicBEh8KDGZyYW1ld29ya19pZBgCIAEoCUIJukgGcgTYxicBEhgKBWFzX29mGAMgASgJQgm6SAZyBNDGJwESKgoJYXBwbGljYW50GAQgASgLMhcuc2FmZXRoaXJkLnYxLkFwcGxpY2FudBIjChBkYXRhc2V0X3JldmlzaW9uGAUgASgJQgm6SAZyBODGJwESNAoEdmlldxgGIAEoDjIcLnNhZmV0aGlyZC52MS5Bc3Nlc3NtZW50Vmlld0IIukgFggECEAESJgoTYXBwbHlpbmdfc3RhdGVfY29kZRgHIAEoCUIJukgGcgTIxicBIkUKFUFzc2Vzc0NvdW50cnlSZXNwb25zZRIsCgphc3Nlc3NtZW50GAEgASgLMhguc2FmZXRoaXJkLnYxLkFzc2Vzc21lbnQiZAobQmF0Y2hBc3Nlc3NDb3VudHJpZXNSZXF1ZXN0EkUKCHJlcXVlc3RzGAEgAygLMiIuc2FmZXRoaXJkLnYxLkFzc2Vzc0NvdW50cnlSZXF1ZXN0Qg+6SAySAQkIARBkIgPYAQMiUAocQmF0Y2hBc3Nlc3NDb3VudHJpZXNSZXNwb25zZRIwCgdyZXN1bHRzGAEgAygLMh8uc2FmZXRoaXJkLnYxLkJhdGNoQXNzZXNzUmVzdWx0IqQBChFCYXRjaEFzc2Vzc1Jlc3VsdBIuCgphc3Nlc3NtZW50GAEgASgLMhguc2FmZXRoaXJkLnYxLkFzc2Vzc21lbnRIABIxCgVlcnJvchgCIAEoCzIcLnNhZmV0aGlyZC52MS5CYXRjaEl0ZW1FcnJvckICGAFIABIiCgZzdGF0dXMYAyABKAsyEi5nb29nbGUucnBjLlN0YXR1c0IICgZyZXN1bHQiewoOQmF0Y2hJdGVtRXJyb3ISDAoEY29kZRgBIAEoBRIPCgdtZXNzYWdlGAIgASgJEg4KBnJlYXNvbhgDIAEoCRI2ChBmaWVsZF92aW9sYXRpb25zGAQgAygLMhwuc2FmZXRoaXJkLnYxLkZpZWxkVmlvbGF0aW9uOgIYASI4Cg5GaWVsZFZpb2xhdGlvbhINCgVmaWVsZBgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCToCGAEisAIKEkFzc2Vzc1JvdXRlUmVxdWVzdBIfCgxmcmFtZXdvcmtfaWQYASABKAlCCbpIBnIE2MYnARIwCgRsZWdzGAIgAygLMhYuc2FmZXRoaXJkLnYxLlJvdXRlTGVnQgq6SAeSAQQIARAyEhgKBWFzX29mGAMgASgJQgm6SAZyBNDGJwESKgoJYXBwbGljYW50GAQgASgLMhcuc2FmZXRoaXJkLnYxLkFwcGxpY2FudBI0CgR2aWV3GAUgASgOMhwuc2FmZXRoaXJkLnYxLkFzc2Vzc21lbnRWaWV3Qgi6SAWCAQIQARIjChBkYXRhc2V0X3JldmlzaW9uGAYgASgJQgm6SAZyBODGJwESJgoTYXBwbHlpbmdfc3RhdGVfY29kZRgHIAEoCUIJukgGcgTIxicBIi4KCFJvdXRlTGVnEiIKDGNvdW50cnlfY29kZRgBIAEoCUIMukgJyAEBcgTIxicBIqABChNBc3Nlc3NSb3V0ZVJlc3BvbnNlEi0KC2Fzc2Vzc21lbnRzGAEgAygLMhguc2FmZXRoaXJkLnYxLkFzc2Vzc21lbnQSLwoHb3V0Y29tZRgCIAEoDjIeLnNhZmV0aGlyZC52MS5BcHBsaWNhbnRPdXRjb21lEg8KB3N1bW1hcnkYAyABKAkSGAoQZGF0YXNldF9yZXZpc2lvbhgEIAEoCSpmCg5Bc3Nlc3NtZW50VmlldxIfChtBU1NFU1NNRU5UX1ZJRVdfVU5TUEVDSUZJRUQQABIZChVBU1NFU1NNRU5UX1ZJRVdfQkFTSUMQARIYChRBU1NFU1NNRU5UX1ZJRVdfRlVMTBACMq8DChFBc3Nlc3NtZW50U2VydmljZRKLAQoNQXNzZXNzQ291bnRyeRIiLnNhZmV0aGlyZC52MS5Bc3Nlc3NDb3VudHJ5UmVxdWVzdBojLnNhZmV0aGlyZC52MS5Bc3Nlc3NDb3VudHJ5UmVzcG9uc2UiMZACAYLT5JMCKDoBKiIjL3YxL2NvdW50cmllcy97Y291bnRyeV9jb2RlfTphc3Nlc3MSlgEKFEJhdGNoQXNzZXNzQ291bnRyaWVzEikuc2FmZXRoaXJkLnYxLkJhdGNoQXNzZXNzQ291bnRyaWVzUmVxdWVzdBoqLnNhZmV0aGlyZC52MS5CYXRjaEFzc2Vzc0NvdW50cmllc1Jlc3BvbnNlIieQAgGC0+STAh46ASoiGS92MS9jb3VudHJpZXM6YmF0Y2hBc3Nlc3MScwoLQXNzZXNzUm91dGUSIC5zYWZldGhpcmQudjEuQXNzZXNzUm91dGVSZXF1ZXN0GiEuc2FmZXRoaXJkLnYxLkFzc2Vzc1JvdXRlUmVzcG9uc2UiH5ACAYLT5JMCFjoBKiIRL3YxL3JvdXRlczphc3Nlc3NiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_rpc_status, file_safethird_v1_applicant, file_safethird_v1_assessment, file_safethird_v1_rules]);
 
 /**
  * AssessCountryRequest asks about one country.
@@ -111,7 +116,8 @@ export const AssessCountryResponseSchema: GenMessage<AssessCountryResponse> = /*
  */
 export type BatchAssessCountriesRequest = Message<"safethird.v1.BatchAssessCountriesRequest"> & {
   /**
-   * requests are the questions, 1 to 100.
+   * requests are the questions, 1 to 100. Each is checked on its own, so
+   * one bad question fails only its own result.
    *
    * @generated from field: repeated safethird.v1.AssessCountryRequest requests = 1;
    */
@@ -147,13 +153,14 @@ export const BatchAssessCountriesResponseSchema: GenMessage<BatchAssessCountries
   messageDesc(file_safethird_v1_assessment_service, 3);
 
 /**
- * BatchAssessResult is the result of one item of a batch.
+ * BatchAssessResult is the result of one item of a batch: its assessment,
+ * or its status when it failed.
  *
  * @generated from message safethird.v1.BatchAssessResult
  */
 export type BatchAssessResult = Message<"safethird.v1.BatchAssessResult"> & {
   /**
-   * result is the assessment or the error.
+   * result is the assessment or, for clients written before status, the error.
    *
    * @generated from oneof safethird.v1.BatchAssessResult.result
    */
@@ -167,13 +174,27 @@ export type BatchAssessResult = Message<"safethird.v1.BatchAssessResult"> & {
     case: "assessment";
   } | {
     /**
-     * error is why the item failed.
+     * error is why the item failed. Deprecated: read status, which says the
+     * same as a google.rpc.Status; error is still filled, beside it, for
+     * clients written before status.
      *
-     * @generated from field: safethird.v1.BatchItemError error = 2;
+     * @generated from field: safethird.v1.BatchItemError error = 2 [deprecated = true];
+     * @deprecated
      */
     value: BatchItemError;
     case: "error";
   } | { case: undefined; value?: undefined };
+
+  /**
+   * status is why the item failed, and unset when it succeeded: the
+   * google.rpc.Status a call for the item alone would have failed with. Its
+   * details hold a google.rpc.ErrorInfo (reason an ErrorReason name, domain
+   * "safethird.v1") and, for bad input, a google.rpc.BadRequest naming each
+   * field at fault and the rule it breaks.
+   *
+   * @generated from field: google.rpc.Status status = 3;
+   */
+  status?: Status | undefined;
 };
 
 /**
@@ -184,9 +205,11 @@ export const BatchAssessResultSchema: GenMessage<BatchAssessResult> = /*@__PURE_
   messageDesc(file_safethird_v1_assessment_service, 4);
 
 /**
- * BatchItemError describes why one item of a batch failed.
+ * BatchItemError describes why one item of a batch failed. Deprecated:
+ * BatchAssessResult.status carries the same as a google.rpc.Status.
  *
  * @generated from message safethird.v1.BatchItemError
+ * @deprecated
  */
 export type BatchItemError = Message<"safethird.v1.BatchItemError"> & {
   /**
@@ -221,14 +244,17 @@ export type BatchItemError = Message<"safethird.v1.BatchItemError"> & {
 /**
  * Describes the message safethird.v1.BatchItemError.
  * Use `create(BatchItemErrorSchema)` to create a new message.
+ * @deprecated
  */
 export const BatchItemErrorSchema: GenMessage<BatchItemError> = /*@__PURE__*/
   messageDesc(file_safethird_v1_assessment_service, 5);
 
 /**
  * FieldViolation names a field of a request and the rule it breaks.
+ * Deprecated with BatchItemError: google.rpc.BadRequest carries the same.
  *
  * @generated from message safethird.v1.FieldViolation
+ * @deprecated
  */
 export type FieldViolation = Message<"safethird.v1.FieldViolation"> & {
   /**
@@ -249,6 +275,7 @@ export type FieldViolation = Message<"safethird.v1.FieldViolation"> & {
 /**
  * Describes the message safethird.v1.FieldViolation.
  * Use `create(FieldViolationSchema)` to create a new message.
+ * @deprecated
  */
 export const FieldViolationSchema: GenMessage<FieldViolation> = /*@__PURE__*/
   messageDesc(file_safethird_v1_assessment_service, 6);

@@ -4,8 +4,10 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../buf/validate/validate_pb.js";
 import type { AgreementEvent } from "./agreement_pb.js";
 import { file_safethird_v1_agreement } from "./agreement_pb.js";
+import { file_safethird_v1_rules } from "./rules_pb.js";
 import type { Evidence } from "./source_pb.js";
 import { file_safethird_v1_source } from "./source_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file safethird/v1/designation.proto.
  */
 export const file_safethird_v1_designation: GenFile = /*@__PURE__*/
-  fileDesc("Ch5zYWZldGhpcmQvdjEvZGVzaWduYXRpb24ucHJvdG8SDHNhZmV0aGlyZC52MSLpAQoLRGVzaWduYXRpb24SCgoCaWQYASABKAkSDQoFdGl0bGUYAiABKAkSFAoMZnJhbWV3b3JrX2lkGAMgASgJEhgKEGRlc2lnbmF0aW5nX2NvZGUYBCABKAkSFAoMY291bnRyeV9jb2RlGAUgASgJEhAKCGNpdGF0aW9uGAYgASgJEiwKBmV2ZW50cxgHIAMoCzIcLnNhZmV0aGlyZC52MS5BZ3JlZW1lbnRFdmVudBIPCgdzdW1tYXJ5GAggASgJEigKCGV2aWRlbmNlGAkgAygLMhYuc2FmZXRoaXJkLnYxLkV2aWRlbmNlYgZwcm90bzM", [file_safethird_v1_agreement, file_safethird_v1_source]);
+  fileDesc("Ch5zYWZldGhpcmQvdjEvZGVzaWduYXRpb24ucHJvdG8SDHNhZmV0aGlyZC52MSKpAgoLRGVzaWduYXRpb24SGAoCaWQYASABKAlCDLpICcgBAXIE2MYnARINCgV0aXRsZRgCIAEoCRIiCgxmcmFtZXdvcmtfaWQYAyABKAlCDLpICcgBAXIE2MYnARImChBkZXNpZ25hdGluZ19jb2RlGAQgASgJQgy6SAnIAQFyBMjGJwESIgoMY291bnRyeV9jb2RlGAUgASgJQgy6SAnIAQFyBMjGJwESGAoIY2l0YXRpb24YBiABKAlCBrpIA8gBARIsCgZldmVudHMYByADKAsyHC5zYWZldGhpcmQudjEuQWdyZWVtZW50RXZlbnQSDwoHc3VtbWFyeRgIIAEoCRIoCghldmlkZW5jZRgJIAMoCzIWLnNhZmV0aGlyZC52MS5FdmlkZW5jZWIGcHJvdG8z", [file_buf_validate_validate, file_safethird_v1_agreement, file_safethird_v1_rules, file_safethird_v1_source]);
 
 /**
  * Designation records that a jurisdiction has designated a country as safe

@@ -98,7 +98,10 @@ export enum ErrorReason {
   INTERNAL = 10,
 
   /**
-   * ERROR_REASON_MESSAGE_TOO_LARGE means the request exceeds the size limit.
+   * ERROR_REASON_MESSAGE_TOO_LARGE means the request exceeds the size limit
+   * (256 KiB); the HTTP door answers it with 413. On the gRPC port grpc-go
+   * refuses such a request RESOURCE_EXHAUSTED before any code of the server
+   * runs, with no way to add details, so that status has no ErrorInfo.
    *
    * @generated from enum value: ERROR_REASON_MESSAGE_TOO_LARGE = 11;
    */
