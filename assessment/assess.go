@@ -59,13 +59,14 @@ func (e *Engine) build(q *query) (*safethirdv1.Assessment, facts) {
 	return a, b.read
 }
 
-// finish cites what the answer shows, warns of hindsight, adds the
-// sources, and applies the view.
+// finish cites what the answer shows, warns of hindsight and of
+// deprecated facts, adds the sources, and applies the view.
 func (b *builder) finish(a *safethirdv1.Assessment) {
 	for _, l := range a.GetContestLimits() {
 		b.cite(l.GetEvidence())
 	}
 	b.hindsight()
+	b.deprecatedFacts()
 	if !b.q.full {
 		a.Warnings = b.warnings
 		a.Criteria = withoutEvidence(a.Criteria)

@@ -2,6 +2,7 @@ package assessment_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -55,15 +56,17 @@ const (
 )
 
 // adult is an applicant every fact of whom is known: an adult Haitian who
-// last lived in Haiti, with no family and no documents in the destination,
-// arriving at a land port on 2019-12-01.
+// last lived in Haiti, whose parents are in Haiti, with no family, no
+// documents and no visa-free entry anywhere, arriving at a land port on
+// 2019-12-01.
 func adult() *pb.Applicant {
 	return &pb.Applicant{
 		NationalityCode:           proto.String("HT"),
 		LastHabitualResidenceCode: proto.String("HT"),
 		Age:                       proto.Int32(30),
 		Married:                   proto.Bool(false),
-		ParentOrGuardianPresent:   proto.Bool(true),
+		ParentOrGuardianCountries: &pb.CountryList{CountryCodes: []string{"HT"}},
+		VisaFreeCountries:         &pb.CountryList{},
 		Family:                    &pb.FamilyTies{},
 		Documents:                 &pb.DocumentsHeld{},
 		CapitalCharge:             proto.Bool(false),
@@ -189,7 +192,7 @@ func TestAssessCountry(t *testing.T) {
 		{
 			name: "an unaccompanied minor in transit: the US test is not in the sources, so never 'applies'",
 			give: &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-06-01", Applicant: with(adult(), func(a *pb.Applicant) {
-				a.Age, a.ParentOrGuardianPresent = proto.Int32(16), proto.Bool(false)
+				a.Age, a.ParentOrGuardianCountries = proto.Int32(16), &pb.CountryList{}
 				a.EntryType = pb.EntryType_ENTRY_TYPE_IN_TRANSIT.Enum()
 			})},
 			want:           qualifies,
@@ -202,7 +205,7 @@ func TestAssessCountry(t *testing.T) {
 		{
 			name: "an adult is no unaccompanied minor under the Agreement's definition",
 			give: &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-06-01", Applicant: with(adult(), func(a *pb.Applicant) {
-				a.ParentOrGuardianPresent = proto.Bool(false)
+				a.ParentOrGuardianCountries = &pb.CountryList{}
 			})},
 			want:           qualifies,
 			wantAgreement:  "ca-us-stca",
@@ -437,10 +440,50 @@ func TestAssessCountry(t *testing.T) {
 		{
 			name: "Canada's framework: an unaccompanied minor at a land port, under IRPR s.159.5(e)",
 			give: &pb.AssessCountryRequest{CountryCode: "US", FrameworkId: "ca-irpa-102", AsOf: "2024-06-01", Applicant: with(adult(), func(a *pb.Applicant) {
-				a.Age, a.ParentOrGuardianPresent = proto.Int32(16), proto.Bool(false)
+				a.Age, a.ParentOrGuardianCountries = proto.Int32(16), &pb.CountryList{}
 			})},
 			want: qualifies, wantAgreement: "ca-us-stca", wantPractice: applied, wantOutcome: doesNotApply,
 			wantExceptions: map[string]pb.ExceptionStatus{"ca-unaccompanied-minor": pb.ExceptionStatus_EXCEPTION_STATUS_APPLIES},
+		},
+		{
+			name: "Canada's framework: a minor whose parent is in the United States is no unaccompanied minor under s.159.5(e)",
+			give: &pb.AssessCountryRequest{CountryCode: "US", FrameworkId: "ca-irpa-102", AsOf: "2024-06-01", Applicant: with(adult(), func(a *pb.Applicant) {
+				a.Age, a.ParentOrGuardianCountries = proto.Int32(16), &pb.CountryList{CountryCodes: []string{"US"}}
+			})},
+			want: qualifies, wantAgreement: "ca-us-stca", wantPractice: applied, wantOutcome: mayApply,
+			wantExceptions: map[string]pb.ExceptionStatus{"ca-unaccompanied-minor": pb.ExceptionStatus_EXCEPTION_STATUS_DOES_NOT_APPLY},
+		},
+		{
+			name: "Canada's framework: a minor whose parent is only in Mexico is an unaccompanied minor under s.159.5(e)",
+			give: &pb.AssessCountryRequest{CountryCode: "US", FrameworkId: "ca-irpa-102", AsOf: "2024-06-01", Applicant: with(adult(), func(a *pb.Applicant) {
+				a.Age, a.ParentOrGuardianCountries = proto.Int32(16), &pb.CountryList{CountryCodes: []string{"MX"}}
+			})},
+			want: qualifies, wantAgreement: "ca-us-stca", wantPractice: applied, wantOutcome: doesNotApply,
+			wantExceptions: map[string]pb.ExceptionStatus{"ca-unaccompanied-minor": pb.ExceptionStatus_EXCEPTION_STATUS_APPLIES},
+		},
+		{
+			name: "Canada's framework: a minor whose parents' countries are unknown needs that fact",
+			give: &pb.AssessCountryRequest{CountryCode: "US", FrameworkId: "ca-irpa-102", AsOf: "2024-06-01", Applicant: with(adult(), func(a *pb.Applicant) {
+				a.Age, a.ParentOrGuardianCountries = proto.Int32(16), nil
+			})},
+			want: qualifies, wantAgreement: "ca-us-stca", wantPractice: applied, wantOutcome: needsFacts,
+			wantExceptions: map[string]pb.ExceptionStatus{"ca-unaccompanied-minor": pb.ExceptionStatus_EXCEPTION_STATUS_NEEDS_FACTS},
+		},
+		{
+			name: "Canada's framework: visa-free for Canada but not for the United States, under s.159.5(g)",
+			give: &pb.AssessCountryRequest{CountryCode: "US", FrameworkId: "ca-irpa-102", AsOf: "2024-06-01", Applicant: with(adult(), func(a *pb.Applicant) {
+				a.VisaFreeCountries = &pb.CountryList{CountryCodes: []string{"CA", "MX"}}
+			})},
+			want: qualifies, wantAgreement: "ca-us-stca", wantPractice: applied, wantOutcome: doesNotApply,
+			wantExceptions: map[string]pb.ExceptionStatus{"ca-visa-exempt": pb.ExceptionStatus_EXCEPTION_STATUS_APPLIES},
+		},
+		{
+			name: "Canada's framework: visa-free for both Canada and the United States is not s.159.5(g)",
+			give: &pb.AssessCountryRequest{CountryCode: "US", FrameworkId: "ca-irpa-102", AsOf: "2024-06-01", Applicant: with(adult(), func(a *pb.Applicant) {
+				a.VisaFreeCountries = &pb.CountryList{CountryCodes: []string{"CA", "US"}}
+			})},
+			want: qualifies, wantAgreement: "ca-us-stca", wantPractice: applied, wantOutcome: mayApply,
+			wantExceptions: map[string]pb.ExceptionStatus{"ca-visa-exempt": pb.ExceptionStatus_EXCEPTION_STATUS_DOES_NOT_APPLY},
 		},
 		{
 			name: "Canada's framework: a capital charge",
@@ -618,7 +661,7 @@ func TestMissingFactsNamed(t *testing.T) {
 	}
 	for _, x := range got.GetExceptions() {
 		if x.GetExceptionId() == "us-unaccompanied-minor" {
-			if diff := cmp.Diff([]string{"age", "married", "parent_or_guardian_present"}, x.GetMissingFacts()); diff != "" {
+			if diff := cmp.Diff([]string{"age", "married", "parent_or_guardian_countries"}, x.GetMissingFacts()); diff != "" {
 				t.Errorf("missing facts (-want +got):\n%s", diff)
 			}
 			return
@@ -1352,5 +1395,40 @@ func TestEuropeAndUK(t *testing.T) {
 	var ia *assessment.InvalidArgumentError
 	if !errors.As(err, &ia) || len(ia.Violations) != 1 || ia.Violations[0].Field != "applying_state_code" {
 		t.Errorf("AssessRoute without the applying state: error = %v, want one violation on applying_state_code", err)
+	}
+}
+
+// TestDeprecatedFactsWarned: a deprecated fact is not read, and the answer
+// says so, naming the field or value and what replaces it, in both views.
+func TestDeprecatedFactsWarned(t *testing.T) {
+	eng := engine(t)
+	for _, view := range []pb.AssessmentView{pb.AssessmentView_ASSESSMENT_VIEW_BASIC, pb.AssessmentView_ASSESSMENT_VIEW_FULL} {
+		got, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "US", FrameworkId: "ca-irpa-102", AsOf: "2024-06-01", View: view,
+			Applicant: with(adult(), func(a *pb.Applicant) {
+				a.ParentOrGuardianPresent = proto.Bool(false)
+				a.Documents = &pb.DocumentsHeld{Kinds: []pb.DocumentKind{pb.DocumentKind_DOCUMENT_KIND_VISA_EXEMPT_DESTINATION_ONLY}}
+			})}, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{
+			"The applicant fact parent_or_guardian_present is deprecated and no longer read; give parent_or_guardian_countries instead.",
+			"The applicant fact DOCUMENT_KIND_VISA_EXEMPT_DESTINATION_ONLY is deprecated and no longer read; give visa_free_countries instead.",
+		} {
+			if !slices.Contains(got.GetWarnings(), want) {
+				t.Errorf("%v: warnings %q lack %q", view, got.GetWarnings(), want)
+			}
+		}
+		// Not read: the deprecated document kind excepts no one under s.159.5(g).
+		if got.GetApplicantOutcome() != mayApply {
+			t.Errorf("%v: outcome %v, want %v: a deprecated fact must not be read", view, got.GetApplicantOutcome(), mayApply)
+		}
+	}
+	plain, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "US", FrameworkId: "ca-irpa-102", AsOf: "2024-06-01", Applicant: adult()}, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slicesContainsSubstring(plain.GetWarnings(), "deprecated") {
+		t.Errorf("an applicant without deprecated facts is warned: %q", plain.GetWarnings())
 	}
 }

@@ -49,7 +49,7 @@ func ExampleEngine_AssessCountry_applicant() {
 			LastHabitualResidenceCode: proto.String("HT"),
 			Age:                       proto.Int32(16),
 			Married:                   proto.Bool(false),
-			ParentOrGuardianPresent:   proto.Bool(false),
+			ParentOrGuardianCountries: &pb.CountryList{}, // none anywhere
 			EntryType:                 pb.EntryType_ENTRY_TYPE_LAND_PORT_OF_ENTRY.Enum(),
 		},
 	}, "2026-11-27")

@@ -12,9 +12,10 @@ import (
 // facts is a set of the Applicant's top-level fields, by index: those an
 // answer read. The answer for an applicant depends on the applicant only
 // through them: whether an applicant was given at all, the conditions'
-// values, and the way of entering a scope's rules check (entryRules). Two
-// applicants who agree on every fact an answer read therefore get the
-// same answer, as the evaluation takes the same path for both.
+// values, the way of entering a scope's rules check (entryRules), and the
+// deprecated facts warned of (deprecatableFacts). Two applicants who agree
+// on every fact an answer read therefore get the same answer, as the
+// evaluation takes the same path for both.
 type facts uint64
 
 // allFacts stands for every fact, the applicant whole.

@@ -78,10 +78,17 @@ func checkApplicant(snap *dataset.Snapshot, v *violations, field string, a *safe
 	if a.LastHabitualResidenceCode != nil {
 		assigned("last_habitual_residence_code", a.GetLastHabitualResidenceCode())
 	}
-	for name, list := range map[string]*safethirdv1.CountryList{
-		"countries_crossed": a.GetCountriesCrossed(), "family_countries": a.GetFamilyCountries(), "previous_stay_countries": a.GetPreviousStayCountries()} {
-		for i, code := range list.GetCountryCodes() {
-			assigned(name+".country_codes["+strconv.Itoa(i)+"]", code)
+	// In the fields' order, so the violations come in the same order every time.
+	for _, l := range []struct {
+		name string
+		list *safethirdv1.CountryList
+	}{
+		{"countries_crossed", a.GetCountriesCrossed()}, {"family_countries", a.GetFamilyCountries()},
+		{"previous_stay_countries", a.GetPreviousStayCountries()},
+		{"parent_or_guardian_countries", a.GetParentOrGuardianCountries()}, {"visa_free_countries", a.GetVisaFreeCountries()},
+	} {
+		for i, code := range l.list.GetCountryCodes() {
+			assigned(l.name+".country_codes["+strconv.Itoa(i)+"]", code)
 		}
 	}
 }

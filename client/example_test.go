@@ -141,11 +141,11 @@ func ExampleClient_AssessCountry() {
 		CountryCode: "CA",
 		AsOf:        "2024-06-01",
 		Applicant: &pb.Applicant{
-			NationalityCode:         proto.String("HT"),
-			Age:                     proto.Int32(16),
-			Married:                 proto.Bool(false),
-			ParentOrGuardianPresent: proto.Bool(false),
-			EntryType:               pb.EntryType_ENTRY_TYPE_LAND_PORT_OF_ENTRY.Enum(),
+			NationalityCode:           proto.String("HT"),
+			Age:                       proto.Int32(16),
+			Married:                   proto.Bool(false),
+			ParentOrGuardianCountries: &pb.CountryList{},
+			EntryType:                 pb.EntryType_ENTRY_TYPE_LAND_PORT_OF_ENTRY.Enum(),
 		},
 	})
 	if err != nil {

@@ -15,7 +15,8 @@ import (
 )
 
 const (
-	unaccompaniedMinor = `applicant.age < 18 && !applicant.married && !applicant.parent_or_guardian_present`
+	unaccompaniedMinor = `applicant.age < 18 && !applicant.married &&
+		!applicant.parent_or_guardian_countries.country_codes.exists(c, c in ["CA", "US"])`
 	// ownCountry is the shape of the INA's rule on the person's own country.
 	ownCountry = `(!applicant.stateless && applicant.nationality_code == country_code) ||
 		(applicant.stateless && applicant.last_habitual_residence_code == country_code)`
@@ -34,12 +35,12 @@ func TestEval(t *testing.T) {
 		want    condition.Result
 	}{
 		{"no applicant: every fact unknown", unaccompaniedMinor, nil, "",
-			condition.Result{Value: condition.Unknown, Missing: []string{"age", "married", "parent_or_guardian_present"}}},
+			condition.Result{Value: condition.Unknown, Missing: []string{"age", "married", "parent_or_guardian_countries"}}},
 		{"adult decides it alone", unaccompaniedMinor, &safethirdv1.Applicant{Age: proto.Int32(30)}, "",
 			condition.Result{Value: condition.False}},
 		{"minor, other facts unknown", unaccompaniedMinor, &safethirdv1.Applicant{Age: proto.Int32(15)}, "",
-			condition.Result{Value: condition.Unknown, Missing: []string{"married", "parent_or_guardian_present"}}},
-		{"all facts given", unaccompaniedMinor, &safethirdv1.Applicant{Age: proto.Int32(15), Married: proto.Bool(false), ParentOrGuardianPresent: proto.Bool(false)}, "",
+			condition.Result{Value: condition.Unknown, Missing: []string{"married", "parent_or_guardian_countries"}}},
+		{"all facts given", unaccompaniedMinor, &safethirdv1.Applicant{Age: proto.Int32(15), Married: proto.Bool(false), ParentOrGuardianCountries: &safethirdv1.CountryList{CountryCodes: []string{"MX"}}}, "",
 			condition.Result{Value: condition.True}},
 		{"unset family is unknown", `applicant.family.members.exists(m, m.status == FamilyStatus.FAMILY_STATUS_CITIZEN)`, &safethirdv1.Applicant{}, "",
 			condition.Result{Value: condition.Unknown, Missing: []string{"family"}}},

@@ -23,7 +23,7 @@ func TestReads(t *testing.T) {
 		wantWhole  bool
 	}{
 		{give: `country_code == "MX"`},
-		{give: unaccompaniedMinor, wantFields: []string{"age", "married", "parent_or_guardian_present"}},
+		{give: unaccompaniedMinor, wantFields: []string{"age", "married", "parent_or_guardian_countries"}},
 		{give: ownCountry, wantFields: []string{"last_habitual_residence_code", "nationality_code", "stateless"}},
 		{give: `has(applicant.entry_date) && applicant.entry_date < add_years(as_of, -1)`, wantFields: []string{"entry_date"}},
 		{give: `applicant.groups.exists(g, g == ApplicantGroup.APPLICANT_GROUP_LGBTQI)`, wantFields: []string{"groups"}},

@@ -59,7 +59,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}
 	applicant := &safethirdv1.Applicant{
 		NationalityCode: proto.String("HT"), Age: proto.Int32(30), Married: proto.Bool(false),
-		ParentOrGuardianPresent: proto.Bool(true), Family: &safethirdv1.FamilyTies{}, Documents: &safethirdv1.DocumentsHeld{},
+		ParentOrGuardianCountries: &safethirdv1.CountryList{CountryCodes: []string{"HT"}}, Family: &safethirdv1.FamilyTies{}, Documents: &safethirdv1.DocumentsHeld{},
 		CapitalCharge: proto.Bool(false), EntryType: safethirdv1.EntryType_ENTRY_TYPE_LAND_PORT_OF_ENTRY.Enum(), DaysFromCrossingToClaim: proto.Int32(0),
 	}
 	calls := []struct {

@@ -35,17 +35,19 @@ func canaryApplicant() *safethirdv1.Applicant {
 			Status:       safethirdv1.FamilyStatus_FAMILY_STATUS_REMOVAL_STAYED,
 			Age:          ptr[int32](143),
 		}}},
-		Documents:               &safethirdv1.DocumentsHeld{Kinds: []safethirdv1.DocumentKind{safethirdv1.DocumentKind_DOCUMENT_KIND_STUDY_PERMIT}},
-		CapitalCharge:           ptr(true),
-		EntryType:               safethirdv1.EntryType_ENTRY_TYPE_MARINE_PORT.Enum(),
-		DaysFromCrossingToClaim: ptr[int32](9876),
+		Documents:                 &safethirdv1.DocumentsHeld{Kinds: []safethirdv1.DocumentKind{safethirdv1.DocumentKind_DOCUMENT_KIND_STUDY_PERMIT}},
+		CapitalCharge:             ptr(true),
+		EntryType:                 safethirdv1.EntryType_ENTRY_TYPE_MARINE_PORT.Enum(),
+		DaysFromCrossingToClaim:   ptr[int32](9876),
+		ParentOrGuardianCountries: &safethirdv1.CountryList{CountryCodes: []string{"TK"}},
+		VisaFreeCountries:         &safethirdv1.CountryList{CountryCodes: []string{"WF"}},
 	}
 }
 
 // canaryTokens are the canary applicant's values as printed, and its
 // boolean fields' names, which a dump of it would print.
 var canaryTokens = []string{
-	"TV", "NR", "117", "143", "9876",
+	"TV", "NR", "TK", "WF", "117", "143", "9876",
 	"APPLICANT_GROUP_INDIGENOUS", "RELATIONSHIP_GRANDCHILD", "FAMILY_STATUS_REMOVAL_STAYED",
 	"DOCUMENT_KIND_STUDY_PERMIT", "ENTRY_TYPE_MARINE_PORT",
 	"stateless", "married", "parent_or_guardian_present", "parentOrGuardianPresent", "capital_charge", "capitalCharge",

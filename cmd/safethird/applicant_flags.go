@@ -39,8 +39,6 @@ type applicantFlags struct {
 	groups               enumListFlag
 	age                  int32
 	married              bool
-	parentPresent        bool
-	noParentPresent      bool
 	family               familyFlag
 	noFamily             bool
 	documents            enumListFlag
@@ -56,6 +54,10 @@ type applicantFlags struct {
 	noCrossed            bool
 	noFamilyIn           bool
 	noStayedIn           bool
+	parentIn             countryListFlag
+	noParentIn           bool
+	visaFree             countryListFlag
+	noVisaFree           bool
 }
 
 // addApplicantFlags registers the applicant flags on fs.
@@ -73,8 +75,8 @@ func addApplicantFlags(fs *pflag.FlagSet) *applicantFlags {
 		own.Var(&f.groups, "group", "a group the applicant belongs to, repeatable: "+f.groups.list())
 		own.Int32Var(&f.age, "age", 0, "applicant's age in whole years")
 		own.BoolVar(&f.married, "married", false, "applicant is married (--married=false: is not; leave out if unknown)")
-		own.BoolVar(&f.parentPresent, "parent-or-guardian", false, "a parent or legal guardian is in either country of the agreement")
-		own.BoolVar(&f.noParentPresent, "no-parent-or-guardian", false, "no parent or legal guardian is in either country of the agreement")
+		own.Var(&f.parentIn, "parent-or-guardian-in", "a country where the applicant's mother, father or legal guardian is, repeatable or comma-separated")
+		own.BoolVar(&f.noParentIn, "no-parent-or-guardian-in", false, "applicant has no mother, father or legal guardian in any country")
 		own.Var(&f.family, "family", "a family member in the destination, repeatable; relationship: "+
 			relationshipChoices().list()+"; status: "+familyStatusChoices().list())
 		own.BoolVar(&f.noFamily, "no-family", false, "applicant has no family in the destination")
@@ -91,6 +93,8 @@ func addApplicantFlags(fs *pflag.FlagSet) *applicantFlags {
 		own.BoolVar(&f.noFamilyIn, "no-family-in", false, "has family in no other country")
 		own.Var(&f.stayedIn, "stayed-in", "a country where the applicant stayed before (not in transit), repeatable or comma-separated")
 		own.BoolVar(&f.noStayedIn, "no-stayed-in", false, "stayed in no other country before")
+		own.Var(&f.visaFree, "visa-free", "a country the applicant may enter without a visa, repeatable or comma-separated")
+		own.BoolVar(&f.noVisaFree, "no-visa-free", false, "applicant needs a visa for every country")
 	})
 	return f
 }
@@ -98,12 +102,13 @@ func addApplicantFlags(fs *pflag.FlagSet) *applicantFlags {
 // applicant builds the Applicant from the flags given; nil when none was.
 func (f *applicantFlags) applicant() (*pb.Applicant, error) {
 	for _, pair := range [][2]string{
-		{"parent-or-guardian", "no-parent-or-guardian"},
 		{"family", "no-family"},
 		{"document", "no-documents"},
 		{"crossed", "no-crossed"},
 		{"family-in", "no-family-in"},
 		{"stayed-in", "no-stayed-in"},
+		{"parent-or-guardian-in", "no-parent-or-guardian-in"},
+		{"visa-free", "no-visa-free"},
 	} {
 		if f.fs.Changed(pair[0]) && f.fs.Changed(pair[1]) {
 			return nil, usageError("--%s and --%s contradict each other; give one", pair[0], pair[1])
@@ -133,12 +138,6 @@ func (f *applicantFlags) applicant() (*pb.Applicant, error) {
 	}
 	if changed("married") {
 		a.Married = proto.Bool(f.married)
-	}
-	if changed("parent-or-guardian") {
-		a.ParentOrGuardianPresent = proto.Bool(f.parentPresent)
-	}
-	if changed("no-parent-or-guardian") {
-		a.ParentOrGuardianPresent = proto.Bool(!f.noParentPresent)
 	}
 	if changed("family") {
 		a.Family = &pb.FamilyTies{Members: f.family.members}
@@ -176,6 +175,8 @@ func (f *applicantFlags) applicant() (*pb.Applicant, error) {
 		{"crossed", "no-crossed", &f.crossed, f.noCrossed, func(c *pb.CountryList) { a.CountriesCrossed = c }},
 		{"family-in", "no-family-in", &f.familyIn, f.noFamilyIn, func(c *pb.CountryList) { a.FamilyCountries = c }},
 		{"stayed-in", "no-stayed-in", &f.stayedIn, f.noStayedIn, func(c *pb.CountryList) { a.PreviousStayCountries = c }},
+		{"parent-or-guardian-in", "no-parent-or-guardian-in", &f.parentIn, f.noParentIn, func(c *pb.CountryList) { a.ParentOrGuardianCountries = c }},
+		{"visa-free", "no-visa-free", &f.visaFree, f.noVisaFree, func(c *pb.CountryList) { a.VisaFreeCountries = c }},
 	} {
 		if changed(l.name) {
 			l.set(&pb.CountryList{CountryCodes: l.value.codes})

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/descriptorpb"
 
 	pb "github.com/safethird/safethird/proto/safethird/v1"
 )
@@ -51,8 +52,8 @@ func TestApplicantFlags(t *testing.T) {
 		},
 		{
 			name: "unaccompanied minor facts",
-			give: []string{"--age", "16", "--married=false", "--no-parent-or-guardian"},
-			want: &pb.Applicant{Age: proto.Int32(16), Married: proto.Bool(false), ParentOrGuardianPresent: proto.Bool(false)},
+			give: []string{"--age", "16", "--married=false", "--no-parent-or-guardian-in"},
+			want: &pb.Applicant{Age: proto.Int32(16), Married: proto.Bool(false), ParentOrGuardianCountries: &pb.CountryList{}},
 		},
 		{
 			name: "age 0 is a fact, not unset",
@@ -60,9 +61,19 @@ func TestApplicantFlags(t *testing.T) {
 			want: &pb.Applicant{Age: proto.Int32(0)},
 		},
 		{
-			name: "married and a parent present",
-			give: []string{"--married", "--parent-or-guardian"},
-			want: &pb.Applicant{Married: proto.Bool(true), ParentOrGuardianPresent: proto.Bool(true)},
+			name: "married, a parent in Canada and one in Mexico",
+			give: []string{"--married", "--parent-or-guardian-in", "ca", "--parent-or-guardian-in", "MX"},
+			want: &pb.Applicant{Married: proto.Bool(true), ParentOrGuardianCountries: &pb.CountryList{CountryCodes: []string{"CA", "MX"}}},
+		},
+		{
+			name: "visa-free countries, and none",
+			give: []string{"--visa-free", "CA,GB"},
+			want: &pb.Applicant{VisaFreeCountries: &pb.CountryList{CountryCodes: []string{"CA", "GB"}}},
+		},
+		{
+			name: "needs a visa everywhere",
+			give: []string{"--no-visa-free"},
+			want: &pb.Applicant{VisaFreeCountries: &pb.CountryList{}},
 		},
 		{
 			name: "family members with and without age",
@@ -131,7 +142,9 @@ func TestApplicantFlagErrors(t *testing.T) {
 	}{
 		{give: []string{"--group", "veterans"}, want: []string{"--group", "lgbtqi, indigenous, women-and-girls, children"}},
 		{give: []string{"--entry-type", "car"}, want: []string{"--entry-type", "land-port, between-ports, airport, marine-port, in-transit"}},
-		{give: []string{"--document", "passport"}, want: []string{"--document", "destination-visa", "visa-exempt-destination-only"}},
+		{give: []string{"--document", "passport"}, want: []string{"--document", "destination-visa", "destination-temporary-permit"}},
+		// Deprecated: the engine no longer reads it, so the flag does not offer it.
+		{give: []string{"--document", "visa-exempt-destination-only"}, want: []string{"--document", "must be one of"}},
 		{give: []string{"--family", "cousin:citizen"}, want: []string{"--family", "relationship", "spouse", "niece-or-nephew"}},
 		{give: []string{"--family", "sibling:tourist"}, want: []string{"--family", "status", "citizen", "no-status"}},
 		{give: []string{"--family", "sibling"}, want: []string{"--family", "RELATIONSHIP:STATUS"}},
@@ -140,7 +153,8 @@ func TestApplicantFlagErrors(t *testing.T) {
 		{give: []string{"--age", "sixteen"}, want: []string{"--age"}},
 		{give: []string{"--family", "sibling:citizen", "--no-family"}, want: []string{"--family", "--no-family"}},
 		{give: []string{"--document", "work-permit", "--no-documents"}, want: []string{"--document", "--no-documents"}},
-		{give: []string{"--parent-or-guardian", "--no-parent-or-guardian"}, want: []string{"--parent-or-guardian", "--no-parent-or-guardian"}},
+		{give: []string{"--parent-or-guardian-in", "US", "--no-parent-or-guardian-in"}, want: []string{"--parent-or-guardian-in", "--no-parent-or-guardian-in"}},
+		{give: []string{"--visa-free", "CA", "--no-visa-free"}, want: []string{"--visa-free", "--no-visa-free"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.give, " "), func(t *testing.T) {
@@ -157,22 +171,33 @@ func TestApplicantFlagErrors(t *testing.T) {
 	}
 }
 
-// Every value the schema defines is a flag value and reads back as itself,
-// so the flags follow the schema without a table to keep in step.
+// Every value the schema defines and does not deprecate is a flag value
+// and reads back as itself, so the flags follow the schema without a table
+// to keep in step.
 func TestChoicesFollowTheSchema(t *testing.T) {
 	for _, c := range []choices{groupChoices(), relationshipChoices(), familyStatusChoices(), documentChoices(), entryTypeChoices()} {
 		t.Run(string(c.desc.Name()), func(t *testing.T) {
 			vals := c.desc.Values()
-			if got, want := len(c.names()), vals.Len()-1; got != want {
-				t.Errorf("%d names for %d values other than UNSPECIFIED", got, want)
-			}
+			current := 0
 			for i := 1; i < vals.Len(); i++ {
-				n := vals.Get(i).Number()
+				v := vals.Get(i)
+				n := v.Number()
+				deprecated := v.Options().(*descriptorpb.EnumValueOptions).GetDeprecated()
+				if !deprecated {
+					current++
+				}
 				for _, name := range []string{c.name(n), c.long(n)} {
-					if got, err := c.parse(name); err != nil || got != n {
-						t.Errorf("parse(%q) = %v, %v; want %v", name, got, err, vals.Get(i).Name())
+					got, err := c.parse(name)
+					switch {
+					case deprecated && err == nil:
+						t.Errorf("parse(%q) = %v; want an error: the value is deprecated", name, got)
+					case !deprecated && (err != nil || got != n):
+						t.Errorf("parse(%q) = %v, %v; want %v", name, got, err, v.Name())
 					}
 				}
+			}
+			if got := len(c.names()); got != current {
+				t.Errorf("%d names for %d values neither UNSPECIFIED nor deprecated", got, current)
 			}
 			if _, err := c.parse("unspecified"); err == nil {
 				t.Error(`parse("unspecified"): want an error, got none`)

@@ -35,7 +35,7 @@ refused or failed, 2 usage error.`,
 		Example: `  safethird assess MX --as-of 2019-01-01
   safethird assess MX --as-of 2019-01-01 -o markdown > mexico-memo.md
   safethird assess CA --as-of 2024-06-01 --nationality HT --age 16 --married=false \
-      --no-parent-or-guardian --entry-type land-port
+      --no-parent-or-guardian-in --entry-type land-port
   safethird assess CA --framework us-ina-208a2a --family sibling:citizen --document work-permit -o json`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -52,7 +52,7 @@ func TestCLIAgainstServer(t *testing.T) {
 		// The flags must reach the server as the fixture the golden file
 		// was rendered from.
 		r := runCLI(t, bin, addr, "assess", "CA", "--as-of", "2024-06-01", "--nationality", "ht", "--age", "16",
-			"--married=false", "--no-parent-or-guardian", "--entry-type", "land-port")
+			"--married=false", "--no-parent-or-guardian-in", "--entry-type", "land-port")
 		r.wantExit(t, 0)
 		golden(t, "assess-CA-2024-06-01-minor.txt", r.stdout)
 	})

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
 )
 
 // choices maps a protobuf enum's values to the kebab-case names flags
@@ -46,13 +47,19 @@ func (c choices) long(n protoreflect.EnumNumber) string {
 	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(string(v.Name()), c.prefix)), "_", "-")
 }
 
-// names lists the accepted names in schema order, UNSPECIFIED left out.
+// offered reports whether a value is one a flag takes: not UNSPECIFIED,
+// and not deprecated (the engine no longer reads those).
+func offered(v protoreflect.EnumValueDescriptor) bool {
+	return v.Number() != 0 && !v.Options().(*descriptorpb.EnumValueOptions).GetDeprecated()
+}
+
+// names lists the accepted names in schema order.
 func (c choices) names() []string {
 	var out []string
 	vals := c.desc.Values()
 	for i := range vals.Len() {
-		if n := vals.Get(i).Number(); n != 0 {
-			out = append(out, c.name(n))
+		if v := vals.Get(i); offered(v) {
+			out = append(out, c.name(v.Number()))
 		}
 	}
 	return out
@@ -64,7 +71,7 @@ func (c choices) parse(s string) (protoreflect.EnumNumber, error) {
 	vals := c.desc.Values()
 	for i := range vals.Len() {
 		n := vals.Get(i).Number()
-		if n != 0 && (s == c.name(n) || s == c.long(n)) {
+		if offered(vals.Get(i)) && (s == c.name(n) || s == c.long(n)) {
 			return n, nil
 		}
 	}

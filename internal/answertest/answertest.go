@@ -30,7 +30,7 @@ func Applicants() []*pb.Applicant {
 	adult := func() *pb.Applicant {
 		return &pb.Applicant{
 			NationalityCode: proto.String("HT"), LastHabitualResidenceCode: proto.String("HT"), Age: proto.Int32(30),
-			Married: proto.Bool(false), ParentOrGuardianPresent: proto.Bool(true), Family: &pb.FamilyTies{},
+			Married: proto.Bool(false), ParentOrGuardianCountries: &pb.CountryList{CountryCodes: []string{"HT"}}, Family: &pb.FamilyTies{},
 			Documents: &pb.DocumentsHeld{}, CapitalCharge: proto.Bool(false),
 			EntryType: pb.EntryType_ENTRY_TYPE_LAND_PORT_OF_ENTRY.Enum(), DaysFromCrossingToClaim: proto.Int32(0),
 			EntryDate: proto.String("2019-01-15"),
@@ -44,16 +44,28 @@ func Applicants() []*pb.Applicant {
 	late.DaysFromCrossingToClaim = proto.Int32(20)
 	between := adult()
 	between.EntryType = pb.EntryType_ENTRY_TYPE_BETWEEN_PORTS.Enum()
+	// The deprecated facts, read by no condition but warned of.
+	deprecated := adult()
+	deprecated.ParentOrGuardianPresent = proto.Bool(true)
+	deprecated.Documents = &pb.DocumentsHeld{Kinds: []pb.DocumentKind{pb.DocumentKind_DOCUMENT_KIND_VISA_EXEMPT_DESTINATION_ONLY}}
+	minor := func(parents ...string) *pb.Applicant {
+		return &pb.Applicant{NationalityCode: proto.String("SV"), Age: proto.Int32(15), Married: proto.Bool(false),
+			ParentOrGuardianCountries: &pb.CountryList{CountryCodes: parents},
+			Family:                    &pb.FamilyTies{Members: []*pb.FamilyMember{{Relationship: pb.Relationship_RELATIONSHIP_SIBLING, Status: pb.FamilyStatus_FAMILY_STATUS_CITIZEN, Age: proto.Int32(25)}}}}
+	}
+	visaFree := func(codes ...string) *pb.Applicant {
+		return &pb.Applicant{NationalityCode: proto.String("MX"), VisaFreeCountries: &pb.CountryList{CountryCodes: codes}}
+	}
 	return []*pb.Applicant{
 		nil,
 		{},
 		{NationalityCode: proto.String("HN"), Groups: []pb.ApplicantGroup{pb.ApplicantGroup_APPLICANT_GROUP_LGBTQI}},
 		{NationalityCode: proto.String("HN"), Groups: []pb.ApplicantGroup{pb.ApplicantGroup_APPLICANT_GROUP_INDIGENOUS}},
-		adult(), older, married, late, between,
+		adult(), older, married, late, between, deprecated,
 		{NationalityCode: proto.String("SY"), Age: proto.Int32(16), Accompanied: proto.Bool(false)},
 		{Stateless: proto.Bool(true), LastHabitualResidenceCode: proto.String("SY"), Age: proto.Int32(40)},
-		{NationalityCode: proto.String("SV"), Age: proto.Int32(15), ParentOrGuardianPresent: proto.Bool(false),
-			Family: &pb.FamilyTies{Members: []*pb.FamilyMember{{Relationship: pb.Relationship_RELATIONSHIP_SIBLING, Status: pb.FamilyStatus_FAMILY_STATUS_CITIZEN, Age: proto.Int32(25)}}}},
+		minor(), minor("US"), minor("GT"),
+		visaFree("CA"), visaFree("CA", "US"),
 		{NationalityCode: proto.String("AF"), Accompanied: proto.Bool(true),
 			CountriesCrossed: &pb.CountryList{CountryCodes: []string{"TR"}}, FamilyCountries: &pb.CountryList{CountryCodes: []string{"TR"}},
 			PreviousStayCountries: &pb.CountryList{}},

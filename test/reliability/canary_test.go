@@ -40,11 +40,13 @@ func canaryApplicant() *pb.Applicant {
 			Status:       pb.FamilyStatus_FAMILY_STATUS_REMOVAL_STAYED,
 			Age:          ptr(int32(143)),
 		}}},
-		Documents:               &pb.DocumentsHeld{Kinds: []pb.DocumentKind{pb.DocumentKind_DOCUMENT_KIND_STUDY_PERMIT}},
-		CapitalCharge:           ptr(true),
-		EntryType:               pb.EntryType_ENTRY_TYPE_MARINE_PORT.Enum(),
-		DaysFromCrossingToClaim: ptr(int32(9876)),
-		EntryDate:               ptr("1907-03-29"),
+		Documents:                 &pb.DocumentsHeld{Kinds: []pb.DocumentKind{pb.DocumentKind_DOCUMENT_KIND_STUDY_PERMIT}},
+		CapitalCharge:             ptr(true),
+		EntryType:                 pb.EntryType_ENTRY_TYPE_MARINE_PORT.Enum(),
+		DaysFromCrossingToClaim:   ptr(int32(9876)),
+		EntryDate:                 ptr("1907-03-29"),
+		ParentOrGuardianCountries: &pb.CountryList{CountryCodes: []string{"TK"}}, // Tokelau
+		VisaFreeCountries:         &pb.CountryList{CountryCodes: []string{"WF"}}, // Wallis and Futuna
 	}
 }
 
@@ -57,7 +59,7 @@ type canary struct {
 // valueCanaries are the canary applicant's values, as they would be
 // printed; they must appear nowhere: not in logs, errors or files.
 var valueCanaries = []canary{
-	{s: "TV"}, {s: "NR"},
+	{s: "TV"}, {s: "NR"}, {s: "TK"}, {s: "WF"},
 	{s: "117", numeric: true}, {s: "143", numeric: true}, {s: "9876", numeric: true},
 	{s: "APPLICANT_GROUP_INDIGENOUS"}, {s: "RELATIONSHIP_GRANDCHILD"}, {s: "FAMILY_STATUS_REMOVAL_STAYED"},
 	{s: "DOCUMENT_KIND_STUDY_PERMIT"}, {s: "ENTRY_TYPE_MARINE_PORT"}, {s: "1907-03-29"},
@@ -72,6 +74,7 @@ var fieldCanaries = []canary{
 	{s: "parent_or_guardian_present"}, {s: "parentOrGuardianPresent"}, {s: "capital_charge"}, {s: "capitalCharge"},
 	{s: "entry_type"}, {s: "entryType"}, {s: "days_from_crossing_to_claim"}, {s: "daysFromCrossingToClaim"},
 	{s: "entry_date"}, {s: "entryDate"},
+	{s: "parent_or_guardian_countries"}, {s: "parentOrGuardianCountries"}, {s: "visa_free_countries"}, {s: "visaFreeCountries"},
 }
 
 func isWordByte(b byte) bool {

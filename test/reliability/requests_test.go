@@ -70,11 +70,11 @@ func ptr[T any](v T) *T { return &v }
 // Synthetic applicants, for the load only: no real person's facts.
 func minorApplicant() *pb.Applicant {
 	return &pb.Applicant{
-		NationalityCode:         ptr("HT"),
-		Age:                     ptr(int32(16)),
-		Married:                 ptr(false),
-		ParentOrGuardianPresent: ptr(false),
-		EntryType:               pb.EntryType_ENTRY_TYPE_LAND_PORT_OF_ENTRY.Enum(),
+		NationalityCode:           ptr("HT"),
+		Age:                       ptr(int32(16)),
+		Married:                   ptr(false),
+		ParentOrGuardianCountries: &pb.CountryList{},
+		EntryType:                 pb.EntryType_ENTRY_TYPE_LAND_PORT_OF_ENTRY.Enum(),
 	}
 }
 

@@ -89,9 +89,9 @@ func (ApplicantGroup) EnumDescriptor() ([]byte, []int) {
 	return file_safethird_v1_applicant_proto_rawDescGZIP(), []int{0}
 }
 
-// Relationship follows the Canada-US Safe Third Country Agreement's
-// definition of "Family Member", plus common-law partner, which Canada's
-// description of the exception adds.
+// Relationship is how a relative is related to the person. Which
+// relationships count for an agreement (the Canada-US Safe Third Country
+// Agreement's "Family Member", say) is a condition in the data.
 type Relationship int32
 
 const (
@@ -176,7 +176,8 @@ func (Relationship) EnumDescriptor() ([]byte, []int) {
 	return file_safethird_v1_applicant_proto_rawDescGZIP(), []int{1}
 }
 
-// FamilyStatus is a family member's status in the destination country.
+// FamilyStatus is a family member's immigration status in the destination
+// country. Which statuses qualify for an exception is a condition in the data.
 type FamilyStatus int32
 
 const (
@@ -261,7 +262,8 @@ func (FamilyStatus) EnumDescriptor() ([]byte, []int) {
 	return file_safethird_v1_applicant_proto_rawDescGZIP(), []int{2}
 }
 
-// DocumentKind is a kind of document relevant to the document-holder exception.
+// DocumentKind is a kind of document a person may hold for the destination
+// country. Which kinds an exception counts is a condition in the data.
 type DocumentKind int32
 
 const (
@@ -276,8 +278,12 @@ const (
 	// DOCUMENT_KIND_REFUGEE_OR_PR_TRAVEL_DOCUMENT is a travel document for
 	// refugees or permanent residents.
 	DocumentKind_DOCUMENT_KIND_REFUGEE_OR_PR_TRAVEL_DOCUMENT DocumentKind = 4
-	// DOCUMENT_KIND_VISA_EXEMPT_DESTINATION_ONLY means the person needs no visa
-	// for the destination but needs one for the other party.
+	// DOCUMENT_KIND_VISA_EXEMPT_DESTINATION_ONLY meant the person needs no
+	// visa for the destination but needs one for the other party: a fact
+	// about two countries' visa rules, not a document. Deprecated: no
+	// condition reads it; give Applicant.visa_free_countries.
+	//
+	// Deprecated: Marked as deprecated in safethird/v1/applicant.proto.
 	DocumentKind_DOCUMENT_KIND_VISA_EXEMPT_DESTINATION_ONLY DocumentKind = 5
 	// DOCUMENT_KIND_DESTINATION_TEMPORARY_PERMIT is a permit or temporary
 	// travel document the destination issued to let the person enter or stay,
@@ -423,8 +429,12 @@ type Applicant struct {
 	Age *int32 `protobuf:"varint,5,opt,name=age,proto3,oneof" json:"age,omitempty"`
 	// married is true when the person is married.
 	Married *bool `protobuf:"varint,6,opt,name=married,proto3,oneof" json:"married,omitempty"`
-	// parent_or_guardian_present is true when a parent or legal guardian of the
-	// person is in either country of the agreement.
+	// parent_or_guardian_present was true when a parent or legal guardian of
+	// the person was in either country of the agreement: one agreement's
+	// category, not a fact. Deprecated: no condition reads it, and an answer
+	// given it says so; give parent_or_guardian_countries.
+	//
+	// Deprecated: Marked as deprecated in safethird/v1/applicant.proto.
 	ParentOrGuardianPresent *bool `protobuf:"varint,7,opt,name=parent_or_guardian_present,json=parentOrGuardianPresent,proto3,oneof" json:"parent_or_guardian_present,omitempty"`
 	// family lists the person's family members in the destination country;
 	// unset means unknown, set with no members means none.
@@ -459,8 +469,18 @@ type Applicant struct {
 	// previous_stay_countries lists the countries where the person stayed
 	// before, other than in transit; unset means unknown, set and empty means none.
 	PreviousStayCountries *CountryList `protobuf:"bytes,17,opt,name=previous_stay_countries,json=previousStayCountries,proto3" json:"previous_stay_countries,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// parent_or_guardian_countries lists the countries where the person's
+	// mother, father or legal guardian is; unset means unknown, set and empty
+	// means none anywhere. An agreement's categories (e.g. "no parent or
+	// guardian in either Canada or the United States") are conditions over it.
+	ParentOrGuardianCountries *CountryList `protobuf:"bytes,18,opt,name=parent_or_guardian_countries,json=parentOrGuardianCountries,proto3" json:"parent_or_guardian_countries,omitempty"`
+	// visa_free_countries lists the countries the person may enter without a
+	// visa; unset means unknown, set and empty means none. E.g. Canada's
+	// exception for a person who needs no visa for Canada but one for the
+	// United States is a condition over it.
+	VisaFreeCountries *CountryList `protobuf:"bytes,19,opt,name=visa_free_countries,json=visaFreeCountries,proto3" json:"visa_free_countries,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Applicant) Reset() {
@@ -535,6 +555,7 @@ func (x *Applicant) GetMarried() bool {
 	return false
 }
 
+// Deprecated: Marked as deprecated in safethird/v1/applicant.proto.
 func (x *Applicant) GetParentOrGuardianPresent() bool {
 	if x != nil && x.ParentOrGuardianPresent != nil {
 		return *x.ParentOrGuardianPresent
@@ -608,6 +629,20 @@ func (x *Applicant) GetFamilyCountries() *CountryList {
 func (x *Applicant) GetPreviousStayCountries() *CountryList {
 	if x != nil {
 		return x.PreviousStayCountries
+	}
+	return nil
+}
+
+func (x *Applicant) GetParentOrGuardianCountries() *CountryList {
+	if x != nil {
+		return x.ParentOrGuardianCountries
+	}
+	return nil
+}
+
+func (x *Applicant) GetVisaFreeCountries() *CountryList {
+	if x != nil {
+		return x.VisaFreeCountries
 	}
 	return nil
 }
@@ -818,7 +853,7 @@ var File_safethird_v1_applicant_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_applicant_proto_rawDesc = "" +
 	"\n" +
-	"\x1csafethird/v1/applicant.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18safethird/v1/rules.proto\"\xa9\v\n" +
+	"\x1csafethird/v1/applicant.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18safethird/v1/rules.proto\"\xd4\f\n" +
 	"\tApplicant\x129\n" +
 	"\x10nationality_code\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xc6'\x01H\x00R\x0fnationalityCode\x88\x01\x01\x12!\n" +
 	"\tstateless\x18\x02 \x01(\bH\x01R\tstateless\x88\x01\x01\x12O\n" +
@@ -826,8 +861,8 @@ const file_safethird_v1_applicant_proto_rawDesc = "" +
 	"\x06groups\x18\x04 \x03(\x0e2\x1c.safethird.v1.ApplicantGroupB\x11\xbaH\x0e\x92\x01\v\x10\x14\"\a\x82\x01\x04\x10\x01 \x00R\x06groups\x12!\n" +
 	"\x03age\x18\x05 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\x96\x01(\x00H\x03R\x03age\x88\x01\x01\x12\x1d\n" +
-	"\amarried\x18\x06 \x01(\bH\x04R\amarried\x88\x01\x01\x12@\n" +
-	"\x1aparent_or_guardian_present\x18\a \x01(\bH\x05R\x17parentOrGuardianPresent\x88\x01\x01\x120\n" +
+	"\amarried\x18\x06 \x01(\bH\x04R\amarried\x88\x01\x01\x12D\n" +
+	"\x1aparent_or_guardian_present\x18\a \x01(\bB\x02\x18\x01H\x05R\x17parentOrGuardianPresent\x88\x01\x01\x120\n" +
 	"\x06family\x18\b \x01(\v2\x18.safethird.v1.FamilyTiesR\x06family\x129\n" +
 	"\tdocuments\x18\t \x01(\v2\x1b.safethird.v1.DocumentsHeldR\tdocuments\x12*\n" +
 	"\x0ecapital_charge\x18\n" +
@@ -842,7 +877,9 @@ const file_safethird_v1_applicant_proto_rawDesc = "" +
 	"R\vaccompanied\x88\x01\x01\x12F\n" +
 	"\x11countries_crossed\x18\x0f \x01(\v2\x19.safethird.v1.CountryListR\x10countriesCrossed\x12D\n" +
 	"\x10family_countries\x18\x10 \x01(\v2\x19.safethird.v1.CountryListR\x0ffamilyCountries\x12Q\n" +
-	"\x17previous_stay_countries\x18\x11 \x01(\v2\x19.safethird.v1.CountryListR\x15previousStayCountries:\xde\x01\xbaH\xda\x01\x1a\xd7\x01\n" +
+	"\x17previous_stay_countries\x18\x11 \x01(\v2\x19.safethird.v1.CountryListR\x15previousStayCountries\x12Z\n" +
+	"\x1cparent_or_guardian_countries\x18\x12 \x01(\v2\x19.safethird.v1.CountryListR\x19parentOrGuardianCountries\x12I\n" +
+	"\x13visa_free_countries\x18\x13 \x01(\v2\x19.safethird.v1.CountryListR\x11visaFreeCountries:\xde\x01\xbaH\xda\x01\x1a\xd7\x01\n" +
 	"$applicant.stateless_with_nationality\x12gstateless must not be true when nationality_code is given: a person with a nationality is not stateless\x1aF!(has(this.nationality_code) && has(this.stateless) && this.stateless)B\x13\n" +
 	"\x11_nationality_codeB\f\n" +
 	"\n" +
@@ -902,14 +939,14 @@ const file_safethird_v1_applicant_proto_rawDesc = "" +
 	"\x1aFAMILY_STATUS_STUDY_PERMIT\x10\b\x12\x19\n" +
 	"\x15FAMILY_STATUS_VISITOR\x10\t\x12\x1b\n" +
 	"\x17FAMILY_STATUS_NO_STATUS\x10\n" +
-	"*\xa1\x02\n" +
+	"*\xa5\x02\n" +
 	"\fDocumentKind\x12\x1d\n" +
 	"\x19DOCUMENT_KIND_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eDOCUMENT_KIND_DESTINATION_VISA\x10\x01\x12\x1d\n" +
 	"\x19DOCUMENT_KIND_WORK_PERMIT\x10\x02\x12\x1e\n" +
 	"\x1aDOCUMENT_KIND_STUDY_PERMIT\x10\x03\x12/\n" +
-	"+DOCUMENT_KIND_REFUGEE_OR_PR_TRAVEL_DOCUMENT\x10\x04\x12.\n" +
-	"*DOCUMENT_KIND_VISA_EXEMPT_DESTINATION_ONLY\x10\x05\x12.\n" +
+	"+DOCUMENT_KIND_REFUGEE_OR_PR_TRAVEL_DOCUMENT\x10\x04\x122\n" +
+	"*DOCUMENT_KIND_VISA_EXEMPT_DESTINATION_ONLY\x10\x05\x1a\x02\b\x01\x12.\n" +
 	"*DOCUMENT_KIND_DESTINATION_TEMPORARY_PERMIT\x10\x06*\xb7\x01\n" +
 	"\tEntryType\x12\x1a\n" +
 	"\x16ENTRY_TYPE_UNSPECIFIED\x10\x00\x12!\n" +
@@ -954,15 +991,17 @@ var file_safethird_v1_applicant_proto_depIdxs = []int32{
 	6,  // 4: safethird.v1.Applicant.countries_crossed:type_name -> safethird.v1.CountryList
 	6,  // 5: safethird.v1.Applicant.family_countries:type_name -> safethird.v1.CountryList
 	6,  // 6: safethird.v1.Applicant.previous_stay_countries:type_name -> safethird.v1.CountryList
-	8,  // 7: safethird.v1.FamilyTies.members:type_name -> safethird.v1.FamilyMember
-	1,  // 8: safethird.v1.FamilyMember.relationship:type_name -> safethird.v1.Relationship
-	2,  // 9: safethird.v1.FamilyMember.status:type_name -> safethird.v1.FamilyStatus
-	3,  // 10: safethird.v1.DocumentsHeld.kinds:type_name -> safethird.v1.DocumentKind
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	6,  // 7: safethird.v1.Applicant.parent_or_guardian_countries:type_name -> safethird.v1.CountryList
+	6,  // 8: safethird.v1.Applicant.visa_free_countries:type_name -> safethird.v1.CountryList
+	8,  // 9: safethird.v1.FamilyTies.members:type_name -> safethird.v1.FamilyMember
+	1,  // 10: safethird.v1.FamilyMember.relationship:type_name -> safethird.v1.Relationship
+	2,  // 11: safethird.v1.FamilyMember.status:type_name -> safethird.v1.FamilyStatus
+	3,  // 12: safethird.v1.DocumentsHeld.kinds:type_name -> safethird.v1.DocumentKind
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_safethird_v1_applicant_proto_init() }
