@@ -39,6 +39,9 @@ type Engine struct {
 
 	answers answerMemo
 	bases   memo[baseKey, *base]
+	// verdicts holds what the protos' field rules found of each request
+	// seen (checkRules).
+	verdicts memo[verdictKey, verdict]
 	// exceptionResults holds one result per exception, outcome and set of
 	// missing facts: a small, closed set, so it needs no bound.
 	exceptionResults sync.Map
@@ -135,7 +138,7 @@ func (e *Engine) AssessCountry(req *safethirdv1.AssessCountryRequest, today stri
 // AssessCountryContext is AssessCountry for a call: when ctx is done, the
 // evaluation stops and ctx's error is returned.
 func (e *Engine) AssessCountryContext(ctx context.Context, req *safethirdv1.AssessCountryRequest, today string) (*safethirdv1.Assessment, error) {
-	q, err := newQuery(e.snap, req, today)
+	q, err := e.newQuery(ctx, req, today)
 	if err != nil {
 		return nil, err
 	}

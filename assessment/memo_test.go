@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/safethird/safethird/assessment"
@@ -59,4 +60,37 @@ func TestMemoizedAnswersAreFreshOnes(t *testing.T) {
 		}
 	}
 	t.Logf("%d requests, twice; %d answers sent from a stored encoding", len(reqs), encoded)
+}
+
+// An Engine keeps the protos' verdict on each request it has seen: a
+// request asked again gets the errors a fresh Engine gives it, however
+// often, the dataset's checks added to the rules' each time without
+// piling up.
+func TestRuleVerdictsAreFreshOnes(t *testing.T) {
+	snap := engine(t).Snapshot()
+	eng := assessment.New(snap)
+	tests := []struct {
+		name string
+		give *pb.AssessCountryRequest
+	}{
+		{"valid", &pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2024-01-01"}},
+		{"rules", &pb.AssessCountryRequest{CountryCode: "M1", AsOf: "2024-02-30", Applicant: &pb.Applicant{Age: proto.Int32(-1)}}},
+		{"rules and dataset", &pb.AssessCountryRequest{CountryCode: "ZZ", AsOf: "2024-02-30",
+			Applicant: &pb.Applicant{NationalityCode: proto.String("QQ"), VisaFreeCountries: &pb.CountryList{CountryCodes: []string{"XA", "1"}}}}},
+		{"dataset", &pb.AssessCountryRequest{CountryCode: "ZZ", AsOf: "2024-01-01"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, want := assessment.New(snap).AssessCountry(tt.give, today)
+			if (want == nil) != (tt.name == "valid") {
+				t.Fatalf("a fresh Engine: %v", want)
+			}
+			for range 3 {
+				_, err := eng.AssessCountry(tt.give, today)
+				if diff := cmp.Diff(want, err); diff != "" {
+					t.Fatalf("error (-fresh +kept):\n%s", diff)
+				}
+			}
+		})
+	}
 }
