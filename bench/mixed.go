@@ -112,7 +112,7 @@ func runMixed(cfg config, srv *process, d, interval time.Duration) (mixedResult,
 		}
 		kb, err := residentKB(srv.pid())
 		if err != nil {
-			return res, err
+			return res, fmt.Errorf("%w; the server's log ends:\n%s", err, srv.logTail())
 		}
 		res.samples = append(res.samples, rssSample{time.Since(start), kb})
 	}

@@ -22,6 +22,9 @@ import (
 type process struct {
 	cmd            *exec.Cmd
 	addr, httpAddr string
+	// log is the file its log goes to, kept until it stops so that a
+	// server that died can say why (logTail).
+	log string
 }
 
 func (s *process) pid() int { return s.cmd.Process.Pid }
@@ -64,10 +67,9 @@ func startTimed(cfg config, logLevel string) (*process, time.Duration, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	defer os.Remove(logFile.Name())
 	defer logFile.Close()
 	cmd.Stderr = logFile
-	s := &process{cmd: cmd, addr: addr, httpAddr: httpAddr}
+	s := &process{cmd: cmd, addr: addr, httpAddr: httpAddr, log: logFile.Name()}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, 0, fmt.Errorf("start %s: %w", binary, err)
@@ -107,6 +109,17 @@ func waitServing(addr string, deadline time.Time) error {
 func (s *process) stop() {
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	_ = s.cmd.Wait()
+	_ = os.Remove(s.log)
+}
+
+// logTail is the end of the server's log, for an error that may be its
+// death: the last lines, up to 4 KB.
+func (s *process) logTail() string {
+	b, err := os.ReadFile(s.log)
+	if err != nil {
+		return err.Error()
+	}
+	return string(b[max(0, len(b)-4096):])
 }
 
 func measureStartups(cfg config) ([]time.Duration, error) {

@@ -38,8 +38,10 @@ var parts = []part{
 	{"decode the request", []string{"google.golang.org/grpc.recv"}},
 	{"REST door: vanguard transcoding, JSON", []string{"connectrpc.com/vanguard"}},
 	{"responses interceptor: proto.Size of the response", []string{"google.golang.org/protobuf/proto.Size"}},
-	{"interceptors and handlers (server package)", []string{"github.com/safethird/safethird/server."}},
+	// Before the server package's part: the loopy writer writes through
+	// the server's trackedConn, whose frames would claim its writes.
 	{"HTTP/2 writes (loopy writer)", []string{"google.golang.org/grpc/internal/transport.(*loopyWriter)"}},
+	{"interceptors and handlers (server package)", []string{"github.com/safethird/safethird/server."}},
 	{"HTTP/2 reads, headers, streams", []string{"google.golang.org/grpc/internal/transport.", "golang.org/x/net/http2."}},
 	{"net/http (REST door)", []string{"net/http."}},
 	{"gRPC server, other", []string{"google.golang.org/grpc."}},
