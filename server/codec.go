@@ -83,6 +83,11 @@ func appendHead(b []byte, num protowire.Number, n int) []byte {
 	return protowire.AppendVarint(protowire.AppendTag(b, num, protowire.BytesType), uint64(n))
 }
 
+// sizeHead is the size of a message field's tag and length.
+func sizeHead(num protowire.Number, n int) int {
+	return protowire.SizeTag(num) + protowire.SizeVarint(uint64(n))
+}
+
 func (c answerCodec) Marshal(v any) (mem.BufferSlice, error) {
 	m, ok := v.(proto.Message)
 	if !ok {
@@ -99,6 +104,24 @@ func (c answerCodec) Marshal(v any) (mem.BufferSlice, error) {
 		return nil, err
 	}
 	return out.slice, nil
+}
+
+// size is the length of m's encoding, Marshal's: for a message that holds
+// memoized answers, counted from their stored encodings instead of
+// walking them as proto.Size does (20 answers of a batch, each some
+// thousands of fields).
+func (c answerCodec) size(m proto.Message) int {
+	if num, enc, ok := c.answerOnly(m); ok {
+		return sizeHead(num, len(enc)) + len(enc)
+	}
+	if !c.holdsEncoded(m.ProtoReflect()) {
+		return proto.Size(m)
+	}
+	var out pieces
+	if err := c.appendMessage(&out, m.ProtoReflect()); err != nil {
+		return proto.Size(m) // Marshal fails on it too
+	}
+	return out.n
 }
 
 // holdsEncoded reports whether m is, or holds, an answer with a stored
@@ -223,7 +246,7 @@ func (c answerCodec) appendMessage(out *pieces, m protoreflect.Message) error {
 // appendField appends one message field: its tag, its length, its content.
 func (c answerCodec) appendField(out *pieces, fd protoreflect.FieldDescriptor, m protoreflect.Message) error {
 	if num, enc, ok := c.answerOnly(m.Interface()); ok {
-		content := protowire.SizeTag(num) + protowire.SizeVarint(uint64(len(enc))) + len(enc)
+		content := sizeHead(num, len(enc)) + len(enc)
 		out.add(appendHead(appendHead(make([]byte, 0, 16), fd.Number(), content), num, len(enc)))
 		out.add(enc)
 		return nil

@@ -13,6 +13,7 @@ import (
 	"github.com/safethird/safethird/assessment"
 	"github.com/safethird/safethird/internal/answertest"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
+	"github.com/safethird/safethird/server"
 )
 
 // wire calls method with req and returns the response's bytes as sent.
@@ -38,11 +39,24 @@ const (
 // keeps, must be byte for byte what proto.Marshal writes for a fresh
 // engine's answer: every curated country, framework, date and view, with
 // and without applicants, alone and then again in batches (by then from
-// the memo).
+// the memo). The size the responses link counts for each, from the
+// stored encodings, is the length sent.
 func TestSentAnswersAreFreshOnes(t *testing.T) {
 	ts := startServer(t, serverConfig())
 	snap := embedded(t)
 	reqs := answertest.Requests(snap)
+	eng, err := server.CurrentEngine(ts.srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// kept is the server's answer to req, from its memo.
+	kept := func(req *safethirdv1.AssessCountryRequest) *safethirdv1.Assessment {
+		a, err := eng.AssessCountry(req, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
 	for i, req := range reqs {
 		a, err := assessment.New(snap).AssessCountry(req, today)
 		if err != nil {
@@ -58,6 +72,9 @@ func TestSentAnswersAreFreshOnes(t *testing.T) {
 		if got := wire(t, ts, assessMethod, req); !bytes.Equal(got, want) {
 			t.Fatalf("request %d, %v: sent %d bytes, a fresh answer is %d; they differ", i, req, len(got), len(want))
 		}
+		if n := server.ResponseSize(ts.srv, &safethirdv1.AssessCountryResponse{Assessment: kept(req)}); n != len(want) {
+			t.Fatalf("request %d, %v: size counted %d, sent %d", i, req, n, len(want))
+		}
 	}
 	// Batches of up to 100 of the same requests, with a bad item among them.
 	for start := 0; start < len(reqs); start += assessment.MaxBatchItems - 1 {
@@ -69,6 +86,7 @@ func TestSentAnswersAreFreshOnes(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := &safethirdv1.BatchAssessCountriesResponse{Results: []*safethirdv1.BatchAssessResult{sent.GetResults()[0]}}
+		counted := &safethirdv1.BatchAssessCountriesResponse{Results: []*safethirdv1.BatchAssessResult{sent.GetResults()[0]}}
 		if sent.GetResults()[0].GetError() == nil {
 			t.Fatalf("batch %d: the bad item has no error", start)
 		}
@@ -78,6 +96,7 @@ func TestSentAnswersAreFreshOnes(t *testing.T) {
 				t.Fatal(err)
 			}
 			want.Results = append(want.Results, &safethirdv1.BatchAssessResult{Result: &safethirdv1.BatchAssessResult_Assessment{Assessment: a}})
+			counted.Results = append(counted.Results, &safethirdv1.BatchAssessResult{Result: &safethirdv1.BatchAssessResult_Assessment{Assessment: kept(req)}})
 		}
 		wantBytes, err := proto.Marshal(want)
 		if err != nil {
@@ -85,6 +104,9 @@ func TestSentAnswersAreFreshOnes(t *testing.T) {
 		}
 		if !bytes.Equal(got, wantBytes) {
 			t.Fatalf("batch from request %d: sent %d bytes, fresh answers are %d; they differ", start, len(got), len(wantBytes))
+		}
+		if n := server.ResponseSize(ts.srv, counted); n != len(got) {
+			t.Fatalf("batch from request %d: size counted %d, sent %d", start, n, len(got))
 		}
 	}
 	t.Logf("%d requests, alone and in batches", len(reqs))

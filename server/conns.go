@@ -304,7 +304,7 @@ func (s *Server) responsesUnary(ctx context.Context, req any, _ *grpc.UnaryServe
 		return nil, errCut
 	}
 	resp, err := handler(ctx, req)
-	if m, ok := resp.(proto.Message); ok && err == nil && !s.conns.account(c, proto.Size(m)) {
+	if m, ok := resp.(proto.Message); ok && err == nil && !s.conns.account(c, s.codec.size(m)) {
 		return nil, errCut
 	}
 	return resp, err
@@ -316,7 +316,7 @@ func (s *Server) responsesStream(srv any, ss grpc.ServerStream, _ *grpc.StreamSe
 	if c == nil {
 		return handler(srv, ss)
 	}
-	return handler(srv, &countingStream{ServerStream: ss, conns: s.conns, conn: c})
+	return handler(srv, &countingStream{ServerStream: ss, conns: s.conns, conn: c, size: s.codec.size})
 }
 
 // countingStream counts the messages a stream sends.
@@ -324,13 +324,14 @@ type countingStream struct {
 	grpc.ServerStream
 	conns *conns
 	conn  *trackedConn
+	size  func(proto.Message) int
 }
 
 func (cs *countingStream) SendMsg(m any) error {
 	if cs.conn.cut.Load() {
 		return errCut
 	}
-	if pm, ok := m.(proto.Message); ok && !cs.conns.account(cs.conn, proto.Size(pm)) {
+	if pm, ok := m.(proto.Message); ok && !cs.conns.account(cs.conn, cs.size(pm)) {
 		return errCut
 	}
 	return cs.ServerStream.SendMsg(m)

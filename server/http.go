@@ -55,7 +55,7 @@ type httpDoor struct {
 // HTTP/1.1.
 func (s *Server) newHTTPDoor(svc services, tlsCfg *tls.Config) (*httpDoor, error) {
 	restJSON := func(res vanguard.TypeResolver) vanguard.Codec { return newRESTCodec(res, s.errs) }
-	protoServer := s.newGRPCServer(svc, newAnswerCodec(s.store.protoEncoded))
+	protoServer := s.newGRPCServer(svc, s.codec)
 	jsonServer := s.newGRPCServer(svc, jsonAnswerCodec{rest: restJSON(protoregistry.GlobalTypes), encoded: s.store.encoded})
 	transcoder, err := vanguardgrpc.NewTranscoder(protoServer, vanguard.WithCodec(restJSON))
 	if err != nil {

@@ -71,6 +71,10 @@ type Server struct {
 	errs    errorMapper
 	// validator checks requests against the rules in the protos.
 	validator protovalidate.Validator
+	// codec encodes the gRPC servers' messages, memoized answers as the
+	// bytes they were encoded to once, and gives the responses link their
+	// size the same way.
+	codec answerCodec
 	// auth checks tokens; nil when auth is off. A reload signal swaps it
 	// when the tokens file changed (reloadTokens).
 	auth   atomic.Pointer[authenticator]
@@ -123,6 +127,7 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 		validator: validator,
 		health:    health.NewServer(),
 	}
+	s.codec = newAnswerCodec(s.store.protoEncoded)
 	tokens := cfg.AuthTokens
 	if cfg.AuthTokensFile != "" {
 		if tokens, err = tokenfile.Read(cfg.AuthTokensFile); err != nil {
@@ -139,7 +144,7 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 	if tlsCfg != nil {
 		creds = append(creds, grpc.Creds(credentials.NewTLS(tlsCfg)))
 	}
-	s.grpc = s.newGRPCServer(svc, newAnswerCodec(s.store.protoEncoded), creds...)
+	s.grpc = s.newGRPCServer(svc, s.codec, creds...)
 	s.methods = map[string]bool{}
 	for service, info := range s.grpc.GetServiceInfo() {
 		for _, m := range info.Methods {
