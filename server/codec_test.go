@@ -30,6 +30,17 @@ func wire(t *testing.T, ts *testServer, method string, req proto.Message) []byte
 	return got
 }
 
+// answer is eng's answer to req: a fresh one from a new Engine, a
+// memoized one from the server's.
+func answer(t *testing.T, eng *assessment.Engine, req *safethirdv1.AssessCountryRequest) *safethirdv1.Assessment {
+	t.Helper()
+	a, err := eng.AssessCountry(req, today)
+	if err != nil {
+		t.Fatalf("engine %v: %v", req, err)
+	}
+	return a
+}
+
 const (
 	assessMethod = "/safethird.v1.AssessmentService/AssessCountry"
 	batchMethod  = "/safethird.v1.AssessmentService/BatchAssessCountries"
@@ -49,20 +60,8 @@ func TestSentAnswersAreFreshOnes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// kept is the server's answer to req, from its memo.
-	kept := func(req *safethirdv1.AssessCountryRequest) *safethirdv1.Assessment {
-		a, err := eng.AssessCountry(req, today)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a
-	}
 	for i, req := range reqs {
-		a, err := assessment.New(snap).AssessCountry(req, today)
-		if err != nil {
-			t.Fatalf("engine %v: %v", req, err)
-		}
-		want, err := proto.Marshal(&safethirdv1.AssessCountryResponse{Assessment: a})
+		want, err := proto.Marshal(&safethirdv1.AssessCountryResponse{Assessment: answer(t, assessment.New(snap), req)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,7 +71,7 @@ func TestSentAnswersAreFreshOnes(t *testing.T) {
 		if got := wire(t, ts, assessMethod, req); !bytes.Equal(got, want) {
 			t.Fatalf("request %d, %v: sent %d bytes, a fresh answer is %d; they differ", i, req, len(got), len(want))
 		}
-		if n := server.ResponseSize(ts.srv, &safethirdv1.AssessCountryResponse{Assessment: kept(req)}); n != len(want) {
+		if n := server.ResponseSize(ts.srv, &safethirdv1.AssessCountryResponse{Assessment: answer(t, eng, req)}); n != len(want) {
 			t.Fatalf("request %d, %v: size counted %d, sent %d", i, req, n, len(want))
 		}
 	}
@@ -91,12 +90,8 @@ func TestSentAnswersAreFreshOnes(t *testing.T) {
 			t.Fatalf("batch %d: the bad item has no error", start)
 		}
 		for _, req := range items {
-			a, err := assessment.New(snap).AssessCountry(req, today)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want.Results = append(want.Results, &safethirdv1.BatchAssessResult{Result: &safethirdv1.BatchAssessResult_Assessment{Assessment: a}})
-			counted.Results = append(counted.Results, &safethirdv1.BatchAssessResult{Result: &safethirdv1.BatchAssessResult_Assessment{Assessment: kept(req)}})
+			want.Results = append(want.Results, &safethirdv1.BatchAssessResult{Result: &safethirdv1.BatchAssessResult_Assessment{Assessment: answer(t, assessment.New(snap), req)}})
+			counted.Results = append(counted.Results, &safethirdv1.BatchAssessResult{Result: &safethirdv1.BatchAssessResult_Assessment{Assessment: answer(t, eng, req)}})
 		}
 		wantBytes, err := proto.Marshal(want)
 		if err != nil {
@@ -125,11 +120,7 @@ func TestRESTAnswersAreFreshOnes(t *testing.T) {
 	reqs := answertest.Requests(snap)
 	for i := 0; i < len(reqs); i += restStride {
 		req := reqs[i]
-		a, err := assessment.New(snap).AssessCountry(req, today)
-		if err != nil {
-			t.Fatalf("engine %v: %v", req, err)
-		}
-		want, err := protojson.Marshal(&safethirdv1.AssessCountryResponse{Assessment: a})
+		want, err := protojson.Marshal(&safethirdv1.AssessCountryResponse{Assessment: answer(t, assessment.New(snap), req)})
 		if err != nil {
 			t.Fatal(err)
 		}
