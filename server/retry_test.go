@@ -11,9 +11,12 @@ import (
 )
 
 // retryServiceConfig retries UNAVAILABLE as the Go client's does, with
-// backoffs long enough for the gated dataset to load between attempts.
+// backoffs long enough for the gated dataset to load between attempts. A
+// backoff is drawn at random below its bound, and the load runs under the
+// race detector on a machine that may be busy, so the bounds (0.5, 1, 2
+// and 4 s, 3.75 s on average in all) leave the load a few seconds.
 const retryServiceConfig = `{"methodConfig": [{"name": [{"service": "safethird.v1.AssessmentService"}],
-  "retryPolicy": {"maxAttempts": 5, "initialBackoff": "0.2s", "maxBackoff": "1s", "backoffMultiplier": 2,
+  "retryPolicy": {"maxAttempts": 5, "initialBackoff": "0.5s", "maxBackoff": "4s", "backoffMultiplier": 2,
   "retryableStatusCodes": ["UNAVAILABLE"]}}]}`
 
 // Regression: a failed call used to return response headers (the
@@ -28,7 +31,7 @@ func TestUnavailableWhileLoadingIsRetried(t *testing.T) {
 	t.Cleanup(func() { _ = conn.Close() })
 	done := make(chan error, 1)
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		_, err := safethirdv1.NewAssessmentServiceClient(conn).AssessCountry(ctx, mx)
 		done <- err
