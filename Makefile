@@ -95,12 +95,17 @@ iso-codes: ## Refresh data/iso3166 from Debian's iso-codes package.
 	apt-get install -y iso-codes
 	cp /usr/share/iso-codes/json/iso_3166-1.json data/iso3166/iso_3166-1.json
 
+# MIXED is how long `make bench` runs its mixed load while it samples the
+# server's resident memory; the target is stated for 10 minutes.
+MIXED ?= 10m
+
 .PHONY: bench
-bench: build tools $(BIN)/vegeta ## Engine benchmarks (benchstat); ghz (gRPC) and vegeta (REST/JSON) load against safethird serve; writes bench/results.md.
+bench: build tools $(BIN)/vegeta ## Server CPU per call against Health/Check (ghz, vegeta), latencies, memory under MIXED (10m) of mixed load, profiles; writes bench/results.md.
 	GOBIN=$(BIN) go install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
 	go test -run '^$$' -bench AssessCountry -benchmem -count 6 ./assessment | tee bench/engine.txt
 	$(BIN)/benchstat bench/engine.txt | tee bench/engine-stat.txt
-	go run ./bench -binary $(BIN)/safethird -ghz $(BIN)/ghz -vegeta $(BIN)/vegeta -engine bench/engine-stat.txt
+	go run ./bench -binary $(BIN)/safethird -ghz $(BIN)/ghz -vegeta $(BIN)/vegeta -engine bench/engine-stat.txt \
+		-notes bench/levers.md -mixed $(MIXED) -profile $(BIN)/profiles
 
 FUZZTIME ?= 5m
 # package:FuzzTarget:CI budget, each fuzzed in turn by `make fuzz`. The CI

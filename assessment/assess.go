@@ -13,8 +13,9 @@ const Disclaimer = "This is an assessment of documented conditions against the c
 // build computes an assessment in stages, each passing its result on:
 // applicability, then the criteria and the practice (from the memo where
 // they do not depend on the applicant), then the relied-on agreement's
-// scope and exceptions, then the applicant's outcome and the summary.
-func (e *Engine) build(q *query) *safethirdv1.Assessment {
+// scope and exceptions, then the applicant's outcome and the summary. It
+// returns the facts of the applicant the answer read.
+func (e *Engine) build(q *query) (*safethirdv1.Assessment, facts) {
 	b := &builder{engine: e, snap: e.snap, q: q}
 	f, c := q.framework, q.country
 	a := &safethirdv1.Assessment{
@@ -36,7 +37,7 @@ func (e *Engine) build(q *query) *safethirdv1.Assessment {
 		a.Summary = fmt.Sprintf("As of %s, under %s, the safe-third-country bar cannot send a person to %s (%s). %s %s",
 			q.asOf, f.GetCitation(), c.GetName(), c.GetCode(), a.GetApplicability().GetReason(), Disclaimer)
 		b.finish(a)
-		return a
+		return a, b.read
 	}
 	bs := e.base(b)
 	a.Criteria = bs.eval.criteria
@@ -55,7 +56,7 @@ func (e *Engine) build(q *query) *safethirdv1.Assessment {
 	a.ApplicantOutcome = applicantOutcome(q, a, applicantCriteria(f, a.GetCriteria()))
 	a.Summary = summary(q, a, decisive, bs.eval.stale)
 	b.finish(a)
-	return a
+	return a, b.read
 }
 
 // finish cites what the answer shows, warns of hindsight and of

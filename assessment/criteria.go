@@ -29,6 +29,9 @@ type builder struct {
 	// stale holds, per criterion id, a note that the evidence deciding it
 	// describes conditions long before the date.
 	stale map[string]string
+	// read are the facts of the applicant read so far: every read of
+	// them goes through evalCondition or entryRules, which note it.
+	read facts
 }
 
 // evaluation is what the criteria found on the date: their results and,
@@ -425,6 +428,7 @@ func (b *builder) evalCondition(expr string) condition.Result {
 	if !ok {
 		return condition.Result{Value: condition.Unknown}
 	}
+	b.read |= conditionFacts(prg)
 	res, err := prg.Eval(b.q.ctx, condition.Input{Applicant: b.q.applicant, CountryCode: b.q.country.GetCode(), JurisdictionCode: b.q.jurisdiction, AsOf: b.q.asOf})
 	if err != nil {
 		b.warn("A condition in the dataset could not be evaluated; its result is treated as unknown.")

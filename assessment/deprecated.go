@@ -19,6 +19,10 @@ var replacedBy = map[protoreflect.FullName]string{
 // never what the applicant gave.
 func (b *builder) deprecatedFacts() {
 	if b.q.applicant != nil {
+		// The warnings read the applicant too: an answer memoized for
+		// one applicant must go only to those who gave the same
+		// deprecated facts.
+		b.read |= deprecatableFacts
 		deprecatedIn(b.q.applicant.ProtoReflect(), func(d protoreflect.Descriptor) {
 			b.warn("The applicant fact %s is deprecated and no longer read; give %s instead.", d.Name(), replacedBy[d.FullName()])
 		})
@@ -52,6 +56,42 @@ func deprecatedIn(m protoreflect.Message, found func(protoreflect.Descriptor)) {
 		}
 		return true
 	})
+}
+
+// deprecatableFacts are the facts in which a deprecated field or enum value
+// can be given, those deprecatedIn reads.
+var deprecatableFacts = func() facts {
+	var fields []protoreflect.FieldDescriptor
+	for i := range applicantFields.Len() {
+		fd := applicantFields.Get(i)
+		can := false
+		deprecatedWithin(fd, map[protoreflect.FullName]bool{}, func(protoreflect.Descriptor) { can = true })
+		if can {
+			fields = append(fields, fd)
+		}
+	}
+	return factsOf(fields, false)
+}()
+
+// deprecatedWithin calls found for each deprecated field or enum value
+// that a value of fd can be or hold, looking in no message of seen twice.
+func deprecatedWithin(fd protoreflect.FieldDescriptor, seen map[protoreflect.FullName]bool, found func(protoreflect.Descriptor)) {
+	if isDeprecated(fd.Options()) {
+		found(fd)
+	}
+	if ed := fd.Enum(); ed != nil {
+		for i := range ed.Values().Len() {
+			if ev := ed.Values().Get(i); isDeprecated(ev.Options()) {
+				found(ev)
+			}
+		}
+	}
+	if md := fd.Message(); md != nil && !seen[md.FullName()] {
+		seen[md.FullName()] = true
+		for i := range md.Fields().Len() {
+			deprecatedWithin(md.Fields().Get(i), seen, found)
+		}
+	}
 }
 
 // isDeprecated reports whether a descriptor's options mark it deprecated.

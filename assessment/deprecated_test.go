@@ -3,6 +3,7 @@ package assessment
 import (
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
@@ -32,29 +33,23 @@ func TestEveryDeprecatedFactIsReplaced(t *testing.T) {
 func deprecatedApplicantFacts() []protoreflect.Descriptor {
 	var out []protoreflect.Descriptor
 	seen := map[protoreflect.FullName]bool{}
-	var walk func(md protoreflect.MessageDescriptor)
-	walk = func(md protoreflect.MessageDescriptor) {
-		if seen[md.FullName()] {
-			return
-		}
-		seen[md.FullName()] = true
-		for i := range md.Fields().Len() {
-			fd := md.Fields().Get(i)
-			if isDeprecated(fd.Options()) {
-				out = append(out, fd)
-			}
-			if ed := fd.Enum(); ed != nil {
-				for j := range ed.Values().Len() {
-					if ev := ed.Values().Get(j); isDeprecated(ev.Options()) {
-						out = append(out, ev)
-					}
-				}
-			}
-			if fd.Message() != nil {
-				walk(fd.Message())
-			}
+	for i := range applicantFields.Len() {
+		deprecatedWithin(applicantFields.Get(i), seen, func(d protoreflect.Descriptor) { out = append(out, d) })
+	}
+	return out
+}
+
+// The memo of answers keys an applicant's answer by the facts it read:
+// the warnings of deprecated facts read those that can hold one.
+func TestDeprecatableFacts(t *testing.T) {
+	var got []string
+	for i := range applicantFields.Len() {
+		if fd := applicantFields.Get(i); deprecatableFacts&(1<<fd.Index()) != 0 {
+			got = append(got, string(fd.Name()))
 		}
 	}
-	walk((&safethirdv1.Applicant{}).ProtoReflect().Descriptor())
-	return out
+	want := []string{"parent_or_guardian_present", "documents"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("facts that can hold a deprecated one (-want +got):\n%s", diff)
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/safethird/safethird/dataset"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
@@ -15,6 +17,19 @@ import (
 // dates grow memory.
 const maxMemo = 4096
 
+// maxAnswerBytes and maxBaseBytes bound what an Engine's memos keep by
+// its encoded size (proto.Size, and the encodings kept of an answer):
+// answers differ in size by a factor of ten (a BASIC answer against a FULL
+// one with an applicant), so a bound on their number alone would not bound
+// memory. The encoded size counts the evidence that the answers share with
+// the Snapshot too, so the memory they hold is less; together with the
+// garbage collector's headroom, these keep a server under 60 MB of
+// resident memory under a mixed load (bench/results.md).
+const (
+	maxAnswerBytes = 3 << 20
+	maxBaseBytes   = 2 << 20
+)
+
 // Engine answers questions against one Snapshot. What does not depend on the
 // applicant (the criteria for a country, framework and date, and whole
 // answers without an applicant) is computed once and shared: the messages it
@@ -22,8 +37,11 @@ const maxMemo = 4096
 type Engine struct {
 	snap *dataset.Snapshot
 
-	answers memo[answerKey, *safethirdv1.Assessment]
+	answers answerMemo
 	bases   memo[baseKey, *base]
+	// verdicts holds what the protos' field rules found of each request
+	// seen (checkRules).
+	verdicts memo[verdictKey, verdict]
 	// exceptionResults holds one result per exception, outcome and set of
 	// missing facts: a small, closed set, so it needs no bound.
 	exceptionResults sync.Map
@@ -33,9 +51,22 @@ type baseKey struct {
 	country, framework, jurisdiction, asOf string
 }
 
+// answerKey is a question: a country, framework, jurisdiction, date and
+// view, and, for an applicant, the facts the answer read and their values.
 type answerKey struct {
 	baseKey
 	full bool
+	// applicant is set for an answer to an applicant; read are then the
+	// facts its evaluation read, and values their canonical encoding.
+	applicant bool
+	read      facts
+	values    string
+}
+
+// question is the key without the facts read and their values.
+func (k answerKey) question() answerKey {
+	k.read, k.values = 0, ""
+	return k
 }
 
 // base is the applicant-independent part of an assessment: the criteria
@@ -50,6 +81,8 @@ type base struct {
 	// (a group finding valid on the date, a condition): the criteria are
 	// then evaluated for each applicant, not shared.
 	applicantSensitive bool
+	// read are the facts of the applicant the criteria read.
+	read facts
 }
 
 // New returns an Engine over snap.
@@ -57,17 +90,19 @@ func New(snap *dataset.Snapshot) *Engine {
 	return &Engine{snap: snap}
 }
 
-// memo is a map bounded by maxMemo entries, safe for concurrent use; when
-// full it starts again empty.
+// memo is a map bounded by maxMemo entries and by the weight of its
+// values, safe for concurrent use; when full it starts again empty.
 type memo[K comparable, V any] struct {
-	mu sync.Mutex
-	m  map[K]V
+	mu    sync.Mutex
+	m     map[K]V
+	bytes int // the weight of the values held
 }
 
 // get returns the value for key, computing and keeping it on a miss. Two
 // callers may both compute a missing value; they compute the same one. A
 // value computed while ctx ended may have been cut short: it is not kept.
-func (m *memo[K, V]) get(ctx context.Context, key K, compute func() V) V {
+// The values held weigh at most maxBytes by weight.
+func (m *memo[K, V]) get(ctx context.Context, key K, compute func() V, weight func(V) int, maxBytes int) V {
 	m.mu.Lock()
 	v, ok := m.m[key]
 	m.mu.Unlock()
@@ -78,11 +113,13 @@ func (m *memo[K, V]) get(ctx context.Context, key K, compute func() V) V {
 	if ctx.Err() != nil {
 		return v
 	}
+	w := weight(v)
 	m.mu.Lock()
-	if m.m == nil || len(m.m) >= maxMemo {
-		m.m = map[K]V{}
+	if m.m == nil || len(m.m) >= maxMemo || m.bytes+w > maxBytes {
+		m.m, m.bytes = map[K]V{}, 0
 	}
 	m.m[key] = v
+	m.bytes += w
 	m.mu.Unlock()
 	return v
 }
@@ -101,7 +138,7 @@ func (e *Engine) AssessCountry(req *safethirdv1.AssessCountryRequest, today stri
 // AssessCountryContext is AssessCountry for a call: when ctx is done, the
 // evaluation stops and ctx's error is returned.
 func (e *Engine) AssessCountryContext(ctx context.Context, req *safethirdv1.AssessCountryRequest, today string) (*safethirdv1.Assessment, error) {
-	q, err := newQuery(e.snap, req, today)
+	q, err := e.newQuery(ctx, req, today)
 	if err != nil {
 		return nil, err
 	}
@@ -113,12 +150,149 @@ func (e *Engine) AssessCountryContext(ctx context.Context, req *safethirdv1.Asse
 	return a, nil
 }
 
+// assess answers q from the memo, or builds the answer and keeps it. An
+// answer for an applicant is kept under the facts it read, and found
+// again for any applicant who agrees on them. A route's answers, which
+// rest on the route's last leg too, are not kept.
 func (e *Engine) assess(q *query) *safethirdv1.Assessment {
-	if q.applicant != nil || q.lastPresence != "" {
-		return e.build(q)
+	if q.lastPresence != "" {
+		a, _ := e.build(q)
+		return a
 	}
-	key := answerKey{baseKey{q.country.GetCode(), q.framework.GetId(), q.jurisdiction, q.asOf}, q.full}
-	return e.answers.get(q.ctx, key, func() *safethirdv1.Assessment { return e.build(q) })
+	key := answerKey{baseKey: baseKey{q.country.GetCode(), q.framework.GetId(), q.jurisdiction, q.asOf}, full: q.full, applicant: q.applicant != nil}
+	if a, ok := e.answers.get(key, q.applicant); ok {
+		return a
+	}
+	a, read := e.build(q)
+	if q.ctx.Err() == nil { // one cut short is not kept
+		e.answers.put(key, q.applicant, read, a)
+	}
+	return a
+}
+
+// Encoding returns an encoding of a, an answer the Engine returned from
+// its memo, in the named format: made by encode the first time it is asked
+// for, then kept with the answer while the memo holds it, so that a server
+// sends the same bytes to every caller without encoding them again. For
+// any other Assessment (one built for a single call, or one that has left
+// the memo) it encodes nothing and reports false. encode must give the
+// same bytes for the same answer each time, as proto.Marshal does.
+func (e *Engine) Encoding(a *safethirdv1.Assessment, format string, encode func(*safethirdv1.Assessment) ([]byte, error)) ([]byte, bool) {
+	return e.answers.encoding(a, format, encode)
+}
+
+// maxShapes bounds the sets of facts read kept for one question: each is
+// a path the evaluation took, and a question has few.
+const maxShapes = 16
+
+// answerMemo holds whole answers, and the encoding of each once asked
+// for, bounded by maxMemo answers and by maxAnswerBytes of them; past
+// either it starts again empty. Answers to applicants are kept under the
+// values of the facts they read, never the applicant's other facts, in
+// memory only, for the Engine's one Snapshot. It is safe for concurrent
+// use; the answers it holds are shared, read-only.
+type answerMemo struct {
+	mu    sync.Mutex
+	byKey map[answerKey]*safethirdv1.Assessment
+	// shapes holds, for a question to an applicant, each set of facts
+	// read by an answer kept for it.
+	shapes map[answerKey][]facts
+	// encoded holds every answer of byKey, with the encodings made of it,
+	// by format; nil until the first.
+	encoded map[*safethirdv1.Assessment]map[string][]byte
+	// bytes is the encoded size of the answers held, and of the encodings.
+	bytes int
+}
+
+// get returns the answer kept for key and, when key is a question to an
+// applicant, for an applicant who agrees with app on the facts it read.
+func (m *answerMemo) get(key answerKey, app *safethirdv1.Applicant) (*safethirdv1.Assessment, bool) {
+	m.mu.Lock()
+	a, ok := m.byKey[key]
+	shapes := m.shapes[key]
+	m.mu.Unlock()
+	if !key.applicant || len(shapes) == 0 {
+		return a, ok
+	}
+	enc, err := encodeFacts(app)
+	if err != nil {
+		return nil, false
+	}
+	for _, read := range shapes {
+		k := key
+		k.read, k.values = read, string(canonical(enc, read))
+		m.mu.Lock()
+		a, ok := m.byKey[k]
+		m.mu.Unlock()
+		if ok {
+			return a, true
+		}
+	}
+	return nil, false
+}
+
+// put keeps a, the answer to key that read the facts read of app. Two
+// callers may both build a missing answer; they build the same one, and
+// the first kept stays.
+func (m *answerMemo) put(key answerKey, app *safethirdv1.Applicant, read facts, a *safethirdv1.Assessment) {
+	if key.applicant {
+		enc, err := encodeFacts(app)
+		if err != nil {
+			return
+		}
+		key.read, key.values = read, string(canonical(enc, read))
+	}
+	size := proto.Size(a) + len(key.values)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.byKey[key]; ok {
+		return
+	}
+	if m.byKey == nil || len(m.byKey) >= maxMemo || m.bytes+size > maxAnswerBytes {
+		m.byKey, m.shapes, m.encoded, m.bytes = map[answerKey]*safethirdv1.Assessment{}, map[answerKey][]facts{}, map[*safethirdv1.Assessment]map[string][]byte{}, 0
+	}
+	if key.applicant {
+		q := key.question()
+		shapes := m.shapes[q]
+		if !slices.Contains(shapes, read) {
+			if len(shapes) >= maxShapes {
+				return
+			}
+			m.shapes[q] = append(shapes, read)
+		}
+	}
+	m.byKey[key] = a
+	m.encoded[a] = nil
+	m.bytes += size
+}
+
+func (m *answerMemo) encoding(a *safethirdv1.Assessment, format string, encode func(*safethirdv1.Assessment) ([]byte, error)) ([]byte, bool) {
+	m.mu.Lock()
+	encs, ok := m.encoded[a]
+	enc := encs[format]
+	m.mu.Unlock()
+	if !ok || enc != nil {
+		return enc, ok
+	}
+	// Encoded outside the lock: two callers may both encode it, to the
+	// same bytes. An answer that left the memo meanwhile is still a
+	// memoized answer's encoding, for this caller.
+	enc, err := encode(a)
+	if err != nil {
+		return nil, false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	// Past the bound, the encoding serves this caller and is not kept.
+	if encs, held := m.encoded[a]; held && encs[format] == nil && m.bytes+len(enc) <= maxAnswerBytes {
+		if encs == nil {
+			encs = map[string][]byte{}
+			m.encoded[a] = encs
+		}
+		encs[format] = enc
+		m.bytes += len(enc)
+	}
+	return enc, true
 }
 
 // base returns the criteria and practice for the builder's query, from the
@@ -127,9 +301,10 @@ func (e *Engine) assess(q *query) *safethirdv1.Assessment {
 func (e *Engine) base(b *builder) *base {
 	q := b.q
 	key := baseKey{q.country.GetCode(), q.framework.GetId(), q.jurisdiction, q.asOf}
-	bs := e.bases.get(q.ctx, key, func() *base { return e.newBase(q) })
+	bs := e.bases.get(q.ctx, key, func() *base { return e.newBase(q) }, (*base).size, maxBaseBytes)
 	if bs.applicantSensitive && q.applicant != nil {
 		bs = b.evaluateBase()
+		b.read |= bs.read
 	}
 	b.warnings = append(b.warnings, bs.warnings...)
 	b.sourceIDs = append(b.sourceIDs, bs.sourceIDs...)
@@ -157,5 +332,15 @@ func (b *builder) evaluateBase() *base {
 		warnings:           slices.Clip(sub.warnings),
 		sourceIDs:          slices.Clip(sub.sourceIDs),
 		applicantSensitive: sub.applicantSensitive,
+		read:               sub.read,
 	}
+}
+
+// size is the encoded size of the criteria and practice.
+func (bs *base) size() int {
+	n := proto.Size(bs.practice)
+	for _, c := range bs.eval.criteria {
+		n += proto.Size(c)
+	}
+	return n
 }

@@ -230,6 +230,7 @@ func (b *builder) scope(a *safethirdv1.Agreement) (*safethirdv1.ScopeResult, []s
 // rules; nil means they are covered.
 func (b *builder) entryRules(a *safethirdv1.Agreement, sc *safethirdv1.AgreementScope) *safethirdv1.ScopeResult {
 	app := b.q.applicant
+	b.read |= entryFacts
 	if app.EntryType == nil {
 		return &safethirdv1.ScopeResult{Status: safethirdv1.ScopeStatus_SCOPE_STATUS_NEEDS_FACTS, MissingFacts: []string{"entry_type"},
 			Reason: fmt.Sprintf("%s covers only some ways of entering (%s); the entry type was not given.", a.GetTitle(), ruleList(sc))}

@@ -94,13 +94,13 @@ func checkApplicant(snap *dataset.Snapshot, v *violations, field string, a *safe
 }
 
 // newQuery validates an AssessCountryRequest.
-func newQuery(snap *dataset.Snapshot, req *safethirdv1.AssessCountryRequest, today string) (*query, error) {
-	v, _, err := checkRules(req)
+func (e *Engine) newQuery(ctx context.Context, req *safethirdv1.AssessCountryRequest, today string) (*query, error) {
+	v, _, err := e.checkRules(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	country := checkCountry(snap, &v, "country_code", req.GetCountryCode())
-	q, err := checkCommon(snap, &v, req, today)
+	country := checkCountry(e.snap, &v, "country_code", req.GetCountryCode())
+	q, err := checkCommon(e.snap, &v, req, today)
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,7 @@ func (e *Engine) AssessRoute(req *safethirdv1.AssessRouteRequest, today string) 
 // AssessRouteContext is AssessRoute for a call: when ctx is done, the
 // evaluation stops and ctx's error is returned.
 func (e *Engine) AssessRouteContext(ctx context.Context, req *safethirdv1.AssessRouteRequest, today string) (*safethirdv1.AssessRouteResponse, error) {
-	v, tooMany, err := checkRules(req)
+	v, tooMany, err := e.checkRules(ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -113,6 +113,8 @@ type Program struct {
 	// fields are the Applicant fields with presence that the condition
 	// reads; only their absence can make it unknown.
 	fields []protoreflect.FieldDescriptor
+	// reads is all it reads of the applicant (reads.go).
+	reads Reads
 }
 
 // Source returns the expression the program was compiled from.
@@ -143,7 +145,7 @@ func (e *Env) Compile(expression string) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plan condition: %w", err)
 	}
-	return &Program{source: expression, prg: prg, fields: referencedFields(ast)}, nil
+	return &Program{source: expression, prg: prg, fields: referencedFields(ast), reads: applicantReads(ast)}, nil
 }
 
 // referencedFields lists the Applicant fields with presence that the

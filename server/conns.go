@@ -37,9 +37,16 @@ const (
 	// not taken one byte of them for this long, whatever their size: a
 	// client that answers pings but never grants flow-control window.
 	stallTimeout = 30 * time.Second
-	// responseOverhead is counted with each response for its headers,
-	// trailers and framing, which the message size leaves out.
-	responseOverhead = 512
+	// responseOverhead is counted with each response beside its message:
+	// only the gRPC prefix, which is surely written. Headers, trailers and
+	// HTTP/2 framing are written too, but their size varies (HPACK), and a
+	// count that ran ahead of what is written would never be given back
+	// on a connection that is never idle: it grew by the difference with
+	// every call until the budget cut a client that read everything.
+	responseOverhead = grpcPrefix
+	// grpcPrefix is the length of the prefix of a gRPC message: a flag
+	// byte and a four-byte length.
+	grpcPrefix = 5
 	// refusalLogInterval spaces the warnings about refused connections.
 	refusalLogInterval = 10 * time.Second
 )
@@ -297,7 +304,7 @@ func (s *Server) responsesUnary(ctx context.Context, req any, _ *grpc.UnaryServe
 		return nil, errCut
 	}
 	resp, err := handler(ctx, req)
-	if m, ok := resp.(proto.Message); ok && err == nil && !s.conns.account(c, proto.Size(m)) {
+	if m, ok := resp.(proto.Message); ok && err == nil && !s.conns.account(c, s.codec.size(m)) {
 		return nil, errCut
 	}
 	return resp, err
@@ -309,7 +316,7 @@ func (s *Server) responsesStream(srv any, ss grpc.ServerStream, _ *grpc.StreamSe
 	if c == nil {
 		return handler(srv, ss)
 	}
-	return handler(srv, &countingStream{ServerStream: ss, conns: s.conns, conn: c})
+	return handler(srv, &countingStream{ServerStream: ss, conns: s.conns, conn: c, size: s.codec.size})
 }
 
 // countingStream counts the messages a stream sends.
@@ -317,13 +324,14 @@ type countingStream struct {
 	grpc.ServerStream
 	conns *conns
 	conn  *trackedConn
+	size  func(proto.Message) int
 }
 
 func (cs *countingStream) SendMsg(m any) error {
 	if cs.conn.cut.Load() {
 		return errCut
 	}
-	if pm, ok := m.(proto.Message); ok && !cs.conns.account(cs.conn, proto.Size(pm)) {
+	if pm, ok := m.(proto.Message); ok && !cs.conns.account(cs.conn, cs.size(pm)) {
 		return errCut
 	}
 	return cs.ServerStream.SendMsg(m)

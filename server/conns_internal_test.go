@@ -140,3 +140,36 @@ func TestStalledConnectionIsClosed(t *testing.T) {
 		t.Error("an idle connection was closed")
 	}
 }
+
+// Regression: a client that read every response, on a connection never
+// idle (a call always in flight), was closed as not reading after some
+// 35,000 calls: each response reserved 512 bytes for its framing, which
+// takes about 60 on the wire, and what was reserved and never written
+// was never given back.
+func TestBusyReadingConnectionIsNotClosed(t *testing.T) {
+	l, accepted := testConns(t, 4)
+	l.budget = 1 << 20
+	client := dial(t, l)
+	c := <-accepted
+	read := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, client)
+		read <- err
+	}()
+	// One response for a call always in flight, then each call's.
+	const calls, size, framing = 20_000, 100, 60
+	l.account(c, size)
+	for i := range calls {
+		if !l.account(c, size) {
+			t.Fatalf("call %d: a connection whose client reads everything was cut, %d bytes counted unread", i, c.unread())
+		}
+		if _, err := c.Write(make([]byte, grpcPrefix+size+framing)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, most := c.unread(), int64(2*(size+responseOverhead)); got > most {
+		t.Errorf("unread after %d calls = %d, want at most the %d of the calls in flight", calls, got, most)
+	}
+	_ = client.Close()
+	<-read
+}

@@ -1,6 +1,11 @@
 package server
 
-import "google.golang.org/grpc"
+import (
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/safethird/safethird/assessment"
+)
 
 // SetBeforeHandler installs h innermost in the unary chain, just before
 // the handler, so tests can make a handler panic or block.
@@ -17,3 +22,9 @@ func ChainNames(s *Server) []string {
 	}
 	return names
 }
+
+// ResponseSize is the size the responses link counts for a response m.
+func ResponseSize(s *Server, m proto.Message) int { return s.codec.size(m) }
+
+// CurrentEngine is the Engine s answers from.
+func CurrentEngine(s *Server) (*assessment.Engine, error) { return s.store.Current() }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"connectrpc.com/vanguard"
@@ -15,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/safethird/safethird/openapi"
 )
@@ -34,29 +36,48 @@ const (
 // ids, deadlines, logging, metrics and errors are therefore the gRPC
 // server's own. The door adds /openapi.yaml, /healthz and /readyz.
 //
-// The door has a gRPC server of its own, not the gRPC port's, so that
-// each drains on its own at shutdown: gRPC's graceful stop would close the
-// door's calls in flight at once instead of letting them finish.
+// The door has gRPC servers of its own, not the gRPC port's, so that each
+// drains on its own at shutdown: gRPC's graceful stop would close the
+// door's calls in flight at once instead of letting them finish. It has
+// two: the REST paths go to one that speaks the door's JSON, so vanguard
+// passes its answers through as they come instead of decoding them from
+// proto and encoding them as JSON for each call; Connect, gRPC-Web and
+// gRPC go to one that speaks proto, as the gRPC port does.
 type httpDoor struct {
-	srv  *http.Server
-	grpc *grpc.Server
+	srv *http.Server
+	// grpc are the gRPC servers behind the door: proto's, then JSON's.
+	grpc []*grpc.Server
 	lis  net.Listener // set by listen
 }
 
-// newHTTPDoor builds the door in front of g; tlsCfg nil means plaintext,
-// where HTTP/2 is offered without TLS (h2c) beside HTTP/1.1.
-func (s *Server) newHTTPDoor(g *grpc.Server, tlsCfg *tls.Config) (*httpDoor, error) {
-	transcoder, err := vanguardgrpc.NewTranscoder(g, vanguard.WithCodec(func(res vanguard.TypeResolver) vanguard.Codec {
-		return newRESTCodec(res, s.errs)
-	}))
+// newHTTPDoor builds the door in front of gRPC servers for svc; tlsCfg nil
+// means plaintext, where HTTP/2 is offered without TLS (h2c) beside
+// HTTP/1.1.
+func (s *Server) newHTTPDoor(svc services, tlsCfg *tls.Config) (*httpDoor, error) {
+	restJSON := func(res vanguard.TypeResolver) vanguard.Codec { return newRESTCodec(res, s.errs) }
+	protoServer := s.newGRPCServer(svc, s.codec)
+	jsonServer := s.newGRPCServer(svc, jsonAnswerCodec{rest: restJSON(protoregistry.GlobalTypes), encoded: s.store.encoded})
+	transcoder, err := vanguardgrpc.NewTranscoder(protoServer, vanguard.WithCodec(restJSON))
 	if err != nil {
 		return nil, err
 	}
+	restTranscoder, err := vanguardgrpc.NewTranscoder(jsonServer, vanguard.WithCodec(restJSON),
+		vanguard.WithDefaultServiceOptions(vanguard.WithTargetCodecs(vanguard.CodecJSON)))
+	if err != nil {
+		return nil, err
+	}
+	calls := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, restPrefix) {
+			restTranscoder.ServeHTTP(w, r)
+			return
+		}
+		transcoder.ServeHTTP(w, r)
+	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+healthzPath, s.healthz)
 	mux.HandleFunc("GET "+readyzPath, s.readyz)
 	mux.HandleFunc("GET "+openAPIPath, serveOpenAPI)
-	mux.Handle("/", s.restErrors(s.requestDefaults(s.memoOr(transcoder))))
+	mux.Handle("/", s.restErrors(s.requestDefaults(s.memoOr(calls))))
 
 	// net/http logs only broken connections and failed handshakes: the
 	// client's trouble, not the server's, so at debug.
@@ -83,7 +104,7 @@ func (s *Server) newHTTPDoor(g *grpc.Server, tlsCfg *tls.Config) (*httpDoor, err
 		MaxHeaderBytes:    maxHeaderListSize,
 		ErrorLog:          errLog,
 	}
-	return &httpDoor{srv: srv, grpc: g}, nil
+	return &httpDoor{srv: srv, grpc: []*grpc.Server{protoServer, jsonServer}}, nil
 }
 
 func (d *httpDoor) listen(addr string) error {
@@ -126,7 +147,9 @@ func (d *httpDoor) shutdown(ctx context.Context) bool {
 		graceful = false
 		_ = d.srv.Close() // cuts what is still open; its error adds nothing
 	}
-	d.grpc.Stop()
+	for _, g := range d.grpc {
+		g.Stop()
+	}
 	return graceful
 }
 

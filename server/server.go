@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -70,6 +71,10 @@ type Server struct {
 	errs    errorMapper
 	// validator checks requests against the rules in the protos.
 	validator protovalidate.Validator
+	// codec encodes the gRPC servers' messages, memoized answers as the
+	// bytes they were encoded to once, and gives the responses link their
+	// size the same way.
+	codec answerCodec
 	// auth checks tokens; nil when auth is off. A reload signal swaps it
 	// when the tokens file changed (reloadTokens).
 	auth   atomic.Pointer[authenticator]
@@ -122,6 +127,7 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 		validator: validator,
 		health:    health.NewServer(),
 	}
+	s.codec = newAnswerCodec(s.store.protoEncoded)
 	tokens := cfg.AuthTokens
 	if cfg.AuthTokensFile != "" {
 		if tokens, err = tokenfile.Read(cfg.AuthTokensFile); err != nil {
@@ -138,7 +144,7 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 	if tlsCfg != nil {
 		creds = append(creds, grpc.Creds(credentials.NewTLS(tlsCfg)))
 	}
-	s.grpc = s.newGRPCServer(svc, creds...)
+	s.grpc = s.newGRPCServer(svc, s.codec, creds...)
 	s.methods = map[string]bool{}
 	for service, info := range s.grpc.GetServiceInfo() {
 		for _, m := range info.Methods {
@@ -148,7 +154,7 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 	if cfg.HTTPAddr != "" {
 		// The door's gRPC server has no credentials of its own: TLS ends at
 		// the HTTP server, which hands the gRPC server its connection state.
-		if s.door, err = s.newHTTPDoor(s.newGRPCServer(svc), tlsCfg); err != nil {
+		if s.door, err = s.newHTTPDoor(svc, tlsCfg); err != nil {
 			return nil, fmt.Errorf("HTTP door: %w", err)
 		}
 	}
@@ -166,8 +172,9 @@ type services struct {
 }
 
 // newGRPCServer builds a gRPC server with the limits, the interceptor
-// chain, the services, health and (when configured) reflection.
-func (s *Server) newGRPCServer(svc services, extra ...grpc.ServerOption) *grpc.Server {
+// chain, the services, health and (when configured) reflection, that
+// encodes messages with codec.
+func (s *Server) newGRPCServer(svc services, codec encoding.CodecV2, extra ...grpc.ServerOption) *grpc.Server {
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxRecvMsgSize),
 		grpc.MaxConcurrentStreams(maxConcurrentStreams),
@@ -178,6 +185,7 @@ func (s *Server) newGRPCServer(svc services, extra ...grpc.ServerOption) *grpc.S
 		grpc.InitialWindowSize(streamWindow),
 		grpc.InitialConnWindowSize(connWindow),
 		grpc.StatsHandler(accounting{s}),
+		grpc.ForceServerCodecV2(codec),
 	}
 	opts = append(opts, extra...)
 	opts = append(opts, s.chainOptions()...)

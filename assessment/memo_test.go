@@ -1,0 +1,96 @@
+package assessment_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/safethird/safethird/assessment"
+	"github.com/safethird/safethird/internal/answertest"
+	pb "github.com/safethird/safethird/proto/safethird/v1"
+)
+
+func marshal(a *pb.Assessment) ([]byte, error) { return proto.Marshal(a) }
+
+// A memoized answer, and the encoding the Engine keeps of it, must be byte
+// for byte the answer a fresh Engine builds for the same request: for
+// every curated country, framework, date and view, without an applicant
+// and for each of a set of applicants asked in turn, twice over, so the
+// second pass reads everything from the memo.
+func TestMemoizedAnswersAreFreshOnes(t *testing.T) {
+	eng := assessment.New(engine(t).Snapshot())
+	snap := eng.Snapshot()
+	reqs := answertest.Requests(snap)
+	fresh := make([][]byte, len(reqs))
+	for i, req := range reqs {
+		want, err := assessment.New(snap).AssessCountry(req, today)
+		if err != nil {
+			t.Fatalf("fresh %v: %v", req, err)
+		}
+		if fresh[i], err = proto.Marshal(want); err != nil {
+			t.Fatal(err)
+		}
+	}
+	encoded := 0
+	for pass := range 2 {
+		for i, req := range reqs {
+			got, err := eng.AssessCountry(req, today)
+			if err != nil {
+				t.Fatalf("%v: %v", req, err)
+			}
+			wantBytes := fresh[i]
+			gotBytes, err := proto.Marshal(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(gotBytes, wantBytes) {
+				t.Fatalf("pass %d, %v: the memoized answer differs from a fresh one", pass+1, req)
+			}
+			enc, ok := eng.Encoding(got, "proto", marshal)
+			switch {
+			case ok && !bytes.Equal(enc, wantBytes):
+				t.Fatalf("pass %d, %v: the stored encoding differs from a fresh answer's", pass+1, req)
+			case !ok:
+				t.Fatalf("pass %d, %v: the answer was not memoized", pass+1, req)
+			case ok:
+				encoded++
+			}
+		}
+	}
+	t.Logf("%d requests, twice; %d answers sent from a stored encoding", len(reqs), encoded)
+}
+
+// An Engine keeps the protos' verdict on each request it has seen: a
+// request asked again gets the errors a fresh Engine gives it, however
+// often, the dataset's checks added to the rules' each time without
+// piling up.
+func TestRuleVerdictsAreFreshOnes(t *testing.T) {
+	snap := engine(t).Snapshot()
+	eng := assessment.New(snap)
+	tests := []struct {
+		name string
+		give *pb.AssessCountryRequest
+	}{
+		{"valid", &pb.AssessCountryRequest{CountryCode: "MX", AsOf: "2024-01-01"}},
+		{"rules", &pb.AssessCountryRequest{CountryCode: "M1", AsOf: "2024-02-30", Applicant: &pb.Applicant{Age: proto.Int32(-1)}}},
+		{"rules and dataset", &pb.AssessCountryRequest{CountryCode: "ZZ", AsOf: "2024-02-30",
+			Applicant: &pb.Applicant{NationalityCode: proto.String("QQ"), VisaFreeCountries: &pb.CountryList{CountryCodes: []string{"XA", "1"}}}}},
+		{"dataset", &pb.AssessCountryRequest{CountryCode: "ZZ", AsOf: "2024-01-01"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, want := assessment.New(snap).AssessCountry(tt.give, today)
+			if (want == nil) != (tt.name == "valid") {
+				t.Fatalf("a fresh Engine: %v", want)
+			}
+			for range 3 {
+				_, err := eng.AssessCountry(tt.give, today)
+				if diff := cmp.Diff(want, err); diff != "" {
+					t.Fatalf("error (-fresh +kept):\n%s", diff)
+				}
+			}
+		})
+	}
+}

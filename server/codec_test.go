@@ -1,0 +1,141 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/safethird/safethird/assessment"
+	"github.com/safethird/safethird/internal/answertest"
+	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
+	"github.com/safethird/safethird/server"
+)
+
+// wire calls method with req and returns the response's bytes as sent.
+func wire(t *testing.T, ts *testServer, method string, req proto.Message) []byte {
+	t.Helper()
+	body, err := proto.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	if err := ts.conn.Invoke(context.Background(), method, &body, &got, grpc.ForceCodec(rawCodec{})); err != nil {
+		t.Fatalf("%s %v: %v", method, req, err)
+	}
+	return got
+}
+
+// answer is eng's answer to req: a fresh one from a new Engine, a
+// memoized one from the server's.
+func answer(t *testing.T, eng *assessment.Engine, req *safethirdv1.AssessCountryRequest) *safethirdv1.Assessment {
+	t.Helper()
+	a, err := eng.AssessCountry(req, today)
+	if err != nil {
+		t.Fatalf("engine %v: %v", req, err)
+	}
+	return a
+}
+
+const (
+	assessMethod = "/safethird.v1.AssessmentService/AssessCountry"
+	batchMethod  = "/safethird.v1.AssessmentService/BatchAssessCountries"
+)
+
+// What the server sends for a request, memoized answers from the bytes it
+// keeps, must be byte for byte what proto.Marshal writes for a fresh
+// engine's answer: every curated country, framework, date and view, with
+// and without applicants, alone and then again in batches (by then from
+// the memo). The size the responses link counts for each, from the
+// stored encodings, is the length sent.
+func TestSentAnswersAreFreshOnes(t *testing.T) {
+	ts := startServer(t, serverConfig())
+	snap := embedded(t)
+	reqs := answertest.Requests(snap)
+	eng, err := server.CurrentEngine(ts.srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, req := range reqs {
+		want, err := proto.Marshal(&safethirdv1.AssessCountryResponse{Assessment: answer(t, assessment.New(snap), req)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A memoized answer is sent from its stored encoding from the
+		// first call on (assessment's TestMemoizedAnswersAreFreshOnes
+		// asks each twice, for the memo's second reading).
+		if got := wire(t, ts, assessMethod, req); !bytes.Equal(got, want) {
+			t.Fatalf("request %d, %v: sent %d bytes, a fresh answer is %d; they differ", i, req, len(got), len(want))
+		}
+		if n := server.ResponseSize(ts.srv, &safethirdv1.AssessCountryResponse{Assessment: answer(t, eng, req)}); n != len(want) {
+			t.Fatalf("request %d, %v: size counted %d, sent %d", i, req, n, len(want))
+		}
+	}
+	// Batches of up to 100 of the same requests, with a bad item among them.
+	for start := 0; start < len(reqs); start += assessment.MaxBatchItems - 1 {
+		items := reqs[start:min(start+assessment.MaxBatchItems-1, len(reqs))]
+		batch := &safethirdv1.BatchAssessCountriesRequest{Requests: append([]*safethirdv1.AssessCountryRequest{{CountryCode: "ZZ"}}, items...)}
+		got := wire(t, ts, batchMethod, batch)
+		var sent safethirdv1.BatchAssessCountriesResponse
+		if err := proto.Unmarshal(got, &sent); err != nil {
+			t.Fatal(err)
+		}
+		want := &safethirdv1.BatchAssessCountriesResponse{Results: []*safethirdv1.BatchAssessResult{sent.GetResults()[0]}}
+		counted := &safethirdv1.BatchAssessCountriesResponse{Results: []*safethirdv1.BatchAssessResult{sent.GetResults()[0]}}
+		if sent.GetResults()[0].GetError() == nil {
+			t.Fatalf("batch %d: the bad item has no error", start)
+		}
+		for _, req := range items {
+			want.Results = append(want.Results, &safethirdv1.BatchAssessResult{Result: &safethirdv1.BatchAssessResult_Assessment{Assessment: answer(t, assessment.New(snap), req)}})
+			counted.Results = append(counted.Results, &safethirdv1.BatchAssessResult{Result: &safethirdv1.BatchAssessResult_Assessment{Assessment: answer(t, eng, req)}})
+		}
+		wantBytes, err := proto.Marshal(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, wantBytes) {
+			t.Fatalf("batch from request %d: sent %d bytes, fresh answers are %d; they differ", start, len(got), len(wantBytes))
+		}
+		if n := server.ResponseSize(ts.srv, counted); n != len(got) {
+			t.Fatalf("batch from request %d: size counted %d, sent %d", start, n, len(got))
+		}
+	}
+	t.Logf("%d requests, alone and in batches", len(reqs))
+}
+
+// restStride thins the requests asked over REST: every combination is
+// asked over gRPC above, and the JSON door adds only its encoding.
+const restStride = 7
+
+// Over REST too, an answer is byte for byte the JSON of a fresh engine's,
+// as vanguard wrote it when it decoded each answer from proto and encoded
+// it as JSON; memoized answers now come as their response's JSON, stored.
+func TestRESTAnswersAreFreshOnes(t *testing.T) {
+	hs := startHTTP(t, serverConfig())
+	snap := embedded(t)
+	reqs := answertest.Requests(snap)
+	for i := 0; i < len(reqs); i += restStride {
+		req := reqs[i]
+		want, err := protojson.Marshal(&safethirdv1.AssessCountryResponse{Assessment: answer(t, assessment.New(snap), req)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := proto.Clone(req).(*safethirdv1.AssessCountryRequest)
+		body.CountryCode = ""
+		b, err := protojson.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, got := hs.do(t, "POST", "/v1/countries/"+req.GetCountryCode()+":assess", b, "Content-Type: application/json")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%v: status %d: %s", req, resp.StatusCode, got)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("request %d, %v: sent %d bytes of JSON, a fresh answer's is %d; they differ", i, req, len(got), len(want))
+		}
+	}
+}
