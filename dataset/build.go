@@ -34,6 +34,7 @@ func (l *loader) build(iso []isoCountry, records map[string][]*record) *Snapshot
 		s.sources[src.GetId()] = src
 	}
 	v := &validator{loader: l, snap: s}
+	v.quotes = v.archive(records["sources"])
 	for _, r := range records["countries"] {
 		v.country(r)
 	}
@@ -52,7 +53,7 @@ func (l *loader) build(iso []isoCountry, records map[string][]*record) *Snapshot
 	}
 	v.findingOverlaps()
 	s.index()
-	s.revision = revision(records, iso)
+	s.revision = revision(records, l.texts, iso)
 	s.counts = Counts{
 		Countries:        len(s.countries),
 		CuratedCountries: len(records["countries"]),

@@ -46,18 +46,30 @@ const (
 type kind struct {
 	dir    string
 	newMsg func() proto.Message
+	// archive is true for sources/, which holds beside each record the
+	// text an editor read (<id>.txt), against which quotes are checked.
+	archive bool
+}
+
+// archiveHint completes the "holds only" problem for a directory that also
+// holds archived texts.
+func (k kind) archiveHint() string {
+	if k.archive {
+		return " and the texts read (<id>" + textSuffix + ")"
+	}
+	return ""
 }
 
 // kinds are the record directories, in the order the loader reads them.
 // Every dataset has records of every kind: a directory missing or empty
 // is a dataset half deployed, not a smaller dataset.
 var kinds = []kind{
-	{"sources", func() proto.Message { return &safethirdv1.Source{} }},
-	{"countries", func() proto.Message { return &safethirdv1.Country{} }},
-	{"frameworks", func() proto.Message { return &safethirdv1.Framework{} }},
-	{"agreements", func() proto.Message { return &safethirdv1.Agreement{} }},
-	{"designations", func() proto.Message { return &safethirdv1.Designation{} }},
-	{"findings", func() proto.Message { return &safethirdv1.Finding{} }},
+	{"sources", func() proto.Message { return &safethirdv1.Source{} }, true},
+	{"countries", func() proto.Message { return &safethirdv1.Country{} }, false},
+	{"frameworks", func() proto.Message { return &safethirdv1.Framework{} }, false},
+	{"agreements", func() proto.Message { return &safethirdv1.Agreement{} }, false},
+	{"designations", func() proto.Message { return &safethirdv1.Designation{} }, false},
+	{"findings", func() proto.Message { return &safethirdv1.Finding{} }, false},
 }
 
 // record is one parsed file: its message and its YAML tree, kept to locate
@@ -120,7 +132,7 @@ func (o LoadOptions) load(fsys fs.FS) (*Snapshot, []ManifestEntry, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("field rules: %w", err)
 	}
-	l := &loader{env: env, rules: rules, fsys: fsys, broken: map[string]bool{}, digests: map[string]string{}, perFile: map[string]int{}}
+	l := &loader{env: env, rules: rules, fsys: fsys, broken: map[string]bool{}, texts: map[string]string{}, digests: map[string]string{}, perFile: map[string]int{}}
 	if o.Sealed || o.PublicKey != nil {
 		l.readManifest(o.PublicKey)
 	}
@@ -155,6 +167,10 @@ type loader struct {
 	// problems are reported, so references to them are not reported again.
 	broken map[string]bool
 
+	// texts holds each source's archived text (sources/<id>.txt), raw, by
+	// source id.
+	texts map[string]string
+
 	// digests holds the hex SHA-256 of every file read, by path.
 	digests map[string]string
 	// size is the bytes read so far, bounded by MaxDatasetSize.
@@ -184,8 +200,12 @@ func (l *loader) readKind(k kind) []*record {
 	var out []*record
 	for _, e := range entries {
 		file := path.Join(k.dir, e.Name())
+		if k.archive && !e.IsDir() && strings.HasSuffix(e.Name(), textSuffix) {
+			l.readText(file)
+			continue
+		}
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") {
-			l.problem(file, 0, 0, "unexpected entry: %s/ holds only .yaml record files", k.dir)
+			l.problem(file, 0, 0, "unexpected entry: %s/ holds only .yaml record files%s", k.dir, k.archiveHint())
 			continue
 		}
 		if r := l.readRecord(file, k); r != nil {

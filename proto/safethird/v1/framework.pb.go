@@ -189,8 +189,12 @@ type Framework struct {
 	// apply (EU law): a request must name the applying state, which is then
 	// the jurisdiction (the destination, whose designations count).
 	ApplyingStateRequired bool `protobuf:"varint,15,opt,name=applying_state_required,json=applyingStateRequired,proto3" json:"applying_state_required,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// stale_after_months is how many months past a decisive finding's
+	// evidence_through the date assessed may be before the answer flags the
+	// evidence as stale, beside the conclusion it carries; 0 means 24.
+	StaleAfterMonths int32 `protobuf:"varint,16,opt,name=stale_after_months,json=staleAfterMonths,proto3" json:"stale_after_months,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Framework) Reset() {
@@ -326,6 +330,13 @@ func (x *Framework) GetApplyingStateRequired() bool {
 		return x.ApplyingStateRequired
 	}
 	return false
+}
+
+func (x *Framework) GetStaleAfterMonths() int32 {
+	if x != nil {
+		return x.StaleAfterMonths
+	}
+	return 0
 }
 
 // OtherBar is a bar of a framework's law beside the safe-third-country bar.
@@ -746,7 +757,7 @@ var File_safethird_v1_framework_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_framework_proto_rawDesc = "" +
 	"\n" +
-	"\x1csafethird/v1/framework.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18safethird/v1/rules.proto\x1a\x19safethird/v1/source.proto\"\xb6\a\n" +
+	"\x1csafethird/v1/framework.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18safethird/v1/rules.proto\x1a\x19safethird/v1/source.proto\"\xf0\a\n" +
 	"\tFramework\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\x02id\x12\x1c\n" +
 	"\x05title\x18\x02 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\x05title\x12\"\n" +
@@ -766,7 +777,9 @@ const file_safethird_v1_framework_proto_rawDesc = "" +
 	"\x0econtest_limits\x18\r \x03(\v2\x1a.safethird.v1.ContestLimitR\rcontestLimits\x125\n" +
 	"\n" +
 	"other_bars\x18\x0e \x03(\v2\x16.safethird.v1.OtherBarR\totherBars\x126\n" +
-	"\x17applying_state_required\x18\x0f \x01(\bR\x15applyingStateRequired:\xe2\x01\xbaH\xde\x01\x1a\xdb\x01\n" +
+	"\x17applying_state_required\x18\x0f \x01(\bR\x15applyingStateRequired\x128\n" +
+	"\x12stale_after_months\x18\x10 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf0\x01(\x00R\x10staleAfterMonths:\xe2\x01\xbaH\xde\x01\x1a\xdb\x01\n" +
 	"\x16framework.jurisdiction\x12\x80\x01jurisdiction_code is required, and must be empty when applying_state_required is set: then each request names the applying state\x1a>this.applying_state_required == (this.jurisdiction_code == '')\"\xc6\x02\n" +
 	"\bOtherBar\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\x02id\x12\x1c\n" +
