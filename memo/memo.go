@@ -141,9 +141,12 @@ func (m *memo) shortAnswer(level int, a *pb.Assessment) {
 	}[a.GetDetermination()]
 	line := fmt.Sprintf("**%s.**", word)
 	if d := decisiveCriterion(a); d != nil {
-		line += fmt.Sprintf(" Decisive: %s, %s.%s", esc(d.GetTitle()), strings.ToLower(Label(d.GetStatus())), m.cites(d.GetEvidence()))
+		line += fmt.Sprintf(" Decisive: %s, %s%s.%s", esc(d.GetTitle()), strings.ToLower(Label(d.GetStatus())), basisClause(d), m.cites(d.GetEvidence()))
 	}
 	m.line(line)
+	if d := decisiveCriterion(a); d != nil {
+		m.caveats(d)
+	}
 	if len(a.GetContestLimits()) > 0 && p.GetStatus() != pb.PracticeStatus_PRACTICE_STATUS_NOT_APPLIED {
 		for _, l := range a.GetContestLimits() {
 			m.b.WriteString(fmt.Sprintf("- **Limit on contesting it:** %s (from %s): %s%s\n", esc(l.GetTitle()), l.GetValidFrom(), esc(l.GetDescription()), m.cites(l.GetEvidence())))
@@ -197,6 +200,8 @@ func (m *memo) analysis(level int, a *pb.Assessment) {
 	for i, c := range a.GetCriteria() {
 		m.section(level+1, fmt.Sprintf("%d. %s: %s", i+1, esc(c.GetTitle()), strings.ToLower(Label(c.GetStatus()))))
 		m.line(esc(c.GetRationale()))
+		m.caveats(c)
+		m.riskFactors(c)
 		for _, e := range c.GetEvidence() {
 			m.evidence(e)
 		}
@@ -270,6 +275,43 @@ func (m *memo) analysis(level int, a *pb.Assessment) {
 	}
 }
 
+// basisClause says who concluded a criterion's deciding finding, as a
+// clause after its status: a publisher's conclusion is not the dataset's
+// inference, and a brief must say which it relies on.
+func basisClause(c *pb.CriterionResult) string {
+	switch c.GetBasis() {
+	case pb.FindingBasis_FINDING_BASIS_PUBLISHER_CONCLUSION:
+		return ", as " + esc(c.GetConcludedBy()) + " concluded"
+	case pb.FindingBasis_FINDING_BASIS_CURATOR_INFERENCE:
+		return ", on the dataset's reading of the evidence (no publisher concludes it in these words)"
+	}
+	return ""
+}
+
+// caveats marks, beside a conclusion, what weakens it: evidence older than
+// the framework allows, and sources that contradict one it rests on.
+func (m *memo) caveats(c *pb.CriterionResult) {
+	if c.GetStale() != "" {
+		m.line("> **Stale evidence.** " + esc(c.GetStale()))
+	}
+	for _, conflict := range c.GetConflicts() {
+		m.line("> **Conflicting sources.** " + esc(conflict))
+	}
+}
+
+// riskFactors lists the circumstances that decide a criterion for the
+// person, when the evidence shows a risk only in individual circumstances.
+func (m *memo) riskFactors(c *pb.CriterionResult) {
+	if len(c.GetRiskFactors()) == 0 {
+		return
+	}
+	m.line("The evidence shows a risk for some members, depending on their circumstances; these decide it for the person:")
+	for _, f := range c.GetRiskFactors() {
+		m.b.WriteString("- " + esc(f.GetDescription()) + m.cites(f.GetEvidence()) + "\n")
+	}
+	m.b.WriteString("\n")
+}
+
 // eventWhen is an event's date, or the window it happened in.
 func eventWhen(e *pb.AgreementEvent) string {
 	if e.GetEarliestDate() != "" {
@@ -339,6 +381,9 @@ func (m *memo) citation(id string) string {
 	c := Sentences("*"+esc(s.GetTitle())+"*", esc(s.GetPublisher()), Published(s), Secondary(s))
 	if s.GetUrl() != "" {
 		c += " <" + s.GetUrl() + ">"
+	}
+	if read := Read(s); read != "" {
+		c += " " + esc(read)
 	}
 	if s.GetNote() != "" {
 		c += " " + esc(s.GetNote())

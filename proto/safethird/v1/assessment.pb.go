@@ -942,7 +942,29 @@ type CriterionResult struct {
 	FindingIds []string `protobuf:"bytes,6,rep,name=finding_ids,json=findingIds,proto3" json:"finding_ids,omitempty"`
 	// missing_facts name the Applicant fields that would decide a criterion
 	// decided for the applicant (CRITERION_KIND_CONDITION).
-	MissingFacts  []string `protobuf:"bytes,7,rep,name=missing_facts,json=missingFacts,proto3" json:"missing_facts,omitempty"`
+	MissingFacts []string `protobuf:"bytes,7,rep,name=missing_facts,json=missingFacts,proto3" json:"missing_facts,omitempty"`
+	// basis says who concluded the finding that decided it: a named publisher
+	// (concluded_by) or the dataset's reading of reported facts; unset for
+	// criteria computed from the records or decided by no finding.
+	Basis FindingBasis `protobuf:"varint,8,opt,name=basis,proto3,enum=safethird.v1.FindingBasis" json:"basis,omitempty"`
+	// concluded_by names the publisher whose conclusion decided it, with
+	// FINDING_BASIS_PUBLISHER_CONCLUSION, e.g. "UNHCR".
+	ConcludedBy string `protobuf:"bytes,9,opt,name=concluded_by,json=concludedBy,proto3" json:"concluded_by,omitempty"`
+	// risk_level is the level of risk the deciding finding records for the
+	// people it covers.
+	RiskLevel RiskLevel `protobuf:"varint,10,opt,name=risk_level,json=riskLevel,proto3,enum=safethird.v1.RiskLevel" json:"risk_level,omitempty"`
+	// risk_factors are the circumstances that decide the criterion for the
+	// person when the evidence shows a risk only in individual circumstances
+	// (risk_level RISK_LEVEL_INDIVIDUAL_CIRCUMSTANCES); evidence is left out
+	// in the BASIC view.
+	RiskFactors []*RiskFactor `protobuf:"bytes,11,rep,name=risk_factors,json=riskFactors,proto3" json:"risk_factors,omitempty"`
+	// conflicts say, one sentence each, where a source the result rests on is
+	// contradicted by another, naming both; the dataset does not pick one.
+	Conflicts []string `protobuf:"bytes,12,rep,name=conflicts,proto3" json:"conflicts,omitempty"`
+	// stale says, when set, that the evidence deciding it describes conditions
+	// older than the framework allows before warning (stale_after_months), and
+	// up to which day.
+	Stale         string `protobuf:"bytes,13,opt,name=stale,proto3" json:"stale,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1024,6 +1046,48 @@ func (x *CriterionResult) GetMissingFacts() []string {
 		return x.MissingFacts
 	}
 	return nil
+}
+
+func (x *CriterionResult) GetBasis() FindingBasis {
+	if x != nil {
+		return x.Basis
+	}
+	return FindingBasis_FINDING_BASIS_UNSPECIFIED
+}
+
+func (x *CriterionResult) GetConcludedBy() string {
+	if x != nil {
+		return x.ConcludedBy
+	}
+	return ""
+}
+
+func (x *CriterionResult) GetRiskLevel() RiskLevel {
+	if x != nil {
+		return x.RiskLevel
+	}
+	return RiskLevel_RISK_LEVEL_UNSPECIFIED
+}
+
+func (x *CriterionResult) GetRiskFactors() []*RiskFactor {
+	if x != nil {
+		return x.RiskFactors
+	}
+	return nil
+}
+
+func (x *CriterionResult) GetConflicts() []string {
+	if x != nil {
+		return x.Conflicts
+	}
+	return nil
+}
+
+func (x *CriterionResult) GetStale() string {
+	if x != nil {
+		return x.Stale
+	}
+	return ""
 }
 
 // ExceptionResult is the outcome of one exception for the applicant.
@@ -1194,7 +1258,7 @@ var File_safethird_v1_assessment_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_assessment_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsafethird/v1/assessment.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/agreement.proto\x1a\x1csafethird/v1/framework.proto\x1a\x19safethird/v1/source.proto\"\xb6\b\n" +
+	"\x1dsafethird/v1/assessment.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/agreement.proto\x1a\x1asafethird/v1/finding.proto\x1a\x1csafethird/v1/framework.proto\x1a\x19safethird/v1/source.proto\"\xb6\b\n" +
 	"\n" +
 	"Assessment\x12!\n" +
 	"\fcountry_code\x18\x01 \x01(\tR\vcountryCode\x12!\n" +
@@ -1246,7 +1310,7 @@ const file_safethird_v1_assessment_proto_rawDesc = "" +
 	"\arule_id\x18\x02 \x01(\tR\x06ruleId\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12#\n" +
 	"\rmissing_facts\x18\x04 \x03(\tR\fmissingFacts\x122\n" +
-	"\bevidence\x18\x05 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\x99\x02\n" +
+	"\bevidence\x18\x05 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\x97\x04\n" +
 	"\x0fCriterionResult\x12!\n" +
 	"\fcriterion_id\x18\x01 \x01(\tR\vcriterionId\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x125\n" +
@@ -1255,7 +1319,15 @@ const file_safethird_v1_assessment_proto_rawDesc = "" +
 	"\bevidence\x18\x05 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\x12\x1f\n" +
 	"\vfinding_ids\x18\x06 \x03(\tR\n" +
 	"findingIds\x12#\n" +
-	"\rmissing_facts\x18\a \x03(\tR\fmissingFacts\"\xf2\x01\n" +
+	"\rmissing_facts\x18\a \x03(\tR\fmissingFacts\x120\n" +
+	"\x05basis\x18\b \x01(\x0e2\x1a.safethird.v1.FindingBasisR\x05basis\x12!\n" +
+	"\fconcluded_by\x18\t \x01(\tR\vconcludedBy\x126\n" +
+	"\n" +
+	"risk_level\x18\n" +
+	" \x01(\x0e2\x17.safethird.v1.RiskLevelR\triskLevel\x12;\n" +
+	"\frisk_factors\x18\v \x03(\v2\x18.safethird.v1.RiskFactorR\vriskFactors\x12\x1c\n" +
+	"\tconflicts\x18\f \x03(\tR\tconflicts\x12\x14\n" +
+	"\x05stale\x18\r \x01(\tR\x05stale\"\xf2\x01\n" +
 	"\x0fExceptionResult\x12!\n" +
 	"\fexception_id\x18\x01 \x01(\tR\vexceptionId\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x125\n" +
@@ -1339,6 +1411,9 @@ var file_safethird_v1_assessment_proto_goTypes = []any{
 	(PracticeStatus)(0),         // 16: safethird.v1.PracticeStatus
 	(*AgreementEvent)(nil),      // 17: safethird.v1.AgreementEvent
 	(CriterionStatus)(0),        // 18: safethird.v1.CriterionStatus
+	(FindingBasis)(0),           // 19: safethird.v1.FindingBasis
+	(RiskLevel)(0),              // 20: safethird.v1.RiskLevel
+	(*RiskFactor)(nil),          // 21: safethird.v1.RiskFactor
 }
 var file_safethird_v1_assessment_proto_depIdxs = []int32{
 	2,  // 0: safethird.v1.Assessment.determination:type_name -> safethird.v1.Determination
@@ -1360,15 +1435,18 @@ var file_safethird_v1_assessment_proto_depIdxs = []int32{
 	15, // 16: safethird.v1.ApplicabilityResult.evidence:type_name -> safethird.v1.Evidence
 	18, // 17: safethird.v1.CriterionResult.status:type_name -> safethird.v1.CriterionStatus
 	15, // 18: safethird.v1.CriterionResult.evidence:type_name -> safethird.v1.Evidence
-	3,  // 19: safethird.v1.ExceptionResult.status:type_name -> safethird.v1.ExceptionStatus
-	15, // 20: safethird.v1.ExceptionResult.evidence:type_name -> safethird.v1.Evidence
-	5,  // 21: safethird.v1.ScopeResult.status:type_name -> safethird.v1.ScopeStatus
-	15, // 22: safethird.v1.ScopeResult.evidence:type_name -> safethird.v1.Evidence
-	23, // [23:23] is the sub-list for method output_type
-	23, // [23:23] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	19, // 19: safethird.v1.CriterionResult.basis:type_name -> safethird.v1.FindingBasis
+	20, // 20: safethird.v1.CriterionResult.risk_level:type_name -> safethird.v1.RiskLevel
+	21, // 21: safethird.v1.CriterionResult.risk_factors:type_name -> safethird.v1.RiskFactor
+	3,  // 22: safethird.v1.ExceptionResult.status:type_name -> safethird.v1.ExceptionStatus
+	15, // 23: safethird.v1.ExceptionResult.evidence:type_name -> safethird.v1.Evidence
+	5,  // 24: safethird.v1.ScopeResult.status:type_name -> safethird.v1.ScopeStatus
+	15, // 25: safethird.v1.ScopeResult.evidence:type_name -> safethird.v1.Evidence
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_safethird_v1_assessment_proto_init() }
@@ -1377,6 +1455,7 @@ func file_safethird_v1_assessment_proto_init() {
 		return
 	}
 	file_safethird_v1_agreement_proto_init()
+	file_safethird_v1_finding_proto_init()
 	file_safethird_v1_framework_proto_init()
 	file_safethird_v1_source_proto_init()
 	type x struct{}
