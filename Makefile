@@ -113,7 +113,7 @@ FUZZTIME ?= 5m
 # a duration races Go 1.26's fuzz coordinator on a busy machine, which then
 # fails with "context deadline exceeded" and no input (go.dev/issue/75804,
 # fixed in Go 1.27); a count has no deadline to race.
-FUZZ_TARGETS := assessment:FuzzAssessCountry:100000x assessment:FuzzAssessRoute:30000x dataset:FuzzLoad:500x
+FUZZ_TARGETS := assessment:FuzzAssessCountry:100000x assessment:FuzzAssessRoute:30000x dataset:FuzzLoad:500x dataset:FuzzQuoteMatcher:50000x
 
 .PHONY: fuzz
 fuzz: ## Fuzz each target for FUZZTIME (5m); a crasher lands in its package's testdata/fuzz.

@@ -32,7 +32,11 @@ var markup = regexp.MustCompile(`<[^<>]{0,400}>`)
 // of white space one space.
 func normalizeQuoteText(s string) string {
 	s = norm.NFKC.String(s)
-	s = markup.ReplaceAllString(s, " ")
+	// Removing a tag can close another around it ("<a<b>>"): repeat until
+	// none is left, so normalizing twice changes nothing.
+	for t := markup.ReplaceAllString(s, " "); t != s; t = markup.ReplaceAllString(s, " ") {
+		s = t
+	}
 	s = foldQuote.Replace(s)
 	return strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
 }

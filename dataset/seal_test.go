@@ -50,7 +50,7 @@ func TestSealThenLoadSealed(t *testing.T) {
 	}
 	wantPaths := []string{"agreements/aa-bb.yaml", "countries/BB.yaml", "designations/aa-designates-bb.yaml",
 		"findings/bb-safety-group.yaml", "findings/bb-safety.yaml", "frameworks/fw-aa.yaml",
-		"iso3166/iso_3166-1.json", "sources/src-one.yaml"}
+		"iso3166/iso_3166-1.json", "sources/src-one.txt", "sources/src-one.yaml"}
 	if diff := cmp.Diff(wantPaths, paths); diff != "" {
 		t.Errorf("files (-want +got):\n%s", diff)
 	}

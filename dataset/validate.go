@@ -55,8 +55,8 @@ func (v *validator) evidence(r *record, p []any, items []*safethirdv1.Evidence) 
 // text (or a faithful copy of it, naming the original), read and archived,
 // confirms a statement; anything else supports it as secondary.
 func (v *validator) mark(r *record, p []any, e *safethirdv1.Evidence, src *safethirdv1.Source) {
-	if e.GetSupport() != safethirdv1.Support_SUPPORT_CONFIRMED {
-		return
+	if e.GetSupport() != safethirdv1.Support_SUPPORT_CONFIRMED || src.GetKind() == safethirdv1.SourceKind_SOURCE_KIND_UNSPECIFIED {
+		return // an unset kind is the field rules' problem, not each citation's
 	}
 	sp := append(slices.Clone(p), "support")
 	switch _, archived := v.quotes[src.GetId()]; {
