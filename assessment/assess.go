@@ -65,6 +65,8 @@ func (b *builder) finish(a *safethirdv1.Assessment) {
 	for _, l := range a.GetContestLimits() {
 		b.cite(l.GetEvidence())
 	}
+	b.warnConflicts(a.GetPractice().GetEvidence())
+	b.warnConflicts(a.GetScope().GetEvidence())
 	b.hindsight()
 	b.deprecatedFacts()
 	if !b.q.full {
@@ -117,7 +119,23 @@ func withoutEvidence(criteria []*safethirdv1.CriterionResult) []*safethirdv1.Cri
 			Rationale:    c.GetRationale(),
 			FindingIds:   c.GetFindingIds(),
 			MissingFacts: c.GetMissingFacts(),
+			Basis:        c.GetBasis(),
+			ConcludedBy:  c.GetConcludedBy(),
+			RiskLevel:    c.GetRiskLevel(),
+			RiskFactors:  factorsWithoutEvidence(c.GetRiskFactors()),
+			Conflicts:    c.GetConflicts(),
+			Stale:        c.GetStale(),
 		}
+	}
+	return out
+}
+
+// factorsWithoutEvidence copies risk factors without their evidence, for
+// the BASIC view.
+func factorsWithoutEvidence(factors []*safethirdv1.RiskFactor) []*safethirdv1.RiskFactor {
+	var out []*safethirdv1.RiskFactor
+	for _, f := range factors {
+		out = append(out, &safethirdv1.RiskFactor{Description: f.GetDescription()})
 	}
 	return out
 }

@@ -11,10 +11,6 @@ import (
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
-// staleAfter is how long after the date its evidence describes a finding
-// is flagged as stale.
-const staleAfter = 3
-
 // builder accumulates one assessment's warnings and cited sources.
 type builder struct {
 	engine    *Engine
@@ -336,14 +332,14 @@ func (b *builder) findingsCriterion(r *safethirdv1.CriterionResult) {
 		r.Evidence = append(r.Evidence, b.cite(f.GetEvidence())...)
 		b.findingWarnings(f)
 	}
-	if through := decisive.GetEvidenceThrough(); b.isStale(through) {
+	r.Rationale = fmt.Sprintf("%s Decided by the most adverse of the findings that apply: %s.", decisive.GetSummary(), strings.Join(parts, "; "))
+	b.earned(r, decisive, applied)
+	if r.GetStale() != "" {
 		if b.stale == nil {
 			b.stale = map[string]string{}
 		}
-		b.stale[r.GetCriterionId()] = fmt.Sprintf("The evidence deciding %q describes conditions up to %s, more than %d years before %s; conditions may have changed.",
-			r.GetTitle(), through, staleAfter, b.q.asOf)
+		b.stale[r.GetCriterionId()] = fmt.Sprintf("For %q: %s", r.GetTitle(), r.GetStale())
 	}
-	r.Rationale = fmt.Sprintf("%s Decided by the most adverse of the findings that apply: %s.", decisive.GetSummary(), strings.Join(parts, "; "))
 	r.Rationale += b.reviewNotes(applied)
 	if len(couldApply) > 0 {
 		r.Rationale += " Findings for particular groups would apply to some applicants: " + strings.Join(couldApply, "; ") + "."
@@ -360,8 +356,8 @@ func (b *builder) reviewNotes(applied []*safethirdv1.Finding) string {
 			fmt.Fprintf(&out, " Finding %s was due for review by %s; it may no longer hold.", f.GetId(), by)
 		}
 		if through := f.GetEvidenceThrough(); f.GetStatus() == safethirdv1.CriterionStatus_CRITERION_STATUS_MET && b.isStale(through) {
-			fmt.Fprintf(&out, " The evidence of finding %s describes conditions up to %s, more than %d years before %s: it is older than the review window.",
-				f.GetId(), through, staleAfter, b.q.asOf)
+			fmt.Fprintf(&out, " The evidence of finding %s describes conditions up to %s, more than %d months before %s: it is older than the review window.",
+				f.GetId(), through, b.staleMonths(), b.q.asOf)
 		}
 	}
 	return out.String()
@@ -389,16 +385,10 @@ func openEnd(until string) string {
 	return until
 }
 
-// isStale reports whether evidence describing conditions up to through is
-// more than staleAfter years older than the date assessed.
-func (b *builder) isStale(through string) bool {
-	return through != "" && b.q.asOf > addYears(through, staleAfter)
-}
-
 func (b *builder) findingWarnings(f *safethirdv1.Finding) {
 	if through := f.GetEvidenceThrough(); b.isStale(through) {
-		b.warn("Finding %s rests on evidence describing conditions up to %s, more than %d years before %s; conditions may have changed.",
-			f.GetId(), through, staleAfter, b.q.asOf)
+		b.warn("Finding %s rests on evidence describing conditions up to %s, more than %d months before %s; conditions may have changed.",
+			f.GetId(), through, b.staleMonths(), b.q.asOf)
 	}
 	secondaryOnly := len(f.GetEvidence()) > 0
 	for _, e := range f.GetEvidence() {
@@ -411,13 +401,6 @@ func (b *builder) findingWarnings(f *safethirdv1.Finding) {
 	}
 }
 
-// addYears adds n years to a validated YYYY-MM-DD date as a string. The
-// result is only compared with other dates, so 29 February may become a
-// day that does not exist without harm.
-func addYears(date string, n int) string {
-	year, _ := strconv.Atoi(date[:4])
-	return strconv.Itoa(year+n) + date[4:]
-}
 
 // evalCondition evaluates a condition the snapshot compiled, for the
 // applicant and the assessed country. A condition missing from the
