@@ -3,7 +3,6 @@ package assessment
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/safethird/safethird/condition"
