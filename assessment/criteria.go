@@ -400,7 +400,6 @@ func (b *builder) findingWarnings(f *safethirdv1.Finding) {
 	}
 }
 
-
 // evalCondition evaluates a condition the snapshot compiled, for the
 // applicant and the assessed country. A condition missing from the
 // snapshot or failing at run time is a bug in the data or the engine; it
