@@ -1,12 +1,80 @@
 package assessment
 
+// This file is the engine's one home for what a dated record says on a
+// date: whether an agreement or designation stands in force, the practice
+// its timeline records, which scope period and which findings hold, whether
+// evidence is stale, and whether a dated fact (a note, a bar, a limit, a
+// review date, a source's publication, the end of the known-complete list)
+// has been reached. Every comparison of a record's date with the date
+// assessed is made here, through reached and passed, so the answer can
+// change only on the days those two are asked about: a date given to
+// reached (an event's date or earliest date, a window's start, a bar's
+// dates, a limit's start, a note's date, a source's publication) and the
+// day after a date given to passed (a window's end, a review date, the end
+// of the known-complete list, the last day before evidence turns stale).
+// Those are the change points a timeline of answers is cut at.
+
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
+
+// reached reports whether a dated fact taking effect on date holds on
+// asOf: the answer can change on date.
+func reached(date, asOf string) bool { return date <= asOf }
+
+// passed reports whether asOf is later than date: the answer can change
+// on the day after date.
+func passed(date, asOf string) bool { return asOf > date }
+
+// inWindow reports whether asOf falls in the window from..until, both
+// days included; an empty until leaves the window open.
+func inWindow(from, until, asOf string) bool {
+	return reached(from, asOf) && (until == "" || !passed(until, asOf))
+}
+
+// findingValidOn reports whether a finding holds on asOf.
+func findingValidOn(f *safethirdv1.Finding, asOf string) bool {
+	return inWindow(f.GetValidFrom(), f.GetValidUntil(), asOf)
+}
+
+// scopeOn returns the agreement's scope period in force on asOf, or nil.
+func scopeOn(a *safethirdv1.Agreement, asOf string) *safethirdv1.AgreementScope {
+	for _, s := range a.GetScopes() {
+		if inWindow(s.GetValidFrom(), s.GetValidUntil(), asOf) {
+			return s
+		}
+	}
+	return nil
+}
+
+// staleAfter is how long after the date its evidence describes a finding
+// is flagged as stale.
+const staleAfter = 3
+
+// staleOn reports whether evidence describing conditions up to through is
+// more than staleAfter years older than asOf.
+func staleOn(through, asOf string) bool {
+	return through != "" && passed(addYears(through, staleAfter), asOf)
+}
+
+// addYears adds n years to a validated YYYY-MM-DD date as a string. The
+// result is only compared with other dates, so 29 February may become a
+// day that does not exist without harm.
+func addYears(date string, n int) string {
+	year, _ := strconv.Atoi(date[:4])
+	return strconv.Itoa(year+n) + date[4:]
+}
+
+// pastCompleteOn reports whether asOf is later than the framework's list
+// of agreements and designations is known to be complete.
+func pastCompleteOn(f *safethirdv1.Framework, asOf string) bool {
+	return passed(f.GetAgreementsCompleteAsOf(), asOf)
+}
 
 // standing is what a timeline says of one date.
 type standing int
@@ -34,10 +102,10 @@ func stateOn[S comparable](events []*safethirdv1.AgreementEvent, asOf string, in
 			continue
 		}
 		switch {
-		case e.GetDate() != "" && asOf >= e.GetDate():
+		case e.GetDate() != "" && reached(e.GetDate(), asOf):
 			possible = []S{v}
 			decisive = e
-		case e.GetEarliestDate() != "" && asOf >= e.GetEarliestDate() && !slices.Contains(possible, v):
+		case e.GetEarliestDate() != "" && reached(e.GetEarliestDate(), asOf) && !slices.Contains(possible, v):
 			possible = append(possible, v)
 			decisive = e
 		}
@@ -61,6 +129,37 @@ func standingOn(events []*safethirdv1.AgreementEvent, asOf string) (standing, *s
 		return inForce, decisive
 	default:
 		return notInForce, decisive
+	}
+}
+
+// timeline is a record with a dated timeline: an agreement or a designation.
+type timeline interface {
+	GetEvents() []*safethirdv1.AgreementEvent
+}
+
+// mostInForce returns, of items (at least one), the one whose standing on
+// asOf is most favourable to "in force" (one in force is enough), with its
+// standing and the event that decided it; ties go to the first.
+func mostInForce[T timeline](items []T, asOf string) (T, standing, *safethirdv1.AgreementEvent) {
+	best := items[0]
+	bestStanding, bestEvent := standingOn(best.GetEvents(), asOf)
+	for _, it := range items[1:] {
+		if s, e := standingOn(it.GetEvents(), asOf); rank(s) > rank(bestStanding) {
+			best, bestStanding, bestEvent = it, s, e
+		}
+	}
+	return best, bestStanding, bestEvent
+}
+
+// rank orders standings from least to most favourable to "in force".
+func rank(s standing) int {
+	switch s {
+	case inForce:
+		return 2
+	case undecided:
+		return 1
+	default:
+		return 0
 	}
 }
 
@@ -90,7 +189,7 @@ func eventStart(e *safethirdv1.AgreementEvent) string {
 func eventWarnings(events []*safethirdv1.AgreementEvent, asOf string) []string {
 	var out []string
 	for _, e := range events {
-		if e.GetWarning() != "" && asOf >= eventStart(e) {
+		if e.GetWarning() != "" && reached(eventStart(e), asOf) {
 			out = append(out, e.GetWarning())
 		}
 	}
@@ -101,7 +200,7 @@ func eventWarnings(events []*safethirdv1.AgreementEvent, asOf string) []string {
 func eventsBy(events []*safethirdv1.AgreementEvent, asOf string) []*safethirdv1.AgreementEvent {
 	var out []*safethirdv1.AgreementEvent
 	for _, e := range events {
-		if asOf >= eventStart(e) {
+		if reached(eventStart(e), asOf) {
 			out = append(out, e)
 		}
 	}
