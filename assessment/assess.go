@@ -94,72 +94,6 @@ func (b *builder) finish(a *safethirdv1.Assessment) {
 	}
 }
 
-// hindsight warns of each cited source published after the date assessed:
-// it could not have been before a decision-maker on that date.
-func (b *builder) hindsight() {
-	ids := slices.Clone(b.sourceIDs)
-	slices.Sort(ids)
-	for _, id := range slices.Compact(ids) {
-		if src, ok := b.snap.Source(id); ok && src.GetPublished() > b.q.asOf {
-			b.warn("Hindsight: %s (%s), published %s, postdates %s; it describes the date assessed but was not available then.",
-				src.GetTitle(), id, src.GetPublished(), b.q.asOf)
-		}
-	}
-}
-
-// withoutEvidence copies criteria without their evidence, for the BASIC
-// view; the criteria may be shared, so they are never changed in place.
-func withoutEvidence(criteria []*safethirdv1.CriterionResult) []*safethirdv1.CriterionResult {
-	out := make([]*safethirdv1.CriterionResult, len(criteria))
-	for i, c := range criteria {
-		out[i] = &safethirdv1.CriterionResult{
-			CriterionId:  c.GetCriterionId(),
-			Title:        c.GetTitle(),
-			Status:       c.GetStatus(),
-			Rationale:    c.GetRationale(),
-			FindingIds:   c.GetFindingIds(),
-			MissingFacts: c.GetMissingFacts(),
-			Basis:        c.GetBasis(),
-			ConcludedBy:  c.GetConcludedBy(),
-			RiskLevel:    c.GetRiskLevel(),
-			RiskFactors:  factorsWithoutEvidence(c.GetRiskFactors()),
-			Conflicts:    c.GetConflicts(),
-			Stale:        c.GetStale(),
-		}
-	}
-	return out
-}
-
-// factorsWithoutEvidence copies risk factors without their evidence, for
-// the BASIC view.
-func factorsWithoutEvidence(factors []*safethirdv1.RiskFactor) []*safethirdv1.RiskFactor {
-	var out []*safethirdv1.RiskFactor
-	for _, f := range factors {
-		out = append(out, &safethirdv1.RiskFactor{Description: f.GetDescription()})
-	}
-	return out
-}
-
-// practiceWithoutEvidence copies a practice without its evidence and
-// timeline, for the BASIC view.
-func practiceWithoutEvidence(p *safethirdv1.Practice) *safethirdv1.Practice {
-	if p == nil {
-		return nil
-	}
-	return &safethirdv1.Practice{Status: p.GetStatus(), AgreementId: p.GetAgreementId(), Reason: p.GetReason()}
-}
-
-// limitsWithoutEvidence copies contest limits without their evidence, for
-// the BASIC view.
-func limitsWithoutEvidence(limits []*safethirdv1.ContestLimit) []*safethirdv1.ContestLimit {
-	out := make([]*safethirdv1.ContestLimit, len(limits))
-	for i, l := range limits {
-		out[i] = &safethirdv1.ContestLimit{Id: l.GetId(), Title: l.GetTitle(), ValidFrom: l.GetValidFrom(),
-			CriterionIds: l.GetCriterionIds(), AgreementIds: l.GetAgreementIds(), Description: l.GetDescription()}
-	}
-	return out
-}
-
 // determination decides whether the country meets the statute from the
 // criteria on it, and names the criterion that decided it: the first not
 // met, else the first not decided; nil when all are met.
@@ -187,7 +121,7 @@ func determination(criteria []*safethirdv1.CriterionResult) (safethirdv1.Determi
 func contestLimits(f *safethirdv1.Framework, a *safethirdv1.Assessment) []*safethirdv1.ContestLimit {
 	var out []*safethirdv1.ContestLimit
 	for _, l := range f.GetContestLimits() {
-		if l.GetValidFrom() > a.GetAsOf() || a.GetAgreementId() == "" {
+		if !reached(l.GetValidFrom(), a.GetAsOf()) || a.GetAgreementId() == "" {
 			continue
 		}
 		if len(l.GetAgreementIds()) > 0 && !slices.Contains(l.GetAgreementIds(), a.GetAgreementId()) {

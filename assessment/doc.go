@@ -4,4 +4,10 @@
 // findings), the agreement's scope and exceptions for an applicant, and
 // explains each answer with its evidence. It does no I/O and knows nothing
 // of gRPC; the caller supplies today's date.
+//
+// Every reading of a record's dates against the date assessed lives in
+// dated.go, so the days on which an answer can change are read from one
+// place. The criteria are evaluated in criteria.go (those computed from
+// agreements and designations in records.go, those decided by findings in
+// findings.go), and the evidence an answer cites is gathered in evidence.go.
 package assessment

@@ -8,36 +8,12 @@ import (
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
-// defaultStaleMonths is how old a decisive finding's evidence may grow, past
-// the date assessed, before the answer flags it, where the framework does
-// not say (stale_after_months).
-const defaultStaleMonths = 24
-
 // staleMonths is the framework's allowance for the age of decisive evidence.
-func (b *builder) staleMonths() int {
-	if m := int(b.q.framework.GetStaleAfterMonths()); m > 0 {
-		return m
-	}
-	return defaultStaleMonths
-}
+func (b *builder) staleMonths() int { return staleMonths(b.q.framework) }
 
 // isStale reports whether evidence describing conditions up to through is
 // older than the framework allows on the date assessed.
-func (b *builder) isStale(through string) bool {
-	return through != "" && b.q.asOf > addMonths(through, b.staleMonths())
-}
-
-// addMonths adds n months to a validated YYYY-MM-DD date as a string. The
-// result is only compared with other dates, so a day past the month's end
-// (2024-02-31) compares as it should without being a real date.
-func addMonths(date string, n int) string {
-	var y, m int
-	fmt.Sscanf(date[:7], "%d-%d", &y, &m)
-	m += n
-	y += (m - 1) / 12
-	m = (m-1)%12 + 1
-	return fmt.Sprintf("%04d-%02d%s", y, m, date[7:])
-}
+func (b *builder) isStale(through string) bool { return staleOn(b.q.framework, through, b.q.asOf) }
 
 // earned tells, on the criterion a finding decides, how the conclusion was
 // earned: who concluded it, the level of risk it records, the

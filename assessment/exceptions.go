@@ -164,17 +164,14 @@ func (b *builder) scope(a *safethirdv1.Agreement) (*safethirdv1.ScopeResult, []s
 		return &safethirdv1.ScopeResult{Status: safethirdv1.ScopeStatus_SCOPE_STATUS_UNKNOWN,
 			Reason: strings.TrimSpace(fmt.Sprintf("%s The sources do not say fully whom %s covers.", known, a.GetTitle()))}
 	}
-	i := slices.IndexFunc(a.GetScopes(), func(s *safethirdv1.AgreementScope) bool {
-		return s.GetValidFrom() <= b.q.asOf && (s.GetValidUntil() == "" || b.q.asOf <= s.GetValidUntil())
-	})
+	sc := scopeOn(a, b.q.asOf)
 	switch {
-	case i < 0 && !a.GetScopeKnown():
+	case sc == nil && !a.GetScopeKnown():
 		return unknownRest(""), nil
-	case i < 0:
+	case sc == nil:
 		return &safethirdv1.ScopeResult{Status: safethirdv1.ScopeStatus_SCOPE_STATUS_OUTSIDE,
 			Reason: fmt.Sprintf("%s covered no one on %s.", a.GetTitle(), b.q.asOf)}, nil
 	}
-	sc := a.GetScopes()[i]
 	result := func(r *safethirdv1.ScopeResult) *safethirdv1.ScopeResult {
 		b.cite(sc.GetEvidence())
 		if b.q.full {

@@ -19,7 +19,7 @@ func (b *builder) otherBars() []*safethirdv1.OtherBarResult {
 	}
 	var out []*safethirdv1.OtherBarResult
 	for _, bar := range b.q.framework.GetOtherBars() {
-		if bar.GetAppliesFrom() > b.q.asOf {
+		if !reached(bar.GetAppliesFrom(), b.q.asOf) {
 			continue
 		}
 		r := &safethirdv1.OtherBarResult{BarId: bar.GetId(), Title: bar.GetTitle() + " (" + bar.GetCitation() + ")"}
@@ -39,7 +39,7 @@ func (b *builder) otherBars() []*safethirdv1.OtherBarResult {
 		if b.q.full {
 			r.Evidence = bar.GetEvidence()
 		}
-		if bar.GetEnacted() > b.q.asOf {
+		if !reached(bar.GetEnacted(), b.q.asOf) {
 			b.warn("%s was enacted on %s, after %s, and applies to claims made from %s: on %s it was not yet law.",
 				bar.GetCitation(), bar.GetEnacted(), b.q.asOf, bar.GetAppliesFrom(), b.q.asOf)
 		}

@@ -29,6 +29,7 @@ var groupTerms = map[safethirdv1.ApplicantGroup][]string{
 	safethirdv1.ApplicantGroup_APPLICANT_GROUP_WOMEN_AND_GIRLS: {
 		"women", "woman", "girl", "female", "femicid", "feminicid", "gender-based", "gender based",
 		"mujer", "nina", "violencia de genero", "violencia contra las mujeres",
+		"mulher", "menina",
 	},
 	safethirdv1.ApplicantGroup_APPLICANT_GROUP_CHILDREN: {
 		"child", "minor", "boy", "girl", "adolescent", "unaccompanied", "nino", "nina", "ninez", "menor",
