@@ -486,6 +486,9 @@ type Assessment struct {
 	// it; or, for the person's own country, that removal there is a question
 	// for the merits, not this bar.
 	ContestGrounds []*ContestGround `protobuf:"bytes,25,rep,name=contest_grounds,json=contestGrounds,proto3" json:"contest_grounds,omitempty"`
+	// agreement_title is the title of the agreement relied on (agreement_id);
+	// empty if none.
+	AgreementTitle string `protobuf:"bytes,26,opt,name=agreement_title,json=agreementTitle,proto3" json:"agreement_title,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -693,6 +696,13 @@ func (x *Assessment) GetContestGrounds() []*ContestGround {
 		return x.ContestGrounds
 	}
 	return nil
+}
+
+func (x *Assessment) GetAgreementTitle() string {
+	if x != nil {
+		return x.AgreementTitle
+	}
+	return ""
 }
 
 // AlternativeAnswer is the answer under one value of a fact not given.
@@ -1470,7 +1480,7 @@ var File_safethird_v1_assessment_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_assessment_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsafethird/v1/assessment.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/agreement.proto\x1a\x1asafethird/v1/finding.proto\x1a\x1csafethird/v1/framework.proto\x1a\x19safethird/v1/source.proto\"\xc1\t\n" +
+	"\x1dsafethird/v1/assessment.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/agreement.proto\x1a\x1asafethird/v1/finding.proto\x1a\x1csafethird/v1/framework.proto\x1a\x19safethird/v1/source.proto\"\xea\t\n" +
 	"\n" +
 	"Assessment\x12!\n" +
 	"\fcountry_code\x18\x01 \x01(\tR\vcountryCode\x12!\n" +
@@ -1505,7 +1515,8 @@ const file_safethird_v1_assessment_proto_rawDesc = "" +
 	"\x13applying_state_code\x18\x16 \x01(\tR\x11applyingStateCode\x122\n" +
 	"\x15decisive_criterion_id\x18\x17 \x01(\tR\x13decisiveCriterionId\x12C\n" +
 	"\falternatives\x18\x18 \x03(\v2\x1f.safethird.v1.AlternativeAnswerR\falternatives\x12D\n" +
-	"\x0fcontest_grounds\x18\x19 \x03(\v2\x1b.safethird.v1.ContestGroundR\x0econtestGrounds\"\xf4\x01\n" +
+	"\x0fcontest_grounds\x18\x19 \x03(\v2\x1b.safethird.v1.ContestGroundR\x0econtestGrounds\x12'\n" +
+	"\x0fagreement_title\x18\x1a \x01(\tR\x0eagreementTitle\"\xf4\x01\n" +
 	"\x11AlternativeAnswer\x12\x14\n" +
 	"\x05facts\x18\x01 \x03(\tR\x05facts\x12A\n" +
 	"\rdetermination\x18\x02 \x01(\x0e2\x1b.safethird.v1.DeterminationR\rdetermination\x12K\n" +
