@@ -48,6 +48,8 @@ const (
 	detIndet       = pb.Determination_DETERMINATION_INDETERMINATE
 	notApplicable  = pb.Determination_DETERMINATION_NOT_APPLICABLE
 
+	practiceNotApplicable = pb.PracticeStatus_PRACTICE_STATUS_NOT_APPLICABLE
+
 	mayApply     = pb.ApplicantOutcome_APPLICANT_OUTCOME_BAR_MAY_APPLY
 	doesNotApply = pb.ApplicantOutcome_APPLICANT_OUTCOME_BAR_DOES_NOT_APPLY
 	needsFacts   = pb.ApplicantOutcome_APPLICANT_OUTCOME_NEEDS_FACTS
@@ -301,22 +303,25 @@ func TestAssessCountry(t *testing.T) {
 			wantOutcome:   needsFacts,
 		},
 		{
-			name:        "the applicant's own country is not applicable",
-			give:        &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-01-01", Applicant: &pb.Applicant{NationalityCode: proto.String("CA")}},
-			want:        notApplicable,
-			wantOutcome: doesNotApply,
+			name:         "the applicant's own country is not applicable",
+			give:         &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-01-01", Applicant: &pb.Applicant{NationalityCode: proto.String("CA")}},
+			want:         notApplicable,
+			wantPractice: practiceNotApplicable,
+			wantOutcome:  doesNotApply,
 		},
 		{
 			name: "a stateless person's last habitual residence is not applicable",
 			give: &pb.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-01-01", Applicant: &pb.Applicant{
 				Stateless: proto.Bool(true), LastHabitualResidenceCode: proto.String("CA")}},
-			want:        notApplicable,
-			wantOutcome: doesNotApply,
+			want:         notApplicable,
+			wantPractice: practiceNotApplicable,
+			wantOutcome:  doesNotApply,
 		},
 		{
-			name: "the framework's own jurisdiction is not applicable",
-			give: &pb.AssessCountryRequest{CountryCode: "US", AsOf: "2024-01-01"},
-			want: notApplicable,
+			name:         "the framework's own jurisdiction is not applicable",
+			give:         &pb.AssessCountryRequest{CountryCode: "US", AsOf: "2024-01-01"},
+			want:         notApplicable,
+			wantPractice: practiceNotApplicable,
 		},
 		{
 			name:          "Guatemala before any transfer: the entry into force cannot be dated",
@@ -602,7 +607,7 @@ func TestTwoAnswersInTheSummary(t *testing.T) {
 	}
 	s := got.GetSummary()
 	order := []string{"In practice: The bar was applied to removals to Guatemala", "On the evidence: Guatemala does not qualify",
-		"Access to a full and fair procedure (not met)", "basis to contest it", "For this applicant"}
+		"Access to a full and fair procedure (not met)", "is a ground to contest it", "For this applicant"}
 	at := 0
 	for _, want := range order {
 		i := strings.Index(s[at:], want)
@@ -1278,11 +1283,11 @@ func TestEuropeAndUK(t *testing.T) {
 		{"Directive: after the Council of State's annulment of 2025-03-21", ask("TR", "eu-apd-38", "GR", "2025-03-25"), detIndet, "", notApplied, "cannot reject applications as inadmissible"},
 		{"Directive: the re-designation of 2025-04-09", ask("TR", "eu-apd-38", "GR", "2026-01-01"), detIndet, "", practiceIndt, "re-designated"},
 		{"Directive: Greece's designation does not count for Spain", ask("TR", "eu-apd-38", "ES", "2022-01-01"), detIndet, "", practiceIndt, "holds no agreement or designation"},
-		{"Directive: repealed from 2026-06-12", ask("TR", "eu-apd-38", "GR", "2026-06-12"), notApplicable, "repealed", 0, ""},
-		{"Directive: the applying state is not a third country", ask("GR", "eu-apd-38", "GR", "2022-01-01"), notApplicable, "destination", 0, ""},
-		{"Regulation: not before 2026-06-12", ask("TR", "eu-apr-59", "GR", "2026-06-11"), notApplicable, "not-yet-applicable", 0, ""},
+		{"Directive: repealed from 2026-06-12", ask("TR", "eu-apd-38", "GR", "2026-06-12"), notApplicable, "repealed", practiceNotApplicable, "does not arise"},
+		{"Directive: the applying state is not a third country", ask("GR", "eu-apd-38", "GR", "2022-01-01"), notApplicable, "destination", practiceNotApplicable, "does not arise"},
+		{"Regulation: not before 2026-06-12", ask("TR", "eu-apr-59", "GR", "2026-06-11"), notApplicable, "not-yet-applicable", practiceNotApplicable, "does not arise"},
 		{"Regulation: from 2026-06-12, no designation under it recorded", ask("TR", "eu-apr-59", "GR", "2026-06-12"), detIndet, "", practiceIndt, "records no designation"},
-		{"UK: claims before 2022-06-28", ask("RW", "uk-niaa-80b", "", "2022-06-27"), notApplicable, "claims-before-2022-06-28", 0, ""},
+		{"UK: claims before 2022-06-28", ask("RW", "uk-niaa-80b", "", "2022-06-27"), notApplicable, "claims-before-2022-06-28", practiceNotApplicable, "does not arise"},
 		{"UK: the Safety of Rwanda Act in force", ask("RW", "uk-niaa-80b", "", "2024-06-01"), detIndet, "", practiceIndt, "Safety of Rwanda (Asylum and Immigration) Act 2024"},
 		{"UK: before the Act, s.80B needs no designation, so its absence decides nothing", ask("RW", "uk-niaa-80b", "", "2023-01-01"), detIndet, "", practiceIndt, "applies without a designation"},
 		{"UK: after the repeal of 2025-12-02", ask("RW", "uk-niaa-80b", "", "2026-01-01"), detIndet, "", practiceIndt, "repealed the Act"},

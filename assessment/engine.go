@@ -143,6 +143,7 @@ func (e *Engine) AssessCountryContext(ctx context.Context, req *safethirdv1.Asse
 		return nil, err
 	}
 	q.ctx = ctx
+	q.alternatives = q.applicant != nil
 	a := e.assess(q)
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -190,7 +190,7 @@ func (b *builder) scope(a *safethirdv1.Agreement) (*safethirdv1.ScopeResult, []s
 		}
 	}
 	country := b.q.country.GetCode()
-	var premises []string
+	premises := scopePremises(sc)
 	lastPresence := ""
 	if sc.GetRequiresLastPresence() {
 		switch {
@@ -221,6 +221,16 @@ func (b *builder) scope(a *safethirdv1.Agreement) (*safethirdv1.ScopeResult, []s
 		return result(unknownRest(within)), premises
 	}
 	return result(&safethirdv1.ScopeResult{Status: safethirdv1.ScopeStatus_SCOPE_STATUS_WITHIN, Reason: strings.TrimSpace(within)}), premises
+}
+
+// scopePremises are the parts of a scope no fact of the Applicant decides,
+// each as the premise the answer takes, naming the fact.
+func scopePremises(sc *safethirdv1.AgreementScope) []string {
+	var out []string
+	for _, p := range sc.GetPremises() {
+		out = append(out, fmt.Sprintf("%s The Applicant holds no fact on %s.", sentence(p.GetPremise()), p.GetFact()))
+	}
+	return out
 }
 
 // entryRules checks the applicant's way of entering against a scope's

@@ -30,6 +30,11 @@ type query struct {
 	// lastPresence is the country of last presence when known from a route;
 	// empty means the assessed country is taken to be it.
 	lastPresence string
+	// alternatives asks for the answer under each value of the facts not
+	// given that would change it (alternatives.go): for AssessCountry's
+	// answers to an applicant, not for those a route, a timeline or an
+	// alternative itself works out.
+	alternatives bool
 }
 
 // frameworkFor resolves a framework id, applying the default.

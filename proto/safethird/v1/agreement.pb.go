@@ -43,11 +43,11 @@ const (
 	// PRACTICE_STATUS_INDETERMINATE means the sources cannot tell, including
 	// dates past the data's completeness date.
 	PracticeStatus_PRACTICE_STATUS_INDETERMINATE PracticeStatus = 4
-	// PRACTICE_STATUS_NOT_APPLICABLE means the question does not arise: the
-	// country is one the bar can never reach (the destination itself, or the
-	// person's own country as the framework defines it), and the
-	// determination is DETERMINATION_NOT_APPLICABLE. An answer's practice
-	// only; never an event's.
+	// PRACTICE_STATUS_NOT_APPLICABLE means the question does not arise: one of
+	// the framework's applicability rules keeps the bar from the country (the
+	// destination itself, the person's own country, or a date the framework
+	// does not apply on), and the determination is
+	// DETERMINATION_NOT_APPLICABLE. An answer's practice only; never an event's.
 	PracticeStatus_PRACTICE_STATUS_NOT_APPLICABLE PracticeStatus = 5
 )
 
