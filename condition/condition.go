@@ -119,6 +119,8 @@ type Program struct {
 	reads Reads
 	// groups is how it reads the applicant's groups (groups.go).
 	groups groupUse
+	// dates is what it compares the date assessed with (dates.go).
+	dates datesOf
 }
 
 // Source returns the expression the program was compiled from.
@@ -149,7 +151,7 @@ func (e *Env) Compile(expression string) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plan condition: %w", err)
 	}
-	return &Program{source: expression, prg: prg, fields: referencedFields(ast), reads: applicantReads(ast), groups: applicantGroupsUse(ast)}, nil
+	return &Program{source: expression, prg: prg, fields: referencedFields(ast), reads: applicantReads(ast), groups: applicantGroupsUse(ast), dates: conditionDates(ast)}, nil
 }
 
 // referencedFields lists the Applicant fields with presence that the
