@@ -302,7 +302,12 @@ func (m *answerMemo) encoding(a *safethirdv1.Assessment, format string, encode f
 func (e *Engine) base(b *builder) *base {
 	q := b.q
 	key := baseKey{q.country.GetCode(), q.framework.GetId(), q.jurisdiction, q.asOf}
-	bs := e.bases.get(q.ctx, key, func() *base { return e.newBase(q) }, (*base).size, maxBaseBytes)
+	var bs *base
+	if q.transient {
+		bs = e.newBase(q)
+	} else {
+		bs = e.bases.get(q.ctx, key, func() *base { return e.newBase(q) }, (*base).size, maxBaseBytes)
+	}
 	if bs.applicantSensitive && q.applicant != nil {
 		bs = b.evaluateBase()
 		b.read |= bs.read

@@ -35,6 +35,10 @@ type query struct {
 	// answers to an applicant, not for those a route, a timeline or an
 	// alternative itself works out.
 	alternatives bool
+	// transient keeps the criteria it evaluates out of the Engine's memo:
+	// a timeline asks about many days once each, and would crowd out the
+	// questions asked again.
+	transient bool
 }
 
 // frameworkFor resolves a framework id, applying the default.
