@@ -57,7 +57,7 @@ func (b *builder) findingsCriterion(r *safethirdv1.CriterionResult) {
 		if f.GetGroupLabel() != "" {
 			who = f.GetGroupLabel()
 		}
-		parts = append(parts, fmt.Sprintf("%s for %s (finding %s, %s–%s)", statusWord(f.GetStatus()), who, f.GetId(), f.GetValidFrom(), openEnd(f.GetValidUntil())))
+		parts = append(parts, fmt.Sprintf("%s for %s (finding %s, %s)", statusWord(f.GetStatus()), who, f.GetId(), window(f.GetValidFrom(), f.GetValidUntil())))
 		r.FindingIds = append(r.FindingIds, f.GetId())
 		r.Evidence = append(r.Evidence, b.cite(f.GetEvidence())...)
 		b.findingWarnings(f)
@@ -109,11 +109,12 @@ func groupNote(f *safethirdv1.Finding) string {
 	return fmt.Sprintf("%s for %s (finding %s)", statusWord(f.GetStatus()), f.GetGroupLabel(), f.GetId())
 }
 
-func openEnd(until string) string {
+// window says a validity window in words; one still open has no known end.
+func window(from, until string) string {
 	if until == "" {
-		return "open"
+		return "from " + from + ", end not known"
 	}
-	return until
+	return from + " to " + until
 }
 
 func (b *builder) findingWarnings(f *safethirdv1.Finding) {
