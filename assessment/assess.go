@@ -48,6 +48,12 @@ func (e *Engine) build(q *query) (*safethirdv1.Assessment, facts) {
 	a.Determination, decisive = determination(countryCriteria(f, a.Criteria))
 	a.DecisiveCriterionId = decisive.GetCriterionId()
 	agreement := bs.eval.agreement()
+	if agreement == nil {
+		// A framework that decides no criterion from agreements may still
+		// be applied through one (practice): its scope and exceptions
+		// decide whether it reaches the person.
+		agreement, _ = b.snap.Agreement(bs.practice.GetAgreementId())
+	}
 	a.AgreementId, a.AgreementTitle = agreement.GetId(), agreement.GetTitle()
 	a.Practice = bs.practice
 	var assumed []string

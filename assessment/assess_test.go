@@ -1071,15 +1071,22 @@ func TestKnowledgeBase2026(t *testing.T) {
 	}{
 		{"Honduras 2023: the 2019 ACA suspended, the 2025 agreement not yet signed",
 			&pb.AssessCountryRequest{CountryCode: "HN", AsOf: "2023-06-01"}, notMet, notApplied, ""},
-		{"Honduras 2025-08-01: signed, its entry into force not dated",
-			&pb.AssessCountryRequest{CountryCode: "HN", AsOf: "2025-08-01"}, indeterminate, practiceIndt, "us-hn-2025"},
-		{"Honduras 2026-06-01: in force, transfers under it (secondary)",
-			&pb.AssessCountryRequest{CountryCode: "HN", AsOf: "2026-06-01"}, met, applied, "us-hn-2025"},
+		// El Heraldo and La Prensa (2025-12-17), citing the migration institute: in force in
+		// Honduras from 2025-06-25 on publication in La Gaceta (secondary).
+		{"Honduras 2025-06-24: signed, not yet in force",
+			&pb.AssessCountryRequest{CountryCode: "HN", AsOf: "2025-06-24"}, notMet, notApplied, ""},
+		{"Honduras 2025-08-01: in force, no transfers reported",
+			&pb.AssessCountryRequest{CountryCode: "HN", AsOf: "2025-08-01"}, met, practiceIndt, "us-hn-2025"},
+		// A US tracker reports transfers from 2025-10-10; the migration institute reports none
+		// registered by 2025-12-17: a conflict, so practice is not decided.
+		{"Honduras 2026-06-01: in force, transfers disputed",
+			&pb.AssessCountryRequest{CountryCode: "HN", AsOf: "2026-06-01"}, met, practiceIndt, "us-hn-2025"},
 		{"Uganda before its signature", &pb.AssessCountryRequest{CountryCode: "UG", AsOf: "2025-07-01"}, notMet, notApplied, ""},
 		{"Uganda after signature, before publication", &pb.AssessCountryRequest{CountryCode: "UG", AsOf: "2025-08-15"}, indeterminate, practiceIndt, "us-ug-2025"},
 		{"Uganda after publication", &pb.AssessCountryRequest{CountryCode: "UG", AsOf: "2025-10-01"}, indeterminate, practiceIndt, "us-ug-2025"},
 		{"Paraguay before its signature", &pb.AssessCountryRequest{CountryCode: "PY", AsOf: "2025-08-01"}, notMet, notApplied, ""},
-		{"Paraguay after publication", &pb.AssessCountryRequest{CountryCode: "PY", AsOf: "2026-01-10"}, indeterminate, practiceIndt, "us-py-2025"},
+		// ABC Color (2026-02-20, secondary): the memorandum applied at once, without Congress.
+		{"Paraguay after publication", &pb.AssessCountryRequest{CountryCode: "PY", AsOf: "2026-01-10"}, met, practiceIndt, "us-py-2025"},
 		{"Ecuador before the notes", &pb.AssessCountryRequest{CountryCode: "EC", AsOf: "2025-07-01"}, notMet, notApplied, ""},
 		{"Ecuador after publication", &pb.AssessCountryRequest{CountryCode: "EC", AsOf: "2025-12-01"}, indeterminate, practiceIndt, "us-ec-2025"},
 		{"Belize before the Senate's sitting", &pb.AssessCountryRequest{CountryCode: "BZ", AsOf: "2025-11-01"}, notMet, notApplied, ""},
@@ -1332,16 +1339,17 @@ func TestEuropeAndUK(t *testing.T) {
 		wantOutcome pb.ApplicantOutcome
 		wantMissing []string
 	}{
-		{"an unaccompanied minor with no tie to the country: only the agreement ground is left, and not for them",
-			unaccompaniedMinor(none), notMet, doesNotApply, nil},
+		// Parliament's summary of its position: a connection may be "linguistic, cultural or other
+		// similar ties", which no fact of the Applicant records, and the list is open.
+		{"an unaccompanied minor with no family, stay or transit there: ties of language or culture may still connect them",
+			unaccompaniedMinor(none), indeterminate, outIndet, nil},
 		{"an unaccompanied minor who stayed there: a connection, whose reasonableness the data cannot test",
 			with(unaccompaniedMinor(none), func(a *pb.Applicant) { a.PreviousStayCountries = &pb.CountryList{CountryCodes: []string{"TR"}} }),
 			indeterminate, outIndet, nil},
 		{"an accompanied minor with no tie: the agreement ground stays open",
 			with(unaccompaniedMinor(none), func(a *pb.Applicant) { a.Accompanied = proto.Bool(true) }), indeterminate, outIndet, nil},
-		{"an unaccompanied minor whose ties are unknown: the facts are named",
-			unaccompaniedMinor(nil), indeterminate, needsFacts,
-			[]string{"countries_crossed", "family_countries", "previous_stay_countries"}},
+		{"an unaccompanied minor whose ties are unknown: for the decision-maker",
+			unaccompaniedMinor(nil), indeterminate, outIndet, nil},
 	} {
 		t.Run("Regulation: "+tt.name, func(t *testing.T) {
 			got, err := eng.AssessCountry(&pb.AssessCountryRequest{CountryCode: "TR", FrameworkId: "eu-apr-59", ApplyingStateCode: "GR", AsOf: "2026-07-01", Applicant: tt.give}, today)
@@ -1435,5 +1443,54 @@ func TestDeprecatedFactsWarned(t *testing.T) {
 	}
 	if slicesContainsSubstring(plain.GetWarnings(), "deprecated") {
 		t.Errorf("an applicant without deprecated facts is warned: %q", plain.GetWarnings())
+	}
+}
+
+// TestKnowledgeBaseDecember2026 holds the facts added from the sources read
+// on 2026-12-06 (issue "The knowledge base to December 2026").
+func TestKnowledgeBaseDecember2026(t *testing.T) {
+	eng := engine(t)
+	tests := []struct {
+		name         string
+		give         *pb.AssessCountryRequest
+		wantPractice pb.PracticeStatus
+		wantScope    pb.ScopeStatus
+		wantMissing  []string
+	}{
+		// The Home Office, as reported by PA (2025-09-18, secondary): the first return to France.
+		{"France under s.80B on 2025-10-01: the UK–France agreement applied",
+			&pb.AssessCountryRequest{CountryCode: "FR", FrameworkId: "uk-niaa-80b", AsOf: "2025-10-01"},
+			pb.PracticeStatus_PRACTICE_STATUS_APPLIED, pb.ScopeStatus_SCOPE_STATUS_UNSPECIFIED, nil},
+		{"France under s.80B for someone who arrived before the agreement: outside it",
+			&pb.AssessCountryRequest{CountryCode: "FR", FrameworkId: "uk-niaa-80b", AsOf: "2025-10-01",
+				Applicant: &pb.Applicant{EntryDate: proto.String("2025-07-01"), CountriesCrossed: &pb.CountryList{CountryCodes: []string{"FR"}}}},
+			pb.PracticeStatus_PRACTICE_STATUS_APPLIED, pb.ScopeStatus_SCOPE_STATUS_OUTSIDE, nil},
+		// The agreement's text in a Honduran legal publisher's copy and Honduran press (secondary):
+		// nationals of Spanish-speaking Latin American countries who need no visa for Honduras.
+		{"Honduras 2026-06-01 for a Ugandan: outside the 2025 agreement",
+			&pb.AssessCountryRequest{CountryCode: "HN", AsOf: "2026-06-01",
+				Applicant: &pb.Applicant{NationalityCode: proto.String("UG"), EntryDate: proto.String("2026-03-01")}},
+			pb.PracticeStatus_PRACTICE_STATUS_INDETERMINATE, pb.ScopeStatus_SCOPE_STATUS_OUTSIDE, nil},
+		{"Honduras 2026-06-01 for a Mexican: the visa fact decides",
+			&pb.AssessCountryRequest{CountryCode: "HN", AsOf: "2026-06-01",
+				Applicant: &pb.Applicant{NationalityCode: proto.String("MX"), EntryDate: proto.String("2026-03-01")}},
+			pb.PracticeStatus_PRACTICE_STATUS_INDETERMINATE, pb.ScopeStatus_SCOPE_STATUS_NEEDS_FACTS, []string{"visa_free_countries"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := eng.AssessCountry(tt.give, today)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := got.GetPractice().GetStatus(); s != tt.wantPractice {
+				t.Errorf("practice = %v, want %v: %s", s, tt.wantPractice, got.GetPractice().GetReason())
+			}
+			if s := got.GetScope().GetStatus(); s != tt.wantScope {
+				t.Errorf("scope = %v, want %v: %s", s, tt.wantScope, got.GetScope().GetReason())
+			}
+			if diff := cmp.Diff(tt.wantMissing, got.GetScope().GetMissingFacts()); diff != "" {
+				t.Errorf("scope missing facts (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

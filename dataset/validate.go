@@ -247,6 +247,11 @@ func (v *validator) agreement(r *record) {
 	for i, p := range a.GetPartyCodes() {
 		v.countryCode(r, []any{"party_codes", i}, p)
 	}
+	for i, p := range a.GetAppliedByCodes() {
+		if !slices.Contains(a.GetPartyCodes(), p) {
+			v.at(r, []any{"applied_by_codes", i}, "applied_by_codes[%d] %q is not a party", i, p)
+		}
+	}
 	v.events(r, a.GetEvents())
 	prevUntil := ""
 	for i, sc := range a.GetScopes() {

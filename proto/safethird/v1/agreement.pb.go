@@ -314,9 +314,14 @@ type Agreement struct {
 	// summary is a short paragraph on what the agreement does.
 	Summary string `protobuf:"bytes,11,opt,name=summary,proto3" json:"summary,omitempty"`
 	// evidence supports the title, citation and summary.
-	Evidence      []*Evidence `protobuf:"bytes,12,rep,name=evidence,proto3" json:"evidence,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Evidence []*Evidence `protobuf:"bytes,12,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	// applied_by_codes are the parties that apply the agreement to claims made
+	// before them, sending the claimant to another party (the United Kingdom,
+	// under its 2025 agreement with France); empty means every party. An
+	// answer under a framework of a state not listed does not rest on it.
+	AppliedByCodes []string `protobuf:"bytes,13,rep,name=applied_by_codes,json=appliedByCodes,proto3" json:"applied_by_codes,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Agreement) Reset() {
@@ -429,6 +434,13 @@ func (x *Agreement) GetSummary() string {
 func (x *Agreement) GetEvidence() []*Evidence {
 	if x != nil {
 		return x.Evidence
+	}
+	return nil
+}
+
+func (x *Agreement) GetAppliedByCodes() []string {
+	if x != nil {
+		return x.AppliedByCodes
 	}
 	return nil
 }
@@ -988,7 +1000,7 @@ var File_safethird_v1_agreement_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_agreement_proto_rawDesc = "" +
 	"\n" +
-	"\x1csafethird/v1/agreement.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1csafethird/v1/applicant.proto\x1a\x18safethird/v1/rules.proto\x1a\x19safethird/v1/source.proto\"\x95\x05\n" +
+	"\x1csafethird/v1/agreement.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1csafethird/v1/applicant.proto\x1a\x18safethird/v1/rules.proto\x1a\x19safethird/v1/source.proto\"\xcf\x05\n" +
 	"\tAgreement\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\x02id\x12\x1c\n" +
 	"\x05title\x18\x02 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\x05title\x12%\n" +
@@ -1007,7 +1019,8 @@ const file_safethird_v1_agreement_proto_rawDesc = "" +
 	"\vdefinitions\x18\n" +
 	" \x03(\v2\x18.safethird.v1.DefinitionR\vdefinitions\x12\x18\n" +
 	"\asummary\x18\v \x01(\tR\asummary\x122\n" +
-	"\bevidence\x18\f \x03(\v2\x16.safethird.v1.EvidenceR\bevidence:}\xbaHz\x1ax\n" +
+	"\bevidence\x18\f \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\x128\n" +
+	"\x10applied_by_codes\x18\r \x03(\tB\x0e\xbaH\v\x92\x01\b\"\x06r\x04\xc8\xc6'\x01R\x0eappliedByCodes:}\xbaHz\x1ax\n" +
 	"\x15agreement.scope_known\x123scope_known is true but the agreement has no scopes\x1a*!this.scope_known || size(this.scopes) > 0\"\xe6\x04\n" +
 	"\x0eAgreementEvent\x12\x1d\n" +
 	"\x04date\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xd0\xc6'\x01R\x04date\x12.\n" +
