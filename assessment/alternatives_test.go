@@ -250,7 +250,7 @@ func TestScopeFactsDecided(t *testing.T) {
 		want          pb.ScopeStatus
 		wantPremise   string
 	}{
-		{"Uganda, an adult: the rest is premised", "UG", adult, pb.ScopeStatus_SCOPE_STATUS_UNKNOWN, "The Applicant holds no fact on a criminal record."},
+		{"Uganda, an adult: the rest is premised", "UG", adult, pb.ScopeStatus_SCOPE_STATUS_UNKNOWN, "Not among the facts an applicant can give: a criminal record."},
 		{"Uganda, an unaccompanied child: outside", "UG", child, pb.ScopeStatus_SCOPE_STATUS_OUTSIDE, ""},
 		{"Belize, a Guatemalan: outside", "BZ", guatemalan, pb.ScopeStatus_SCOPE_STATUS_OUTSIDE, ""},
 	}

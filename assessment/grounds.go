@@ -42,7 +42,13 @@ func (b *builder) groundsIn(a, x *safethirdv1.Assessment, fact string) []*safeth
 		if c.GetStatus() != safethirdv1.CriterionStatus_CRITERION_STATUS_NOT_MET {
 			continue
 		}
-		g := &safethirdv1.ContestGround{CriterionId: c.GetCriterionId(), FindingIds: b.notMetFindings(c)}
+		findings := b.notMetFindings(c)
+		g := &safethirdv1.ContestGround{CriterionId: c.GetCriterionId()}
+		var evidence []*safethirdv1.Evidence
+		for _, f := range findings {
+			g.FindingIds = append(g.FindingIds, f.GetId())
+			evidence = append(evidence, f.GetEvidence()...)
+		}
 		if fact != "" {
 			g.Facts = []string{fact}
 		}
@@ -53,10 +59,10 @@ func (b *builder) groundsIn(a, x *safethirdv1.Assessment, fact string) []*safeth
 				limits = append(limits, fmt.Sprintf("%s (from %s): %s", l.GetTitle(), l.GetValidFrom(), sentence(l.GetDescription())))
 			}
 		}
-		g.Statement = groundStatement(a, c, g.GetFindingIds(), fact, limits)
-		b.cite(c.GetEvidence())
+		g.Statement = groundStatement(a, c, findings, fact, limits)
+		b.cite(evidence)
 		if b.q.full {
-			g.Evidence = c.GetEvidence()
+			g.Evidence = evidence
 		}
 		out = append(out, g)
 	}
@@ -66,15 +72,19 @@ func (b *builder) groundsIn(a, x *safethirdv1.Assessment, fact string) []*safeth
 // groundStatement says a ground in one place: if the bar is applied, the
 // evidence on the criterion is a ground to contest it, with the limits the
 // framework records on doing so.
-func groundStatement(a *safethirdv1.Assessment, c *safethirdv1.CriterionResult, findings []string, fact string, limits []string) string {
+func groundStatement(a *safethirdv1.Assessment, c *safethirdv1.CriterionResult, findings []*safethirdv1.Finding, fact string, limits []string) string {
 	var s strings.Builder
 	s.WriteString("If ")
 	if fact != "" {
-		fmt.Fprintf(&s, "%s (a fact not given) and ", fact)
+		fmt.Fprintf(&s, "%s and ", supposed(fact, findings))
 	}
 	fmt.Fprintf(&s, "the bar is applied to the person, the evidence that %s does not meet %q", a.GetCountryName(), c.GetTitle())
 	if len(findings) > 0 {
-		fmt.Fprintf(&s, " (%s %s)", plural("finding", len(findings)), strings.Join(findings, ", "))
+		var ids []string
+		for _, f := range findings {
+			ids = append(ids, f.GetId())
+		}
+		fmt.Fprintf(&s, " (%s %s)", plural("finding", len(ids)), strings.Join(ids, ", "))
 	}
 	s.WriteString(" is a ground to contest it.")
 	switch {
@@ -107,12 +117,25 @@ func (b *builder) meritsGround(ap *safethirdv1.ApplicabilityResult) []*safethird
 
 // notMetFindings are those of the findings a criterion relied on that find
 // it not met: the evidence the ground rests on.
-func (b *builder) notMetFindings(c *safethirdv1.CriterionResult) []string {
-	var out []string
+func (b *builder) notMetFindings(c *safethirdv1.CriterionResult) []*safethirdv1.Finding {
+	var out []*safethirdv1.Finding
 	for _, f := range b.snap.Findings(b.q.country.GetCode(), b.q.framework.GetId(), c.GetCriterionId()) {
 		if f.GetStatus() == safethirdv1.CriterionStatus_CRITERION_STATUS_NOT_MET && slices.Contains(c.GetFindingIds(), f.GetId()) {
-			out = append(out, f.GetId())
+			out = append(out, f)
 		}
 	}
 	return out
+}
+
+// supposed says a supposed fact in words: for a group, as the finding
+// for it names the group; always with the fact as given to the service.
+func supposed(fact string, findings []*safethirdv1.Finding) string {
+	if strings.HasPrefix(fact, "declared_groups=") {
+		for _, f := range findings {
+			if f.GetGroupLabel() != "" {
+				return fmt.Sprintf("the person is among %s (%s, a fact not given)", f.GetGroupLabel(), fact)
+			}
+		}
+	}
+	return fmt.Sprintf("%s (a fact not given)", fact)
 }
