@@ -24,26 +24,25 @@ type supposition struct {
 }
 
 // suppositions are the values to suppose for the facts an answer names
-// missing, in the order of the facts' names: each group not already given
-// for declared_groups, true and false for a yes-or-no fact, each value of
-// an enum the schema does not deprecate. A fact of any other kind (a
-// number, a date, a country, a list) has too many values to try one by one.
-func suppositions(app *safethirdv1.Applicant, missing []string) []supposition {
+// missing, in the order of the facts' names: for declared_groups each
+// group of groups not already given, true and false for a yes-or-no fact,
+// each value of an enum the schema does not deprecate. A fact of any other
+// kind (a number, a date, a country, a list) has too many values to try
+// one by one.
+func suppositions(app *safethirdv1.Applicant, missing []string, groups []safethirdv1.ApplicantGroup) []supposition {
 	var out []supposition
 	for _, name := range missing {
 		fd := applicantFields.ByName(protoreflect.Name(name))
 		switch {
 		case fd == nil:
 		case fd.Name() == "declared_groups":
-			values := (safethirdv1.ApplicantGroup(0)).Descriptor().Values()
-			for i := range values.Len() {
-				g := safethirdv1.ApplicantGroup(values.Get(i).Number())
-				if g == 0 || slices.Contains(app.GetGroups(), g) {
+			for _, g := range groups {
+				if slices.Contains(app.GetGroups(), g) {
 					continue
 				}
 				c := proto.Clone(app).(*safethirdv1.Applicant)
 				c.DeclaredGroups = &safethirdv1.GroupList{Groups: []safethirdv1.ApplicantGroup{g}}
-				out = append(out, supposition{fact: name + "=" + string(values.Get(i).Name()), applicant: c})
+				out = append(out, supposition{fact: name + "=" + g.String(), applicant: c})
 			}
 		case fd.HasPresence() && fd.Kind() == protoreflect.BoolKind:
 			for _, v := range []bool{true, false} {
@@ -76,21 +75,45 @@ type alternative struct {
 
 // alternatives works out the answer under each supposition for the facts
 // a names missing, at most maxAlternatives of them, and returns those whose
-// determination or applicant outcome differs from a's. Each is a whole
-// evaluation by the engine, in a's view, never kept in the memo; the facts
-// they read are the answer's too, as its alternatives rest on them.
+// determination or applicant outcome differs from a's. Each is an
+// evaluation by the engine as far as the answers (the criteria, practice,
+// scope, exceptions and outcome; not the text), never kept in the memo;
+// the facts they read are the answer's too, as its alternatives rest on
+// them.
 func (b *builder) alternatives(a *safethirdv1.Assessment) []alternative {
 	var out []alternative
-	for i, s := range suppositions(b.q.applicant, missingFacts(a)) {
+	for i, s := range suppositions(b.q.applicant, missingFacts(a), b.engine.groupsRead(b.q)) {
 		if i == maxAlternatives || b.q.ctx.Err() != nil {
 			break
 		}
 		q := *b.q
-		q.applicant, q.alternatives = s.applicant, false
+		q.applicant, q.alternatives, q.decideOnly = s.applicant, false, true
 		other, read := b.engine.build(&q)
 		b.read |= read
 		if other.GetDetermination() != a.GetDetermination() || other.GetApplicantOutcome() != a.GetApplicantOutcome() {
 			out = append(out, alternative{s, other})
+		}
+	}
+	return out
+}
+
+// groupsRead are the groups whose membership an answer to q can turn on,
+// in the schema's order: those the conditions it may read test, or every
+// group if one reads the groups otherwise.
+func (e *Engine) groupsRead(q *query) []safethirdv1.ApplicantGroup {
+	var read []safethirdv1.ApplicantGroup
+	every := false
+	for _, dc := range e.conditionsOf(q) {
+		if prg, ok := e.snap.Program(dc.expr); ok {
+			gs, all := prg.Groups()
+			read, every = append(read, gs...), every || all
+		}
+	}
+	var out []safethirdv1.ApplicantGroup
+	values := safethirdv1.ApplicantGroup(0).Descriptor().Values()
+	for i := range values.Len() {
+		if g := safethirdv1.ApplicantGroup(values.Get(i).Number()); g != 0 && (every || slices.Contains(read, g)) {
+			out = append(out, g)
 		}
 	}
 	return out

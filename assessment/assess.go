@@ -63,6 +63,9 @@ func (e *Engine) build(q *query) (*safethirdv1.Assessment, facts) {
 	a.ContestLimits = contestLimits(f, a)
 	a.OtherBars = b.otherBars()
 	a.ApplicantOutcome = applicantOutcome(q, a, applicantCriteria(f, a.GetCriteria()))
+	if q.decideOnly {
+		return a, b.read
+	}
 	var alts []alternative
 	if q.alternatives {
 		alts = b.alternatives(a)

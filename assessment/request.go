@@ -35,6 +35,9 @@ type query struct {
 	// answers to an applicant, not for those a route, a timeline or an
 	// alternative itself works out.
 	alternatives bool
+	// decideOnly stops an answer at its outcome, without the text, the
+	// sources or the grounds to contest: all an alternative needs.
+	decideOnly bool
 	// transient keeps the criteria it evaluates out of the Engine's memo:
 	// a timeline asks about many days once each, and would crowd out the
 	// questions asked again.

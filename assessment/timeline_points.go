@@ -51,26 +51,20 @@ func (e *Engine) changePointsOf(q *query, start, end string) changePoints {
 	add := func(day string, kind safethirdv1.RecordKind, id, what string, evidence []*safethirdv1.Evidence) {
 		p.add(start, end, day, &safethirdv1.TimelineChange{RecordKind: kind, RecordId: id, Description: what, SourceIds: sourceIDs(evidence)})
 	}
-	conditions := func(kind safethirdv1.RecordKind, id, what string, evidence []*safethirdv1.Evidence, exprs ...string) {
-		for _, expr := range exprs {
-			prg, ok := e.snap.Program(expr)
-			if !ok {
-				continue
-			}
-			for _, day := range prg.ChangeDates(condition.Input{Applicant: q.applicant}) {
-				add(day, kind, id, fmt.Sprintf("%s, a condition on the date, may change on %s.", what, day), evidence)
-			}
-		}
-	}
 	if pastComplete := nextDay(f.GetAgreementsCompleteAsOf()); pastComplete != "" {
 		add(pastComplete, safethirdv1.RecordKind_RECORD_KIND_FRAMEWORK, f.GetId(),
 			fmt.Sprintf("The dataset's list of agreements and designations for %s is known to be complete only up to %s.", f.GetId(), f.GetAgreementsCompleteAsOf()), nil)
 	}
-	for _, r := range f.GetApplicability() {
-		conditions(safethirdv1.RecordKind_RECORD_KIND_FRAMEWORK, f.GetId(), fmt.Sprintf("The rule %q", r.GetTitle()), r.GetEvidence(), r.GetCondition())
+	for _, dc := range e.conditionsOf(q) {
+		prg, ok := e.snap.Program(dc.expr)
+		if !ok {
+			continue
+		}
+		for _, day := range prg.ChangeDates(condition.Input{Applicant: q.applicant}) {
+			add(day, dc.kind, dc.id, fmt.Sprintf("%s, a condition on the date, may change on %s.", dc.what, day), dc.evidence)
+		}
 	}
 	for _, cr := range f.GetCriteria() {
-		conditions(safethirdv1.RecordKind_RECORD_KIND_FRAMEWORK, f.GetId(), fmt.Sprintf("The criterion %q", cr.GetTitle()), cr.GetEvidence(), cr.GetCondition(), cr.GetNecessaryCondition())
 		for _, fd := range e.snap.Findings(c, f.GetId(), cr.GetId()) {
 			who := "everyone"
 			if fd.GetGroupLabel() != "" {
@@ -94,10 +88,6 @@ func (e *Engine) changePointsOf(q *query, start, end string) changePoints {
 			if until := sc.GetValidUntil(); until != "" {
 				add(nextDay(until), kind, a.GetId(), fmt.Sprintf("A period of the scope of %s ended on %s.", a.GetTitle(), until), sc.GetEvidence())
 			}
-			conditions(kind, a.GetId(), fmt.Sprintf("The scope of %s", a.GetTitle()), sc.GetEvidence(), sc.GetCondition())
-		}
-		for _, x := range a.GetExceptions() {
-			conditions(kind, a.GetId(), fmt.Sprintf("The exception %q", x.GetTitle()), x.GetEvidence(), x.GetCondition(), x.GetNecessaryCondition())
 		}
 	}
 	for _, d := range e.snap.Designations(f.GetId(), j, c) {
@@ -106,6 +96,49 @@ func (e *Engine) changePointsOf(q *query, start, end string) changePoints {
 		}
 	}
 	return p
+}
+
+// dataCondition is a condition in the data with the record it belongs to.
+type dataCondition struct {
+	kind     safethirdv1.RecordKind
+	id, what string
+	evidence []*safethirdv1.Evidence
+	expr     string
+}
+
+// conditionsOf lists the conditions an answer to q's question may read on
+// any day: those of the framework's applicability rules and criteria, of
+// the country's findings for particular groups, and of the scopes and
+// exceptions of the agreements between the jurisdiction and the country.
+func (e *Engine) conditionsOf(q *query) []dataCondition {
+	var out []dataCondition
+	add := func(kind safethirdv1.RecordKind, id, what string, evidence []*safethirdv1.Evidence, exprs ...string) {
+		for _, expr := range exprs {
+			if expr != "" {
+				out = append(out, dataCondition{kind, id, what, evidence, expr})
+			}
+		}
+	}
+	f, c := q.framework, q.country.GetCode()
+	for _, r := range f.GetApplicability() {
+		add(safethirdv1.RecordKind_RECORD_KIND_FRAMEWORK, f.GetId(), fmt.Sprintf("The rule %q", r.GetTitle()), r.GetEvidence(), r.GetCondition())
+	}
+	for _, cr := range f.GetCriteria() {
+		add(safethirdv1.RecordKind_RECORD_KIND_FRAMEWORK, f.GetId(), fmt.Sprintf("The criterion %q", cr.GetTitle()), cr.GetEvidence(), cr.GetCondition(), cr.GetNecessaryCondition())
+		for _, fd := range e.snap.Findings(c, f.GetId(), cr.GetId()) {
+			add(safethirdv1.RecordKind_RECORD_KIND_FINDING, fd.GetId(), fmt.Sprintf("Finding %s's group", fd.GetId()), fd.GetEvidence(), fd.GetGroupCondition())
+		}
+	}
+	for _, a := range e.snap.AgreementsWith(q.jurisdiction, c) {
+		kind := safethirdv1.RecordKind_RECORD_KIND_AGREEMENT
+		for _, sc := range a.GetScopes() {
+			add(kind, a.GetId(), fmt.Sprintf("The scope of %s", a.GetTitle()), sc.GetEvidence(), sc.GetCondition())
+		}
+		for _, x := range a.GetExceptions() {
+			add(kind, a.GetId(), fmt.Sprintf("The exception %q", x.GetTitle()), x.GetEvidence(), x.GetCondition(), x.GetNecessaryCondition())
+		}
+	}
+	return out
 }
 
 // eventPoints adds the days an event changes the answer on: the day it

@@ -160,3 +160,13 @@ func withGroups(a *safethirdv1.Applicant, groups []safethirdv1.ApplicantGroup) *
 	c.Groups = groups
 	return c
 }
+
+// Groups returns the groups whose membership the condition can turn on:
+// those it tests with `G in applicant.groups`, or all (every is true) when
+// it reads the groups otherwise; none when it does not read them.
+func (p *Program) Groups() (groups []safethirdv1.ApplicantGroup, every bool) {
+	if !p.groups.reads {
+		return nil, false
+	}
+	return p.groups.mentioned, !p.groups.membership
+}
