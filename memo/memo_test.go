@@ -3,19 +3,17 @@ package memo_test
 import (
 	"bytes"
 	"flag"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/safethird/safethird/assessment"
 	"github.com/safethird/safethird/data"
 	"github.com/safethird/safethird/dataset"
+	"github.com/safethird/safethird/internal/golden"
 	"github.com/safethird/safethird/memo"
 	pb "github.com/safethird/safethird/proto/safethird/v1"
 )
@@ -34,33 +32,6 @@ func engine(t *testing.T) *assessment.Engine {
 		t.Fatalf("load the embedded dataset: %v", err)
 	}
 	return assessment.New(snap)
-}
-
-// revision matches a dataset revision: golden memos hold a placeholder, so
-// an edit to the data that leaves these answers alone does not churn them.
-var revision = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
-
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	got = revision.ReplaceAll(got, []byte("sha256:<dataset revision>"))
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden memo (go test -update writes it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-want +got; go test -update rewrites it):\n%s", path, diff)
-	}
 }
 
 // hondurasWoman is a Honduran woman who crossed Guatemala and Mexico and
@@ -107,7 +78,7 @@ func TestGoldenMemos(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkTidy(t, md.String(), a)
-			golden(t, tt.name, md.Bytes())
+			golden.Check(t, tt.name, md.Bytes(), *update)
 		})
 	}
 }
