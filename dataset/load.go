@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"buf.build/go/protovalidate"
 	"buf.build/go/protoyaml"
@@ -128,7 +129,7 @@ func (o LoadOptions) load(fsys fs.FS) (*Snapshot, []ManifestEntry, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	rules, err := protovalidate.New()
+	rules, err := fieldRules()
 	if err != nil {
 		return nil, nil, fmt.Errorf("field rules: %w", err)
 	}
@@ -153,6 +154,12 @@ func (o LoadOptions) load(fsys fs.FS) (*Snapshot, []ManifestEntry, error) {
 	}
 	return snap, l.entries(), nil
 }
+
+// fieldRules is the validator of the protos' field rules, built once: it
+// compiles each message's rules on first use and is safe for concurrent
+// use, so every load after the first (a reload, a test's server) reuses the
+// compiled rules instead of compiling them again.
+var fieldRules = sync.OnceValues(func() (protovalidate.Validator, error) { return protovalidate.New() })
 
 type loader struct {
 	env *condition.Env

@@ -34,7 +34,11 @@ func normalizeQuoteText(s string) string {
 	s = norm.NFKC.String(s)
 	// Removing a tag can close another around it ("<a<b>>"): repeat until
 	// none is left, so normalizing twice changes nothing.
-	for t := markup.ReplaceAllString(s, " "); t != s; t = markup.ReplaceAllString(s, " ") {
+	for strings.ContainsRune(s, '<') {
+		t := markup.ReplaceAllString(s, " ")
+		if t == s {
+			break
+		}
 		s = t
 	}
 	s = foldQuote.Replace(s)
