@@ -189,14 +189,21 @@ func (e *Engine) base(b *builder) *base {
 	q := b.q
 	key := baseKey{q.country.GetCode(), q.framework.GetId(), q.jurisdiction, q.asOf}
 	var bs *base
-	if q.transient {
-		bs = e.newBase(q)
-	} else {
-		bs = e.bases.get(q.ctx, key, func() *base { return e.newBase(q) }, (*base).size, maxBaseBytes)
-	}
-	if bs.applicantSensitive && q.applicant != nil {
+	switch {
+	case q.transient && q.applicant != nil:
+		// Outside the memo, the criteria are evaluated for the applicant
+		// at once: the same, where they do not depend on the applicant,
+		// as those without one.
 		bs = b.evaluateBase()
 		b.read |= bs.read
+	case q.transient:
+		bs = e.newBase(q)
+	default:
+		bs = e.bases.get(q.ctx, key, func() *base { return e.newBase(q) }, (*base).size, maxBaseBytes)
+		if bs.applicantSensitive && q.applicant != nil {
+			bs = b.evaluateBase()
+			b.read |= bs.read
+		}
 	}
 	b.warnings = append(b.warnings, bs.warnings...)
 	b.sourceIDs = append(b.sourceIDs, bs.sourceIDs...)

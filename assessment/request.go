@@ -36,7 +36,8 @@ type query struct {
 	// alternative itself works out.
 	alternatives bool
 	// decideOnly stops an answer at its outcome, without the text, the
-	// sources or the grounds to contest: all an alternative needs.
+	// sources or the grounds to contest: all an alternative or a day of a
+	// timeline needs.
 	decideOnly bool
 	// transient keeps the criteria it evaluates out of the Engine's memo:
 	// a timeline asks about many days once each, and would crowd out the

@@ -42,7 +42,7 @@ func (e *Engine) AssessTimelineContext(ctx context.Context, req *safethirdv1.Ass
 	if err != nil {
 		return nil, err
 	}
-	q.country, q.ctx, q.transient = country, ctx, true
+	q.country, q.ctx, q.transient, q.decideOnly = country, ctx, true, true
 	points := e.changePointsOf(q, start, end)
 	resp := &safethirdv1.AssessTimelineResponse{CountryCode: country.GetCode(), FrameworkId: q.framework.GetId(), DatasetRevision: e.snap.Revision()}
 	var last *safethirdv1.TimelineSegment
