@@ -95,6 +95,12 @@ type LoadOptions struct {
 	// when loading and enforced when evaluating; 0 means
 	// condition.DefaultMaxCost.
 	MaxConditionCost uint64
+	// Check, when set, runs on a dataset that has no other problem and
+	// returns what it finds wrong, as problems of the dataset: it is how
+	// the expectations in tests/ (package expectation, which needs the
+	// engine this package cannot import) refuse a dataset whose answers
+	// are not what its editors said they must be.
+	Check func(*Snapshot) []Problem
 }
 
 // Load loads the dataset in fsys, checking its content only.
@@ -140,6 +146,7 @@ func (o LoadOptions) load(fsys fs.FS) (*Snapshot, []ManifestEntry, error) {
 	for _, k := range kinds {
 		records[k.dir] = l.readKind(k)
 	}
+	tests := l.readTests()
 	iso := l.readISO()
 	if iso == nil {
 		// Without the list every country code would be a problem too:
@@ -147,7 +154,16 @@ func (o LoadOptions) load(fsys fs.FS) (*Snapshot, []ManifestEntry, error) {
 		return nil, nil, l.err()
 	}
 	snap := l.build(iso, records)
+	snap.tests = tests
 	l.checkSeal(snap)
+	if m := l.manifest; m != nil && len(l.problems) == 0 {
+		snap.seal = &SealInfo{Sequence: m.Sequence, SealedOn: m.SealedOn}
+	}
+	if o.Check != nil && len(l.problems) == 0 {
+		for _, p := range o.Check(snap) {
+			l.problem(p.File, p.Line, p.Column, "%s", p.Message)
+		}
+	}
 	if err := l.err(); err != nil {
 		return nil, nil, err
 	}
