@@ -229,6 +229,7 @@ func ReadManifest(dir string, pub ed25519.PublicKey) (*Manifest, error) {
 	}
 	return m, nil
 }
+
 // writeAtomic writes a file by renaming a complete temporary file over it,
 // so a server reloading meanwhile reads the old seal or the new, never half.
 func writeAtomic(path string, data []byte) error {

@@ -213,7 +213,9 @@ func TestSealNumbersReleases(t *testing.T) {
 	day := func(d string) func() time.Time {
 		return func() time.Time { t, _ := time.Parse(time.DateOnly, d); return t }
 	}
-	seal := func(so dataset.SealOptions) (*dataset.Manifest, error) { return dataset.LoadOptions{}.SealWith(dir, so) }
+	seal := func(so dataset.SealOptions) (*dataset.Manifest, error) {
+		return dataset.LoadOptions{}.SealWith(dir, so)
+	}
 	first, err := seal(dataset.SealOptions{Now: day("2026-01-02")})
 	if err != nil {
 		t.Fatal(err)
