@@ -322,7 +322,7 @@ func (l *loader) parseRecord(file string, data []byte, k kind) (r *record) {
 		l.problem(file, 0, 0, "file is empty")
 		return nil
 	}
-	if alias := firstAlias(&root); alias != nil {
+	if alias := FirstAlias(&root); alias != nil {
 		l.problem(file, alias.Line, alias.Column, "YAML alias *%s: records do not use anchors and aliases; write the value out", alias.Value)
 		return nil
 	}
@@ -358,18 +358,29 @@ func (c *countingValidator) Validate(m proto.Message) error {
 	return err
 }
 
-// protoyamlProblems turns protoyaml's errors ("file:line:col message",
-// then a source excerpt) into problems, and returns how many there were.
+// protoyamlProblems records protoyaml's errors as problems, and returns
+// how many there were.
 func (l *loader) protoyamlProblems(file string, err error) int {
+	ps := YAMLProblems(file, err)
+	for _, p := range ps {
+		l.problem(p.File, p.Line, p.Column, "%s", p.Message)
+	}
+	return len(ps)
+}
+
+// YAMLProblems turns the error of protoyaml reading file ("file:line:col
+// message", then a source excerpt, for each problem) into problems.
+func YAMLProblems(file string, err error) []Problem {
 	errs := []error{err}
 	if joined, ok := err.(interface{ Unwrap() []error }); ok {
 		errs = joined.Unwrap()
 	}
+	var out []Problem
 	for _, e := range errs {
 		first, _, _ := strings.Cut(e.Error(), "\n")
 		rest, ok := strings.CutPrefix(first, file+":")
 		if !ok {
-			l.problem(file, 0, 0, "%s", first)
+			out = append(out, Problem{File: file, Message: first})
 			continue
 		}
 		pos, msg, _ := strings.Cut(rest, " ")
@@ -378,9 +389,9 @@ func (l *loader) protoyamlProblems(file string, err error) int {
 		lineStr, colStr, _ := strings.Cut(pos, ":")
 		line, _ := strconv.Atoi(lineStr)
 		col, _ := strconv.Atoi(colStr)
-		l.problem(file, line, col, "%s", msg)
+		out = append(out, Problem{File: file, Line: line, Column: col, Message: msg})
 	}
-	return len(errs)
+	return out
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -477,16 +488,16 @@ func child(n *yaml.Node, step any) *yaml.Node {
 	return nil
 }
 
-// firstAlias returns the first alias node under n, in document order, or
+// FirstAlias returns the first alias node under n, in document order, or
 // nil. Records never need aliases, and a file of them is how YAML is made
 // to cost far more than its size: refusing the first one is the cheap,
 // certain bound.
-func firstAlias(n *yaml.Node) *yaml.Node {
+func FirstAlias(n *yaml.Node) *yaml.Node {
 	if n.Kind == yaml.AliasNode {
 		return n
 	}
 	for _, c := range n.Content {
-		if a := firstAlias(c); a != nil {
+		if a := FirstAlias(c); a != nil {
 			return a
 		}
 	}
