@@ -152,7 +152,9 @@ func TestLoadSealedRefuses(t *testing.T) {
 	}
 }
 
-func TestSignedSeal(t *testing.T) {
+// signingKeys returns a key pair, and the public half of another.
+func signingKeys(t *testing.T) (ed25519.PublicKey, ed25519.PrivateKey, ed25519.PublicKey) {
+	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -161,6 +163,11 @@ func TestSignedSeal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pub, priv, otherPub
+}
+
+func TestSignedSeal(t *testing.T) {
+	pub, priv, otherPub := signingKeys(t)
 	dir, _ := sealFixture(t, priv)
 	if _, err := (dataset.LoadOptions{PublicKey: pub}).LoadDir(dir); err != nil {
 		t.Fatalf("load signed with its key: %v", err)
@@ -277,14 +284,7 @@ func must[T any](v T, err error) T {
 // TestReadManifest reads a release's manifest without loading it, and
 // refuses one whose signature does not verify.
 func TestReadManifest(t *testing.T) {
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherPub, _, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub, priv, otherPub := signingKeys(t)
 	dir, m := sealFixture(t, priv)
 	got, err := dataset.ReadManifest(dir, pub)
 	if err != nil || !cmp.Equal(got, m) {
