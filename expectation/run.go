@@ -1,13 +1,23 @@
 package expectation
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"buf.build/go/protovalidate"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/safethird/safethird/assessment"
 	"github.com/safethird/safethird/dataset"
+)
+
+// The cases run whenever a dataset is loaded, the server's included: a
+// condition let through at a raised cost limit must cost a failed case,
+// never a load that does not end. CaseBudget bounds one case, RunBudget all.
+const (
+	CaseBudget = 2 * time.Second
+	RunBudget  = 20 * time.Second
 )
 
 // Result is what running a dataset's expectations found.
@@ -36,20 +46,32 @@ func Run(snap *dataset.Snapshot) Result {
 		cases = append(cases, p.parse(f)...)
 	}
 	eng := assessment.New(snap)
-	for _, c := range cases {
-		p.run(eng, c)
+	run, cancel := context.WithTimeout(context.Background(), RunBudget)
+	defer cancel()
+	for i, c := range cases {
+		if run.Err() != nil {
+			p.problem(c.file, c.request, "%s and %d case(s) after it not run: the expectations took more than %v", c.name, len(cases)-i-1, RunBudget)
+			break
+		}
+		p.run(run, eng, c)
 	}
 	return Result{Cases: p.cases, Problems: p.problems}
 }
 
 // run asks a case's question and checks each want against the answer.
-func (p *parser) run(eng *assessment.Engine, c *testCase) {
+func (p *parser) run(run context.Context, eng *assessment.Engine, c *testCase) {
 	var answer proto.Message
 	var err error
+	ctx, cancel := context.WithTimeout(run, CaseBudget)
+	defer cancel()
 	if c.country != nil {
-		answer, err = eng.AssessCountry(c.country, c.country.GetAsOf())
+		answer, err = eng.AssessCountryContext(ctx, c.country, c.country.GetAsOf())
 	} else {
-		answer, err = eng.AssessRoute(c.route, c.route.GetAsOf())
+		answer, err = eng.AssessRouteContext(ctx, c.route, c.route.GetAsOf())
+	}
+	if ctx.Err() != nil {
+		p.problem(c.file, c.request, "%s: the engine did not answer within %v: a condition costs too much to evaluate", c.name, CaseBudget)
+		return
 	}
 	if err != nil {
 		p.problem(c.file, c.request, "%s: the engine refused the request: %v", c.name, err)
