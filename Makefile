@@ -39,11 +39,17 @@ checkgenerate: generate ## Fail when regenerating changes the tree.
 	@test -z "$$(git status --porcelain -- proto openapi)" || { git status --porcelain -- proto openapi; echo "untracked generated files"; exit 1; }
 
 .PHONY: seal
-seal: ## Seal data/ after editing it: validate it and rewrite data/manifest.json.
-	go run ./cmd/safethird dataset seal data
+seal: build ## Seal data/ after editing it (validate, run data/tests, rewrite data/manifest.json), then print the answers changed since the last sealed data/ in git (HEAD).
+	$(BIN)/safethird dataset seal data
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	if git archive HEAD data 2>/dev/null | tar -x -C "$$tmp" && [ -f "$$tmp/data/manifest.json" ]; then \
+		echo "--- answers changed since HEAD's data/ (safethird dataset diff)"; \
+		$(BIN)/safethird dataset diff "$$tmp/data" data || echo "seal: sealed, but HEAD's data/ could not be compared (above)"; \
+	else echo "seal: no sealed data/ at HEAD to compare with"; fi
 
 .PHONY: checkseal
-checkseal: seal ## Fail when data/manifest.json is not the seal of data/ (run make seal and commit it).
+checkseal: ## Fail when data/manifest.json is not the seal of data/ (run make seal and commit it).
+	go run ./cmd/safethird dataset seal data
 	@git diff --exit-code -- data/manifest.json || { echo "data/manifest.json is stale: run make seal and commit it"; exit 1; }
 
 .PHONY: tools

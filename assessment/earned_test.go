@@ -152,3 +152,41 @@ func TestConflictsAreShown(t *testing.T) {
 		t.Errorf("conflicts = %q, want [%q]", c.GetConflicts(), want)
 	}
 }
+
+// A criterion decided for the applicant changes the outcome for them, never
+// the determination on the country: a link not met leaves the country's
+// answer to the criteria on the country.
+func TestApplicantCriterionNeverDecides(t *testing.T) {
+	snap := loaderFixture(t, edit{"frameworks/fw-aa.yaml", "  - id: safety\n", `  - id: link
+    title: A link with the country
+    kind: CRITERION_KIND_CONDITION
+    condition: applicant.age >= 18
+    evidence:
+      - source_id: src-one
+        statement: Adults only.
+        support: SUPPORT_CONFIRMED
+  - id: safety
+`})
+	a, err := assessment.New(snap).AssessCountry(&pb.AssessCountryRequest{
+		CountryCode: "BB", FrameworkId: "fw-aa", AsOf: "2012-06-01",
+		Applicant: &pb.Applicant{NationalityCode: proto.String("CC"), Age: proto.Int32(10), Groups: []pb.ApplicantGroup{}},
+	}, "2026-12-06")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var link pb.CriterionStatus
+	for _, c := range a.GetCriteria() {
+		if c.GetCriterionId() == "link" {
+			link = c.GetStatus()
+		}
+	}
+	if link != pb.CriterionStatus_CRITERION_STATUS_NOT_MET {
+		t.Fatalf("link = %v, want NOT_MET for a child", link)
+	}
+	if a.GetDecisiveCriterionId() == "link" || a.GetApplicantOutcome() != pb.ApplicantOutcome_APPLICANT_OUTCOME_BAR_DOES_NOT_APPLY {
+		t.Errorf("decisive %q, outcome %v: want the link to decide the outcome only", a.GetDecisiveCriterionId(), a.GetApplicantOutcome())
+	}
+	if a.GetDetermination() != pb.Determination_DETERMINATION_QUALIFIES {
+		t.Errorf("determination = %v, want QUALIFIES (agreement in force, safe for everyone in 2012)", a.GetDetermination())
+	}
+}

@@ -96,6 +96,12 @@ type LoadOptions struct {
 	// when loading and enforced when evaluating; 0 means
 	// condition.DefaultMaxCost.
 	MaxConditionCost uint64
+	// Check, when set, runs on a dataset that has no other problem and
+	// returns what it finds wrong, as problems of the dataset: it is how
+	// the expectations in tests/ (package expectation, which needs the
+	// engine this package cannot import) refuse a dataset whose answers
+	// are not what its editors said they must be.
+	Check func(*Snapshot) []Problem
 }
 
 // Load loads the dataset in fsys, checking its content only.
@@ -141,6 +147,7 @@ func (o LoadOptions) load(fsys fs.FS) (*Snapshot, []ManifestEntry, error) {
 	for _, k := range kinds {
 		records[k.dir] = l.readKind(k)
 	}
+	tests := l.readTests()
 	iso := l.readISO()
 	if iso == nil {
 		// Without the list every country code would be a problem too:
@@ -148,7 +155,16 @@ func (o LoadOptions) load(fsys fs.FS) (*Snapshot, []ManifestEntry, error) {
 		return nil, nil, l.err()
 	}
 	snap := l.build(iso, records)
+	snap.tests = tests
 	l.checkSeal(snap)
+	if m := l.manifest; m != nil && len(l.problems) == 0 {
+		snap.seal = &SealInfo{Sequence: m.Sequence, SealedOn: m.SealedOn}
+	}
+	if o.Check != nil && len(l.problems) == 0 {
+		for _, p := range o.Check(snap) {
+			l.problem(p.File, p.Line, p.Column, "%s", p.Message)
+		}
+	}
 	if err := l.err(); err != nil {
 		return nil, nil, err
 	}
@@ -313,7 +329,7 @@ func (l *loader) parseRecord(file string, data []byte, k kind) (r *record) {
 		l.problem(file, 0, 0, "file is empty")
 		return nil
 	}
-	if alias := firstAlias(&root); alias != nil {
+	if alias := FirstAlias(&root); alias != nil {
 		l.problem(file, alias.Line, alias.Column, "YAML alias *%s: records do not use anchors and aliases; write the value out", alias.Value)
 		return nil
 	}
@@ -349,18 +365,29 @@ func (c *countingValidator) Validate(m proto.Message) error {
 	return err
 }
 
-// protoyamlProblems turns protoyaml's errors ("file:line:col message",
-// then a source excerpt) into problems, and returns how many there were.
+// protoyamlProblems records protoyaml's errors as problems, and returns
+// how many there were.
 func (l *loader) protoyamlProblems(file string, err error) int {
+	ps := YAMLProblems(file, err)
+	for _, p := range ps {
+		l.problem(p.File, p.Line, p.Column, "%s", p.Message)
+	}
+	return len(ps)
+}
+
+// YAMLProblems turns the error of protoyaml reading file ("file:line:col
+// message", then a source excerpt, for each problem) into problems.
+func YAMLProblems(file string, err error) []Problem {
 	errs := []error{err}
 	if joined, ok := err.(interface{ Unwrap() []error }); ok {
 		errs = joined.Unwrap()
 	}
+	var out []Problem
 	for _, e := range errs {
 		first, _, _ := strings.Cut(e.Error(), "\n")
 		rest, ok := strings.CutPrefix(first, file+":")
 		if !ok {
-			l.problem(file, 0, 0, "%s", first)
+			out = append(out, Problem{File: file, Message: first})
 			continue
 		}
 		pos, msg, _ := strings.Cut(rest, " ")
@@ -369,9 +396,9 @@ func (l *loader) protoyamlProblems(file string, err error) int {
 		lineStr, colStr, _ := strings.Cut(pos, ":")
 		line, _ := strconv.Atoi(lineStr)
 		col, _ := strconv.Atoi(colStr)
-		l.problem(file, line, col, "%s", msg)
+		out = append(out, Problem{File: file, Line: line, Column: col, Message: msg})
 	}
-	return len(errs)
+	return out
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -468,16 +495,16 @@ func child(n *yaml.Node, step any) *yaml.Node {
 	return nil
 }
 
-// firstAlias returns the first alias node under n, in document order, or
+// FirstAlias returns the first alias node under n, in document order, or
 // nil. Records never need aliases, and a file of them is how YAML is made
 // to cost far more than its size: refusing the first one is the cheap,
 // certain bound.
-func firstAlias(n *yaml.Node) *yaml.Node {
+func FirstAlias(n *yaml.Node) *yaml.Node {
 	if n.Kind == yaml.AliasNode {
 		return n
 	}
 	for _, c := range n.Content {
-		if a := firstAlias(c); a != nil {
+		if a := FirstAlias(c); a != nil {
 			return a
 		}
 	}

@@ -44,7 +44,7 @@ func (s *assessmentServer) BatchAssessCountries(ctx context.Context, req *safeth
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		eng, err := s.store.pinned(cur, revision)
+		eng, err := s.store.resolve(cur, revision)
 		if err == nil {
 			recordRevision(ctx, eng.Snapshot().Revision())
 		}

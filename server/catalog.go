@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/safethird/safethird/dataset"
 	"github.com/safethird/safethird/internal/isocode"
@@ -145,4 +146,28 @@ func (s *catalogServer) ListFrameworks(ctx context.Context, req *safethirdv1.Lis
 		resp.Frameworks = append(resp.Frameworks, f)
 	}
 	return resp, nil
+}
+
+func (s *catalogServer) ListRevisions(ctx context.Context, req *safethirdv1.ListRevisionsRequest) (*safethirdv1.ListRevisionsResponse, error) {
+	pr, err := parsePage("revisions", req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, s.errs.toStatus(ctx, err)
+	}
+	cur, err := s.store.Current()
+	if err != nil {
+		return nil, s.errs.toStatus(ctx, err)
+	}
+	recordRevision(ctx, cur.Snapshot().Revision())
+	// Keyed by position in the listing's order (live, held, archived),
+	// which a reload or a scan may shift: a page after one is a best effort.
+	var items []*safethirdv1.DatasetRevision
+	for _, r := range s.store.revisions(cur) {
+		items = append(items, &safethirdv1.DatasetRevision{Revision: r.id, SealedOn: r.sealedOn, Sequence: r.sequence, Live: r.live, Archived: r.archived})
+	}
+	keys := make(map[*safethirdv1.DatasetRevision]string, len(items))
+	for i, r := range items {
+		keys[r] = fmt.Sprintf("%06d", i)
+	}
+	page, next := paginate(items, func(r *safethirdv1.DatasetRevision) string { return keys[r] }, pr, cur.Snapshot().Revision())
+	return &safethirdv1.ListRevisionsResponse{Revisions: page, NextPageToken: next}, nil
 }

@@ -41,10 +41,29 @@ var (
 type revisionError struct {
 	// current is the revision the server serves.
 	current string
+	// held are the revisions a call may pin, current first.
+	held []string
+	// refused, when set, says why a revision the archive lists cannot answer.
+	refused string
 }
 
+// maxNamed bounds the revisions a refusal names; ListRevisions lists all.
+const maxNamed = 10
+
 func (e *revisionError) Error() string {
-	return "dataset revision not held by this server; it serves " + e.current
+	if e.refused != "" {
+		return "dataset revision not available: " + e.refused + "; it serves " + e.current
+	}
+	named := e.held[:min(len(e.held), maxNamed)]
+	msg := "dataset revision not held by this server; it serves " + e.current
+	if len(e.held) > 1 {
+		msg += " and holds " + strings.Join(named[1:], ", ")
+		if more := len(e.held) - len(named); more > 0 {
+			msg += fmt.Sprintf(" and %d more", more)
+		}
+		msg += " (ListRevisions, GET /v1/revisions, lists them)"
+	}
+	return msg
 }
 
 // requestError is a request the server refuses on its own, without the

@@ -175,6 +175,9 @@ func TestHTTPRESTMatchesGRPC(t *testing.T) {
 		{"GET", "/v1/frameworks/us-ina-208a2a", "", grpcCall(func() (proto.Message, error) {
 			return hs.catalog.GetFramework(ctx, &safethirdv1.GetFrameworkRequest{FrameworkId: "us-ina-208a2a"})
 		})},
+		{"GET", "/v1/revisions", "", grpcCall(func() (proto.Message, error) {
+			return hs.catalog.ListRevisions(ctx, &safethirdv1.ListRevisionsRequest{})
+		})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {

@@ -118,11 +118,15 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("request validator: %w", err)
 	}
+	st, err := newStore(cfg, logger, m)
+	if err != nil {
+		return nil, fmt.Errorf("dataset archive: %w", err)
+	}
 	s := &Server{
 		cfg:       cfg,
 		logger:    logger,
 		metrics:   m,
-		store:     newStore(cfg, logger, m),
+		store:     st,
 		errs:      errorMapper{logger: logger},
 		validator: validator,
 		health:    health.NewServer(),

@@ -10,8 +10,10 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/safethird/safethird/archive"
 	"github.com/safethird/safethird/assessment"
 	"github.com/safethird/safethird/dataset"
+	"github.com/safethird/safethird/expectation"
 )
 
 // maxRevisions bounds the revisions kept for pinning with dataset_revision:
@@ -27,6 +29,11 @@ type store struct {
 	load    func() (*dataset.Snapshot, error)
 	logger  *zap.Logger
 	metrics *metrics
+	// signed is set when the dataset's seal must be signed: its release
+	// sequence can then be trusted, and a lower one is a rollback.
+	signed bool
+	// archive holds older releases a call may pin; nil without one.
+	archive *archive.Archive
 
 	// loadMu serializes loads, so two triggers cannot race to swap.
 	loadMu  sync.Mutex
@@ -36,13 +43,30 @@ type store struct {
 	held []*assessment.Engine // oldest first, at most maxRevisions; the current one is last
 }
 
-func newStore(cfg Config, logger *zap.Logger, m *metrics) *store {
-	opts := dataset.LoadOptions{Sealed: !cfg.DatasetUnsealed, PublicKey: cfg.DatasetPublicKey, MaxConditionCost: cfg.MaxConditionCost}
+// newStore makes the store for cfg; with an archive, it lists the archive's
+// releases (the error says which it left out, and why).
+func newStore(cfg Config, logger *zap.Logger, m *metrics) (*store, error) {
+	// The expectations in the dataset's tests/ run at every load: a
+	// dataset whose cases fail is refused like any other bad one.
+	opts := dataset.LoadOptions{Sealed: !cfg.DatasetUnsealed, PublicKey: cfg.DatasetPublicKey, MaxConditionCost: cfg.MaxConditionCost, Check: expectation.Check}
 	load := func() (*dataset.Snapshot, error) { return opts.Load(cfg.DatasetFS) }
 	if dir := cfg.DatasetDir; dir != "" {
 		load = func() (*dataset.Snapshot, error) { return opts.LoadDir(dir) }
 	}
-	return &store{load: load, logger: logger, metrics: m}
+	s := &store{load: load, logger: logger, metrics: m, signed: cfg.DatasetPublicKey != nil}
+	if cfg.DatasetArchive == "" {
+		return s, nil
+	}
+	a, err := archive.Open(archive.Options{Dir: cfg.DatasetArchive, Max: cfg.ArchiveMax, Load: opts,
+		Refused: func(err error) { logLoadError(logger, err) }})
+	if a == nil {
+		return nil, err
+	}
+	s.archive = a
+	if err != nil {
+		logger.Warn("dataset archive: some entries are not releases", zap.Error(err))
+	}
+	return s, nil
 }
 
 // Current returns the Engine over the Snapshot served now, or errNotLoaded.
@@ -55,13 +79,33 @@ func (s *store) Current() (*assessment.Engine, error) {
 }
 
 // Resolve returns the Snapshot with revision, or the current one when
-// revision is empty. A revision not held is a *revisionError.
+// revision is empty: one held, or else one in the archive. A revision
+// neither holds is a *revisionError.
 func (s *store) Resolve(revision string) (*assessment.Engine, error) {
 	cur, err := s.Current()
 	if err != nil {
 		return nil, err
 	}
-	return s.pinned(cur, revision)
+	return s.resolve(cur, revision)
+}
+
+// resolve is pinned, then the archive: what a call pinning a revision is
+// answered from.
+func (s *store) resolve(cur *assessment.Engine, revision string) (*assessment.Engine, error) {
+	eng, err := s.pinned(cur, revision)
+	if err == nil || s.archive == nil {
+		return eng, err
+	}
+	eng, aerr := s.archive.Engine(revision)
+	var refused *archive.RefusedError
+	switch {
+	case aerr == nil:
+		return eng, nil
+	case errors.As(aerr, &refused):
+		return nil, &revisionError{current: cur.Snapshot().Revision(), held: s.revisionIDs(cur),
+			refused: "it is in the server's archive but failed its checks when loaded (see the server's log)"}
+	}
+	return nil, err
 }
 
 // pinned returns the held Snapshot with revision, with cur standing for
@@ -72,13 +116,14 @@ func (s *store) pinned(cur *assessment.Engine, revision string) (*assessment.Eng
 		return cur, nil
 	}
 	s.mu.RLock()
-	defer s.mu.RUnlock()
 	for _, eng := range s.held {
 		if eng.Snapshot().Revision() == revision {
+			s.mu.RUnlock()
 			return eng, nil
 		}
 	}
-	return nil, &revisionError{current: cur.Snapshot().Revision()}
+	s.mu.RUnlock()
+	return nil, &revisionError{current: cur.Snapshot().Revision(), held: s.revisionIDs(cur)}
 }
 
 // loadResult describes a successful load.
@@ -107,6 +152,9 @@ func (s *store) Reload() (loadResult, error) {
 	}
 	res.Revision, res.Counts = snap.Revision(), snap.Counts()
 	res.Changed = res.Revision != res.Previous
+	if err := s.checkRollback(snap); err != nil {
+		return res, err
+	}
 	if !res.Changed {
 		return res, nil
 	}
@@ -122,6 +170,34 @@ func (s *store) Reload() (loadResult, error) {
 	s.current.Store(eng)
 	s.metrics.setRevision(res.Revision)
 	return res, nil
+}
+
+// rollbackError refuses a live dataset older than the one served.
+type rollbackError struct {
+	revision, current string
+	sequence, serving uint64
+}
+
+func (e *rollbackError) Error() string {
+	return fmt.Sprintf("dataset %s is release %d, older than release %d (%s) served now: a rollback is refused; to answer from an older release, put it in the archive (--dataset-archive)",
+		e.revision, e.sequence, e.serving, e.current)
+}
+
+// checkRollback refuses, when the seal is signed, a dataset whose release
+// sequence is lower than the served one's: a signed old release replayed
+// over a new one would otherwise be taken. Unsigned, the sequence proves
+// nothing and is not compared.
+func (s *store) checkRollback(snap *dataset.Snapshot) error {
+	cur := s.current.Load()
+	if !s.signed || cur == nil {
+		return nil
+	}
+	next, _ := snap.Seal()
+	serving, _ := cur.Snapshot().Seal()
+	if next.Sequence < serving.Sequence {
+		return &rollbackError{revision: snap.Revision(), current: cur.Snapshot().Revision(), sequence: next.Sequence, serving: serving.Sequence}
+	}
+	return nil
 }
 
 // safeLoad loads the dataset, turning a panic in the loader (a file that
@@ -141,6 +217,11 @@ func (s *store) safeLoad() (snap *dataset.Snapshot, err error) {
 // signal, the directory watcher) and logs the outcome once: each problem
 // of a refused dataset on its own line, then the refusal.
 func (s *store) reloadAndLog(trigger string) {
+	if s.archive != nil {
+		if err := s.archive.Scan(); err != nil {
+			s.logger.Warn("dataset archive: some entries are not releases", zap.String("trigger", trigger), zap.Error(err))
+		}
+	}
 	res, err := s.Reload()
 	if err != nil {
 		logLoadError(s.logger, err)
@@ -169,4 +250,49 @@ func logLoadError(logger *zap.Logger, err error) {
 	for _, p := range verr.Problems {
 		logger.Error("dataset problem", zap.String("problem", p.String()))
 	}
+}
+
+// revision is one entry of ListRevisions.
+type revision struct {
+	id, sealedOn   string
+	sequence       uint64
+	live, archived bool
+}
+
+// revisions lists what a call may pin: the current revision, those held
+// since start (latest first), then the archive's releases not held.
+func (s *store) revisions(cur *assessment.Engine) []revision {
+	seen := map[string]bool{}
+	var out []revision
+	add := func(r revision) {
+		if !seen[r.id] {
+			seen[r.id] = true
+			out = append(out, r)
+		}
+	}
+	info := func(eng *assessment.Engine, live bool) revision {
+		si, _ := eng.Snapshot().Seal()
+		return revision{id: eng.Snapshot().Revision(), sealedOn: si.SealedOn, sequence: si.Sequence, live: live}
+	}
+	add(info(cur, true))
+	s.mu.RLock()
+	for i := len(s.held) - 1; i >= 0; i-- {
+		add(info(s.held[i], false))
+	}
+	s.mu.RUnlock()
+	if s.archive != nil {
+		for _, r := range s.archive.Releases() {
+			add(revision{id: r.Revision, sealedOn: r.SealedOn, sequence: r.Sequence, archived: true})
+		}
+	}
+	return out
+}
+
+// revisionIDs names the revisions a call may pin, for a refusal's message.
+func (s *store) revisionIDs(cur *assessment.Engine) []string {
+	var out []string
+	for _, r := range s.revisions(cur) {
+		out = append(out, r.id)
+	}
+	return out
 }
