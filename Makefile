@@ -19,13 +19,23 @@ generate: ## Regenerate the Go code and openapi/openapi.yaml from the protos (id
 	go tool buf format -w
 	go tool buf generate
 
+# A predefined rule written inside a message literal (`string: {[safethird.v1.alpha2]: true}`)
+# is valid protobuf text format, but protobufjs, and so @grpc/proto-loader, cannot parse it
+# ("illegal name '['"); the option-path form
+# (`(buf.validate.field).repeated.items.string.(safethird.v1.alpha2) = true`) means the same.
+MESSAGE_LITERAL_EXTENSION := ^[^/]*\[[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+\][[:space:]]*:
+
 .PHONY: lint
-lint: ## go vet, gofmt, buf lint and buf format check.
+lint: ## go vet, gofmt, buf lint, buf format check, and no extension inside a message literal in proto/safethird.
 	go vet ./...
 	go vet -tags deploy ./deploy
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	go tool buf lint
 	go tool buf format -d --exit-code
+	@if grep -nE '$(MESSAGE_LITERAL_EXTENSION)' proto/safethird/v1/*.proto; then \
+		echo "lint: a predefined rule inside a message literal ({[pkg.rule]: ...}) breaks @grpc/proto-loader:"; \
+		echo "      write it as an option path: (buf.validate.field).repeated.items.string.(safethird.v1.alpha2) = true"; \
+		exit 1; fi
 
 .PHONY: breaking
 breaking: ## Check the protos against the previous commit for wire/JSON breaking changes.
