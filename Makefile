@@ -88,8 +88,15 @@ generate-ts: ## Regenerate the TypeScript client code (clients/typescript/src/ge
 	cd clients/typescript && npm ci --no-audit --no-fund
 	go tool buf generate --template buf.gen.ts.yaml
 
+.PHONY: client-tests
+client-tests: node-test ts-test python-test java-test ## Every client recipe of the README, each from a clean directory, against a real server.
+
+.PHONY: node-test
+node-test: ## Node.js with @grpc/grpc-js and @grpc/proto-loader loading proto/ at run time, against a real server (needs Node.js 20+ and npm).
+	bash clients/node/run-test.sh
+
 .PHONY: ts-test
-ts-test: ## Test the TypeScript client against a real server it starts (needs Node.js 20+ and npm).
+ts-test: ## The TypeScript (Connect-ES) client over gRPC and the Connect protocol, against a real server (needs Node.js 20+ and npm).
 	bash clients/typescript/run-test.sh
 
 .PHONY: deploy-test
@@ -97,8 +104,12 @@ deploy-test: ## Check deploy/ offline: strict decoding into the Kubernetes API t
 	go test -tags deploy -count=1 ./deploy
 
 .PHONY: python-test
-python-test: ## Run the README's Python recipe (gRPC and REST) against a real server (needs Debian's python3-grpcio, python3-protobuf, protobuf-compiler, protobuf-compiler-grpc).
+python-test: ## The README's Python recipe (protoc, gRPC and REST) against a real server (needs Debian's python3-grpcio, python3-protobuf, protobuf-compiler, protobuf-compiler-grpc).
 	bash clients/python/run-test.sh
+
+.PHONY: java-test
+java-test: ## The README's Java recipe (protoc, gRPC Java) against a real server (needs Debian's JDK and gRPC Java packages; see clients/java/run-test.sh).
+	bash clients/java/run-test.sh
 
 .PHONY: iso-codes
 iso-codes: ## Refresh data/iso3166 from Debian's iso-codes package.
