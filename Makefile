@@ -89,7 +89,7 @@ generate-ts: ## Regenerate the TypeScript client code (clients/typescript/src/ge
 	go tool buf generate --template buf.gen.ts.yaml
 
 .PHONY: client-tests
-client-tests: node-test ts-test python-test java-test ## Every client recipe of the README, each from a clean directory, against a real server.
+client-tests: node-test ts-test openapi-test python-test java-test ## Every client recipe of the README, each from a clean directory, against a real server.
 
 .PHONY: node-test
 node-test: ## Node.js with @grpc/grpc-js and @grpc/proto-loader loading proto/ at run time, against a real server (needs Node.js 20+ and npm).
@@ -98,6 +98,10 @@ node-test: ## Node.js with @grpc/grpc-js and @grpc/proto-loader loading proto/ a
 .PHONY: ts-test
 ts-test: ## The TypeScript (Connect-ES) client over gRPC and the Connect protocol, against a real server (needs Node.js 20+ and npm).
 	bash clients/typescript/run-test.sh
+
+.PHONY: openapi-test
+openapi-test: ## Lint the served /openapi.yaml (Redocly, Spectral) and call the REST paths with a client generated from it (needs Node.js 20+ and npm).
+	bash clients/openapi/run-test.sh
 
 .PHONY: deploy-test
 deploy-test: ## Check deploy/ offline: strict decoding into the Kubernetes API types, kustomize builds, the flags passed.
