@@ -103,6 +103,10 @@ ts-test: ## The TypeScript (Connect-ES) client over gRPC and the Connect protoco
 openapi-test: ## Lint the served /openapi.yaml (Redocly, Spectral) and call the REST paths with a client generated from it (needs Node.js 20+ and npm).
 	bash clients/openapi/run-test.sh
 
+.PHONY: readme-test
+readme-test: ## Run the README's quick start and "From git clone to a memo" as written, in a fresh clone and a network namespace of its own (needs root and iproute2).
+	bash test/readme/run.sh
+
 .PHONY: deploy-test
 deploy-test: ## Check deploy/ offline: strict decoding into the Kubernetes API types, kustomize builds, the flags passed.
 	go test -tags deploy -count=1 ./deploy
