@@ -399,8 +399,13 @@ func (s *Server) restBodies(routes []bodyRoute, next http.Handler) http.Handler 
 				continue
 			}
 			body, err := io.ReadAll(r.Body)
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				s.tooLarge(w, r)
+				return
+			}
 			if err != nil {
-				return // the client went away, or the body is over the limit, answered by limitBody
+				return // the client went away: nothing to answer
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			kept.data, kept.input = body, route.input
