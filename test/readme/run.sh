@@ -88,10 +88,15 @@ for _ in $(seq 1 600); do
 	kill -0 "$server" 2>/dev/null || { cat "$work/serve.log"; echo "readme-test: the server exited"; exit 1; }
 	sleep 0.5
 done
-out="$(bash -x "$work/quick1.sh" 2>&1)"
-echo "$out" | head -c 3000 | sed 's/^/    /' | cut -c1-160
-grep -qE '"determination": ?"DETERMINATION_DOES_NOT_QUALIFY"' <<<"$out" || { echo "readme-test: no REST answer"; exit 1; }
-grep -q 'Mexico (MX)' <<<"$out" || { echo "readme-test: no CLI report on Mexico"; exit 1; }
+# Each command on its own, each checked: curl's answer, then the CLI's report.
+mapfile -t commands <"$work/quick1.sh"
+[[ ${#commands[@]} == 2 ]] || { echo "readme-test: the quick start's second block has ${#commands[@]} commands, not curl and the CLI"; exit 1; }
+rest="$(bash -c "${commands[0]}")"
+echo "    \$ ${commands[0]}"; head -c 300 <<<"$rest" | sed 's/^/    /'; echo
+grep -qE '"determination": ?"DETERMINATION_DOES_NOT_QUALIFY"' <<<"$rest" || { echo "readme-test: no REST answer"; exit 1; }
+report="$(bash -c "${commands[1]}")"
+echo "    \$ ${commands[1]}"; head -3 <<<"$report" | sed 's/^/    /'
+[[ "$(head -1 <<<"$report")" == "Mexico (MX)" ]] || { echo "readme-test: no CLI report on Mexico"; exit 1; }
 kill -TERM -- "-$server"
 wait "$server" || true
 INSIDE
