@@ -65,7 +65,7 @@ refused or failed, 2 usage error.`,
 			defer c.Close()
 			resp, err := c.Assessment().AssessCountry(cmd.Context(), req)
 			if err != nil {
-				return callError("assess "+code, err)
+				return conn.callError("assess "+code, err)
 			}
 			return writeAssessment(cmd.Context(), c, cmd.OutOrStdout(), out.value, resp)
 		},
