@@ -26,7 +26,7 @@ func TestServicesRegister(t *testing.T) {
 
 	want := map[string][]string{
 		"safethird.v1.AssessmentService": {"AssessCountry", "BatchAssessCountries", "AssessRoute"},
-		"safethird.v1.CatalogService":    {"GetCountry", "ListCountries", "GetAgreement", "ListAgreements", "GetFramework", "ListFrameworks"},
+		"safethird.v1.CatalogService":    {"GetCountry", "ListCountries", "GetAgreement", "ListAgreements", "GetFramework", "ListFrameworks", "ListRevisions"},
 	}
 	info := s.GetServiceInfo()
 	for name, methods := range want {
