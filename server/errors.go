@@ -205,6 +205,9 @@ func ruleViolations(err *protovalidate.ValidationError) []*errdetails.BadRequest
 		if desc == "" {
 			desc = "breaks the rule " + v.Proto.GetRuleId()
 		}
+		if fd := v.FieldDescriptor; v.Proto.GetRuleId() == "enum.defined_only" && fd != nil && fd.Enum() != nil {
+			desc += ": " + enumNames(fd.Enum())
+		}
 		out[i] = &errdetails.BadRequest_FieldViolation{Field: protovalidate.FieldPathString(v.Proto.GetField()), Description: desc}
 	}
 	return out

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/safethird/safethird/openapi"
+	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
 // HTTP paths the door serves itself; every other path goes to vanguard.
@@ -77,7 +78,11 @@ func (s *Server) newHTTPDoor(svc services, tlsCfg *tls.Config) (*httpDoor, error
 	mux.HandleFunc("GET "+healthzPath, s.healthz)
 	mux.HandleFunc("GET "+readyzPath, s.readyz)
 	mux.HandleFunc("GET "+openAPIPath, serveOpenAPI)
-	mux.Handle("/", s.restErrors(s.requestDefaults(s.memoOr(calls))))
+	routes, err := bodyRoutes(safethirdv1.AssessmentService_ServiceDesc.ServiceName, safethirdv1.CatalogService_ServiceDesc.ServiceName)
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/", s.restErrors(s.requestDefaults(s.restBodies(routes, s.memoOr(calls)))))
 
 	// net/http logs only broken connections and failed handshakes: the
 	// client's trouble, not the server's, so at debug.

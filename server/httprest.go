@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -175,9 +176,11 @@ func (s *Server) restErrors(next http.Handler) http.Handler {
 			return
 		}
 		sw := &statusRewriter{ResponseWriter: w}
+		body := &restBody{}
+		r = r.WithContext(context.WithValue(r.Context(), restBodyKey{}, body))
 		next.ServeHTTP(sw, r)
 		if sw.held {
-			s.rewriteError(sw, r)
+			s.rewriteError(sw, r, body)
 		}
 	})
 }
@@ -222,8 +225,15 @@ func (sw *statusRewriter) Flush() {
 
 func (sw *statusRewriter) Unwrap() http.ResponseWriter { return sw.ResponseWriter }
 
-// rewriteError writes the error sw held.
-func (s *Server) rewriteError(sw *statusRewriter, r *http.Request) {
+// unmarshalFailed starts the message of the INTERNAL status grpc-go gives
+// a request its codec could not decode, which it gives before any of the
+// server's own code runs: on the REST paths whose JSON vanguard passes
+// through to the gRPC server as it is, that is a body at fault.
+const unmarshalFailed = "grpc: error unmarshalling request"
+
+// rewriteError writes the error sw held; body is the call's, when
+// restBodies kept it.
+func (s *Server) rewriteError(sw *statusRewriter, r *http.Request, body *restBody) {
 	// A REST error carries no gRPC framing. When vanguard fails a call
 	// while decoding its body, the gRPC server behind it has begun the
 	// call, and its headers and trailers are in the header map too.
@@ -242,6 +252,9 @@ func (s *Server) rewriteError(sw *statusRewriter, r *http.Request) {
 		return
 	}
 	st := status.FromProto(&p)
+	if st.Code() == codes.Internal && strings.HasPrefix(st.Message(), unmarshalFailed) && body.input != nil {
+		st = s.errs.status(r.Context(), decodeProblem(body.data, body.input))
+	}
 	if reasonOf(st) == "" && (st.Code() == codes.Unknown || st.Code() == codes.InvalidArgument) {
 		// Every status of a call carries ErrorInfo (errorMapper sees to
 		// it), so one without is vanguard's own: a path segment, query

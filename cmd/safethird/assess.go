@@ -77,7 +77,7 @@ answered, 1 the server refused or failed, 2 usage error.`,
 			defer c.Close()
 			resp, err := c.Assessment().AssessCountry(cmd.Context(), req)
 			if err != nil {
-				return callError("assess "+code, err)
+				return conn.callError("assess "+code, err)
 			}
 			var tl *pb.AssessTimelineResponse
 			if timeline {
