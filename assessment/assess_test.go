@@ -45,6 +45,8 @@ const (
 	detIndet      = pb.Determination_DETERMINATION_INDETERMINATE
 	notApplicable = pb.Determination_DETERMINATION_NOT_APPLICABLE
 
+	doesNotQualify = pb.Determination_DETERMINATION_DOES_NOT_QUALIFY
+
 	mayApply     = pb.ApplicantOutcome_APPLICANT_OUTCOME_BAR_MAY_APPLY
 	doesNotApply = pb.ApplicantOutcome_APPLICANT_OUTCOME_BAR_DOES_NOT_APPLY
 )
@@ -191,7 +193,7 @@ func TestTwoAnswersInTheSummary(t *testing.T) {
 	}
 	s := got.GetSummary()
 	order := []string{"In practice: The bar was applied to removals to Guatemala", "On the evidence: Guatemala does not qualify",
-		"Access to a full and fair procedure (not met)", "basis to contest it", "For this applicant"}
+		"Access to a full and fair procedure (not met)", "is a ground to contest it", "For this applicant"}
 	at := 0
 	for _, want := range order {
 		i := strings.Index(s[at:], want)

@@ -12,6 +12,7 @@ func (b *builder) findingsCriterion(r *safethirdv1.CriterionResult) {
 	c := b.q.country
 	var applied []*safethirdv1.Finding
 	var couldApply []string // group findings that would apply to some applicants
+	var open []openFinding  // those the applicant's facts leave open
 	for _, f := range b.snap.Findings(c.GetCode(), b.q.framework.GetId(), r.GetCriterionId()) {
 		if !findingValidOn(f, b.q.asOf) {
 			continue
@@ -31,8 +32,10 @@ func (b *builder) findingsCriterion(r *safethirdv1.CriterionResult) {
 			applied = append(applied, f)
 		case condition.Unknown:
 			couldApply = append(couldApply, groupNote(f)+" (facts not given: "+strings.Join(res.Missing, ", ")+")")
+			open = append(open, openFinding{f, res.Missing})
 		}
 	}
+	defer func() { r.MissingFacts = openFacts(r.GetStatus(), applied, open) }()
 	if len(applied) == 0 {
 		r.Status = safethirdv1.CriterionStatus_CRITERION_STATUS_INDETERMINATE
 		r.Rationale = fmt.Sprintf("The dataset holds no curated finding on this criterion for %s valid on %s, so the evidence does not decide it.", c.GetName(), b.q.asOf)
@@ -54,7 +57,7 @@ func (b *builder) findingsCriterion(r *safethirdv1.CriterionResult) {
 		if f.GetGroupLabel() != "" {
 			who = f.GetGroupLabel()
 		}
-		parts = append(parts, fmt.Sprintf("%s for %s (finding %s, %s–%s)", statusWord(f.GetStatus()), who, f.GetId(), f.GetValidFrom(), openEnd(f.GetValidUntil())))
+		parts = append(parts, fmt.Sprintf("%s for %s (finding %s, %s)", statusWord(f.GetStatus()), who, f.GetId(), window(f.GetValidFrom(), f.GetValidUntil())))
 		r.FindingIds = append(r.FindingIds, f.GetId())
 		r.Evidence = append(r.Evidence, b.cite(f.GetEvidence())...)
 		b.findingWarnings(f)
@@ -106,11 +109,12 @@ func groupNote(f *safethirdv1.Finding) string {
 	return fmt.Sprintf("%s for %s (finding %s)", statusWord(f.GetStatus()), f.GetGroupLabel(), f.GetId())
 }
 
-func openEnd(until string) string {
+// window says a validity window in words; one still open has no known end.
+func window(from, until string) string {
 	if until == "" {
-		return "open"
+		return "from " + from + ", end not known"
 	}
-	return until
+	return from + " to " + until
 }
 
 func (b *builder) findingWarnings(f *safethirdv1.Finding) {

@@ -34,18 +34,19 @@ func TestDocumentIsValidOpenAPI(t *testing.T) {
 		t.Fatalf("build model: %v", err)
 	}
 	wantOps := map[string]string{
-		"POST /v1/countries/{countryCode}:assess": "AssessmentService_AssessCountry",
-		"POST /v1/countries:batchAssess":          "AssessmentService_BatchAssessCountries",
-		"POST /v1/routes:assess":                  "AssessmentService_AssessRoute",
-		"GET /v1/countries":                       "CatalogService_ListCountries",
-		"GET /v1/countries/{countryCode}":         "CatalogService_GetCountry",
-		"GET /v1/agreements":                      "CatalogService_ListAgreements",
-		"GET /v1/agreements/{agreementId}":        "CatalogService_GetAgreement",
-		"GET /v1/frameworks":                      "CatalogService_ListFrameworks",
-		"GET /v1/frameworks/{frameworkId}":        "CatalogService_GetFramework",
-		"GET /v1/revisions":                       "CatalogService_ListRevisions",
-		"GET /healthz":                            "Health_Liveness",
-		"GET /readyz":                             "Health_Readiness",
+		"POST /v1/countries/{countryCode}:assess":   "AssessmentService_AssessCountry",
+		"POST /v1/countries:batchAssess":            "AssessmentService_BatchAssessCountries",
+		"POST /v1/routes:assess":                    "AssessmentService_AssessRoute",
+		"POST /v1/countries/{countryCode}:timeline": "AssessmentService_AssessTimeline",
+		"GET /v1/countries":                         "CatalogService_ListCountries",
+		"GET /v1/countries/{countryCode}":           "CatalogService_GetCountry",
+		"GET /v1/agreements":                        "CatalogService_ListAgreements",
+		"GET /v1/agreements/{agreementId}":          "CatalogService_GetAgreement",
+		"GET /v1/frameworks":                        "CatalogService_ListFrameworks",
+		"GET /v1/frameworks/{frameworkId}":          "CatalogService_GetFramework",
+		"GET /v1/revisions":                         "CatalogService_ListRevisions",
+		"GET /healthz":                              "Health_Liveness",
+		"GET /readyz":                               "Health_Readiness",
 	}
 	got := map[string]string{}
 	for path, item := range model.Model.Paths.PathItems.FromOldest() {

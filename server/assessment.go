@@ -80,3 +80,16 @@ func (s *assessmentServer) AssessRoute(ctx context.Context, req *safethirdv1.Ass
 	}
 	return resp, nil
 }
+
+func (s *assessmentServer) AssessTimeline(ctx context.Context, req *safethirdv1.AssessTimelineRequest) (*safethirdv1.AssessTimelineResponse, error) {
+	eng, err := s.store.Resolve(req.GetDatasetRevision())
+	if err != nil {
+		return nil, s.errs.toStatus(ctx, err)
+	}
+	recordRevision(ctx, eng.Snapshot().Revision())
+	resp, err := eng.AssessTimelineContext(ctx, req, s.today())
+	if err != nil {
+		return nil, s.errs.toStatus(ctx, err)
+	}
+	return resp, nil
+}

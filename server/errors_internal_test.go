@@ -290,9 +290,9 @@ func TestBodyRoutes(t *testing.T) {
 	for _, r := range routes {
 		templates = append(templates, r.template)
 	}
-	want := []string{"/v1/countries/{country_code}:assess", "/v1/countries:batchAssess", "/v1/routes:assess"}
-	if !cmp.Equal(templates, want) || len(routes[0].fields) != 1 || len(routes[1].fields)+len(routes[2].fields) != 0 {
-		t.Fatalf("routes = %v, want %v, the first with a field in its path", templates, want)
+	want := []string{"/v1/countries/{country_code}:assess", "/v1/countries:batchAssess", "/v1/routes:assess", "/v1/countries/{country_code}:timeline"}
+	if !cmp.Equal(templates, want) || len(routes[0].fields) != 1 || len(routes[1].fields)+len(routes[2].fields) != 0 || len(routes[3].fields) != 1 {
+		t.Fatalf("routes = %v, want %v, the first and last with a field in their paths", templates, want)
 	}
 	for path, want := range map[string]string{"/v1/countries/MX:assess": "MX", "/v1/countries/m%20x:assess": "m%20x", "/v1/countries/MX": "", "/v1/countries/a/b:assess": ""} {
 		got := ""
