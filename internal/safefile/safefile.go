@@ -24,8 +24,10 @@ import (
 const openFlags = os.O_RDONLY | syscall.O_NONBLOCK
 
 // MaxDirEntries bounds the entries read from one directory, so a directory
-// of a million files is refused rather than listed.
-const MaxDirEntries = 10_000
+// of a million files is refused rather than listed; a dataset's sources/
+// holds two files a source, some 20,000 in a synthetic dataset of 20,000
+// files (bench/syndata), and a manifest has room for 100,000.
+const MaxDirEntries = 100_000
 
 // TooLargeError reports a file over its size limit.
 type TooLargeError struct {
