@@ -53,6 +53,9 @@ func startTimed(cfg config, logLevel string) (*process, time.Duration, error) {
 		return nil, 0, err
 	}
 	args := []string{"serve", "--addr", addr, "--log-level", logLevel}
+	if cfg.set != nil && cfg.set.dir != "" {
+		args = append(args, "--dataset", cfg.set.dir)
+	}
 	var httpAddr string
 	if cfg.rest {
 		if httpAddr, err = freeAddr(); err != nil {
@@ -122,17 +125,29 @@ func (s *process) logTail() string {
 	return string(b[max(0, len(b)-4096):])
 }
 
-func measureStartups(cfg config) ([]time.Duration, error) {
+// idleWait is how long a server started is left idle before its
+// resident memory is read.
+const idleWait = time.Second
+
+// measureStartups starts the server cfg.startups times and returns the
+// times to SERVING and the resident memory (KB) idle after each.
+func measureStartups(cfg config) ([]time.Duration, []int, error) {
 	var out []time.Duration
+	var rss []int
 	for range cfg.startups {
 		s, d, err := startTimed(cfg, cfg.logLevel)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		time.Sleep(idleWait)
+		kb, err := residentKB(s.pid())
 		s.stop()
-		out = append(out, d)
+		if err != nil {
+			return nil, nil, err
+		}
+		out, rss = append(out, d), append(rss, kb)
 	}
-	return out, nil
+	return out, rss, nil
 }
 
 // measure runs one load against the server with pid at addr and httpAddr,
