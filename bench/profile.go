@@ -91,7 +91,7 @@ func startInProcess(cfg config) (*inProcess, error) {
 		_ = logFile.Close()
 		_ = os.Remove(logFile.Name())
 	}}
-	if err := waitServing(p.addr, time.Now().Add(10*time.Second)); err != nil {
+	if err := waitServing(p.addr, time.Now().Add(startDeadline)); err != nil {
 		p.stop()
 		return nil, err
 	}
