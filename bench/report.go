@@ -147,7 +147,7 @@ func render(cfg config, vs []variant, sets []*datasetSet, many *manyFilesResult)
 	}
 	if cfg.engineBench != "" {
 		if eb, err := os.ReadFile(cfg.engineBench); err == nil {
-			fmt.Fprintf(&b, "\n## Engine alone\n\n`go test -bench AssessCountry -benchmem ./assessment`:\n\n```\n%s```\n", eb)
+			fmt.Fprintf(&b, "\n## Engine alone\n\n`go test -bench 'AssessCountry|DistinctQuestions' -benchmem ./assessment`:\n\n```\n%s```\n", eb)
 		}
 	}
 	if cfg.notes != "" {
