@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/safethird/safethird/data"
+	"github.com/safethird/safethird/internal/connlimit"
 )
 
 // Defaults applied by New to zero Config fields.
@@ -19,6 +20,7 @@ const (
 	DefaultShutdownGrace   = 10 * time.Second
 	DefaultMaxCallDuration = 30 * time.Second
 	DefaultWatchInterval   = 2 * time.Second
+	DefaultMaxConnections  = connlimit.DefaultMaxConnections
 )
 
 // Config configures a Server. The zero value serves the embedded dataset in

@@ -1,4 +1,4 @@
-package server
+package store
 
 import (
 	"errors"
@@ -14,7 +14,7 @@ import (
 )
 
 // tinyFixture is the dataset package's fixture: one record of each kind.
-const tinyFixture = "../dataset/testdata/valid"
+const tinyFixture = "../../dataset/testdata/valid"
 
 // tinyDataset copies the dataset package's small test fixture into a new
 // directory and returns a load that gives its source the title n, so each n
@@ -37,12 +37,12 @@ func tinyDataset(t *testing.T, n *int) func() (*dataset.Snapshot, error) {
 // The store keeps the last maxRevisions revisions for pinning, the
 // current one included, and forgets older ones.
 func TestStoreKeepsLastRevisions(t *testing.T) {
-	m, err := newMetrics(prometheus.NewRegistry())
+	m, err := NewMetrics(prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := 0
-	s := &store{logger: zap.NewNop(), metrics: m, load: tinyDataset(t, &n)}
+	s := &Store{logger: zap.NewNop(), metrics: m, load: tinyDataset(t, &n)}
 	var revisions []string
 	for n = 0; n < maxRevisions+3; n++ {
 		res, err := s.Reload()
@@ -58,12 +58,12 @@ func TestStoreKeepsLastRevisions(t *testing.T) {
 	for i, rev := range revisions {
 		_, err := s.Resolve(rev)
 		kept := i >= len(revisions)-maxRevisions
-		var rerr *revisionError
+		var rerr *RevisionError
 		switch {
 		case kept && err != nil:
 			t.Errorf("revision %d of %d was forgotten: %v", i, len(revisions), err)
-		case !kept && (!errors.As(err, &rerr) || rerr.current != cur.Snapshot().Revision()):
-			t.Errorf("revision %d of %d: %v, want a revisionError naming the current one", i, len(revisions), err)
+		case !kept && (!errors.As(err, &rerr) || rerr.Current != cur.Snapshot().Revision()):
+			t.Errorf("revision %d of %d: %v, want a RevisionError naming the current one", i, len(revisions), err)
 		}
 	}
 	if len(s.held) != maxRevisions {
@@ -108,7 +108,7 @@ func TestFingerprintSeesEditsAndSwaps(t *testing.T) {
 	}
 	fp := func() string {
 		t.Helper()
-		s, err := fingerprint(dir)
+		s, err := Fingerprint(dir)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package server
+package store
 
 import (
 	"context"
@@ -15,11 +15,11 @@ import (
 // it endless; a dataset is two levels deep.
 const maxWatchDepth = 8
 
-// watch polls dir every interval and reloads when its fingerprint has
+// Watch polls dir every interval and reloads when its fingerprint has
 // changed and then held still for one interval, so a change being written
 // file by file is loaded once, when complete, rather than refused halfway.
 // It returns when ctx is done.
-func (s *store) watch(ctx context.Context, dir string, interval time.Duration, loaded string) {
+func (s *Store) Watch(ctx context.Context, dir string, interval time.Duration, loaded string) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	seen := loaded
@@ -29,14 +29,14 @@ func (s *store) watch(ctx context.Context, dir string, interval time.Duration, l
 			return
 		case <-t.C:
 		}
-		fp, err := fingerprint(dir)
+		fp, err := Fingerprint(dir)
 		if err != nil {
 			// A directory mid-replace can vanish for a moment: try next tick.
 			continue
 		}
 		if fp != loaded && fp == seen {
 			loaded = fp
-			s.reloadAndLog("watch")
+			s.ReloadAndLog("watch")
 		}
 		seen = fp
 	}
@@ -47,13 +47,13 @@ func (s *store) watch(ctx context.Context, dir string, interval time.Duration, l
 // every interval.
 const maxWatchEntries = 20_000
 
-// fingerprint hashes what a load would see, without opening a file: the
+// Fingerprint hashes what a load would see, without opening a file: the
 // directory dir resolves to (so swapping a symlink to the dataset shows),
 // then the names, types, sizes, modes and modification times of everything
 // under it. Symlinks inside are hashed as their targets, not followed: a
 // Kubernetes volume's ..data swap changes a target and adds the new tree,
 // and a symlink out of the dataset (to /, say) costs nothing.
-func fingerprint(dir string) (string, error) {
+func Fingerprint(dir string) (string, error) {
 	root, err := filepath.EvalSymlinks(dir)
 	if err != nil {
 		return "", err

@@ -1,4 +1,10 @@
-package server
+// Package codec holds the server's message codecs: gRPC's proto codec that
+// sends an answer the engine memoized as the bytes it was encoded to once,
+// the HTTP door's JSON (strict, with errors that name the field and rule),
+// and the JSON codec of the gRPC server behind the door's REST paths. It
+// reaches the stored encodings through an Encodings function it is handed;
+// it must not resolve revisions or map errors other than a body's.
+package codec
 
 import (
 	"cmp"
@@ -16,7 +22,12 @@ import (
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
-// answerCodec is gRPC's proto codec, except that an answer the engine
+// Encodings returns the stored encoding of an answer that the Engine of its
+// revision memoized, in the named format, made by encode the first time;
+// false when there is none (an answer not memoized, a revision not held).
+type Encodings func(a *safethirdv1.Assessment, format string, encode func(*safethirdv1.Assessment) ([]byte, error)) ([]byte, bool)
+
+// Answer is gRPC's proto codec, except that an answer the engine
 // memoized goes out as the bytes it was encoded to once: a response that
 // holds one (AssessCountry's, a batch's items, a route's countries) is
 // sent as the encoding of its other fields around those bytes, pieces of
@@ -24,17 +35,22 @@ import (
 // those proto.Marshal writes for the same response: fields in its order
 // (wireOrder), unknown fields last, a message field as its tag, its length
 // and its content.
-type answerCodec struct {
+type Answer struct {
 	encoding.CodecV2 // gRPC's own proto codec, for everything else
-	// encoded returns the stored encoding of a memoized answer, or false.
-	encoded func(*safethirdv1.Assessment) ([]byte, bool)
+	encodings        Encodings
 }
 
 // assessmentName is the message whose encodings are stored.
 var assessmentName = (&safethirdv1.Assessment{}).ProtoReflect().Descriptor().FullName()
 
-func newAnswerCodec(encoded func(*safethirdv1.Assessment) ([]byte, bool)) answerCodec {
-	return answerCodec{CodecV2: encoding.GetCodecV2(protocodec.Name), encoded: encoded}
+// NewAnswer returns the proto codec that sends the stored encodings.
+func NewAnswer(encodings Encodings) Answer {
+	return Answer{CodecV2: encoding.GetCodecV2(protocodec.Name), encodings: encodings}
+}
+
+// encoded returns the stored proto encoding of a memoized answer.
+func (c Answer) encoded(a *safethirdv1.Assessment) ([]byte, bool) {
+	return c.encodings(a, protocodec.Name, func(a *safethirdv1.Assessment) ([]byte, error) { return proto.Marshal(a) })
 }
 
 // Numbers of the fields that hold an answer alone.
@@ -48,7 +64,7 @@ var (
 // the one sent most, and each answered item of a batch. Such a message is
 // only its field's tag and length before the stored bytes, written so
 // without walking it.
-func (c answerCodec) answerOnly(m proto.Message) (protowire.Number, []byte, bool) {
+func (c Answer) answerOnly(m proto.Message) (protowire.Number, []byte, bool) {
 	var a *safethirdv1.Assessment
 	var num protowire.Number
 	switch r := m.(type) {
@@ -88,7 +104,7 @@ func sizeHead(num protowire.Number, n int) int {
 	return protowire.SizeTag(num) + protowire.SizeVarint(uint64(n))
 }
 
-func (c answerCodec) Marshal(v any) (mem.BufferSlice, error) {
+func (c Answer) Marshal(v any) (mem.BufferSlice, error) {
 	m, ok := v.(proto.Message)
 	if !ok {
 		return c.CodecV2.Marshal(v)
@@ -106,11 +122,11 @@ func (c answerCodec) Marshal(v any) (mem.BufferSlice, error) {
 	return out.slice, nil
 }
 
-// size is the length of m's encoding, Marshal's: for a message that holds
+// Size is the length of m's encoding, Marshal's: for a message that holds
 // memoized answers, counted from their stored encodings instead of
 // walking them as proto.Size does (20 answers of a batch, each some
 // thousands of fields).
-func (c answerCodec) size(m proto.Message) int {
+func (c Answer) Size(m proto.Message) int {
 	if num, enc, ok := c.answerOnly(m); ok {
 		return sizeHead(num, len(enc)) + len(enc)
 	}
@@ -126,7 +142,7 @@ func (c answerCodec) size(m proto.Message) int {
 
 // holdsEncoded reports whether m is, or holds, an answer with a stored
 // encoding; only the response messages that can hold one are walked.
-func (c answerCodec) holdsEncoded(m protoreflect.Message) bool {
+func (c Answer) holdsEncoded(m protoreflect.Message) bool {
 	if a, ok := m.Interface().(*safethirdv1.Assessment); ok {
 		_, ok := c.encoded(a)
 		return ok
@@ -199,7 +215,7 @@ func (p *pieces) add(b []byte) {
 // appendMessage appends m's encoding: an answer with a stored encoding as
 // those bytes, the fields that may hold one piece by piece, every other
 // field marshaled on its own.
-func (c answerCodec) appendMessage(out *pieces, m protoreflect.Message) error {
+func (c Answer) appendMessage(out *pieces, m protoreflect.Message) error {
 	if a, ok := m.Interface().(*safethirdv1.Assessment); ok {
 		if enc, ok := c.encoded(a); ok {
 			out.add(enc)
@@ -244,7 +260,7 @@ func (c answerCodec) appendMessage(out *pieces, m protoreflect.Message) error {
 }
 
 // appendField appends one message field: its tag, its length, its content.
-func (c answerCodec) appendField(out *pieces, fd protoreflect.FieldDescriptor, m protoreflect.Message) error {
+func (c Answer) appendField(out *pieces, fd protoreflect.FieldDescriptor, m protoreflect.Message) error {
 	if num, enc, ok := c.answerOnly(m.Interface()); ok {
 		content := sizeHead(num, len(enc)) + len(enc)
 		out.add(appendHead(appendHead(make([]byte, 0, 16), fd.Number(), content), num, len(enc)))
@@ -262,46 +278,37 @@ func (c answerCodec) appendField(out *pieces, fd protoreflect.FieldDescriptor, m
 	return nil
 }
 
-// encoded returns the stored encoding of an answer that the Engine of its
-// revision memoized, in the named format, made by encode the first time.
-func (s *store) encoded(a *safethirdv1.Assessment, format string, encode func(*safethirdv1.Assessment) ([]byte, error)) ([]byte, bool) {
-	eng, err := s.Resolve(a.GetDatasetRevision())
-	if err != nil {
-		return nil, false
-	}
-	return eng.Encoding(a, format, encode)
-}
-
-// protoEncoded returns the stored proto encoding of a memoized answer.
-func (s *store) protoEncoded(a *safethirdv1.Assessment) ([]byte, bool) {
-	return s.encoded(a, protocodec.Name, func(a *safethirdv1.Assessment) ([]byte, error) { return proto.Marshal(a) })
-}
-
-// jsonAnswerCodec is the codec of the gRPC server behind the HTTP door's
-// REST paths: the door's own JSON (restCodec), so that vanguard, which
+// JSONAnswer is the codec of the gRPC server behind the HTTP door's REST
+// paths: the door's own JSON (NewREST), so that vanguard, which
 // speaks the same JSON to the client, passes the answer through as it
 // comes, without decoding it from proto and encoding it as JSON for each
 // call. A memoized answer to AssessCountry goes out as the JSON encoded
 // once of its whole response (protojson's spacing around the answer is
 // its own to choose, so the answer's JSON alone could not be framed).
-type jsonAnswerCodec struct {
-	rest    vanguard.Codec
-	encoded func(a *safethirdv1.Assessment, format string, encode func(*safethirdv1.Assessment) ([]byte, error)) ([]byte, bool)
+type JSONAnswer struct {
+	rest      vanguard.Codec
+	encodings Encodings
+}
+
+// NewJSONAnswer returns the JSON codec that speaks rest and sends the
+// stored JSON of an answer's response.
+func NewJSONAnswer(rest vanguard.Codec, encodings Encodings) JSONAnswer {
+	return JSONAnswer{rest: rest, encodings: encodings}
 }
 
 // jsonResponseFormat names the stored encoding: an AssessCountryResponse
 // around the answer, as JSON.
 const jsonResponseFormat = "json AssessCountryResponse"
 
-func (c jsonAnswerCodec) Name() string { return c.rest.Name() }
+func (c JSONAnswer) Name() string { return c.rest.Name() }
 
-func (c jsonAnswerCodec) Marshal(v any) (mem.BufferSlice, error) {
+func (c JSONAnswer) Marshal(v any) (mem.BufferSlice, error) {
 	m, ok := v.(proto.Message)
 	if !ok {
 		return nil, fmt.Errorf("json: marshal %T, want a proto.Message", v)
 	}
 	if r, ok := m.(*safethirdv1.AssessCountryResponse); ok && len(r.ProtoReflect().GetUnknown()) == 0 && r.GetAssessment() != nil {
-		if b, ok := c.encoded(r.GetAssessment(), jsonResponseFormat, c.responseJSON); ok {
+		if b, ok := c.encodings(r.GetAssessment(), jsonResponseFormat, c.responseJSON); ok {
 			return mem.BufferSlice{mem.SliceBuffer(b)}, nil
 		}
 	}
@@ -311,11 +318,11 @@ func (c jsonAnswerCodec) Marshal(v any) (mem.BufferSlice, error) {
 
 // responseJSON is the JSON of the AssessCountryResponse that holds a, and
 // only a.
-func (c jsonAnswerCodec) responseJSON(a *safethirdv1.Assessment) ([]byte, error) {
+func (c JSONAnswer) responseJSON(a *safethirdv1.Assessment) ([]byte, error) {
 	return c.rest.MarshalAppend(nil, &safethirdv1.AssessCountryResponse{Assessment: a})
 }
 
-func (c jsonAnswerCodec) Unmarshal(data mem.BufferSlice, v any) error {
+func (c JSONAnswer) Unmarshal(data mem.BufferSlice, v any) error {
 	m, ok := v.(proto.Message)
 	if !ok {
 		return fmt.Errorf("json: unmarshal into %T, want a proto.Message", v)

@@ -1,4 +1,11 @@
-package server
+// Package rpcstatus is the one place that turns errors into statuses: the
+// engine's, the field rules', the store's and the server's own become a
+// google.rpc.Status with ErrorInfo (and BadRequest for bad input), and a
+// status becomes the HTTP status the HTTP door answers with. Both doors and
+// every handler use it, so a refusal has one shape whichever door it came
+// through. It must never put a request's values in a message: they may be
+// an applicant's facts.
+package rpcstatus
 
 import (
 	"context"
@@ -16,68 +23,73 @@ import (
 
 	"github.com/safethird/safethird/assessment"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
+	"github.com/safethird/safethird/server/callinfo"
+	"github.com/safethird/safethird/server/store"
 )
 
 // errorDomain is google.rpc.ErrorInfo.domain on every error the service returns.
 const errorDomain = "safethird.v1"
 
 // Errors the server itself raises, for what it checks before the engine or
-// instead of it: the transport's rules, auth, the dataset store and the HTTP
-// door. The engine's own (assessment.InvalidArgumentError, NotFoundError)
-// and protovalidate's (the validate link) are the others that
-// errorMapper.status maps; nothing else makes a status.
+// instead of it: the transport's rules, auth and the HTTP door. The
+// engine's own (assessment.InvalidArgumentError, NotFoundError), the
+// store's (store.ErrNotLoaded, *store.RevisionError) and protovalidate's
+// (the validate link) are the others that Mapper.Status maps; nothing else
+// makes a status.
 var (
-	// errNotLoaded is returned while no dataset has been loaded yet.
-	errNotLoaded = errors.New("no dataset loaded")
-	// errNoToken and errBadToken are the two ways auth fails.
-	errNoToken  = errors.New("missing bearer token: send the header \"authorization: Bearer <token>\"")
-	errBadToken = errors.New("invalid bearer token")
-	// errTooLarge is a request body over MaxRecvMsgSize on the HTTP door;
-	// grpc-go raises its own for the gRPC port.
-	errTooLarge = fmt.Errorf("request body larger than the limit of %d bytes", MaxRecvMsgSize)
+	// ErrNoToken and ErrBadToken are the two ways auth fails.
+	ErrNoToken  = errors.New("missing bearer token: send the header \"authorization: Bearer <token>\"")
+	ErrBadToken = errors.New("invalid bearer token")
 )
 
-// revisionError reports a pinned dataset_revision the server does not hold.
-type revisionError struct {
-	// current is the revision the server serves.
-	current string
+// TooLargeError is a request body over the size limit on the HTTP door;
+// grpc-go raises its own for the gRPC port.
+type TooLargeError struct {
+	// Limit is the largest body accepted, in bytes.
+	Limit int
 }
 
-func (e *revisionError) Error() string {
-	return "dataset revision not held by this server; it serves " + e.current
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("request body larger than the limit of %d bytes", e.Limit)
 }
 
-// requestError is a request the server refuses on its own, without the
+// RequestError is a request the server refuses on its own, without the
 // engine: a page_token a listing cannot take, a Get for a record the
-// dataset does not hold, or on the HTTP
-// door a body, query or path that makes no call. It names the field and
-// the rule, never the value found there: a value may be an applicant's fact.
-type requestError struct {
-	// reason is ERROR_REASON_INVALID_ARGUMENT unless set.
-	reason safethirdv1.ErrorReason
-	// notFound makes it NOT_FOUND rather than INVALID_ARGUMENT: a record
+// dataset does not hold, or on the HTTP door a body, query or path that
+// makes no call. It names the field and the rule, never the value found
+// there: a value may be an applicant's fact.
+type RequestError struct {
+	// Reason is ERROR_REASON_INVALID_ARGUMENT unless set.
+	Reason safethirdv1.ErrorReason
+	// NotFound makes it NOT_FOUND rather than INVALID_ARGUMENT: a record
 	// the dataset does not hold, or a REST path no RPC has.
-	notFound bool
-	// field and rule are the field violation, when field is set.
-	field, rule string
-	msg         string
+	NotFound bool
+	// Field and Rule are the field violation, when Field is set.
+	Field, Rule string
+	Msg         string
 }
 
-func (e *requestError) Error() string { return e.msg }
+func (e *RequestError) Error() string { return e.Msg }
 
-// recordNotFound is the requestError of a Get for a record the dataset
+// RecordNotFound is the RequestError of a Get for a record the dataset
 // does not hold: kind names the record, reason is its ErrorReason.
-func recordNotFound(reason safethirdv1.ErrorReason, kind, id string) *requestError {
-	return &requestError{notFound: true, reason: reason, msg: notFoundMessage(kind, id)}
+func RecordNotFound(reason safethirdv1.ErrorReason, kind, id string) *RequestError {
+	return &RequestError{NotFound: true, Reason: reason, Msg: notFoundMessage(kind, id)}
 }
 
 // notFoundMessage says that the kind of record with id is not found,
 // repeating at most maxIDInMessage bytes of the id.
 func notFoundMessage(kind, id string) string {
-	if len(id) > maxIDInMessage {
-		id = id[:maxIDInMessage] + "..."
+	return fmt.Sprintf("%s %q not found", kind, Clip(id))
+}
+
+// Clip returns at most maxIDInMessage bytes of what a caller sent (an id,
+// a path), for a message that names it.
+func Clip(s string) string {
+	if len(s) > maxIDInMessage {
+		return s[:maxIDInMessage] + "..."
 	}
-	return fmt.Sprintf("%s %q not found", kind, id)
+	return s
 }
 
 // notFoundReasons maps assessment.NotFoundError.Kind to its reason.
@@ -91,31 +103,33 @@ var notFoundReasons = map[assessment.Kind]safethirdv1.ErrorReason{
 // repeats, so a huge id does not come back in the error.
 const maxIDInMessage = 64
 
-// errorMapper is the one place that turns errors into statuses. Every
-// status carries ErrorInfo with domain "safethird.v1" and the ErrorReason
-// name; bad input adds BadRequest field violations. Messages never repeat
-// an applicant's facts: the engine's violation descriptions name fields
-// and rules, never values.
-type errorMapper struct {
-	logger *zap.Logger
+// Mapper is the one place that turns errors into statuses. Every status
+// carries ErrorInfo with domain "safethird.v1" and the ErrorReason name;
+// bad input adds BadRequest field violations. Messages never repeat an
+// applicant's facts: the engine's violation descriptions name fields and
+// rules, never values. An error it does not know is INTERNAL, and logged
+// once, with the call's request id.
+type Mapper struct {
+	Logger *zap.Logger
 }
 
-// toStatus maps err (nil gives nil) to a status error.
-func (m errorMapper) toStatus(ctx context.Context, err error) error {
+// Err maps err (nil gives nil) to a status error.
+func (m Mapper) Err(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
 	}
-	return m.status(ctx, err).Err()
+	return m.Status(ctx, err).Err()
 }
 
-// status maps a non-nil err to a status.
-func (m errorMapper) status(ctx context.Context, err error) *status.Status {
+// Status maps a non-nil err to a status.
+func (m Mapper) Status(ctx context.Context, err error) *status.Status {
 	var (
 		invalid    *assessment.InvalidArgumentError
 		notFound   *assessment.NotFoundError
 		validation *protovalidate.ValidationError
-		revision   *revisionError
-		request    *requestError
+		revision   *store.RevisionError
+		request    *RequestError
+		tooLarge   *TooLargeError
 		grpcErr    interface{ GRPCStatus() *status.Status }
 	)
 	switch {
@@ -140,30 +154,30 @@ func (m errorMapper) status(ctx context.Context, err error) *status.Status {
 		return newStatus(codes.NotFound, reason, notFoundMessage(string(notFound.Kind), notFound.ID), nil, nil)
 	case errors.As(err, &revision):
 		return newStatus(codes.FailedPrecondition, safethirdv1.ErrorReason_ERROR_REASON_DATASET_REVISION_MISMATCH,
-			revision.Error(), map[string]string{"current_revision": revision.current}, nil)
-	case errors.Is(err, errNotLoaded):
+			revision.Error(), map[string]string{"current_revision": revision.Current}, nil)
+	case errors.Is(err, store.ErrNotLoaded):
 		return newStatus(codes.Unavailable, safethirdv1.ErrorReason_ERROR_REASON_DATASET_NOT_LOADED,
 			"no dataset is loaded yet; retry shortly", nil, nil)
 	case errors.As(err, &request):
-		code, reason := codes.InvalidArgument, request.reason
-		if request.notFound {
+		code, reason := codes.InvalidArgument, request.Reason
+		if request.NotFound {
 			code = codes.NotFound
 		}
 		if reason == safethirdv1.ErrorReason_ERROR_REASON_UNSPECIFIED {
 			reason = safethirdv1.ErrorReason_ERROR_REASON_INVALID_ARGUMENT
 		}
 		var violations []*errdetails.BadRequest_FieldViolation
-		if request.field != "" {
-			violations = append(violations, &errdetails.BadRequest_FieldViolation{Field: request.field, Description: request.rule})
+		if request.Field != "" {
+			violations = append(violations, &errdetails.BadRequest_FieldViolation{Field: request.Field, Description: request.Rule})
 		}
-		return newStatus(code, reason, request.msg, nil, violations)
-	case errors.Is(err, errTooLarge):
+		return newStatus(code, reason, request.Msg, nil, violations)
+	case errors.As(err, &tooLarge):
 		return newStatus(codes.ResourceExhausted, safethirdv1.ErrorReason_ERROR_REASON_MESSAGE_TOO_LARGE, err.Error(), nil, nil)
-	case errors.Is(err, errNoToken), errors.Is(err, errBadToken):
+	case errors.Is(err, ErrNoToken), errors.Is(err, ErrBadToken):
 		return newStatus(codes.Unauthenticated, safethirdv1.ErrorReason_ERROR_REASON_UNAUTHENTICATED, err.Error(), nil, nil)
 	}
-	m.logger.Error("internal error", zap.String("request_id", requestIDFrom(ctx)), zap.Error(err))
-	return internalStatus()
+	m.Logger.Error("internal error", zap.String("request_id", callinfo.RequestID(ctx)), zap.Error(err))
+	return Internal()
 }
 
 // engineViolations are the engine's field violations, as BadRequest's.
@@ -201,13 +215,13 @@ func badRequest(reason safethirdv1.ErrorReason, violations []*errdetails.BadRequ
 	return newStatus(codes.InvalidArgument, reason, "invalid request: "+strings.Join(parts, "; "), nil, violations)
 }
 
-// httpStatus is the HTTP status of a REST call that failed with st: the
+// HTTPStatus is the HTTP status of a REST call that failed with st: the
 // standard mapping of gRPC codes (google.rpc.Code, as grpc-gateway and
 // vanguard apply it), made exact in two places. FAILED_PRECONDITION, which
 // this API raises only for a pinned dataset_revision the server does not
 // hold, is 412 Precondition Failed rather than 400; RESOURCE_EXHAUSTED is
 // 413 Content Too Large for a request over the size limit, 429 otherwise.
-func httpStatus(st *status.Status) int {
+func HTTPStatus(st *status.Status) int {
 	switch st.Code() {
 	case codes.OK:
 		return http.StatusOK
@@ -226,7 +240,7 @@ func httpStatus(st *status.Status) int {
 	case codes.Unauthenticated:
 		return http.StatusUnauthorized
 	case codes.ResourceExhausted:
-		if reasonOf(st) == safethirdv1.ErrorReason_ERROR_REASON_MESSAGE_TOO_LARGE.String() {
+		if ReasonOf(st) == safethirdv1.ErrorReason_ERROR_REASON_MESSAGE_TOO_LARGE.String() {
 			return http.StatusRequestEntityTooLarge
 		}
 		return http.StatusTooManyRequests
@@ -241,9 +255,9 @@ func httpStatus(st *status.Status) int {
 	}
 }
 
-// internalStatus is what the caller sees of a failure inside the server;
+// Internal is what the caller sees of a failure inside the server;
 // the details are in the server's log.
-func internalStatus() *status.Status {
+func Internal() *status.Status {
 	return newStatus(codes.Internal, safethirdv1.ErrorReason_ERROR_REASON_INTERNAL, "internal error", nil, nil)
 }
 
@@ -262,32 +276,8 @@ func newStatus(code codes.Code, reason safethirdv1.ErrorReason, msg string, meta
 	return st
 }
 
-// failedItem is the result of a batch item that failed with st: st itself,
-// with the details a whole call would carry, and the deprecated error that
-// says the same to clients written before status.
-func failedItem(st *status.Status) *safethirdv1.BatchAssessResult {
-	return &safethirdv1.BatchAssessResult{Status: st.Proto(), Result: &safethirdv1.BatchAssessResult_Error{Error: itemError(st)}}
-}
-
-// itemError encodes a status as a batch item's deprecated error, with its
-// code, message, reason and field violations.
-func itemError(st *status.Status) *safethirdv1.BatchItemError {
-	out := &safethirdv1.BatchItemError{Code: int32(st.Code()), Message: st.Message()}
-	for _, d := range st.Details() {
-		switch d := d.(type) {
-		case *errdetails.ErrorInfo:
-			out.Reason = d.GetReason()
-		case *errdetails.BadRequest:
-			for _, v := range d.GetFieldViolations() {
-				out.FieldViolations = append(out.FieldViolations, &safethirdv1.FieldViolation{Field: v.GetField(), Description: v.GetDescription()})
-			}
-		}
-	}
-	return out
-}
-
-// reasonOf returns the ErrorInfo reason of a status, or "".
-func reasonOf(st *status.Status) string {
+// ReasonOf returns the ErrorInfo reason of a status, or "".
+func ReasonOf(st *status.Status) string {
 	for _, d := range st.Details() {
 		if info, ok := d.(*errdetails.ErrorInfo); ok {
 			return info.GetReason()

@@ -1,4 +1,4 @@
-package server
+package middleware
 
 import (
 	"context"
@@ -12,6 +12,10 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
+
+	"github.com/safethird/safethird/internal/connlimit"
+	"github.com/safethird/safethird/server/callinfo"
+	"github.com/safethird/safethird/server/rpcstatus"
 )
 
 // maxLoggedMethodLen bounds an unknown method name in the log: the caller
@@ -31,22 +35,22 @@ const maxLoggedMethodLen = 128
 // chain, nor record a call with the duration grpc-go measured, and using
 // them for the rest would write each call's line and count in two ways.
 
-// account logs and counts one finished call. label is the method the
+// Account logs and counts one finished call. label is the method the
 // metrics name: the method, or "/unknown/unknown" for one not served.
-func (s *Server) account(ctx context.Context, method, label string, d time.Duration, err error, extra ...zap.Field) {
-	s.logCall(ctx, method, d, err, extra...)
-	s.metrics.observeCall(label, status.Code(err), d)
+func (c *Chain) Account(ctx context.Context, method, label string, d time.Duration, err error, extra ...zap.Field) {
+	c.logCall(ctx, method, d, err, extra...)
+	c.cfg.Metrics.observeCall(label, status.Code(err), d)
 }
 
 // logCall writes the one line per call: method, code, reason, duration,
 // request id, peer and the dataset revision served. Never a request or
 // response body: those hold applicant facts.
-func (s *Server) logCall(ctx context.Context, method string, d time.Duration, err error, extra ...zap.Field) {
+func (c *Chain) logCall(ctx context.Context, method string, d time.Duration, err error, extra ...zap.Field) {
 	level := zapcore.InfoLevel
 	if strings.HasPrefix(method, healthPrefix) {
 		level = zapcore.DebugLevel
 	}
-	ce := s.logger.Check(level, "call")
+	ce := c.cfg.Logger.Check(level, "call")
 	if ce == nil {
 		return
 	}
@@ -55,16 +59,18 @@ func (s *Server) logCall(ctx context.Context, method string, d time.Duration, er
 		zap.String("method", method),
 		zap.String("code", st.Code().String()),
 		zap.Duration("duration", d),
-		zap.String("request_id", requestIDFrom(ctx)),
+		zap.String("request_id", callinfo.RequestID(ctx)),
 	}
-	if reason := reasonOf(st); reason != "" {
+	if reason := rpcstatus.ReasonOf(st); reason != "" {
 		fields = append(fields, zap.String("reason", reason))
 	}
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 		fields = append(fields, zap.String("peer", p.Addr.String()))
 	}
-	if ci := callInfoFrom(ctx); ci != nil && len(ci.revisions) > 0 {
-		fields = append(fields, zap.String("dataset_revision", ci.revisionsServed()))
+	if ci := callinfo.From(ctx); ci != nil {
+		if revisions := ci.RevisionsServed(); revisions != "" {
+			fields = append(fields, zap.String("dataset_revision", revisions))
+		}
 	}
 	ce.Write(append(fields, extra...)...)
 }
@@ -72,23 +78,23 @@ func (s *Server) logCall(ctx context.Context, method string, d time.Duration, er
 // reporter is the accounting link's go-grpc-middleware reporter: it marks
 // the call as accounted for by the chain, so the stats handler leaves it
 // alone, and accounts for it when it ends.
-func (s *Server) reporter(ctx context.Context, c interceptors.CallMeta) (interceptors.Reporter, context.Context) {
-	if ci := callInfoFrom(ctx); ci != nil {
-		ci.chained = true
+func (c *Chain) reporter(ctx context.Context, m interceptors.CallMeta) (interceptors.Reporter, context.Context) {
+	if ci := callinfo.From(ctx); ci != nil {
+		ci.Chained = true
 	}
-	return callReporter{s: s, ctx: ctx, method: c.FullMethod()}, ctx
+	return callReporter{c: c, ctx: ctx, method: m.FullMethod()}, ctx
 }
 
 // callReporter accounts for one call of the chain when it ends.
 type callReporter struct {
 	interceptors.NoopReporter
-	s      *Server
+	c      *Chain
 	ctx    context.Context
 	method string
 }
 
 func (r callReporter) PostCall(err error, d time.Duration) {
-	r.s.account(r.ctx, r.method, r.method, d, err)
+	r.c.Account(r.ctx, r.method, r.method, d, err)
 }
 
 // healthPrefix is the method prefix of grpc.health.v1, whose calls are
@@ -102,63 +108,55 @@ const healthPrefix = "/grpc.health.v1.Health/"
 // method (UNIMPLEMENTED). It accounts for those; the chain's accounting
 // link, for the rest.
 type accounting struct {
-	s *Server
+	c *Chain
 }
 
 func (a accounting) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Context {
 	// The call's record starts here, so the chain's interceptors and the
 	// handler share it with End, which sees only this context.
-	return withCallInfo(ctx, &callInfo{method: info.FullMethodName})
+	return callinfo.With(ctx, &callinfo.Info{Method: info.FullMethodName})
 }
 
 func (a accounting) HandleRPC(ctx context.Context, rs stats.RPCStats) {
-	ci := callInfoFrom(ctx)
+	ci := callinfo.From(ctx)
 	if ci == nil {
 		return
 	}
 	switch rs := rs.(type) {
 	case *stats.InHeader:
 		// grpc-go answers an unknown method without a Begin or an End.
-		if !a.s.knownMethod(rs.FullMethod) {
+		if !a.c.cfg.Known(rs.FullMethod) {
 			a.refused(ctx, ci, status.New(codes.Unimplemented, "unknown method").Err(), 0)
 		}
 	case *stats.End:
-		if !ci.chained {
+		if !ci.Chained {
 			a.refused(ctx, ci, rs.Error, rs.EndTime.Sub(rs.BeginTime))
 		}
 	}
 }
 
 // refused accounts for a call the interceptor chain never saw.
-func (a accounting) refused(ctx context.Context, ci *callInfo, err error, d time.Duration) {
-	if ci.requestID == "" {
-		ci.requestID = requestID(ctx)
+func (a accounting) refused(ctx context.Context, ci *callinfo.Info, err error, d time.Duration) {
+	if ci.RequestID == "" {
+		ci.RequestID = requestID(ctx)
 	}
-	method, label := ci.method, ci.method
-	if !a.s.knownMethod(method) {
+	method, label := ci.Method, ci.Method
+	if !a.c.cfg.Known(method) {
 		label = "/unknown/unknown"
 		if len(method) > maxLoggedMethodLen {
 			method = method[:maxLoggedMethodLen] + "..."
 		}
 	}
-	a.s.account(ctx, method, label, d, err, zap.String("refused_by", "grpc"))
+	a.c.Account(ctx, method, label, d, err, zap.String("refused_by", "grpc"))
 }
 
 // TagConn records the connection, as tracked by the listener, for its
-// calls: their responses count against it (conns.go).
+// calls: their responses count against it (responses.go).
 func (a accounting) TagConn(ctx context.Context, info *stats.ConnTagInfo) context.Context {
-	if a.s.conns == nil {
-		return ctx
-	}
-	if c := a.s.conns.lookup(info.RemoteAddr); c != nil {
-		return withConn(ctx, c)
+	if c := a.c.cfg.Conns.Lookup(info.RemoteAddr); c != nil {
+		return connlimit.WithConn(ctx, c)
 	}
 	return ctx
 }
 
 func (accounting) HandleConn(context.Context, stats.ConnStats) {}
-
-// knownMethod reports whether fullMethod is a method the server serves.
-func (s *Server) knownMethod(fullMethod string) bool {
-	return s.methods[fullMethod]
-}

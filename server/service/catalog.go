@@ -1,4 +1,4 @@
-package server
+package service
 
 import (
 	"context"
@@ -6,70 +6,73 @@ import (
 	"github.com/safethird/safethird/dataset"
 	"github.com/safethird/safethird/internal/isocode"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
+	"github.com/safethird/safethird/server/callinfo"
+	"github.com/safethird/safethird/server/rpcstatus"
+	"github.com/safethird/safethird/server/store"
 )
 
-var _ safethirdv1.CatalogServiceServer = (*catalogServer)(nil)
+var _ safethirdv1.CatalogServiceServer = (*CatalogServer)(nil)
 
-// catalogServer serves CatalogService from the current Snapshot.
-type catalogServer struct {
+// CatalogServer serves CatalogService from the current Snapshot.
+type CatalogServer struct {
 	safethirdv1.UnimplementedCatalogServiceServer
-	store *store
-	errs  errorMapper
+	store *store.Store
+	errs  rpcstatus.Mapper
 }
 
 // current resolves the Snapshot for a call and records its revision.
-func (s *catalogServer) current(ctx context.Context) (*dataset.Snapshot, error) {
+func (s *CatalogServer) current(ctx context.Context) (*dataset.Snapshot, error) {
 	eng, err := s.store.Current()
 	if err != nil {
 		return nil, err
 	}
-	recordRevision(ctx, eng.Snapshot().Revision())
+	callinfo.RecordRevision(ctx, eng.Snapshot().Revision())
 	return eng.Snapshot(), nil
 }
 
 // forPage resolves the Snapshot for a page: the first page's revision
 // while the server still holds it, else the current one (keyed pages stay
 // correct across revisions).
-func (s *catalogServer) forPage(ctx context.Context, pr pageRequest) (*dataset.Snapshot, error) {
+func (s *CatalogServer) forPage(ctx context.Context, pr pageRequest) (*dataset.Snapshot, error) {
 	cur, err := s.store.Current()
 	if err != nil {
 		return nil, err
 	}
-	eng, err := s.store.pinned(cur, pr.token.Revision)
+	eng, err := s.store.Pinned(cur, pr.token.Revision)
 	if err != nil { // a revision no longer held
 		eng = cur
 	}
-	recordRevision(ctx, eng.Snapshot().Revision())
+	callinfo.RecordRevision(ctx, eng.Snapshot().Revision())
 	return eng.Snapshot(), nil
 }
 
-func (s *catalogServer) GetCountry(ctx context.Context, req *safethirdv1.GetCountryRequest) (*safethirdv1.GetCountryResponse, error) {
+func (s *CatalogServer) GetCountry(ctx context.Context, req *safethirdv1.GetCountryRequest) (*safethirdv1.GetCountryResponse, error) {
 	// The validate link has held country_code to its rules in the proto:
 	// two ASCII letters, which Normalize upper-cases.
 	code, _ := isocode.Normalize(req.GetCountryCode())
 	snap, err := s.current(ctx)
 	if err != nil {
-		return nil, s.errs.toStatus(ctx, err)
+		return nil, s.errs.Err(ctx, err)
 	}
 	c, ok := snap.Country(code)
 	if !ok {
-		return nil, s.errs.toStatus(ctx, recordNotFound(safethirdv1.ErrorReason_ERROR_REASON_COUNTRY_NOT_FOUND, "country", code))
+		return nil, s.errs.Err(ctx, rpcstatus.RecordNotFound(safethirdv1.ErrorReason_ERROR_REASON_COUNTRY_NOT_FOUND, "country", code))
 	}
 	return &safethirdv1.GetCountryResponse{Country: c}, nil
 }
 
-func (s *catalogServer) ListCountries(ctx context.Context, req *safethirdv1.ListCountriesRequest) (*safethirdv1.ListCountriesResponse, error) {
+func (s *CatalogServer) ListCountries(ctx context.Context, req *safethirdv1.ListCountriesRequest) (*safethirdv1.ListCountriesResponse, error) {
 	listing := "countries"
 	if req.GetCuratedOnly() {
 		listing = "countries?curated_only=true"
 	}
 	pr, err := parsePage(listing, req.GetPageSize(), req.GetPageToken())
 	if err != nil {
-		return nil, s.errs.toStatus(ctx, err)
+		return nil, s.errs.Err(ctx, err)
 	}
 	snap, err := s.forPage(ctx, pr)
 	if err != nil {
-		return nil, s.errs.toStatus(ctx, err)
+		return nil, s.errs.Err(ctx, err)
 	}
 	countries := snap.Countries()
 	if req.GetCuratedOnly() {
@@ -85,27 +88,27 @@ func (s *catalogServer) ListCountries(ctx context.Context, req *safethirdv1.List
 	return &safethirdv1.ListCountriesResponse{Countries: page, NextPageToken: next}, nil
 }
 
-func (s *catalogServer) GetAgreement(ctx context.Context, req *safethirdv1.GetAgreementRequest) (*safethirdv1.GetAgreementResponse, error) {
+func (s *CatalogServer) GetAgreement(ctx context.Context, req *safethirdv1.GetAgreementRequest) (*safethirdv1.GetAgreementResponse, error) {
 	id := req.GetAgreementId() // set and shaped: the field rules say so
 	snap, err := s.current(ctx)
 	if err != nil {
-		return nil, s.errs.toStatus(ctx, err)
+		return nil, s.errs.Err(ctx, err)
 	}
 	a, ok := snap.Agreement(id)
 	if !ok {
-		return nil, s.errs.toStatus(ctx, recordNotFound(safethirdv1.ErrorReason_ERROR_REASON_AGREEMENT_NOT_FOUND, "agreement", id))
+		return nil, s.errs.Err(ctx, rpcstatus.RecordNotFound(safethirdv1.ErrorReason_ERROR_REASON_AGREEMENT_NOT_FOUND, "agreement", id))
 	}
 	return &safethirdv1.GetAgreementResponse{Agreement: a}, nil
 }
 
-func (s *catalogServer) ListAgreements(ctx context.Context, req *safethirdv1.ListAgreementsRequest) (*safethirdv1.ListAgreementsResponse, error) {
+func (s *CatalogServer) ListAgreements(ctx context.Context, req *safethirdv1.ListAgreementsRequest) (*safethirdv1.ListAgreementsResponse, error) {
 	pr, err := parsePage("agreements", req.GetPageSize(), req.GetPageToken())
 	if err != nil {
-		return nil, s.errs.toStatus(ctx, err)
+		return nil, s.errs.Err(ctx, err)
 	}
 	snap, err := s.forPage(ctx, pr)
 	if err != nil {
-		return nil, s.errs.toStatus(ctx, err)
+		return nil, s.errs.Err(ctx, err)
 	}
 	ids, next := paginate(snap.AgreementIDs(), func(id string) string { return id }, pr, snap.Revision())
 	resp := &safethirdv1.ListAgreementsResponse{NextPageToken: next}
@@ -116,27 +119,27 @@ func (s *catalogServer) ListAgreements(ctx context.Context, req *safethirdv1.Lis
 	return resp, nil
 }
 
-func (s *catalogServer) GetFramework(ctx context.Context, req *safethirdv1.GetFrameworkRequest) (*safethirdv1.GetFrameworkResponse, error) {
+func (s *CatalogServer) GetFramework(ctx context.Context, req *safethirdv1.GetFrameworkRequest) (*safethirdv1.GetFrameworkResponse, error) {
 	id := req.GetFrameworkId() // set and shaped: the field rules say so
 	snap, err := s.current(ctx)
 	if err != nil {
-		return nil, s.errs.toStatus(ctx, err)
+		return nil, s.errs.Err(ctx, err)
 	}
 	f, ok := snap.Framework(id)
 	if !ok {
-		return nil, s.errs.toStatus(ctx, recordNotFound(safethirdv1.ErrorReason_ERROR_REASON_FRAMEWORK_NOT_FOUND, "framework", id))
+		return nil, s.errs.Err(ctx, rpcstatus.RecordNotFound(safethirdv1.ErrorReason_ERROR_REASON_FRAMEWORK_NOT_FOUND, "framework", id))
 	}
 	return &safethirdv1.GetFrameworkResponse{Framework: f}, nil
 }
 
-func (s *catalogServer) ListFrameworks(ctx context.Context, req *safethirdv1.ListFrameworksRequest) (*safethirdv1.ListFrameworksResponse, error) {
+func (s *CatalogServer) ListFrameworks(ctx context.Context, req *safethirdv1.ListFrameworksRequest) (*safethirdv1.ListFrameworksResponse, error) {
 	pr, err := parsePage("frameworks", req.GetPageSize(), req.GetPageToken())
 	if err != nil {
-		return nil, s.errs.toStatus(ctx, err)
+		return nil, s.errs.Err(ctx, err)
 	}
 	snap, err := s.forPage(ctx, pr)
 	if err != nil {
-		return nil, s.errs.toStatus(ctx, err)
+		return nil, s.errs.Err(ctx, err)
 	}
 	ids, next := paginate(snap.FrameworkIDs(), func(id string) string { return id }, pr, snap.Revision())
 	resp := &safethirdv1.ListFrameworksResponse{NextPageToken: next}

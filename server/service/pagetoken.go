@@ -1,4 +1,4 @@
-package server
+package service
 
 import (
 	"encoding/base64"
@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
+	"github.com/safethird/safethird/server/rpcstatus"
 )
 
 // AIP-158 page sizes.
@@ -39,10 +40,10 @@ func (t pageToken) encode() string {
 }
 
 // errPageToken is a page_token that was not issued for the listing.
-var errPageToken = &requestError{
-	reason: safethirdv1.ErrorReason_ERROR_REASON_INVALID_PAGE_TOKEN,
-	field:  "page_token", rule: "was not issued by a previous call to this method with the same filters",
-	msg: "invalid request: page_token: was not issued by a previous call to this method with the same filters",
+var errPageToken = &rpcstatus.RequestError{
+	Reason: safethirdv1.ErrorReason_ERROR_REASON_INVALID_PAGE_TOKEN,
+	Field:  "page_token", Rule: "was not issued by a previous call to this method with the same filters",
+	Msg: "invalid request: page_token: was not issued by a previous call to this method with the same filters",
 }
 
 // pageRequest is a validated request for one page.

@@ -1,4 +1,4 @@
-package server
+package middleware
 
 import (
 	"context"
@@ -13,43 +13,43 @@ import (
 // the rules are the schema's, so the CLI and generated clients can check
 // the same ones. A request that breaks one is INVALID_ARGUMENT with
 // ErrorInfo and one BadRequest field violation per rule broken
-// (errorMapper). go-grpc-middleware's protovalidate interceptor is not used:
+// (rpcstatus). go-grpc-middleware's protovalidate interceptor is not used:
 // it details the error as buf.validate.Violations, where this API's error
 // contract is google.rpc.BadRequest.
 
-func (s *Server) validateUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if err := s.validate(req); err != nil {
-		return nil, s.errs.toStatus(ctx, err)
+func (c *Chain) validateUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if err := c.validate(req); err != nil {
+		return nil, c.cfg.Errors.Err(ctx, err)
 	}
 	return handler(ctx, req)
 }
 
-func (s *Server) validateStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	return handler(srv, &validatingStream{ServerStream: ss, s: s})
+func (c *Chain) validateStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	return handler(srv, &validatingStream{ServerStream: ss, c: c})
 }
 
 // validatingStream checks each request a stream receives.
 type validatingStream struct {
 	grpc.ServerStream
-	s *Server
+	c *Chain
 }
 
 func (v *validatingStream) RecvMsg(m any) error {
 	if err := v.ServerStream.RecvMsg(m); err != nil {
 		return err
 	}
-	if err := v.s.validate(m); err != nil {
-		return v.s.errs.toStatus(v.Context(), err)
+	if err := v.c.validate(m); err != nil {
+		return v.c.cfg.Errors.Err(v.Context(), err)
 	}
 	return nil
 }
 
 // validate returns nil, a *protovalidate.ValidationError naming the rules
 // broken, or an error of the rules themselves (INTERNAL, logged).
-func (s *Server) validate(m any) error {
+func (c *Chain) validate(m any) error {
 	msg, ok := m.(proto.Message)
 	if !ok {
 		return fmt.Errorf("validate: request of type %T is not a proto message", m)
 	}
-	return s.validator.Validate(msg)
+	return c.cfg.Validator.Validate(msg)
 }

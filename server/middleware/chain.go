@@ -1,12 +1,19 @@
-package server
+// Package middleware holds the links of the gRPC interceptor chain that
+// every call of both doors passes (request id, accounting, recovery, auth,
+// validation, response accounting, deadline cap), in their order, and the
+// stats handler that accounts for the calls grpc-go answers before the
+// chain. Its parts are handed in as values (the limits, the error mapper,
+// the connection limiter, a response's size); it must not reach into the
+// services, the store or the doors.
+package middleware
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
+	"time"
 
-	middleware "github.com/grpc-ecosystem/go-grpc-middleware/v2"
+	"buf.build/go/protovalidate"
+	grpcmiddleware "github.com/grpc-ecosystem/go-grpc-middleware/v2"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
@@ -15,15 +22,45 @@ import (
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/safethird/safethird/internal/connlimit"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
+	"github.com/safethird/safethird/server/callinfo"
+	"github.com/safethird/safethird/server/rpcstatus"
 )
 
-// requestIDHeader carries the request id in and out.
-const requestIDHeader = "x-request-id"
+// Config is what the chain's links are built from.
+type Config struct {
+	Logger  *zap.Logger
+	Metrics *Metrics
+	Errors  rpcstatus.Mapper
+	// Tokens are the bearer tokens auth checks.
+	Tokens *Tokens
+	// Validator checks requests against the rules in the protos.
+	Validator protovalidate.Validator
+	// Conns tracks each connection's unread responses.
+	Conns *connlimit.Limiter
+	// Size is the encoded size of a response, as the codec will send it.
+	Size func(proto.Message) int
+	// MaxCallDuration caps every unary call's deadline.
+	MaxCallDuration time.Duration
+	// Known reports whether a full method name is one the server serves.
+	Known func(fullMethod string) bool
+	// BeforeHandler, when set, runs innermost in the unary chain, just
+	// before the handler; only tests set it.
+	BeforeHandler grpc.UnaryServerInterceptor
+}
 
-// maxRequestIDLen bounds a caller's request id; a longer one is replaced.
-const maxRequestIDLen = 128
+// Chain is the interceptor chain and the stats handler around it.
+type Chain struct {
+	cfg Config
+}
+
+// New returns the chain built from cfg.
+func New(cfg Config) *Chain {
+	return &Chain{cfg: cfg}
+}
 
 // link is one named link of the interceptor chain, for unary calls and
 // streams; a link may leave one of them nil.
@@ -33,7 +70,7 @@ type link struct {
 	stream grpc.StreamServerInterceptor
 }
 
-// chain is the interceptor chain, outermost first. Recovery, auth and the
+// links is the interceptor chain, outermost first. Recovery, auth and the
 // accounting link's frame are go-grpc-middleware's; the rest is particular
 // to this service, in the same shape.
 //
@@ -52,40 +89,49 @@ type link struct {
 //     the engine checks those itself, so that each item of a batch fails
 //     alone and Go callers of the engine get the same checks.
 //  6. responses: counts each response for its connection, so the bytes
-//     queued for clients that do not read stay bounded (conns.go).
+//     queued for clients that do not read stay bounded (responses.go).
 //  7. deadline: caps only authenticated, valid calls, right around the
 //     handler. Unary only: grpc-go gives an interceptor no way to end a
 //     stream whose handler ignores its context (reflection's does), so
 //     streams are bounded by the connection's maximum age and its grace.
 //
 // TestChainOrder holds the chain to this order.
-func (s *Server) chain() []link {
-	reporter := interceptors.CommonReportableFunc(s.reporter)
-	recovered := recovery.WithRecoveryHandlerContext(s.recovered)
+func (c *Chain) links() []link {
+	reporter := interceptors.CommonReportableFunc(c.reporter)
+	recovered := recovery.WithRecoveryHandlerContext(c.recovered)
 	tokens := selector.MatchFunc(needsToken)
 	rules := selector.MatchFunc(rulesCheckedHere)
 	links := []link{
 		{"request-id", requestIDUnary, requestIDStream},
 		{"accounting", interceptors.UnaryServerInterceptor(reporter), interceptors.StreamServerInterceptor(reporter)},
 		{"recovery", recovery.UnaryServerInterceptor(recovered), recovery.StreamServerInterceptor(recovered)},
-		{"auth", selector.UnaryServerInterceptor(auth.UnaryServerInterceptor(s.authenticate), tokens),
-			selector.StreamServerInterceptor(auth.StreamServerInterceptor(s.authenticate), tokens)},
-		{"validate", selector.UnaryServerInterceptor(s.validateUnary, rules), selector.StreamServerInterceptor(s.validateStream, rules)},
-		{"responses", s.responsesUnary, s.responsesStream},
-		{"deadline", s.deadlineUnary, nil},
+		{"auth", selector.UnaryServerInterceptor(auth.UnaryServerInterceptor(c.authenticate), tokens),
+			selector.StreamServerInterceptor(auth.StreamServerInterceptor(c.authenticate), tokens)},
+		{"validate", selector.UnaryServerInterceptor(c.validateUnary, rules), selector.StreamServerInterceptor(c.validateStream, rules)},
+		{"responses", c.responsesUnary, c.responsesStream},
+		{"deadline", c.deadlineUnary, nil},
 	}
-	if s.cfg.beforeHandler != nil {
-		links = append(links, link{"test-hook", s.cfg.beforeHandler, nil})
+	if c.cfg.BeforeHandler != nil {
+		links = append(links, link{"test-hook", c.cfg.BeforeHandler, nil})
 	}
 	return links
 }
 
-// chainOptions turns the chain into grpc.ServerOptions.
-func (s *Server) chainOptions() []grpc.ServerOption {
+// Names names the links of the chain, outermost first.
+func (c *Chain) Names() []string {
+	var names []string
+	for _, l := range c.links() {
+		names = append(names, l.name)
+	}
+	return names
+}
+
+// ServerOptions are the chain and its stats handler as grpc.ServerOptions.
+func (c *Chain) ServerOptions() []grpc.ServerOption {
 	var unary []grpc.UnaryServerInterceptor
 	var stream []grpc.StreamServerInterceptor
 	var names []string
-	for _, l := range s.chain() {
+	for _, l := range c.links() {
 		names = append(names, l.name)
 		if l.unary != nil {
 			unary = append(unary, l.unary)
@@ -94,8 +140,8 @@ func (s *Server) chainOptions() []grpc.ServerOption {
 			stream = append(stream, l.stream)
 		}
 	}
-	s.logger.Debug("interceptor chain", zap.Strings("outermost_first", names))
-	return []grpc.ServerOption{grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(stream...)}
+	c.cfg.Logger.Debug("interceptor chain", zap.Strings("outermost_first", names))
+	return []grpc.ServerOption{grpc.StatsHandler(accounting{c}), grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(stream...)}
 }
 
 // needsToken selects the calls auth checks: all but grpc.health.v1.
@@ -114,31 +160,7 @@ func rulesCheckedHere(_ context.Context, c interceptors.CallMeta) bool {
 // requestID returns the caller's x-request-id when it is 1 to 128
 // printable ASCII characters, else a new random one.
 func requestID(ctx context.Context) string {
-	return pickRequestID(metadata.ValueFromIncomingContext(ctx, requestIDHeader))
-}
-
-// pickRequestID returns the one value given when it is a valid id, else a
-// new random one. The HTTP door picks the id with it before transcoding, so
-// the gRPC chain behind it keeps the same one.
-func pickRequestID(values []string) string {
-	if len(values) == 1 && validRequestID(values[0]) {
-		return values[0]
-	}
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return hex.EncodeToString(b[:])
-}
-
-func validRequestID(id string) bool {
-	if id == "" || len(id) > maxRequestIDLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if id[i] < 0x20 || id[i] > 0x7e {
-			return false
-		}
-	}
-	return true
+	return callinfo.PickRequestID(metadata.ValueFromIncomingContext(ctx, callinfo.Header))
 }
 
 // requestIDUnary returns the id in the response header, or in the trailer
@@ -151,17 +173,17 @@ func requestIDUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handl
 	resp, err := handler(ctx, req)
 	// Neither fails: headers are sent only after the chain returns.
 	if err != nil {
-		_ = grpc.SetTrailer(ctx, metadata.Pairs(requestIDHeader, id))
+		_ = grpc.SetTrailer(ctx, metadata.Pairs(callinfo.Header, id))
 	} else {
-		_ = grpc.SetHeader(ctx, metadata.Pairs(requestIDHeader, id))
+		_ = grpc.SetHeader(ctx, metadata.Pairs(callinfo.Header, id))
 	}
 	return resp, err
 }
 
 func requestIDStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	id := requestID(ss.Context())
-	_ = ss.SetHeader(metadata.Pairs(requestIDHeader, id))
-	wrapped := middleware.WrapServerStream(ss)
+	_ = ss.SetHeader(metadata.Pairs(callinfo.Header, id))
+	wrapped := grpcmiddleware.WrapServerStream(ss)
 	wrapped.WrappedContext = recordRequestID(ss.Context(), id)
 	return handler(srv, wrapped)
 }
@@ -169,12 +191,12 @@ func requestIDStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, ha
 // recordRequestID puts the id in the call's record, made by the stats
 // handler, or here when there is none.
 func recordRequestID(ctx context.Context, id string) context.Context {
-	ci := callInfoFrom(ctx)
+	ci := callinfo.From(ctx)
 	if ci == nil {
-		ci = &callInfo{}
-		ctx = withCallInfo(ctx, ci)
+		ci = &callinfo.Info{}
+		ctx = callinfo.With(ctx, ci)
 	}
-	ci.requestID = id
+	ci.RequestID = id
 	return ctx
 }
 
@@ -185,19 +207,19 @@ func recordRequestID(ctx context.Context, id string) context.Context {
 // the deferred call, so it still holds the frames that panicked). The
 // panic value is logged as text: the engine's panics carry no applicant
 // facts.
-func (s *Server) recovered(ctx context.Context, p any) error {
+func (c *Chain) recovered(ctx context.Context, p any) error {
 	method, _ := grpc.Method(ctx)
-	s.logger.Error("panic in call", zap.String("method", method), zap.String("request_id", requestIDFrom(ctx)),
+	c.cfg.Logger.Error("panic in call", zap.String("method", method), zap.String("request_id", callinfo.RequestID(ctx)),
 		zap.String("panic", fmt.Sprint(p)), zap.Stack("stack"))
-	return internalStatus().Err()
+	return rpcstatus.Internal().Err()
 }
 
 // --- deadline cap
 
 // deadlineUnary caps the call's deadline at MaxCallDuration; an earlier
 // deadline from the caller still wins.
-func (s *Server) deadlineUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.MaxCallDuration)
+func (c *Chain) deadlineUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.MaxCallDuration)
 	defer cancel()
 	return handler(ctx, req)
 }

@@ -1,8 +1,14 @@
-package server
+// Package store holds the assessment Engines over the dataset revisions a
+// server serves: the current one, swapped atomically on each reload that
+// validates, and the recent ones a call may pin. It loads and watches the
+// dataset and counts its loads; it knows nothing of gRPC, HTTP or the
+// errors' statuses (its errors are mapped by server/rpcstatus).
+package store
 
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -12,6 +18,7 @@ import (
 
 	"github.com/safethird/safethird/assessment"
 	"github.com/safethird/safethird/dataset"
+	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
 // maxRevisions bounds the revisions kept for pinning with dataset_revision:
@@ -20,13 +27,27 @@ import (
 // between restarts.
 const maxRevisions = 32
 
-// store holds the Engine over the current dataset Snapshot and those over
-// the revisions loaded since start; each Engine keeps its own memo. The swap is atomic: a call resolves one Snapshot at its start and
-// uses only it, so no call sees a mix of two revisions.
-type store struct {
+// ErrNotLoaded is returned while no dataset has been loaded yet.
+var ErrNotLoaded = errors.New("no dataset loaded")
+
+// RevisionError reports a pinned dataset_revision the store does not hold.
+type RevisionError struct {
+	// Current is the revision the store serves.
+	Current string
+}
+
+func (e *RevisionError) Error() string {
+	return "dataset revision not held by this server; it serves " + e.Current
+}
+
+// Store holds the Engine over the current dataset Snapshot and those over
+// the revisions loaded since start; each Engine keeps its own memo. The
+// swap is atomic: a call resolves one Snapshot at its start and uses only
+// it, so no call sees a mix of two revisions.
+type Store struct {
 	load    func() (*dataset.Snapshot, error)
 	logger  *zap.Logger
-	metrics *metrics
+	metrics *Metrics
 
 	// loadMu serializes loads, so two triggers cannot race to swap.
 	loadMu  sync.Mutex
@@ -36,38 +57,46 @@ type store struct {
 	held []*assessment.Engine // oldest first, at most maxRevisions; the current one is last
 }
 
-func newStore(cfg Config, logger *zap.Logger, m *metrics) *store {
-	opts := dataset.LoadOptions{Sealed: !cfg.DatasetUnsealed, PublicKey: cfg.DatasetPublicKey, MaxConditionCost: cfg.MaxConditionCost}
-	load := func() (*dataset.Snapshot, error) { return opts.Load(cfg.DatasetFS) }
-	if dir := cfg.DatasetDir; dir != "" {
-		load = func() (*dataset.Snapshot, error) { return opts.LoadDir(dir) }
-	}
-	return &store{load: load, logger: logger, metrics: m}
+// Source is where a Store loads its dataset from, and how.
+type Source struct {
+	// Dir, when set, is the dataset directory; else FS is loaded.
+	Dir     string
+	FS      fs.FS
+	Options dataset.LoadOptions
 }
 
-// Current returns the Engine over the Snapshot served now, or errNotLoaded.
-func (s *store) Current() (*assessment.Engine, error) {
+// New returns a Store that loads from src; it holds nothing until Reload.
+func New(src Source, logger *zap.Logger, m *Metrics) *Store {
+	load := func() (*dataset.Snapshot, error) { return src.Options.Load(src.FS) }
+	if dir := src.Dir; dir != "" {
+		load = func() (*dataset.Snapshot, error) { return src.Options.LoadDir(dir) }
+	}
+	return &Store{load: load, logger: logger, metrics: m}
+}
+
+// Current returns the Engine over the Snapshot served now, or ErrNotLoaded.
+func (s *Store) Current() (*assessment.Engine, error) {
 	eng := s.current.Load()
 	if eng == nil {
-		return nil, errNotLoaded
+		return nil, ErrNotLoaded
 	}
 	return eng, nil
 }
 
 // Resolve returns the Snapshot with revision, or the current one when
-// revision is empty. A revision not held is a *revisionError.
-func (s *store) Resolve(revision string) (*assessment.Engine, error) {
+// revision is empty. A revision not held is a *RevisionError.
+func (s *Store) Resolve(revision string) (*assessment.Engine, error) {
 	cur, err := s.Current()
 	if err != nil {
 		return nil, err
 	}
-	return s.pinned(cur, revision)
+	return s.Pinned(cur, revision)
 }
 
-// pinned returns the held Snapshot with revision, with cur standing for
+// Pinned returns the held Snapshot with revision, with cur standing for
 // the empty revision and for its own; a batch resolves cur once and pins
 // each item against it.
-func (s *store) pinned(cur *assessment.Engine, revision string) (*assessment.Engine, error) {
+func (s *Store) Pinned(cur *assessment.Engine, revision string) (*assessment.Engine, error) {
 	if revision == "" || revision == cur.Snapshot().Revision() {
 		return cur, nil
 	}
@@ -78,11 +107,11 @@ func (s *store) pinned(cur *assessment.Engine, revision string) (*assessment.Eng
 			return eng, nil
 		}
 	}
-	return nil, &revisionError{current: cur.Snapshot().Revision()}
+	return nil, &RevisionError{Current: cur.Snapshot().Revision()}
 }
 
-// loadResult describes a successful load.
-type loadResult struct {
+// LoadResult describes a successful load.
+type LoadResult struct {
 	Revision, Previous string
 	Changed            bool
 	Counts             dataset.Counts
@@ -92,12 +121,12 @@ type loadResult struct {
 // Reload loads the dataset from its source and, when it validates, makes
 // it current. A dataset that fails validation is refused: the last good
 // one keeps serving. Every attempt is counted and timed.
-func (s *store) Reload() (loadResult, error) {
+func (s *Store) Reload() (LoadResult, error) {
 	s.loadMu.Lock()
 	defer s.loadMu.Unlock()
 	start := time.Now()
 	snap, err := s.safeLoad()
-	res := loadResult{Duration: time.Since(start)}
+	res := LoadResult{Duration: time.Since(start)}
 	s.metrics.observeLoad(res.Duration, err)
 	if prev := s.current.Load(); prev != nil {
 		res.Previous = prev.Snapshot().Revision()
@@ -127,7 +156,7 @@ func (s *store) Reload() (loadResult, error) {
 // safeLoad loads the dataset, turning a panic in the loader (a file that
 // trips a parser bug) into an error: such a dataset is refused like any
 // other bad one, rather than killing the server from a reload goroutine.
-func (s *store) safeLoad() (snap *dataset.Snapshot, err error) {
+func (s *Store) safeLoad() (snap *dataset.Snapshot, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.logger.Error("dataset loader panicked", zap.String("panic", fmt.Sprint(r)), zap.Stack("stack"))
@@ -137,13 +166,13 @@ func (s *store) safeLoad() (snap *dataset.Snapshot, err error) {
 	return s.load()
 }
 
-// reloadAndLog reloads for a trigger that has no caller to return to (a
+// ReloadAndLog reloads for a trigger that has no caller to return to (a
 // signal, the directory watcher) and logs the outcome once: each problem
 // of a refused dataset on its own line, then the refusal.
-func (s *store) reloadAndLog(trigger string) {
+func (s *Store) ReloadAndLog(trigger string) {
 	res, err := s.Reload()
 	if err != nil {
-		logLoadError(s.logger, err)
+		LogLoadError(s.logger, err)
 		s.logger.Error("dataset refused; the last good revision keeps serving",
 			zap.String("trigger", trigger), zap.String("dataset_revision", res.Previous))
 		return
@@ -158,9 +187,9 @@ func (s *store) reloadAndLog(trigger string) {
 		zap.Int("agreements", res.Counts.Agreements), zap.Int("findings", res.Counts.Findings))
 }
 
-// logLoadError logs why a load failed: every problem of a dataset that
+// LogLoadError logs why a load failed: every problem of a dataset that
 // failed validation, one a line, or the I/O error.
-func logLoadError(logger *zap.Logger, err error) {
+func LogLoadError(logger *zap.Logger, err error) {
 	var verr *dataset.ValidationError
 	if !errors.As(err, &verr) {
 		logger.Error("dataset load failed", zap.Error(err))
@@ -169,4 +198,14 @@ func logLoadError(logger *zap.Logger, err error) {
 	for _, p := range verr.Problems {
 		logger.Error("dataset problem", zap.String("problem", p.String()))
 	}
+}
+
+// Encoded returns the stored encoding of an answer that the Engine of its
+// revision memoized, in the named format, made by encode the first time.
+func (s *Store) Encoded(a *safethirdv1.Assessment, format string, encode func(*safethirdv1.Assessment) ([]byte, error)) ([]byte, bool) {
+	eng, err := s.Resolve(a.GetDatasetRevision())
+	if err != nil {
+		return nil, false
+	}
+	return eng.Encoding(a, format, encode)
 }

@@ -1,4 +1,4 @@
-package server
+package connlimit
 
 import (
 	"context"
@@ -14,39 +14,46 @@ import (
 // testConns serves a real TCP listener through conns with max connections,
 // accepting in the background; it returns the listener and the connections
 // accepted, in order.
-func testConns(t *testing.T, max int) (*conns, <-chan *trackedConn) {
+func testConns(t *testing.T, max int) (*served, <-chan *Conn) {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := newMetrics(prometheus.NewRegistry())
+	m, err := NewMetrics(prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := newConns(lis, max, zap.NewNop(), m)
-	accepted := make(chan *trackedConn, 16)
+	l := New(Limits{MaxConnections: max, UnreadBudget: DefaultUnreadBudget, StallTimeout: DefaultStallTimeout}, zap.NewNop(), m)
+	ln := l.Listen(lis)
+	accepted := make(chan *Conn, 16)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for {
-			c, err := l.Accept()
+			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			accepted <- c.(*trackedConn)
+			accepted <- c.(*Conn)
 		}
 	}()
 	t.Cleanup(func() {
-		_ = l.Close()
+		_ = ln.Close()
 		<-done
 	})
-	return l, accepted
+	return &served{Limiter: l, addr: lis.Addr().String()}, accepted
 }
 
-func dial(t *testing.T, l *conns) net.Conn {
+// served is a Limiter serving one listener, at addr.
+type served struct {
+	*Limiter
+	addr string
+}
+
+func dial(t *testing.T, l *served) net.Conn {
 	t.Helper()
-	c, err := net.Dial("tcp", l.Addr().String())
+	c, err := net.Dial("tcp", l.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,10 +99,10 @@ func TestUnreadBudgetClosesTheWorst(t *testing.T) {
 	l.budget = 10_000
 	light, heavy := dial(t, l), dial(t, l)
 	lightC, heavyC := <-accepted, <-accepted
-	if !l.account(lightC, 100) || !l.account(heavyC, 100) {
+	if !l.Account(lightC, 100) || !l.Account(heavyC, 100) {
 		t.Fatal("responses within the budget cut their connection")
 	}
-	if l.account(heavyC, 10_000) {
+	if l.Account(heavyC, 10_000) {
 		t.Error("the response that took its connection over the budget was not refused")
 	}
 	if !closedByServer(heavy, 5*time.Second) || !heavyC.cut.Load() {
@@ -105,7 +112,7 @@ func TestUnreadBudgetClosesTheWorst(t *testing.T) {
 		t.Error("the connection within its share was closed")
 	}
 	// Bytes written to the client count as read.
-	if _, err := lightC.Write(make([]byte, 100+responseOverhead)); err != nil {
+	if _, err := lightC.Write(make([]byte, 100)); err != nil {
 		t.Fatal(err)
 	}
 	if got := lightC.unread(); got != 0 {
@@ -122,7 +129,7 @@ func TestStalledConnectionIsClosed(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		l.watchStalls(ctx)
+		l.WatchStalls(ctx)
 	}()
 	defer func() {
 		cancel()
@@ -132,7 +139,7 @@ func TestStalledConnectionIsClosed(t *testing.T) {
 	<-accepted
 	stalledC := <-accepted
 	time.Sleep(2 * l.stall) // long idle, nothing waiting: not a stall
-	l.account(stalledC, 10)
+	l.Account(stalledC, 10)
 	if !closedByServer(stalled, 5*time.Second) {
 		t.Error("a stalled connection was not closed")
 	}
@@ -156,18 +163,19 @@ func TestBusyReadingConnectionIsNotClosed(t *testing.T) {
 		_, err := io.Copy(io.Discard, client)
 		read <- err
 	}()
-	// One response for a call always in flight, then each call's.
-	const calls, size, framing = 20_000, 100, 60
-	l.account(c, size)
+	// One response for a call always in flight, then each call's: each
+	// counted as gRPC counts it, the message and its prefix.
+	const calls, size, framing, grpcPrefix = 20_000, 100, 60, 5
+	l.Account(c, grpcPrefix+size)
 	for i := range calls {
-		if !l.account(c, size) {
+		if !l.Account(c, grpcPrefix+size) {
 			t.Fatalf("call %d: a connection whose client reads everything was cut, %d bytes counted unread", i, c.unread())
 		}
 		if _, err := c.Write(make([]byte, grpcPrefix+size+framing)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got, most := c.unread(), int64(2*(size+responseOverhead)); got > most {
+	if got, most := c.unread(), int64(2*(grpcPrefix+size)); got > most {
 		t.Errorf("unread after %d calls = %d, want at most the %d of the calls in flight", calls, got, most)
 	}
 	_ = client.Close()

@@ -1,4 +1,4 @@
-package server
+package rpcstatus
 
 import (
 	"context"
@@ -21,6 +21,8 @@ import (
 
 	"github.com/safethird/safethird/assessment"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
+	"github.com/safethird/safethird/server/callinfo"
+	"github.com/safethird/safethird/server/store"
 )
 
 // TestToStatus covers the mapping table, including the cases the API tests
@@ -44,35 +46,33 @@ func TestToStatus(t *testing.T) {
 			`framework "` + strings.Repeat("f", 64) + `..." not found`, false},
 		{"unknown kind is a bug", &assessment.NotFoundError{Kind: "planet", ID: "x"}, codes.Internal, "ERROR_REASON_INTERNAL", "internal error", true},
 		{"wrapped not found", fmt.Errorf("lookup: %w", &assessment.NotFoundError{Kind: assessment.KindCountry, ID: "XX"}), codes.NotFound, "ERROR_REASON_COUNTRY_NOT_FOUND", `country "XX" not found`, false},
-		{"revision", &revisionError{current: "sha256:abc"}, codes.FailedPrecondition, "ERROR_REASON_DATASET_REVISION_MISMATCH",
+		{"revision", &store.RevisionError{Current: "sha256:abc"}, codes.FailedPrecondition, "ERROR_REASON_DATASET_REVISION_MISMATCH",
 			"dataset revision not held by this server; it serves sha256:abc", false},
-		{"not loaded", errNotLoaded, codes.Unavailable, "ERROR_REASON_DATASET_NOT_LOADED", "no dataset is loaded yet; retry shortly", false},
-		{"page token", errPageToken, codes.InvalidArgument, "ERROR_REASON_INVALID_PAGE_TOKEN",
-			"invalid request: page_token: was not issued by a previous call to this method with the same filters", false},
-		{"page size", &requestError{field: "page_size", rule: "must be 0 to 1000", msg: "invalid request: page_size: must be 0 to 1000"}, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT",
+		{"not loaded", store.ErrNotLoaded, codes.Unavailable, "ERROR_REASON_DATASET_NOT_LOADED", "no dataset is loaded yet; retry shortly", false},
+		{"page size", &RequestError{Field: "page_size", Rule: "must be 0 to 1000", Msg: "invalid request: page_size: must be 0 to 1000"}, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT",
 			"invalid request: page_size: must be 0 to 1000", false},
-		{"no token", errNoToken, codes.Unauthenticated, "ERROR_REASON_UNAUTHENTICATED", errNoToken.Error(), false},
-		{"bad token", errBadToken, codes.Unauthenticated, "ERROR_REASON_UNAUTHENTICATED", "invalid bearer token", false},
+		{"no token", ErrNoToken, codes.Unauthenticated, "ERROR_REASON_UNAUTHENTICATED", ErrNoToken.Error(), false},
+		{"bad token", ErrBadToken, codes.Unauthenticated, "ERROR_REASON_UNAUTHENTICATED", "invalid bearer token", false},
 		{"canceled", context.Canceled, codes.Canceled, "", context.Canceled.Error(), false},
 		{"deadline, wrapped", fmt.Errorf("batch: %w", context.DeadlineExceeded), codes.DeadlineExceeded, "", "batch: " + context.DeadlineExceeded.Error(), false},
 		{"status passes through", status.Error(codes.ResourceExhausted, "too big"), codes.ResourceExhausted, "", "too big", false},
 		{"anything else", errors.New("disk on fire at /secret/path"), codes.Internal, "ERROR_REASON_INTERNAL", "internal error", true},
-		{"body too large", errTooLarge, codes.ResourceExhausted, "ERROR_REASON_MESSAGE_TOO_LARGE", errTooLarge.Error(), false},
-		{"bad HTTP request", &requestError{field: "as_off", rule: "unknown field", msg: "unknown field"}, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", "unknown field", false},
-		{"no such record", recordNotFound(safethirdv1.ErrorReason_ERROR_REASON_AGREEMENT_NOT_FOUND, "agreement", strings.Repeat("a", 100)), codes.NotFound,
+		{"body too large", &TooLargeError{Limit: 256 << 10}, codes.ResourceExhausted, "ERROR_REASON_MESSAGE_TOO_LARGE", "request body larger than the limit of 262144 bytes", false},
+		{"bad HTTP request", &RequestError{Field: "as_off", Rule: "unknown field", Msg: "unknown field"}, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", "unknown field", false},
+		{"no such record", RecordNotFound(safethirdv1.ErrorReason_ERROR_REASON_AGREEMENT_NOT_FOUND, "agreement", strings.Repeat("a", 100)), codes.NotFound,
 			"ERROR_REASON_AGREEMENT_NOT_FOUND", `agreement "` + strings.Repeat("a", 64) + `..." not found`, false},
-		{"no such REST path", &requestError{notFound: true, msg: "no path"}, codes.NotFound, "ERROR_REASON_INVALID_ARGUMENT", "no path", false},
+		{"no such REST path", &RequestError{NotFound: true, Msg: "no path"}, codes.NotFound, "ERROR_REASON_INVALID_ARGUMENT", "no path", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			core, logs := observer.New(zap.DebugLevel)
-			m := errorMapper{logger: zap.New(core)}
-			ctx := withCallInfo(context.Background(), &callInfo{requestID: "rid"})
-			st := status.Convert(m.toStatus(ctx, tt.give))
+			m := Mapper{Logger: zap.New(core)}
+			ctx := callinfo.With(context.Background(), &callinfo.Info{RequestID: "rid"})
+			st := status.Convert(m.Err(ctx, tt.give))
 			if st.Code() != tt.wantCode || st.Message() != tt.wantMessage {
 				t.Errorf("status = %s %q, want %s %q", st.Code(), st.Message(), tt.wantCode, tt.wantMessage)
 			}
-			if got := reasonOf(st); got != tt.wantReason {
+			if got := ReasonOf(st); got != tt.wantReason {
 				t.Errorf("reason = %q, want %q", got, tt.wantReason)
 			}
 			logged := logs.FilterMessage("internal error").All()
@@ -86,8 +86,8 @@ func TestToStatus(t *testing.T) {
 			}
 		})
 	}
-	if m := (errorMapper{logger: zap.NewNop()}); m.toStatus(context.Background(), nil) != nil {
-		t.Error("toStatus(nil) is not nil")
+	if m := (Mapper{Logger: zap.NewNop()}); m.Err(context.Background(), nil) != nil {
+		t.Error("Err(nil) is not nil")
 	}
 }
 
@@ -117,13 +117,12 @@ func TestViolations(t *testing.T) {
 			{Proto: &validate.Violation{Field: path("as_of"), RuleId: proto.String("as_of.date")}, FieldValue: protoreflect.ValueOfString(secret)},
 		}}, "invalid request: applicant.nationality_code: must be two letters; as_of: breaks the rule as_of.date",
 			[]string{"applicant.nationality_code: must be two letters", "as_of: breaks the rule as_of.date"}},
-		{"the server's own", &requestError{field: "page_size", rule: "must be 0 to 1000", msg: "invalid request: page_size: must be 0 to 1000"}, "invalid request: page_size: must be 0 to 1000", []string{"page_size: must be 0 to 1000"}},
-		{"page token", errPageToken, errPageToken.msg, []string{"page_token: " + errPageToken.rule}},
-		{"a REST path", &requestError{notFound: true, msg: "no REST path"}, "no REST path", nil},
+		{"the server's own", &RequestError{Field: "page_size", Rule: "must be 0 to 1000", Msg: "invalid request: page_size: must be 0 to 1000"}, "invalid request: page_size: must be 0 to 1000", []string{"page_size: must be 0 to 1000"}},
+		{"a REST path", &RequestError{NotFound: true, Msg: "no REST path"}, "no REST path", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := (errorMapper{logger: zap.NewNop()}).status(context.Background(), tt.give)
+			st := (Mapper{Logger: zap.NewNop()}).Status(context.Background(), tt.give)
 			if st.Message() != tt.wantMessage {
 				t.Errorf("message %q, want %q", st.Message(), tt.wantMessage)
 			}
@@ -142,27 +141,6 @@ func TestViolations(t *testing.T) {
 				t.Errorf("the status repeats a field's value: %s", b)
 			}
 		})
-	}
-}
-
-func TestValidRequestID(t *testing.T) {
-	tests := []struct {
-		give string
-		want bool
-	}{
-		{"", false},
-		{"a", true},
-		{"with space and /:=", true},
-		{strings.Repeat("x", 128), true},
-		{strings.Repeat("x", 129), false},
-		{"tab\there", false},
-		{"del\x7f", false},
-		{"é", false},
-	}
-	for _, tt := range tests {
-		if got := validRequestID(tt.give); got != tt.want {
-			t.Errorf("validRequestID(%q) = %v, want %v", tt.give, got, tt.want)
-		}
 	}
 }
 
@@ -193,39 +171,8 @@ func TestHTTPStatus(t *testing.T) {
 		{status.New(codes.Unauthenticated, ""), 401},
 	}
 	for _, tt := range tests {
-		if got := httpStatus(tt.give); got != tt.want {
-			t.Errorf("httpStatus(%s) = %d, want %d", tt.give.Code(), got, tt.want)
-		}
-	}
-}
-
-// A protojson error keeps its position, rule and field name, never the
-// value the caller sent.
-func TestBodyError(t *testing.T) {
-	tests := []struct {
-		give      string
-		wantField string
-		wantMsg   string
-	}{
-		{`{"as_off":"2019-01-01"}`, "as_off", `request body is not the JSON of the request message at line 1, column 2: unknown field "as_off"`},
-		{`{"applicant":{"age":"sixteen"}}`, "age", `request body is not the JSON of the request message at line 1, column 21: invalid value for the int32 field "age"`},
-		{`{"view":"SECRET_VALUE"}`, "view", `request body is not the JSON of the request message at line 1, column 9: invalid value for the enum field "view"`},
-		{`{"as_of":"a","as_of":"b"}`, "as_of", `request body is not the JSON of the request message at line 1, column 14: duplicate field "as_of"`},
-		{`{"as_of": secret}`, "", `request body is not the JSON of the request message at line 1, column 11: malformed JSON`},
-	}
-	for _, tt := range tests {
-		err := protojson.Unmarshal([]byte(tt.give), &safethirdv1.AssessCountryRequest{})
-		if err == nil {
-			t.Fatalf("%s decoded", tt.give)
-		}
-		got := bodyError(err)
-		if got.field != tt.wantField || got.msg != tt.wantMsg {
-			t.Errorf("bodyError(%s) = %q, %q; want %q, %q", tt.give, got.field, got.msg, tt.wantField, tt.wantMsg)
-		}
-		for _, secret := range []string{"sixteen", "SECRET", "secret", "2019"} {
-			if strings.Contains(got.msg, secret) {
-				t.Errorf("bodyError(%s) repeats the value: %q", tt.give, got.msg)
-			}
+		if got := HTTPStatus(tt.give); got != tt.want {
+			t.Errorf("HTTPStatus(%s) = %d, want %d", tt.give.Code(), got, tt.want)
 		}
 	}
 }

@@ -1,17 +1,39 @@
-package server
+package middleware
 
 import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"strings"
+	"sync/atomic"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
-	"go.uber.org/zap"
 	"google.golang.org/grpc/metadata"
 
-	"github.com/safethird/safethird/internal/tokenfile"
+	"github.com/safethird/safethird/server/rpcstatus"
 )
+
+// Tokens are the bearer tokens in force; a reload swaps them at once for
+// every call that starts after it.
+type Tokens struct {
+	current atomic.Pointer[authenticator]
+}
+
+// NewTokens returns tokens in force; none means auth is off.
+func NewTokens(tokens []string) *Tokens {
+	t := &Tokens{}
+	t.Set(tokens)
+	return t
+}
+
+// Set puts tokens in force in place of the last ones: a token left out
+// stops working.
+func (t *Tokens) Set(tokens []string) {
+	t.current.Store(newAuthenticator(tokens))
+}
+
+// On reports whether calls need a token.
+func (t *Tokens) On() bool { return t.current.Load() != nil }
 
 // authenticator checks bearer tokens. It keeps only their SHA-256 hashes:
 // comparing hashes makes every comparison the same length, so its time
@@ -37,25 +59,25 @@ func newAuthenticator(tokens []string) *authenticator {
 // the call carries exactly one bearer token in force, and refuses it
 // UNAUTHENTICATED otherwise. Two authorization values are refused even
 // when one holds a good token: which one a proxy acts on is not defined.
-func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
-	if err := s.auth.Load().check(ctx); err != nil {
-		return nil, s.errs.toStatus(ctx, err)
+func (c *Chain) authenticate(ctx context.Context) (context.Context, error) {
+	if err := c.cfg.Tokens.current.Load().check(ctx); err != nil {
+		return nil, c.cfg.Errors.Err(ctx, err)
 	}
 	return ctx, nil
 }
 
-// check returns nil when the call may proceed, else errNoToken or errBadToken.
+// check returns nil when the call may proceed, else ErrNoToken or ErrBadToken.
 func (a *authenticator) check(ctx context.Context) error {
 	if a == nil {
 		return nil
 	}
 	if len(metadata.ValueFromIncomingContext(ctx, "authorization")) > 1 {
-		return errBadToken
+		return rpcstatus.ErrBadToken
 	}
 	token, err := auth.AuthFromMD(ctx, "bearer")
 	token = strings.TrimSpace(token)
 	if err != nil || token == "" {
-		return errNoToken
+		return rpcstatus.ErrNoToken
 	}
 	got := sha256.Sum256([]byte(token))
 	// Compare against every token, without stopping at a match.
@@ -64,24 +86,7 @@ func (a *authenticator) check(ctx context.Context) error {
 		match |= subtle.ConstantTimeCompare(got[:], want[:])
 	}
 	if match != 1 {
-		return errBadToken
+		return rpcstatus.ErrBadToken
 	}
 	return nil
-}
-
-// reloadTokens reads the tokens file again, when there is one, and puts its
-// tokens in force: a token removed from the file stops working. A file that
-// breaks a rule is refused, logged with its line and the rule (never a
-// token), and the tokens in force stay.
-func (s *Server) reloadTokens() {
-	if s.cfg.AuthTokensFile == "" {
-		return
-	}
-	tokens, err := tokenfile.Read(s.cfg.AuthTokensFile)
-	if err != nil {
-		s.logger.Error("tokens file refused; the tokens in force stay", zap.Error(err))
-		return
-	}
-	s.auth.Store(newAuthenticator(tokens))
-	s.logger.Info("tokens reloaded", zap.Int("tokens", len(tokens)))
 }

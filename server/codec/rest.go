@@ -1,4 +1,4 @@
-package server
+package codec
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/safethird/safethird/server/rpcstatus"
 )
 
 // restCodec is the JSON of the HTTP door: protojson as grpcurl and
@@ -23,10 +25,12 @@ import (
 // vanguard makes of a codec's plain error.
 type restCodec struct {
 	vanguard.JSONCodec
-	errs errorMapper
+	errs rpcstatus.Mapper
 }
 
-func newRESTCodec(res vanguard.TypeResolver, errs errorMapper) vanguard.Codec {
+// NewREST returns the HTTP door's JSON codec, resolving types with res and
+// mapping a body that does not decode with errs.
+func NewREST(res vanguard.TypeResolver, errs rpcstatus.Mapper) vanguard.Codec {
 	return &restCodec{
 		JSONCodec: vanguard.JSONCodec{
 			MarshalOptions:   protojson.MarshalOptions{Resolver: res},
@@ -51,9 +55,9 @@ func (c *restCodec) UnmarshalField(data []byte, msg proto.Message, field protore
 }
 
 // invalid maps a decoding error; no call context exists at this depth,
-// and errorMapper needs one only to log errors it does not know.
+// and the mapper needs one only to log errors it does not know.
 func (c *restCodec) invalid(err error) error {
-	return connectErrorOf(c.errs.status(context.Background(), bodyError(err)))
+	return connectErrorOf(c.errs.Status(context.Background(), bodyError(err)))
 }
 
 // protojsonError picks apart protojson's error text, "proto: (line 1:2):
@@ -70,24 +74,24 @@ var (
 
 // bodyError keeps of a protojson error only its position, the rule and,
 // for the rules that name one, the field's name.
-func bodyError(err error) *requestError {
+func bodyError(err error) *rpcstatus.RequestError {
 	const head = "request body is not the JSON of the request message"
 	m := protojsonError.FindStringSubmatch(err.Error())
 	if m == nil {
-		return &requestError{msg: head + ": malformed JSON"}
+		return &rpcstatus.RequestError{Msg: head + ": malformed JSON"}
 	}
-	e := &requestError{}
+	e := &rpcstatus.RequestError{}
 	rule := "malformed JSON" // a syntax error, whose token may be a value
 	if v := invalidValue.FindStringSubmatch(m[3]); v != nil {
-		e.field, rule = v[2], "invalid value for the "+v[1]+" field"
+		e.Field, rule = v[2], "invalid value for the "+v[1]+" field"
 	} else if v := namedField.FindStringSubmatch(m[3]); v != nil {
-		e.field, rule = v[2], v[1]+" field"
+		e.Field, rule = v[2], v[1]+" field"
 	}
-	e.msg = fmt.Sprintf("%s at line %s, column %s: %s", head, m[1], m[2], rule)
-	if e.field != "" {
-		e.msg += fmt.Sprintf(" %q", e.field)
+	e.Msg = fmt.Sprintf("%s at line %s, column %s: %s", head, m[1], m[2], rule)
+	if e.Field != "" {
+		e.Msg += fmt.Sprintf(" %q", e.Field)
 	}
-	e.rule = e.msg
+	e.Rule = e.Msg
 	return e
 }
 
