@@ -13,7 +13,13 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding"
+	// gzip for requests and responses on both doors: a client that
+	// compresses must be answered, within the same size limit after
+	// decompression (grpc-go's MaxRecvMsgSize applies to the decompressed
+	// message).
+	_ "google.golang.org/grpc/encoding/gzip"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -21,6 +27,7 @@ import (
 
 	"github.com/safethird/safethird/dataset"
 	"github.com/safethird/safethird/internal/connlimit"
+	"github.com/safethird/safethird/internal/resetguard"
 	"github.com/safethird/safethird/internal/tokenfile"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 	"github.com/safethird/safethird/server/codec"
@@ -82,8 +89,8 @@ type Server struct {
 	svc    service.Services
 	grpc   *grpc.Server
 	health *health.Server
-	// methods are the full names of the methods served, set once in New.
-	methods map[string]bool
+	// methods are the methods served, by full name, set once in New.
+	methods map[string]grpc.MethodInfo
 	// door is the HTTP door; nil when HTTPAddr is empty.
 	door *httpdoor.Door
 
@@ -133,7 +140,8 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 		}
 	}
 	errs := rpcstatus.Mapper{Logger: logger}
-	lim := limits.New(cfg.MaxCallDuration, cfg.MaxConnections)
+	lim := limits.New(limits.Tunable{MaxCallDuration: cfg.MaxCallDuration, RequestTimeout: cfg.RequestTimeout,
+		MaxConnections: cfg.MaxConnections, MaxPerSource: cfg.MaxConnectionsPerSource, TrustedProxies: cfg.TrustedProxies})
 	s := &Server{
 		cfg:    cfg,
 		limits: lim,
@@ -144,7 +152,8 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 		conns:  connlimit.New(lim.Conns, logger, connMetrics),
 		health: health.NewServer(),
 	}
-	s.codec = codec.NewAnswer(s.store.Encoded)
+	malformed := &codec.Malformed{}
+	s.codec = codec.NewAnswer(s.store.Encoded, malformed)
 	s.chain = middleware.New(middleware.Config{
 		Logger:          logger,
 		Metrics:         callMetrics,
@@ -154,20 +163,28 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 		Conns:           s.conns,
 		Size:            s.codec.Size,
 		MaxCallDuration: lim.MaxCallDuration,
-		Known:           func(fullMethod string) bool { return s.methods[fullMethod] },
+		RequestTimeout:  lim.RequestTimeout,
+		Known:           s.known,
+		SingleRequest:   s.singleRequest,
+		DecodeError:     malformed.Take,
 		BeforeHandler:   cfg.beforeHandler,
 	})
 	today := func() string { return cfg.Now().UTC().Format(time.DateOnly) }
 	s.svc = service.New(s.store, errs, today)
-	var creds []grpc.ServerOption
+	creds := insecure.NewCredentials()
 	if tlsCfg != nil {
-		creds = append(creds, grpc.Creds(credentials.NewTLS(tlsCfg)))
+		creds = credentials.NewTLS(tlsCfg)
 	}
-	s.grpc = s.newGRPCServer(s.codec, creds...)
-	s.methods = map[string]bool{}
+	creds = resetguard.Credentials(creds, lim.Resets, func(raw net.Conn) {
+		if c := connlimit.Of(raw); c != nil {
+			c.CloseFor("resets")
+		}
+	})
+	s.grpc = s.newGRPCServer(s.codec, grpc.Creds(creds))
+	s.methods = map[string]grpc.MethodInfo{}
 	for service, info := range s.grpc.GetServiceInfo() {
 		for _, m := range info.Methods {
-			s.methods["/"+service+"/"+m.Name] = true
+			s.methods["/"+service+"/"+m.Name] = m
 		}
 	}
 	if cfg.HTTPAddr != "" {
@@ -175,15 +192,21 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 		// ends at the HTTP server, which hands the gRPC server its
 		// connection state.
 		s.door, err = httpdoor.New(httpdoor.Options{
-			Logger:      logger,
-			Errors:      errs,
-			Limits:      lim,
-			TLS:         tlsCfg,
-			NewGRPC:     func(c encoding.CodecV2) *grpc.Server { return s.newGRPCServer(c) },
-			AnswerCodec: s.codec,
-			Encodings:   s.store.Encoded,
-			Health:      s.health,
-			Framework:   s.framework,
+			Logger:        logger,
+			Errors:        errs,
+			Limits:        lim,
+			TLS:           tlsCfg,
+			NewGRPC:       func(c encoding.CodecV2) *grpc.Server { return s.newGRPCServer(c) },
+			AnswerCodec:   s.codec,
+			Encodings:     s.store.Encoded,
+			Malformed:     malformed,
+			Health:        s.health,
+			Framework:     s.framework,
+			Conns:         s.conns,
+			Known:         s.known,
+			SingleRequest: s.singleRequest,
+			Admits:        s.tokens.Admits,
+			Account:       s.chain.Account,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("HTTP door: %w", err)
@@ -222,6 +245,18 @@ func (s *Server) newGRPCServer(codec encoding.CodecV2, extra ...grpc.ServerOptio
 	return g
 }
 
+// known reports whether a full method name is one the server serves.
+func (s *Server) known(fullMethod string) bool {
+	_, ok := s.methods[fullMethod]
+	return ok
+}
+
+// singleRequest reports whether a method served takes a single request.
+func (s *Server) singleRequest(fullMethod string) bool {
+	m, ok := s.methods[fullMethod]
+	return ok && !m.IsClientStream
+}
+
 // framework finds a framework of a dataset revision the store holds, or
 // nil.
 func (s *Server) framework(revision, id string) *safethirdv1.Framework {
@@ -255,7 +290,7 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	errc := make(chan error, 3) // one from each of the gRPC, HTTP and metrics servers
 	wg.Go(func() { s.conns.WatchStalls(ctx) })
 	wg.Go(func() {
-		if err := s.grpc.Serve(s.conns.Listen(lis)); err != nil {
+		if err := s.grpc.Serve(s.conns.Listen(lis, "grpc")); err != nil {
 			errc <- fmt.Errorf("serve gRPC: %w", err)
 		}
 	})

@@ -3,21 +3,17 @@ package connlimit
 import (
 	"context"
 	"net"
+	"net/netip"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 )
 
-// Defaults for Limits. HTTP/2 flow control stops a server sending more
-// than the client's window, so a client that never reads leaves every
-// response it asked for queued in the server's memory; the protocols bound
-// that by nothing but the number of streams. The Limiter counts those
-// bytes itself.
+// Defaults for Limits.
 const (
-	// DefaultMaxConnections bounds the connections served at once; one
-	// more is closed as soon as it is accepted. An idle connection costs
+	// DefaultMaxConnections bounds the connections past their preface
+	// served at once, on both doors together. An idle connection costs
 	// about 25 KB, but each can carry 64 calls at once, and every call in
 	// flight costs its goroutine, its request and its response: 64 x 64
 	// calls that are never read peak at about 100 MB of resident memory,
@@ -34,14 +30,22 @@ const (
 	// size: a client that answers pings but never grants flow-control
 	// window.
 	DefaultStallTimeout = 30 * time.Second
-	// refusalLogInterval spaces the warnings about refused connections.
-	refusalLogInterval = 10 * time.Second
+	// warnInterval spaces the warnings about connections refused or
+	// closed to make room, which an attacker can make by the thousand.
+	warnInterval = 10 * time.Second
 )
 
 // Limits are the bounds a Limiter holds connections to.
 type Limits struct {
-	// MaxConnections bounds the connections served at once.
+	// MaxConnections bounds the connections past their preface, and
+	// separately those not yet past it.
 	MaxConnections int
+	// MaxPerSource bounds, in the same two ways, the connections of one
+	// source address; 0 means no share.
+	MaxPerSource int
+	// Trusted are the source addresses (a proxy's, say) that the share
+	// does not bound.
+	Trusted []netip.Prefix
 	// UnreadBudget bounds the bytes of responses queued for all clients.
 	UnreadBudget int64
 	// StallTimeout closes a connection whose queued responses have not
@@ -50,238 +54,351 @@ type Limits struct {
 }
 
 // Limiter limits the connections its listeners serve and tracks, for
-// each, the bytes of responses handed to it and those taken by the client.
+// each, whether it is past its preface, the calls running on it, when it
+// was last active, and the bytes of responses handed to it and taken by
+// its client.
 type Limiter struct {
-	max     int
+	lim     Limits
 	logger  *zap.Logger
 	metrics *Metrics
-	// budget and stall are the limits; fields so a test can shrink them.
-	budget int64
-	stall  time.Duration
 
 	mu sync.Mutex
-	// byAddr finds a connection by its remote address, for a gRPC stats
-	// handler's TagConn, which gets only addresses. An address shared by
-	// two connections (bufconn, some unix sockets) maps to nil: their
-	// calls are not tracked.
-	byAddr   map[string]*Conn
-	open     int
-	refused  int64
-	lastWarn time.Time
+	// conns are every connection open, of both doors.
+	conns map[*Conn]struct{}
+	// pending and established count the connections before and past
+	// their preface, in all and by source.
+	pending, established int
+	bySource             map[string]*sourceCount
+	// closedSince counts, by why, the connections closed since the last
+	// warning.
+	closedSince map[string]int
+	lastWarn    time.Time
+}
+
+// sourceCount counts one source address's connections.
+type sourceCount struct {
+	pending, established int
 }
 
 // New returns a Limiter holding connections to lim.
 func New(lim Limits, logger *zap.Logger, m *Metrics) *Limiter {
-	return &Limiter{max: lim.MaxConnections, logger: logger, metrics: m, budget: lim.UnreadBudget, stall: lim.StallTimeout,
-		byAddr: map[string]*Conn{}}
+	return &Limiter{lim: lim, logger: logger, metrics: m, conns: map[*Conn]struct{}{},
+		bySource: map[string]*sourceCount{}, closedSince: map[string]int{}}
 }
 
-// listener is one listener a Limiter serves.
+// listener is one door's listener, served within its Limiter's limits.
 type listener struct {
 	net.Listener
-	l *Limiter
+	l    *Limiter
+	door string
 }
 
-// Listen returns lis served within the Limiter's limits.
-func (l *Limiter) Listen(lis net.Listener) net.Listener {
-	return &listener{Listener: lis, l: l}
+// Listen returns lis served within the Limiter's limits; door names it
+// in the metrics ("grpc", "http").
+func (l *Limiter) Listen(lis net.Listener, door string) net.Listener {
+	return &listener{Listener: lis, l: l, door: door}
 }
 
-// Accept returns the next connection within the limit; one past it is
-// closed at once, counted, and warned of at most every refusalLogInterval.
+// Accept returns the next connection. It counts as not yet past its
+// preface; when that makes too many such connections (of its source, or
+// in all), the oldest is closed to make room.
 func (ln *listener) Accept() (net.Conn, error) {
+	raw, err := ln.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
 	l := ln.l
-	for {
-		c, err := ln.Listener.Accept()
-		if err != nil {
-			return nil, err
+	c := &Conn{Conn: raw, l: l, door: ln.door, source: sourceOf(raw.RemoteAddr())}
+	c.addr = &Addr{Addr: raw.RemoteAddr(), conn: c}
+	c.trusted = l.trusted(c.source)
+	now := time.Now()
+	c.active = now
+	c.progress.Store(now.UnixNano())
+	l.mu.Lock()
+	l.conns[c] = struct{}{}
+	l.pending++
+	sc := l.source(c.source)
+	sc.pending++
+	var victim *Conn
+	switch {
+	case !c.trusted && l.lim.MaxPerSource > 0 && sc.pending > l.lim.MaxPerSource:
+		victim = l.oldestPending(c.source)
+	case l.pending > l.lim.MaxConnections:
+		victim = l.oldestPending("")
+	}
+	closing := l.release(victim, "handshake")
+	l.mu.Unlock()
+	l.metrics.open.WithLabelValues(ln.door).Inc()
+	l.finish(closing)
+	return c, nil
+}
+
+// trusted reports whether a source is one the share does not bound.
+func (l *Limiter) trusted(source string) bool {
+	ip, err := netip.ParseAddr(source)
+	if err != nil {
+		return false
+	}
+	for _, p := range l.lim.Trusted {
+		if p.Contains(ip.Unmap()) {
+			return true
 		}
-		l.mu.Lock()
-		if l.open >= l.max {
-			l.refused++
-			warn := time.Since(l.lastWarn) >= refusalLogInterval
-			if warn {
-				l.lastWarn = time.Now()
-			}
-			refused := l.refused
-			l.mu.Unlock()
-			_ = c.Close()
-			l.metrics.Refused.Inc()
-			if warn {
-				l.logger.Warn("connection refused: at --max-connections", zap.Int("max_connections", l.max),
-					zap.Int64("refused_so_far", refused), zap.String("peer", c.RemoteAddr().String()))
-			}
+	}
+	return false
+}
+
+// source returns the counts of a source address, creating them.
+func (l *Limiter) source(src string) *sourceCount {
+	sc := l.bySource[src]
+	if sc == nil {
+		sc = &sourceCount{}
+		l.bySource[src] = sc
+	}
+	return sc
+}
+
+// oldestPending is the connection not yet past its preface accepted
+// first, of the source when one is given. Called with l.mu held.
+func (l *Limiter) oldestPending(source string) *Conn {
+	var oldest *Conn
+	for c := range l.conns {
+		if c.established || source != "" && c.source != source {
 			continue
 		}
-		l.open++
-		tc := &Conn{Conn: c, l: l, key: c.RemoteAddr().String()}
-		tc.progress.Store(time.Now().UnixNano())
-		if _, dup := l.byAddr[tc.key]; dup {
-			l.byAddr[tc.key] = nil
-		} else {
-			l.byAddr[tc.key] = tc
+		if oldest == nil || c.active.Before(oldest.active) {
+			oldest = c
 		}
-		l.mu.Unlock()
-		l.metrics.Open.Inc()
-		return tc, nil
 	}
+	return oldest
 }
 
-// Lookup returns the tracked connection with the remote address, or nil.
-func (l *Limiter) Lookup(addr net.Addr) *Conn {
-	if addr == nil {
-		return nil
+// idleLongest is the connection past its preface with no call running that
+// was active least recently, of the source when one is given, other than
+// except; nil when every one is busy. Called with l.mu held.
+func (l *Limiter) idleLongest(source string, except *Conn) *Conn {
+	var idle *Conn
+	for c := range l.conns {
+		if !c.established || c.running > 0 || c == except || source != "" && c.source != source {
+			continue
+		}
+		if idle == nil || c.active.Before(idle.active) {
+			idle = c
+		}
+	}
+	return idle
+}
+
+// closing is a connection released from the counts, to be closed, and why.
+type closing struct {
+	c   *Conn
+	why string
+}
+
+// release counts c out (nil does nothing) and returns it with why, to be
+// closed once l.mu is unlocked. Called with l.mu held.
+func (l *Limiter) release(c *Conn, why string) closing {
+	if c == nil || c.gone {
+		return closing{}
+	}
+	c.gone = true
+	delete(l.conns, c)
+	sc := l.bySource[c.source]
+	if c.established {
+		l.established--
+		sc.established--
+	} else {
+		l.pending--
+		sc.pending--
+	}
+	if sc.pending == 0 && sc.established == 0 {
+		delete(l.bySource, c.source)
+	}
+	if why != "" {
+		l.closedSince[why]++
+	}
+	return closing{c: c, why: why}
+}
+
+// finish closes what release returned, counts it and warns of it, at most
+// every warnInterval.
+func (l *Limiter) finish(cl closing) {
+	if cl.c == nil {
+		return
+	}
+	_ = cl.c.Conn.Close()
+	l.metrics.open.WithLabelValues(cl.c.door).Dec()
+	switch cl.why {
+	case "refused":
+		l.metrics.refused.WithLabelValues(cl.c.door).Inc()
+	case "cut":
+		l.metrics.cut.WithLabelValues(cl.c.door).Inc()
+		return // warned of by cut, with its own figures
+	case "":
+		return
+	default:
+		l.metrics.evicted.WithLabelValues(cl.c.door, cl.why).Inc()
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.byAddr[addr.String()]
+	if time.Since(l.lastWarn) < warnInterval {
+		l.mu.Unlock()
+		return
+	}
+	l.lastWarn = time.Now()
+	counts := l.closedSince
+	l.closedSince = map[string]int{}
+	open, pending := l.established, l.pending
+	l.mu.Unlock()
+	l.logger.Warn("connections closed to keep within --max-connections",
+		zap.Int("max_connections", l.lim.MaxConnections), zap.Int("max_connections_per_source", l.lim.MaxPerSource),
+		zap.Int("past_preface", open), zap.Int("in_handshake", pending),
+		zap.Int("refused", counts["refused"]), zap.Int("evicted_in_handshake", counts["handshake"]),
+		zap.Int("evicted_idle", counts["idle"]), zap.Int("evicted_at_source_share", counts["source"]),
+		zap.String("last_peer", cl.c.source))
 }
 
-// Conn counts what the server hands the client (reserved) and what the
-// socket takes (written): the difference is queued in the server.
+// Conn is a connection a Limiter serves. It counts what the server hands
+// the client (reserved) and what the socket takes (written): the
+// difference is queued in the server.
 type Conn struct {
 	net.Conn
-	l   *Limiter
-	key string
+	l       *Limiter
+	door    string
+	source  string
+	trusted bool
+	addr    *Addr
 
-	reserved atomic.Int64
-	written  atomic.Int64
-	// progress is when (UnixNano) the client last took bytes, or began to
-	// wait for some: a stall is measured from it.
-	progress atomic.Int64
-	// cut is set when the connection is closed for not reading, so the
-	// calls still on it are not worked for.
-	cut       atomic.Bool
-	closeOnce sync.Once
+	// Guarded by l.mu.
+	established bool
+	gone        bool
+	running     int
+	active      time.Time
+
+	counters
 }
 
-func (c *Conn) Write(b []byte) (int, error) {
-	n, err := c.Conn.Write(b)
-	if n > 0 {
-		c.written.Add(int64(n))
-		c.progress.Store(time.Now().UnixNano())
-	}
-	return n, err
-}
+// RemoteAddr is the client's address, as an Addr that leads back to c.
+func (c *Conn) RemoteAddr() net.Addr { return c.addr }
 
+// Close closes the connection and counts it out.
 func (c *Conn) Close() error {
+	c.l.mu.Lock()
+	cl := c.l.release(c, "")
+	c.l.mu.Unlock()
+	if cl.c == nil {
+		return nil // closed already, by the Limiter or before
+	}
 	err := c.Conn.Close()
-	c.closeOnce.Do(func() {
-		l := c.l
-		l.mu.Lock()
-		l.open--
-		if l.byAddr[c.key] == c {
-			delete(l.byAddr, c.key)
-		}
-		l.mu.Unlock()
-		l.metrics.Open.Dec()
-	})
+	c.l.metrics.open.WithLabelValues(c.door).Dec()
 	return err
 }
 
-// Cut reports whether the connection was closed for not reading: the calls
-// still on it need no more work.
-func (c *Conn) Cut() bool { return c.cut.Load() }
-
-// unread is the bytes handed to the connection and not yet written to it.
-func (c *Conn) unread() int64 {
-	return max(0, c.reserved.Load()-c.written.Load())
-}
-
-// reserve counts n bytes about to be queued. Bytes written beyond those
-// reserved (pings, settings, TLS framing) do not count as credit.
-func (c *Conn) reserve(n int64) {
-	for {
-		r, w := c.reserved.Load(), c.written.Load()
-		if c.reserved.CompareAndSwap(r, max(r, w)+n) {
-			if r <= w {
-				c.progress.Store(time.Now().UnixNano()) // nothing was waiting: the wait starts now
-			}
-			return
-		}
-	}
-}
-
-// Account counts n bytes of a response about to be queued for connection
-// c, counting only what is surely written: a count that ran ahead of what
-// is written would never be given back on a connection that is never idle.
-// When the responses unread on all connections are over the budget, it
-// closes the connections with the most until they are not. It reports
-// whether c is still open: when it is not, the response need not be
-// encoded at all.
-func (l *Limiter) Account(c *Conn, n int) bool {
-	c.reserve(int64(n))
-	// Below its share of the budget a connection cannot take the total
-	// over it, so the common case looks at nothing else.
-	if c.unread() <= l.budget/int64(l.max) {
-		return true
-	}
-	for {
-		l.mu.Lock()
-		var total int64
-		var worst *Conn
-		for _, tc := range l.byAddr {
-			if tc == nil {
-				continue
-			}
-			u := tc.unread()
-			total += u
-			if worst == nil || u > worst.unread() {
-				worst = tc
-			}
-		}
-		l.mu.Unlock()
-		if total <= l.budget || worst == nil {
-			return !c.cut.Load()
-		}
-		l.cutConn(worst, "the responses unread on all connections are over the server's budget")
-	}
-}
-
-// cutConn closes a connection that does not read its responses: the
-// server then drops what it had queued for it, and its calls fail, which
-// clients retry on a new connection.
-func (l *Limiter) cutConn(c *Conn, why string) {
-	if !c.cut.CompareAndSwap(false, true) {
-		return // cut already, by another call
-	}
-	unread := c.unread()
+// Established counts c past its preface: from now on it counts against
+// the cap. When that takes its source over its share, the source's
+// connection idle longest is closed to make room; when it takes all over
+// the cap, the one idle longest of all. When none is idle, c itself is
+// refused: closed at once.
+func (c *Conn) Established() {
+	l := c.l
 	l.mu.Lock()
-	if l.byAddr[c.key] == c {
-		delete(l.byAddr, c.key) // counted out at once, so the caller's loop ends
+	if c.established || c.gone {
+		l.mu.Unlock()
+		return
+	}
+	c.established = true
+	c.active = time.Now()
+	l.pending--
+	l.established++
+	sc := l.bySource[c.source]
+	sc.pending--
+	sc.established++
+	var out [2]closing
+	if !c.trusted && l.lim.MaxPerSource > 0 && sc.established > l.lim.MaxPerSource {
+		if v := l.idleLongest(c.source, c); v != nil {
+			out[0] = l.release(v, "source")
+		} else {
+			out[0] = l.release(c, "refused")
+		}
+	}
+	if !c.gone && l.established > l.lim.MaxConnections {
+		if v := l.idleLongest("", c); v != nil {
+			out[1] = l.release(v, "idle")
+		} else {
+			out[1] = l.release(c, "refused")
+		}
 	}
 	l.mu.Unlock()
-	_ = c.Close()
-	l.metrics.Cut.Inc()
-	l.logger.Warn("connection closed: its client does not read its responses", zap.String("reason", why),
-		zap.Int64("unread_bytes", unread), zap.String("peer", c.key))
+	for _, cl := range out {
+		l.finish(cl)
+	}
 }
 
-// WatchStalls closes the connections whose responses have waited the stall
-// timeout without a byte written, checking thirty times per timeout. It
-// returns when ctx is done.
-func (l *Limiter) WatchStalls(ctx context.Context) {
-	t := time.NewTicker(l.stall / 30)
-	defer t.Stop()
+// Begin marks a call running on c: its request has arrived, and c is not
+// idle until End.
+func (c *Conn) Begin() {
+	c.l.mu.Lock()
+	c.running++
+	c.active = time.Now()
+	c.l.mu.Unlock()
+}
+
+// End marks a call begun with Begin as finished.
+func (c *Conn) End() {
+	c.l.mu.Lock()
+	c.running--
+	c.active = time.Now()
+	c.l.mu.Unlock()
+}
+
+// CloseFor closes c for an abuse a door found on it (why names it in the
+// metrics: "resets", say), and counts it.
+func (c *Conn) CloseFor(why string) {
+	c.l.mu.Lock()
+	cl := c.l.release(c, why)
+	c.l.mu.Unlock()
+	c.l.finish(cl)
+}
+
+// Door names the door c came through.
+func (c *Conn) Door() string { return c.door }
+
+// Addr is a connection's remote address that leads back to the connection:
+// a gRPC stats handler, given only addresses, finds the connection from it
+// rather than by address, which two connections may share (behind a
+// proxy, or a port reused).
+type Addr struct {
+	net.Addr
+	conn *Conn
+}
+
+// FromAddr returns the connection whose remote address addr is, or nil.
+func FromAddr(addr net.Addr) *Conn {
+	if a, ok := addr.(*Addr); ok {
+		return a.conn
+	}
+	return nil
+}
+
+// Of returns the Conn a door's connection wraps (through TLS too), or nil.
+func Of(c net.Conn) *Conn {
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		now := time.Now().UnixNano()
-		var stalled []*Conn
-		l.mu.Lock()
-		for _, c := range l.byAddr {
-			if c != nil && c.unread() > 0 && time.Duration(now-c.progress.Load()) > l.stall {
-				stalled = append(stalled, c)
-			}
-		}
-		l.mu.Unlock()
-		for _, c := range stalled {
-			l.cutConn(c, "no byte of its responses taken for "+l.stall.String())
+		switch v := c.(type) {
+		case *Conn:
+			return v
+		case interface{ NetConn() net.Conn }:
+			c = v.NetConn()
+		default:
+			return nil
 		}
 	}
+}
+
+// sourceOf is the IP of a remote address, or the whole address when it
+// has none (a unix socket).
+func sourceOf(addr net.Addr) string {
+	if ap, err := netip.ParseAddrPort(addr.String()); err == nil {
+		return ap.Addr().Unmap().String()
+	}
+	return addr.String()
 }
 
 type connKey struct{}

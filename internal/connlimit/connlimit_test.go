@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -11,10 +12,10 @@ import (
 	"go.uber.org/zap"
 )
 
-// testConns serves a real TCP listener through conns with max connections,
-// accepting in the background; it returns the listener and the connections
-// accepted, in order.
-func testConns(t *testing.T, max int) (*served, <-chan *Conn) {
+// testConns serves a real TCP listener on 127.0.0.1 through a Limiter with
+// lim, accepting in the background; it returns the Limiter and the
+// connections accepted, in order.
+func testConns(t *testing.T, lim Limits) (*served, <-chan *Conn) {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -24,8 +25,8 @@ func testConns(t *testing.T, max int) (*served, <-chan *Conn) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := New(Limits{MaxConnections: max, UnreadBudget: DefaultUnreadBudget, StallTimeout: DefaultStallTimeout}, zap.NewNop(), m)
-	ln := l.Listen(lis)
+	l := New(lim, zap.NewNop(), m)
+	ln := l.Listen(lis, "test")
 	accepted := make(chan *Conn, 16)
 	done := make(chan struct{})
 	go func() {
@@ -42,23 +43,44 @@ func testConns(t *testing.T, max int) (*served, <-chan *Conn) {
 		_ = ln.Close()
 		<-done
 	})
-	return &served{Limiter: l, addr: lis.Addr().String()}, accepted
+	return &served{Limiter: l, addr: lis.Addr().String(), accepted: accepted}, accepted
 }
 
 // served is a Limiter serving one listener, at addr.
 type served struct {
 	*Limiter
-	addr string
+	addr     string
+	accepted <-chan *Conn
 }
 
 func dial(t *testing.T, l *served) net.Conn {
 	t.Helper()
-	c, err := net.Dial("tcp", l.addr)
+	return dialFrom(t, l, "127.0.0.1")
+}
+
+// dialFrom connects to l from the loopback address ip (127.0.0.2, say),
+// so tests can stand for clients at several addresses.
+func dialFrom(t *testing.T, l *served, ip string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	c, err := d.Dial("tcp", l.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// next is the next connection accepted.
+func (l *served) next(t *testing.T) *Conn {
+	t.Helper()
+	select {
+	case c := <-l.accepted:
+		return c
+	case <-time.After(5 * time.Second):
+		t.Fatal("no connection accepted in 5s")
+		return nil
+	}
 }
 
 // closedByServer reports whether the server closed c within limit.
@@ -68,35 +90,113 @@ func closedByServer(c net.Conn, limit time.Duration) bool {
 	return err == io.EOF
 }
 
-func TestMaxConnections(t *testing.T) {
-	l, accepted := testConns(t, 2)
+// open reports whether the server keeps c open for a moment.
+func open(c net.Conn) bool { return !closedByServer(c, 100*time.Millisecond) }
+
+func limits(max, perSource int) Limits {
+	return Limits{MaxConnections: max, MaxPerSource: perSource, UnreadBudget: DefaultUnreadBudget, StallTimeout: DefaultStallTimeout}
+}
+
+// Connections that never speak their preface hold handshake places only:
+// the oldest is closed to make room for a new one, so silent sockets never
+// lock a new client out.
+func TestSilentConnectionsMakeRoom(t *testing.T) {
+	l, _ := testConns(t, limits(2, 0))
+	a := dial(t, l)
+	l.next(t)
+	b := dial(t, l)
+	l.next(t)
+	c := dial(t, l)
+	l.next(t)
+	if !closedByServer(a, 5*time.Second) {
+		t.Error("the oldest silent connection was not closed to make room")
+	}
+	if !open(b) || !open(c) {
+		t.Error("a newer silent connection was closed")
+	}
+}
+
+// Past their preface, connections count against the cap; at the cap, the
+// one idle longest makes room for a new one, one with a call running
+// never does, and when every one has a call running a new one is refused.
+func TestCapClosesTheIdleLongest(t *testing.T) {
+	l, _ := testConns(t, limits(2, 0))
 	a, b := dial(t, l), dial(t, l)
-	first := <-accepted
-	<-accepted
-	over := dial(t, l)
-	if !closedByServer(over, 5*time.Second) {
-		t.Error("a third connection over a limit of 2 was not closed")
+	ac, bc := l.next(t), l.next(t)
+	ac.Established()
+	bc.Established()
+	ac.Begin() // a call running on a
+	c := dial(t, l)
+	cc := l.next(t)
+	cc.Established()
+	if !closedByServer(b, 5*time.Second) {
+		t.Error("the idle connection was not closed to make room at the cap")
 	}
-	if closedByServer(a, 100*time.Millisecond) || closedByServer(b, 100*time.Millisecond) {
-		t.Error("a connection within the limit was closed")
+	if !open(a) || !open(c) {
+		t.Error("a busy or new connection was closed")
 	}
-	_ = first.Close() // the server ends a connection: a place frees up
-	again := dial(t, l)
-	select {
-	case <-accepted:
-	case <-time.After(5 * time.Second):
-		t.Fatal("no connection accepted after one closed")
+	cc.Begin()
+	d := dial(t, l)
+	l.next(t).Established()
+	if !closedByServer(d, 5*time.Second) {
+		t.Error("a new connection was served though every connection at the cap was busy")
 	}
-	if closedByServer(again, 100*time.Millisecond) {
-		t.Error("a connection within the limit again was closed")
+	ac.End()
+	e := dial(t, l)
+	l.next(t).Established()
+	if !closedByServer(a, 5*time.Second) || !open(e) {
+		t.Error("the connection idle again did not make room")
+	}
+}
+
+// One address holds at most its share: past it, its own connection idle
+// longest makes room, and other addresses keep theirs. A trusted address
+// (a proxy's) is not held to the share.
+func TestSourceShare(t *testing.T) {
+	lim := limits(6, 2)
+	lim.Trusted = []netip.Prefix{netip.MustParsePrefix("127.0.0.3/32")}
+	l, _ := testConns(t, lim)
+	var mine []net.Conn
+	for range 3 {
+		mine = append(mine, dialFrom(t, l, "127.0.0.2"))
+		l.next(t).Established()
+	}
+	if !closedByServer(mine[0], 5*time.Second) {
+		t.Error("an address past its share kept its connection idle longest")
+	}
+	other := dialFrom(t, l, "127.0.0.1")
+	l.next(t).Established()
+	var proxy []net.Conn
+	for range 3 {
+		proxy = append(proxy, dialFrom(t, l, "127.0.0.3"))
+		l.next(t).Established()
+	}
+	for i, c := range append([]net.Conn{mine[1], mine[2], other}, proxy...) {
+		if !open(c) {
+			t.Errorf("connection %d, within its share or trusted, was closed", i)
+		}
+	}
+}
+
+// A connection's remote address leads back to it, so two connections from
+// the same address are never taken for each other.
+func TestAddrLeadsBackToTheConnection(t *testing.T) {
+	l, _ := testConns(t, limits(4, 0))
+	dial(t, l)
+	dial(t, l)
+	a, b := l.next(t), l.next(t)
+	if FromAddr(a.RemoteAddr()) != a || FromAddr(b.RemoteAddr()) != b {
+		t.Error("a connection's address does not lead back to it")
+	}
+	if a.RemoteAddr().String() == "" || FromAddr(&net.TCPAddr{}) != nil {
+		t.Error("an address that is not a connection's leads to one")
 	}
 }
 
 // Past the budget of unread responses, the connection with the most is
 // closed, and only it.
 func TestUnreadBudgetClosesTheWorst(t *testing.T) {
-	l, accepted := testConns(t, 4)
-	l.budget = 10_000
+	l, accepted := testConns(t, Limits{MaxConnections: 4, UnreadBudget: 10_000, StallTimeout: DefaultStallTimeout})
 	light, heavy := dial(t, l), dial(t, l)
 	lightC, heavyC := <-accepted, <-accepted
 	if !l.Account(lightC, 100) || !l.Account(heavyC, 100) {
@@ -123,8 +223,7 @@ func TestUnreadBudgetClosesTheWorst(t *testing.T) {
 // A connection whose client takes no byte of its responses is closed after
 // the stall timeout, however small its responses.
 func TestStalledConnectionIsClosed(t *testing.T) {
-	l, accepted := testConns(t, 4)
-	l.stall = 300 * time.Millisecond
+	l, accepted := testConns(t, Limits{MaxConnections: 4, UnreadBudget: DefaultUnreadBudget, StallTimeout: 300 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -138,7 +237,7 @@ func TestStalledConnectionIsClosed(t *testing.T) {
 	idle, stalled := dial(t, l), dial(t, l)
 	<-accepted
 	stalledC := <-accepted
-	time.Sleep(2 * l.stall) // long idle, nothing waiting: not a stall
+	time.Sleep(2 * l.lim.StallTimeout) // long idle, nothing waiting: not a stall
 	l.Account(stalledC, 10)
 	if !closedByServer(stalled, 5*time.Second) {
 		t.Error("a stalled connection was not closed")
@@ -154,8 +253,7 @@ func TestStalledConnectionIsClosed(t *testing.T) {
 // takes about 60 on the wire, and what was reserved and never written
 // was never given back.
 func TestBusyReadingConnectionIsNotClosed(t *testing.T) {
-	l, accepted := testConns(t, 4)
-	l.budget = 1 << 20
+	l, accepted := testConns(t, Limits{MaxConnections: 4, UnreadBudget: 1 << 20, StallTimeout: DefaultStallTimeout})
 	client := dial(t, l)
 	c := <-accepted
 	read := make(chan error, 1)

@@ -19,7 +19,11 @@ import (
 // no lock.
 type Info struct {
 	// Method is the full method name, from the stats handler.
-	Method    string
+	Method string
+	// Door is "http" for a call through the HTTP door, which accounts
+	// for the call itself when the chain does not (a request it or
+	// vanguard refused); "" on the gRPC port.
+	Door      string
 	RequestID string
 	revisions []string
 	// Chained is set when the call reaches the interceptor chain, whose

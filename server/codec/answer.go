@@ -38,14 +38,27 @@ type Encodings func(a *safethirdv1.Assessment, format string, encode func(*safet
 type Answer struct {
 	encoding.CodecV2 // gRPC's own proto codec, for everything else
 	encodings        Encodings
+	malformed        *Malformed
 }
 
 // assessmentName is the message whose encodings are stored.
 var assessmentName = (&safethirdv1.Assessment{}).ProtoReflect().Descriptor().FullName()
 
-// NewAnswer returns the proto codec that sends the stored encodings.
-func NewAnswer(encodings Encodings) Answer {
-	return Answer{CodecV2: encoding.GetCodecV2(protocodec.Name), encodings: encodings}
+// NewAnswer returns the proto codec that sends the stored encodings and
+// leaves a request it cannot decode to malformed.
+func NewAnswer(encodings Encodings, malformed *Malformed) Answer {
+	return Answer{CodecV2: encoding.GetCodecV2(protocodec.Name), encodings: encodings, malformed: malformed}
+}
+
+// Unmarshal decodes a request; one that does not decode is left empty and
+// its error to the chain (Malformed).
+func (c Answer) Unmarshal(data mem.BufferSlice, v any) error {
+	err := c.CodecV2.Unmarshal(data, v)
+	if m, ok := v.(proto.Message); ok && err != nil {
+		c.malformed.note(m, protoError(err))
+		return nil
+	}
+	return err
 }
 
 // encoded returns the stored proto encoding of a memoized answer.
@@ -288,12 +301,14 @@ func (c Answer) appendField(out *pieces, fd protoreflect.FieldDescriptor, m prot
 type JSONAnswer struct {
 	rest      vanguard.Codec
 	encodings Encodings
+	malformed *Malformed
 }
 
-// NewJSONAnswer returns the JSON codec that speaks rest and sends the
-// stored JSON of an answer's response.
-func NewJSONAnswer(rest vanguard.Codec, encodings Encodings) JSONAnswer {
-	return JSONAnswer{rest: rest, encodings: encodings}
+// NewJSONAnswer returns the JSON codec that speaks rest, sends the stored
+// JSON of an answer's response and leaves a request it cannot decode to
+// malformed.
+func NewJSONAnswer(rest vanguard.Codec, encodings Encodings, malformed *Malformed) JSONAnswer {
+	return JSONAnswer{rest: rest, encodings: encodings, malformed: malformed}
 }
 
 // jsonResponseFormat names the stored encoding: an AssessCountryResponse
@@ -326,6 +341,12 @@ func (c JSONAnswer) Unmarshal(data mem.BufferSlice, v any) error {
 	m, ok := v.(proto.Message)
 	if !ok {
 		return fmt.Errorf("json: unmarshal into %T, want a proto.Message", v)
+	}
+	if rc, ok := c.rest.(*restCodec); ok {
+		if err := rc.decode(data.Materialize(), m); err != nil {
+			c.malformed.note(m, err)
+		}
+		return nil
 	}
 	return c.rest.Unmarshal(data.Materialize(), m)
 }

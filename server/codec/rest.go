@@ -41,8 +41,16 @@ func NewREST(res vanguard.TypeResolver, errs rpcstatus.Mapper) vanguard.Codec {
 }
 
 func (c *restCodec) Unmarshal(data []byte, msg proto.Message) error {
+	if err := c.decode(data, msg); err != nil {
+		return ConnectError(c.errs.Status(context.Background(), err))
+	}
+	return nil
+}
+
+// decode decodes data into msg, or returns what is wrong with it.
+func (c *restCodec) decode(data []byte, msg proto.Message) *rpcstatus.RequestError {
 	if err := c.JSONCodec.Unmarshal(data, msg); err != nil {
-		return c.invalid(err)
+		return bodyError(err)
 	}
 	return nil
 }
@@ -57,7 +65,7 @@ func (c *restCodec) UnmarshalField(data []byte, msg proto.Message, field protore
 // invalid maps a decoding error; no call context exists at this depth,
 // and the mapper needs one only to log errors it does not know.
 func (c *restCodec) invalid(err error) error {
-	return connectErrorOf(c.errs.Status(context.Background(), bodyError(err)))
+	return ConnectError(c.errs.Status(context.Background(), bodyError(err)))
 }
 
 // protojsonError picks apart protojson's error text, "proto: (line 1:2):
@@ -72,15 +80,19 @@ var (
 	namedField   = regexp.MustCompile(`^(unknown|duplicate) field "([^"]{0,64})"`)
 )
 
+// wholeRequest names, in a field violation, the request as a whole: a body
+// that does not parse at all names no field of its own.
+const wholeRequest = "request"
+
 // bodyError keeps of a protojson error only its position, the rule and,
-// for the rules that name one, the field's name.
+// for the rules that name one, the field's name (else the request's).
 func bodyError(err error) *rpcstatus.RequestError {
 	const head = "request body is not the JSON of the request message"
 	m := protojsonError.FindStringSubmatch(err.Error())
 	if m == nil {
-		return &rpcstatus.RequestError{Msg: head + ": malformed JSON"}
+		return &rpcstatus.RequestError{Field: wholeRequest, Rule: head + ": malformed JSON", Msg: head + ": malformed JSON"}
 	}
-	e := &rpcstatus.RequestError{}
+	e := &rpcstatus.RequestError{Field: wholeRequest}
 	rule := "malformed JSON" // a syntax error, whose token may be a value
 	if v := invalidValue.FindStringSubmatch(m[3]); v != nil {
 		e.Field, rule = v[2], "invalid value for the "+v[1]+" field"
@@ -88,16 +100,16 @@ func bodyError(err error) *rpcstatus.RequestError {
 		e.Field, rule = v[2], v[1]+" field"
 	}
 	e.Msg = fmt.Sprintf("%s at line %s, column %s: %s", head, m[1], m[2], rule)
-	if e.Field != "" {
+	if e.Field != wholeRequest {
 		e.Msg += fmt.Sprintf(" %q", e.Field)
 	}
 	e.Rule = e.Msg
 	return e
 }
 
-// connectErrorOf is st as a connect error with the same code, message and
+// ConnectError is st as a connect error with the same code, message and
 // details, which vanguard answers in the client's protocol.
-func connectErrorOf(st *status.Status) *connect.Error {
+func ConnectError(st *status.Status) *connect.Error {
 	ce := connect.NewError(connect.Code(st.Code()), errors.New(st.Message()))
 	for _, d := range st.Proto().GetDetails() {
 		if detail, err := connect.NewErrorDetail(d); err == nil {

@@ -21,7 +21,7 @@ func TestBodyError(t *testing.T) {
 		{`{"applicant":{"age":"sixteen"}}`, "age", `request body is not the JSON of the request message at line 1, column 21: invalid value for the int32 field "age"`},
 		{`{"view":"SECRET_VALUE"}`, "view", `request body is not the JSON of the request message at line 1, column 9: invalid value for the enum field "view"`},
 		{`{"as_of":"a","as_of":"b"}`, "as_of", `request body is not the JSON of the request message at line 1, column 14: duplicate field "as_of"`},
-		{`{"as_of": secret}`, "", `request body is not the JSON of the request message at line 1, column 11: malformed JSON`},
+		{`{"as_of": secret}`, "request", `request body is not the JSON of the request message at line 1, column 11: malformed JSON`},
 	}
 	for _, tt := range tests {
 		err := protojson.Unmarshal([]byte(tt.give), &safethirdv1.AssessCountryRequest{})

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"connectrpc.com/connect"
 	"connectrpc.com/vanguard"
 	"connectrpc.com/vanguard/vanguardgrpc"
 	"go.uber.org/zap"
@@ -26,6 +27,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
+	"github.com/safethird/safethird/internal/connlimit"
 	"github.com/safethird/safethird/openapi"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 	"github.com/safethird/safethird/server/codec"
@@ -71,18 +73,39 @@ const connectVersionHeader = "Connect-Protocol-Version"
 // passes its answers through as they come instead of decoding them from
 // proto and encoding them as JSON for each call; Connect, gRPC-Web and
 // gRPC go to one that speaks proto, as the gRPC port does.
+//
+// The door holds the same line as the gRPC port: its connections count
+// against the same cap and unread-response budget (connlimit), a request
+// body is held to the same size after decompression, a caller without a
+// token costs it no body, and every request it refuses itself is logged
+// and counted like a call.
 type Door struct {
 	srv    *http.Server
 	logger *zap.Logger
 	errs   rpcstatus.Mapper
 	limits limits.Limits
 	health HealthChecker
+	conns  *connlimit.Limiter
 	// framework finds a framework of a dataset revision, for the memo.
 	framework func(revision, id string) *safethirdv1.Framework
+	// known, singleRequest, admits and account are Options'.
+	known         func(fullMethod string) bool
+	singleRequest func(fullMethod string) bool
+	admits        func(authorization []string) bool
+	account       Accounter
+	// errorWriter writes an error in the protocol of a Connect, gRPC or
+	// gRPC-Web request.
+	errorWriter *connect.ErrorWriter
+	// openAPI is the OpenAPI document, served as it is.
+	openAPI []byte
 	// grpc are the gRPC servers behind the door: proto's, then JSON's.
 	grpc []*grpc.Server
 	lis  net.Listener // set by Listen
 }
+
+// Accounter logs and counts one finished call, as the interceptor chain
+// does (middleware.Chain.Account).
+type Accounter func(ctx context.Context, method, label string, d time.Duration, err error, extra ...zap.Field)
 
 // HealthChecker answers grpc.health.v1 checks: the gRPC port's health
 // server, so both doors report the same status.
@@ -105,23 +128,45 @@ type Options struct {
 	AnswerCodec encoding.CodecV2
 	// Encodings reach the stored encodings of memoized answers.
 	Encodings codec.Encodings
+	// Malformed takes the requests the JSON codec cannot decode, for the
+	// chain to refuse.
+	Malformed *codec.Malformed
 	Health    HealthChecker
 	// Framework finds a framework of a dataset revision held, or nil.
 	Framework func(revision, id string) *safethirdv1.Framework
+	// Conns is the connection limiter the gRPC port shares.
+	Conns *connlimit.Limiter
+	// Known reports whether a full method name is one the server serves;
+	// SingleRequest, whether it takes a single request.
+	Known, SingleRequest func(fullMethod string) bool
+	// Admits reports whether a request's Authorization header would pass
+	// auth (middleware.Tokens.Admits).
+	Admits func(authorization []string) bool
+	// Account logs and counts a request the door refuses itself.
+	Account Accounter
 }
 
 // New builds the door in front of gRPC servers built by o.NewGRPC.
 func New(o Options) (*Door, error) {
-	d := &Door{logger: o.Logger, errs: o.Errors, limits: o.Limits, health: o.Health, framework: o.Framework}
+	d := &Door{logger: o.Logger, errs: o.Errors, limits: o.Limits, health: o.Health, framework: o.Framework,
+		conns: o.Conns, known: o.Known, singleRequest: o.SingleRequest, admits: o.Admits, account: o.Account,
+		errorWriter: connect.NewErrorWriter(), openAPI: []byte(openapi.Document())}
 	restJSON := func(res vanguard.TypeResolver) vanguard.Codec { return codec.NewREST(res, o.Errors) }
 	protoServer := o.NewGRPC(o.AnswerCodec)
-	jsonServer := o.NewGRPC(codec.NewJSONAnswer(restJSON(protoregistry.GlobalTypes), o.Encodings))
-	transcoder, err := vanguardgrpc.NewTranscoder(protoServer, vanguard.WithCodec(restJSON))
+	jsonServer := o.NewGRPC(codec.NewJSONAnswer(restJSON(protoregistry.GlobalTypes), o.Encodings, o.Malformed))
+	// Vanguard decompresses a message of a streaming protocol (gRPC-Web,
+	// Connect streaming) itself, with no bound of its own; the door's gzip
+	// reader holds it to the size limit, and the gRPC servers are sent
+	// messages uncompressed, so that vanguard always decompresses with it.
+	// A unary body or URL the door decompresses before vanguard (body.go).
+	gzip := vanguard.WithCompression(gzipName, newGzipWriter, d.newGzipReader)
+	transcoder, err := vanguardgrpc.NewTranscoder(protoServer, vanguard.WithCodec(restJSON), gzip,
+		vanguard.WithDefaultServiceOptions(vanguard.WithNoTargetCompression()))
 	if err != nil {
 		return nil, err
 	}
-	restTranscoder, err := vanguardgrpc.NewTranscoder(jsonServer, vanguard.WithCodec(restJSON),
-		vanguard.WithDefaultServiceOptions(vanguard.WithTargetCodecs(vanguard.CodecJSON)))
+	restTranscoder, err := vanguardgrpc.NewTranscoder(jsonServer, vanguard.WithCodec(restJSON), gzip,
+		vanguard.WithDefaultServiceOptions(vanguard.WithTargetCodecs(vanguard.CodecJSON), vanguard.WithNoTargetCompression()))
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +180,7 @@ func New(o Options) (*Door, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+healthzPath, d.healthz)
 	mux.HandleFunc("GET "+readyzPath, d.readyz)
-	mux.HandleFunc("GET "+openAPIPath, serveOpenAPI)
+	mux.HandleFunc("GET "+openAPIPath, d.serveOpenAPI)
 	mux.Handle("/", d.restErrors(d.requestDefaults(d.memoOr(calls))))
 
 	// net/http logs only broken connections and failed handshakes: the
@@ -147,7 +192,7 @@ func New(o Options) (*Door, error) {
 	protocols.SetUnencryptedHTTP2(o.TLS == nil)
 	lim := o.Limits
 	d.srv = &http.Server{
-		Handler:   withRequestID(d.limitBody(mux)),
+		Handler:   d.exchange(d.limitBody(mux)),
 		TLSConfig: o.TLS,
 		Protocols: protocols,
 		HTTP2: &http.HTTP2Config{
@@ -155,26 +200,41 @@ func New(o Options) (*Door, error) {
 		},
 		// The gRPC port's limits, in HTTP terms: the handshake and the
 		// headers within the handshake timeout, a whole request within
-		// the call cap, the answer within the cap and the same grace the
-		// gRPC port gives, idle connections closed as on the gRPC port.
+		// the time a request has to arrive (each stream's, on HTTP/2),
+		// the answer within the call cap and the same grace the gRPC port
+		// gives, idle connections closed as on the gRPC port.
 		ReadHeaderTimeout: lim.HandshakeTimeout,
-		ReadTimeout:       lim.MaxCallDuration,
+		ReadTimeout:       lim.RequestTimeout,
 		WriteTimeout:      lim.MaxCallDuration + 5*time.Second,
 		IdleTimeout:       lim.IdleTimeout,
 		MaxHeaderBytes:    int(lim.MaxHeaderListSize),
 		ErrorLog:          errLog,
+		// A connection is past its preface, and counts against the cap,
+		// once it has begun a request (HTTP/1.1, h2c) or finished its TLS
+		// handshake (HTTP/2 over TLS).
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			if lc := connlimit.Of(c); lc != nil {
+				return context.WithValue(ctx, connKey{}, lc)
+			}
+			return ctx
+		},
+		ConnState: func(c net.Conn, state http.ConnState) {
+			if lc := connlimit.Of(c); lc != nil && state == http.StateActive {
+				lc.Established()
+			}
+		},
 	}
 	d.grpc = []*grpc.Server{protoServer, jsonServer}
 	return d, nil
 }
 
-// Listen listens on addr.
+// Listen listens on addr, within the connection limits.
 func (d *Door) Listen(addr string) error {
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	d.lis = lis
+	d.lis = d.conns.Listen(lis, "http")
 	return nil
 }
 
@@ -244,8 +304,10 @@ func (d *Door) readyz(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveOpenAPI serves the OpenAPI document of the REST paths. It needs no
-// token: it is the contract, with no data in it.
-func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
+// token: it is the contract, with no data in it. Every request is served
+// the same bytes: a copy each would cost a client that never reads them
+// the document's size per stream.
+func (d *Door) serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/yaml")
-	_, _ = w.Write([]byte(openapi.Document())) // a failed write is the client gone
+	_, _ = w.Write(d.openAPI) // a failed write is the client gone
 }

@@ -91,7 +91,9 @@ func (d *Door) rewriteError(sw *statusRewriter, r *http.Request) {
 		// Vanguard's plain-text answer to a path, method or media type
 		// that no RPC takes: its HTTP status stays.
 		h.Del("X-Content-Type-Options")
-		writeRESTError(sw.ResponseWriter, d.errs.Status(r.Context(), routeError(sw.code, r)), sw.code)
+		st := d.errs.Status(r.Context(), routeError(sw.code, r))
+		noteRefusal(r, st)
+		writeRESTError(sw.ResponseWriter, st, sw.code)
 		return
 	}
 	st := status.FromProto(&p)
@@ -101,7 +103,16 @@ func (d *Door) rewriteError(sw *statusRewriter, r *http.Request) {
 		// parameter or body it could not read into the request message.
 		st = d.errs.Status(r.Context(), &rpcstatus.RequestError{Msg: "invalid request: " + st.Message()})
 	}
+	noteRefusal(r, st) // for the log line, when the chain did not take the call
 	writeRESTError(sw.ResponseWriter, st, 0)
+}
+
+// noteRefusal keeps the status of a request refused before the chain, for
+// its log line and metrics.
+func noteRefusal(r *http.Request, st *status.Status) {
+	if x := exchangeFrom(r.Context()); x != nil {
+		x.refusal = st
+	}
 }
 
 // routeError is the error of a request that vanguard answered with code

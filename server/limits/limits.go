@@ -7,9 +7,11 @@
 package limits
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/safethird/safethird/internal/connlimit"
+	"github.com/safethird/safethird/internal/resetguard"
 )
 
 // Defaults of the bounds that no flag sets.
@@ -27,6 +29,17 @@ const (
 	handshakeTimeout = 5 * time.Second
 	// idleTimeout closes a connection with no call for this long.
 	idleTimeout = 5 * time.Minute
+	// DefaultRequestTimeout bounds the time a call's request takes to
+	// arrive, from its headers: a 256 KiB request in 10 s is 26 KB/s. A
+	// call whose request never arrives would otherwise hold its stream,
+	// and its connection, until the connection's maximum age.
+	DefaultRequestTimeout = 10 * time.Second
+	// maxResets streams reset by a client within resetWindow earn its
+	// connection GOAWAY ENHANCE_YOUR_CALM (internal/resetguard): a client
+	// that cancels a hundred calls a second for ten seconds is not a
+	// client, and each reset costs the server a call's setup.
+	maxResets   = 1000
+	resetWindow = 10 * time.Second
 	// Flow-control windows the server grants. Set, they turn off grpc-go's
 	// window growth (BDP estimation, up to 16 MiB a connection), which
 	// would let a client make the server buffer that much of requests it
@@ -53,27 +66,42 @@ type Limits struct {
 	IdleTimeout time.Duration
 	// MaxCallDuration caps every call's deadline.
 	MaxCallDuration time.Duration
+	// RequestTimeout bounds the time a unary call's request takes to
+	// arrive, from its headers.
+	RequestTimeout time.Duration
 	// StreamWindow and ConnWindow are the HTTP/2 flow-control windows the
 	// server grants, a stream's and a connection's.
 	StreamWindow, ConnWindow int32
 	// Conns are the connection cap and the unread-response budget.
 	Conns connlimit.Limits
+	// Resets bound the streams a client may reset, on the gRPC port.
+	Resets resetguard.Limits
 }
 
-// New returns the default limits with the call cap and connection cap
-// given.
-func New(maxCallDuration time.Duration, maxConnections int) Limits {
+// Tunable are the bounds an operator sets (serve's flags).
+type Tunable struct {
+	MaxCallDuration, RequestTimeout time.Duration
+	MaxConnections, MaxPerSource    int
+	TrustedProxies                  []netip.Prefix
+}
+
+// New returns the default limits with the operator's.
+func New(t Tunable) Limits {
 	return Limits{
 		MaxRecvMsgSize:       MaxRecvMsgSize,
 		MaxConcurrentStreams: maxConcurrentStreams,
 		MaxHeaderListSize:    maxHeaderListSize,
 		HandshakeTimeout:     handshakeTimeout,
 		IdleTimeout:          idleTimeout,
-		MaxCallDuration:      maxCallDuration,
+		MaxCallDuration:      t.MaxCallDuration,
+		RequestTimeout:       t.RequestTimeout,
 		StreamWindow:         streamWindow,
 		ConnWindow:           connWindow,
+		Resets:               resetguard.Limits{MaxResets: maxResets, Window: resetWindow},
 		Conns: connlimit.Limits{
-			MaxConnections: maxConnections,
+			MaxConnections: t.MaxConnections,
+			MaxPerSource:   t.MaxPerSource,
+			Trusted:        t.TrustedProxies,
 			UnreadBudget:   connlimit.DefaultUnreadBudget,
 			StallTimeout:   connlimit.DefaultStallTimeout,
 		},

@@ -64,6 +64,9 @@ func (c *Chain) logCall(ctx context.Context, method string, d time.Duration, err
 	if reason := rpcstatus.ReasonOf(st); reason != "" {
 		fields = append(fields, zap.String("reason", reason))
 	}
+	if ci := callinfo.From(ctx); ci != nil && ci.Door != "" {
+		fields = append(fields, zap.String("door", ci.Door))
+	}
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 		fields = append(fields, zap.String("peer", p.Addr.String()))
 	}
@@ -113,30 +116,44 @@ type accounting struct {
 
 func (a accounting) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Context {
 	// The call's record starts here, so the chain's interceptors and the
-	// handler share it with End, which sees only this context.
+	// handler share it with End, which sees only this context. A call
+	// through the HTTP door has its record already, from the door, which
+	// accounts for the call itself when the chain does not.
+	if ci := callinfo.From(ctx); ci != nil && ci.Door != "" {
+		ci.Method = info.FullMethodName
+		return ctx
+	}
 	return callinfo.With(ctx, &callinfo.Info{Method: info.FullMethodName})
 }
 
 func (a accounting) HandleRPC(ctx context.Context, rs stats.RPCStats) {
 	ci := callinfo.From(ctx)
-	if ci == nil {
-		return
+	if ci == nil || ci.Door != "" {
+		return // the door accounts for its calls the chain did not
 	}
+	g := guardFrom(ctx)
 	switch rs := rs.(type) {
 	case *stats.InHeader:
 		// grpc-go answers an unknown method without a Begin or an End.
 		if !a.c.cfg.Known(rs.FullMethod) {
-			a.refused(ctx, ci, status.New(codes.Unimplemented, "unknown method").Err(), 0)
+			a.refused(ctx, ci, status.New(codes.Unimplemented, "unknown method").Err(), 0, false)
 		}
+	case *stats.InPayload:
+		g.arrived()
 	case *stats.End:
+		arrived := g.ended()
 		if !ci.Chained {
-			a.refused(ctx, ci, rs.Error, rs.EndTime.Sub(rs.BeginTime))
+			a.refused(ctx, ci, rs.Error, rs.EndTime.Sub(rs.BeginTime), !arrived)
 		}
 	}
 }
 
-// refused accounts for a call the interceptor chain never saw.
-func (a accounting) refused(ctx context.Context, ci *callinfo.Info, err error, d time.Duration) {
+// refused accounts for a call the interceptor chain never saw. A call
+// cancelled before its request arrived, without a token in force, is the
+// one a client can make by the hundred thousand at the cost of a
+// HEADERS and a RST_STREAM frame: it is counted, and logged at most once a
+// second, with the number of lines left out since.
+func (a accounting) refused(ctx context.Context, ci *callinfo.Info, err error, d time.Duration, beforeRequest bool) {
 	if ci.RequestID == "" {
 		ci.RequestID = requestID(ctx)
 	}
@@ -147,16 +164,37 @@ func (a accounting) refused(ctx context.Context, ci *callinfo.Info, err error, d
 			method = method[:maxLoggedMethodLen] + "..."
 		}
 	}
-	a.c.Account(ctx, method, label, d, err, zap.String("refused_by", "grpc"))
+	extra := []zap.Field{zap.String("refused_by", "grpc")}
+	if status.Code(err) == codes.Canceled && beforeRequest && !a.c.cfg.Tokens.allows(ctx) {
+		logged, left := a.c.cancelled.allow()
+		if !logged {
+			a.c.cfg.Metrics.observeCall(label, codes.Canceled, d)
+			a.c.cfg.Metrics.linesLeftOut.Inc()
+			return
+		}
+		extra = append(extra, zap.String("sampled", "cancelled before its request arrived, without a token: at most one line a second"),
+			zap.Int64("lines_left_out", left))
+	}
+	a.c.Account(ctx, method, label, d, err, extra...)
 }
 
-// TagConn records the connection, as tracked by the listener, for its
-// calls: their responses count against it (responses.go).
+// TagConn records the connection a call arrives on, found from its remote
+// address, which leads back to it (connlimit.Addr): its calls' responses
+// count against it (responses.go), and its calls keep it from being idle.
 func (a accounting) TagConn(ctx context.Context, info *stats.ConnTagInfo) context.Context {
-	if c := a.c.cfg.Conns.Lookup(info.RemoteAddr); c != nil {
+	if c := connlimit.FromAddr(info.RemoteAddr); c != nil {
 		return connlimit.WithConn(ctx, c)
 	}
 	return ctx
 }
 
-func (accounting) HandleConn(context.Context, stats.ConnStats) {}
+// HandleConn counts a connection past its preface once grpc-go has read
+// it (and the client's first SETTINGS): from then on it counts against the
+// cap.
+func (accounting) HandleConn(ctx context.Context, cs stats.ConnStats) {
+	if _, ok := cs.(*stats.ConnBegin); ok {
+		if c := connlimit.ConnFrom(ctx); c != nil {
+			c.Established()
+		}
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/safethird/safethird/server/rpcstatus"
@@ -35,6 +34,26 @@ func (t *Tokens) Set(tokens []string) {
 // On reports whether calls need a token.
 func (t *Tokens) On() bool { return t.current.Load() != nil }
 
+// allows reports whether a call carries a token in force; with auth off,
+// no call does.
+func (t *Tokens) allows(ctx context.Context) bool {
+	a := t.current.Load()
+	return a != nil && a.check(authorization(ctx)) == nil
+}
+
+// Admits reports whether a request with these Authorization header values
+// would pass auth: with auth off, every one does. The HTTP door asks before
+// it reads a request's body, so that a caller without a token costs it no
+// decompression and no decoding.
+func (t *Tokens) Admits(authorization []string) bool {
+	return t.current.Load().check(authorization) == nil
+}
+
+// authorization returns the call's authorization metadata.
+func authorization(ctx context.Context) []string {
+	return metadata.ValueFromIncomingContext(ctx, "authorization")
+}
+
 // authenticator checks bearer tokens. It keeps only their SHA-256 hashes:
 // comparing hashes makes every comparison the same length, so its time
 // reveals neither a token's length nor its content.
@@ -60,23 +79,29 @@ func newAuthenticator(tokens []string) *authenticator {
 // UNAUTHENTICATED otherwise. Two authorization values are refused even
 // when one holds a good token: which one a proxy acts on is not defined.
 func (c *Chain) authenticate(ctx context.Context) (context.Context, error) {
-	if err := c.cfg.Tokens.current.Load().check(ctx); err != nil {
+	if err := c.cfg.Tokens.current.Load().check(authorization(ctx)); err != nil {
 		return nil, c.cfg.Errors.Err(ctx, err)
 	}
 	return ctx, nil
 }
 
-// check returns nil when the call may proceed, else ErrNoToken or ErrBadToken.
-func (a *authenticator) check(ctx context.Context) error {
+// check returns nil when a call with these authorization values may
+// proceed, else ErrNoToken or ErrBadToken. It reads the value as
+// go-grpc-middleware's auth.AuthFromMD does: "bearer", any case, a space,
+// the token.
+func (a *authenticator) check(authorization []string) error {
 	if a == nil {
 		return nil
 	}
-	if len(metadata.ValueFromIncomingContext(ctx, "authorization")) > 1 {
+	if len(authorization) > 1 {
 		return rpcstatus.ErrBadToken
 	}
-	token, err := auth.AuthFromMD(ctx, "bearer")
+	if len(authorization) == 0 {
+		return rpcstatus.ErrNoToken
+	}
+	scheme, token, found := strings.Cut(authorization[0], " ")
 	token = strings.TrimSpace(token)
-	if err != nil || token == "" {
+	if !found || !strings.EqualFold(scheme, "bearer") || token == "" {
 		return rpcstatus.ErrNoToken
 	}
 	got := sha256.Sum256([]byte(token))

@@ -45,8 +45,19 @@ type Config struct {
 	Size func(proto.Message) int
 	// MaxCallDuration caps every unary call's deadline.
 	MaxCallDuration time.Duration
+	// RequestTimeout bounds the time a call's single request takes to
+	// arrive, on the gRPC port (guard.go).
+	RequestTimeout time.Duration
 	// Known reports whether a full method name is one the server serves.
 	Known func(fullMethod string) bool
+	// SingleRequest reports whether a method takes a single request
+	// (unary or server-streaming).
+	SingleRequest func(fullMethod string) bool
+	// DecodeError takes the error of a request the codec could not
+	// decode (nil for one it did); the codec leaves such a request empty
+	// rather than fail it, because grpc-go would make any codec error
+	// INTERNAL, before auth and without ErrorInfo.
+	DecodeError func(req any) error
 	// BeforeHandler, when set, runs innermost in the unary chain, just
 	// before the handler; only tests set it.
 	BeforeHandler grpc.UnaryServerInterceptor
@@ -55,11 +66,14 @@ type Config struct {
 // Chain is the interceptor chain and the stats handler around it.
 type Chain struct {
 	cfg Config
+	// cancelled samples the log lines of calls cancelled before their
+	// request arrived, without a token.
+	cancelled sampler
 }
 
 // New returns the chain built from cfg.
 func New(cfg Config) *Chain {
-	return &Chain{cfg: cfg}
+	return &Chain{cfg: cfg, cancelled: sampler{period: time.Second}}
 }
 
 // link is one named link of the interceptor chain, for unary calls and
@@ -84,13 +98,15 @@ type link struct {
 //     either is caught.
 //  4. auth: before any work is done for the caller; grpc.health.v1 needs
 //     no token, since probes carry none.
-//  5. validate: the field rules declared in the protos, once the caller
+//  5. decode: a request the codec could not decode is INVALID_ARGUMENT,
+//     with ErrorInfo and the field, once the caller is known.
+//  6. validate: the field rules declared in the protos, once the caller
 //     is known (validate.go), on every request but the AssessmentService's:
 //     the engine checks those itself, so that each item of a batch fails
 //     alone and Go callers of the engine get the same checks.
-//  6. responses: counts each response for its connection, so the bytes
+//  7. responses: counts each response for its connection, so the bytes
 //     queued for clients that do not read stay bounded (responses.go).
-//  7. deadline: caps only authenticated, valid calls, right around the
+//  8. deadline: caps only authenticated, valid calls, right around the
 //     handler. Unary only: grpc-go gives an interceptor no way to end a
 //     stream whose handler ignores its context (reflection's does), so
 //     streams are bounded by the connection's maximum age and its grace.
@@ -102,11 +118,12 @@ func (c *Chain) links() []link {
 	tokens := selector.MatchFunc(needsToken)
 	rules := selector.MatchFunc(rulesCheckedHere)
 	links := []link{
-		{"request-id", requestIDUnary, requestIDStream},
+		{"request-id", c.requestIDUnary, requestIDStream},
 		{"accounting", interceptors.UnaryServerInterceptor(reporter), interceptors.StreamServerInterceptor(reporter)},
 		{"recovery", recovery.UnaryServerInterceptor(recovered), recovery.StreamServerInterceptor(recovered)},
 		{"auth", selector.UnaryServerInterceptor(auth.UnaryServerInterceptor(c.authenticate), tokens),
 			selector.StreamServerInterceptor(auth.StreamServerInterceptor(c.authenticate), tokens)},
+		{"decode", c.decodeUnary, c.decodeStream},
 		{"validate", selector.UnaryServerInterceptor(c.validateUnary, rules), selector.StreamServerInterceptor(c.validateStream, rules)},
 		{"responses", c.responsesUnary, c.responsesStream},
 		{"deadline", c.deadlineUnary, nil},
@@ -141,7 +158,12 @@ func (c *Chain) ServerOptions() []grpc.ServerOption {
 		}
 	}
 	c.cfg.Logger.Debug("interceptor chain", zap.Strings("outermost_first", names))
-	return []grpc.ServerOption{grpc.StatsHandler(accounting{c}), grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(stream...)}
+	return []grpc.ServerOption{
+		grpc.StatsHandler(accounting{c}),
+		grpc.InTapHandle(c.tap),
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
+	}
 }
 
 // needsToken selects the calls auth checks: all but grpc.health.v1.
@@ -167,7 +189,11 @@ func requestID(ctx context.Context) string {
 // when the call fails: a failed call must end with trailers only, because a
 // gRPC client never retries a call once it has received headers, and the
 // client retries UNAVAILABLE (e.g. a replica still loading its dataset).
-func requestIDUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+//
+// Being outermost, it also lets go of a decode error no later link took
+// (a call refused by auth), so none is kept past its call.
+func (c *Chain) requestIDUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	defer func() { _ = c.cfg.DecodeError(req) }()
 	id := requestID(ctx)
 	ctx = recordRequestID(ctx, id)
 	resp, err := handler(ctx, req)

@@ -12,6 +12,8 @@ import (
 type Metrics struct {
 	handled  *prometheus.CounterVec
 	handling *prometheus.HistogramVec
+	// linesLeftOut counts the call lines a sampler left out of the log.
+	linesLeftOut prometheus.Counter
 }
 
 // NewMetrics registers the call metrics on reg.
@@ -28,8 +30,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help:    "Time to handle an RPC on the server, by method and status code.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"grpc_service", "grpc_method", "grpc_code"}),
+		linesLeftOut: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "safethird_call_log_lines_left_out_total",
+			Help: "Call log lines left out by sampling: calls cancelled before their request arrived, without a token, are logged at most once a second (each is still counted in grpc_server_handled_total).",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.handled, m.handling} {
+	for _, c := range []prometheus.Collector{m.handled, m.handling, m.linesLeftOut} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -21,18 +21,53 @@ const grpcPrefix = 5
 // errCut ends the calls still on a connection closed for not reading.
 var errCut = status.Error(codes.Unavailable, "connection closed: its client did not read its responses")
 
-// responsesUnary counts each response for its connection, and does no work
-// for a call on a connection already closed for not reading.
+// charge counts a call's responses against its connection's share of the
+// unread-response budget.
+type charge interface {
+	// Cut reports whether the connection was closed for not reading.
+	Cut() bool
+	// Reserve counts a response of n bytes, encoded as the codec sends
+	// it, before it is encoded; it reports whether the connection is
+	// still open.
+	Reserve(n int) bool
+}
+
+// portCharge charges a call on the gRPC port: its messages are written as
+// they are counted, with their prefix.
+type portCharge struct {
+	l    *connlimit.Limiter
+	conn *connlimit.Conn
+}
+
+func (p portCharge) Cut() bool          { return p.conn.Cut() }
+func (p portCharge) Reserve(n int) bool { return p.l.Account(p.conn, grpcPrefix+n) }
+
+// chargeOf returns what a call's responses are charged to: its connection
+// on the gRPC port, the reservation of its HTTP request on the HTTP door
+// (whose writer counts the bytes past it); nil for neither (bufconn).
+func (c *Chain) chargeOf(ctx context.Context) charge {
+	if conn := connlimit.ConnFrom(ctx); conn != nil {
+		return portCharge{l: c.cfg.Conns, conn: conn}
+	}
+	if r := connlimit.ReservationFrom(ctx); r != nil {
+		return r
+	}
+	return nil
+}
+
+// responsesUnary counts each response for its connection, before it is
+// encoded, and does no work for a call on a connection already closed for
+// not reading.
 func (c *Chain) responsesUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	conn := connlimit.ConnFrom(ctx)
-	if conn == nil {
+	ch := c.chargeOf(ctx)
+	if ch == nil {
 		return handler(ctx, req)
 	}
-	if conn.Cut() {
+	if ch.Cut() {
 		return nil, errCut
 	}
 	resp, err := handler(ctx, req)
-	if m, ok := resp.(proto.Message); ok && err == nil && !c.cfg.Conns.Account(conn, grpcPrefix+c.cfg.Size(m)) {
+	if m, ok := resp.(proto.Message); ok && err == nil && !ch.Reserve(c.cfg.Size(m)) {
 		return nil, errCut
 	}
 	return resp, err
@@ -40,25 +75,25 @@ func (c *Chain) responsesUnary(ctx context.Context, req any, _ *grpc.UnaryServer
 
 // responsesStream counts each message a stream sends for its connection.
 func (c *Chain) responsesStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	conn := connlimit.ConnFrom(ss.Context())
-	if conn == nil {
+	ch := c.chargeOf(ss.Context())
+	if ch == nil {
 		return handler(srv, ss)
 	}
-	return handler(srv, &countingStream{ServerStream: ss, c: c, conn: conn})
+	return handler(srv, &countingStream{ServerStream: ss, c: c, charge: ch})
 }
 
 // countingStream counts the messages a stream sends.
 type countingStream struct {
 	grpc.ServerStream
-	c    *Chain
-	conn *connlimit.Conn
+	c      *Chain
+	charge charge
 }
 
 func (cs *countingStream) SendMsg(m any) error {
-	if cs.conn.Cut() {
+	if cs.charge.Cut() {
 		return errCut
 	}
-	if pm, ok := m.(proto.Message); ok && !cs.c.cfg.Conns.Account(cs.conn, grpcPrefix+cs.c.cfg.Size(pm)) {
+	if pm, ok := m.(proto.Message); ok && !cs.charge.Reserve(cs.c.cfg.Size(pm)) {
 		return errCut
 	}
 	return cs.ServerStream.SendMsg(m)

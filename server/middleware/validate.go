@@ -44,6 +44,35 @@ func (v *validatingStream) RecvMsg(m any) error {
 	return nil
 }
 
+// decodeUnary refuses a request the codec could not decode.
+func (c *Chain) decodeUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if err := c.cfg.DecodeError(req); err != nil {
+		return nil, c.cfg.Errors.Err(ctx, err)
+	}
+	return handler(ctx, req)
+}
+
+func (c *Chain) decodeStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	return handler(srv, &decodingStream{ServerStream: ss, c: c})
+}
+
+// decodingStream refuses each request of a stream the codec could not
+// decode.
+type decodingStream struct {
+	grpc.ServerStream
+	c *Chain
+}
+
+func (d *decodingStream) RecvMsg(m any) error {
+	if err := d.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	if err := d.c.cfg.DecodeError(m); err != nil {
+		return d.c.cfg.Errors.Err(d.Context(), err)
+	}
+	return nil
+}
+
 // validate returns nil, a *protovalidate.ValidationError naming the rules
 // broken, or an error of the rules themselves (INTERNAL, logged).
 func (c *Chain) validate(m any) error {
