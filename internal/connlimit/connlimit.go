@@ -358,6 +358,10 @@ func (c *Conn) CloseFor(why string) {
 	c.l.finish(cl)
 }
 
+// NetConn is the connection c wraps, for a layer that needs the TCP
+// connection itself (to shut its write side alone).
+func (c *Conn) NetConn() net.Conn { return c.Conn }
+
 // Door names the door c came through.
 func (c *Conn) Door() string { return c.door }
 

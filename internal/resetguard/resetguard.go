@@ -15,6 +15,7 @@ package resetguard
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -76,13 +77,48 @@ type conn struct {
 	wmu     sync.Mutex
 	out     scanner
 	pending atomic.Bool // GOAWAY due, at the next frame boundary
-	done    bool
+	done    bool        // GOAWAY sent: nothing more is written
+
+	// gone is set once GOAWAY is sent: the reader lingers, then closes.
+	gone      atomic.Bool
+	closeOnce sync.Once
 }
 
 func (c *conn) Read(p []byte) (int, error) {
+	if c.gone.Load() {
+		return 0, c.linger()
+	}
 	n, err := c.Conn.Read(p)
 	c.in.scan(p[:n])
+	if c.gone.Load() {
+		return 0, c.linger()
+	}
 	return n, err
+}
+
+// lingerTime is how long a connection sent GOAWAY keeps reading (and
+// dropping) what its client still sends before it is closed. Closed at
+// once, with the client's flood unread, the kernel would answer with a
+// reset, and a reset makes the client's kernel drop what it has not yet
+// read: the GOAWAY itself.
+const lingerTime = time.Second
+
+// linger drops what the client sends until it closes its side or
+// lingerTime has passed (sendGoAway set the deadline), then closes the
+// connection. It runs on the transport's reader goroutine, which is
+// reading anyway; it returns the error the reader then stops on.
+func (c *conn) linger() error {
+	buf := make([]byte, 16<<10)
+	for {
+		if _, err := c.Conn.Read(buf); err != nil {
+			break
+		}
+	}
+	c.closeOnce.Do(func() {
+		_ = c.Conn.Close()
+		c.onClose(c.raw)
+	})
+	return io.EOF
 }
 
 // received watches one frame header from the client.
@@ -105,6 +141,9 @@ func (c *conn) received(typ http2.FrameType, stream uint32) {
 func (c *conn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if c.done {
+		return 0, net.ErrClosed
+	}
 	n, err := c.Conn.Write(p)
 	c.out.scan(p[:n])
 	if c.pending.Load() && c.out.atBoundary() {
@@ -128,8 +167,9 @@ func (c *conn) goAway() {
 	}
 }
 
-// sendGoAway writes GOAWAY ENHANCE_YOUR_CALM and closes the connection.
-// Called with wmu held.
+// sendGoAway writes GOAWAY ENHANCE_YOUR_CALM, ends the server's side of
+// the connection (the client reads the GOAWAY, then its end) and leaves
+// the reader to linger and close it. Called with wmu held.
 func (c *conn) sendGoAway() {
 	if c.done {
 		return
@@ -138,10 +178,27 @@ func (c *conn) sendGoAway() {
 	var b bytes.Buffer
 	// Writing to a buffer does not fail.
 	_ = http2.NewFramer(&b, nil).WriteGoAway(c.lastStream, http2.ErrCodeEnhanceYourCalm, []byte("too many streams reset"))
-	_ = c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+	deadline := time.Now().Add(lingerTime)
+	_ = c.Conn.SetWriteDeadline(deadline)
 	_, _ = c.Conn.Write(b.Bytes()) // the client may be gone: it is closed either way
-	_ = c.Conn.Close()
-	c.onClose(c.raw)
+	if cw, ok := tcpOf(c.raw).(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	// Wakes the reader, when it waits for a client gone quiet.
+	_ = c.Conn.SetReadDeadline(deadline)
+	c.gone.Store(true)
+}
+
+// tcpOf unwraps the connections around a raw one (the connection limit's)
+// down to the TCP connection, whose write side can be shut alone.
+func tcpOf(c net.Conn) net.Conn {
+	for {
+		w, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			return c
+		}
+		c = w.NetConn()
+	}
 }
 
 // scanner follows the frame boundaries of one direction of a connection.
