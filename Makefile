@@ -19,13 +19,23 @@ generate: ## Regenerate the Go code and openapi/openapi.yaml from the protos (id
 	go tool buf format -w
 	go tool buf generate
 
+# A predefined rule written inside a message literal (`string: {[safethird.v1.alpha2]: true}`)
+# is valid protobuf text format, but protobufjs, and so @grpc/proto-loader, cannot parse it
+# ("illegal name '['"); the option-path form
+# (`(buf.validate.field).repeated.items.string.(safethird.v1.alpha2) = true`) means the same.
+MESSAGE_LITERAL_EXTENSION := ^[^/]*\[[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+\][[:space:]]*:
+
 .PHONY: lint
-lint: ## go vet, gofmt, buf lint and buf format check.
+lint: ## go vet, gofmt, buf lint, buf format check, and no extension inside a message literal in proto/safethird.
 	go vet ./...
 	go vet -tags deploy ./deploy
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	go tool buf lint
 	go tool buf format -d --exit-code
+	@if grep -nE '$(MESSAGE_LITERAL_EXTENSION)' proto/safethird/v1/*.proto; then \
+		echo "lint: a predefined rule inside a message literal ({[pkg.rule]: ...}) breaks @grpc/proto-loader:"; \
+		echo "      write it as an option path: (buf.validate.field).repeated.items.string.(safethird.v1.alpha2) = true"; \
+		exit 1; fi
 
 .PHONY: breaking
 breaking: ## Check the protos against the previous commit for wire/JSON breaking changes.
@@ -39,11 +49,17 @@ checkgenerate: generate ## Fail when regenerating changes the tree.
 	@test -z "$$(git status --porcelain -- proto openapi)" || { git status --porcelain -- proto openapi; echo "untracked generated files"; exit 1; }
 
 .PHONY: seal
-seal: ## Seal data/ after editing it: validate it and rewrite data/manifest.json.
-	go run ./cmd/safethird dataset seal data
+seal: build ## Seal data/ after editing it (validate, run data/tests, rewrite data/manifest.json), then print the answers changed since the last sealed data/ in git (HEAD).
+	$(BIN)/safethird dataset seal data
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	if git archive HEAD data 2>/dev/null | tar -x -C "$$tmp" && [ -f "$$tmp/data/manifest.json" ]; then \
+		echo "--- answers changed since HEAD's data/ (safethird dataset diff)"; \
+		$(BIN)/safethird dataset diff "$$tmp/data" data || echo "seal: sealed, but HEAD's data/ could not be compared (above)"; \
+	else echo "seal: no sealed data/ at HEAD to compare with"; fi
 
 .PHONY: checkseal
-checkseal: seal ## Fail when data/manifest.json is not the seal of data/ (run make seal and commit it).
+checkseal: ## Fail when data/manifest.json is not the seal of data/ (run make seal and commit it).
+	go run ./cmd/safethird dataset seal data
 	@git diff --exit-code -- data/manifest.json || { echo "data/manifest.json is stale: run make seal and commit it"; exit 1; }
 
 .PHONY: tools
@@ -78,17 +94,36 @@ generate-ts: ## Regenerate the TypeScript client code (clients/typescript/src/ge
 	cd clients/typescript && npm ci --no-audit --no-fund
 	go tool buf generate --template buf.gen.ts.yaml
 
+.PHONY: client-tests
+client-tests: node-test ts-test openapi-test python-test java-test ## Every client recipe of the README, each from a clean directory, against a real server.
+
+.PHONY: node-test
+node-test: ## Node.js with @grpc/grpc-js and @grpc/proto-loader loading proto/ at run time, against a real server (needs Node.js 20+ and npm).
+	bash clients/node/run-test.sh
+
 .PHONY: ts-test
-ts-test: ## Test the TypeScript client against a real server it starts (needs Node.js 20+ and npm).
+ts-test: ## The TypeScript (Connect-ES) client over gRPC and the Connect protocol, against a real server (needs Node.js 20+ and npm).
 	bash clients/typescript/run-test.sh
+
+.PHONY: openapi-test
+openapi-test: ## Lint the served /openapi.yaml (Redocly, Spectral) and call the REST paths with a client generated from it (needs Node.js 20+ and npm).
+	bash clients/openapi/run-test.sh
+
+.PHONY: readme-test
+readme-test: ## Run the README's quick start and "From git clone to a memo" as written, in a fresh clone and a network namespace of its own (needs root and iproute2).
+	bash test/readme/run.sh
 
 .PHONY: deploy-test
 deploy-test: ## Check deploy/ offline: strict decoding into the Kubernetes API types, kustomize builds, the flags passed.
 	go test -tags deploy -count=1 ./deploy
 
 .PHONY: python-test
-python-test: ## Run the README's Python recipe (gRPC and REST) against a real server (needs Debian's python3-grpcio, python3-protobuf, protobuf-compiler, protobuf-compiler-grpc).
+python-test: ## The README's Python recipe (protoc, gRPC and REST) against a real server (needs Debian's python3-grpcio, python3-protobuf, protobuf-compiler, protobuf-compiler-grpc).
 	bash clients/python/run-test.sh
+
+.PHONY: java-test
+java-test: ## The README's Java recipe (protoc, gRPC Java) against a real server (needs Debian's JDK and gRPC Java packages; see clients/java/run-test.sh).
+	bash clients/java/run-test.sh
 
 .PHONY: iso-codes
 iso-codes: ## Refresh data/iso3166 from Debian's iso-codes package.
@@ -113,7 +148,7 @@ FUZZTIME ?= 5m
 # a duration races Go 1.26's fuzz coordinator on a busy machine, which then
 # fails with "context deadline exceeded" and no input (go.dev/issue/75804,
 # fixed in Go 1.27); a count has no deadline to race.
-FUZZ_TARGETS := assessment:FuzzAssessCountry:100000x assessment:FuzzAssessRoute:30000x dataset:FuzzLoad:500x
+FUZZ_TARGETS := assessment:FuzzAssessCountry:100000x assessment:FuzzAssessRoute:30000x dataset:FuzzLoad:500x dataset:FuzzQuoteMatcher:50000x
 
 .PHONY: fuzz
 fuzz: ## Fuzz each target for FUZZTIME (5m); a crasher lands in its package's testdata/fuzz.

@@ -31,11 +31,14 @@ func (e *Engine) build(q *query) (*safethirdv1.Assessment, facts) {
 	a.Applicability = b.applicability()
 	if a.GetApplicability().GetStatus() == safethirdv1.ApplicabilityStatus_APPLICABILITY_STATUS_EXCLUDED {
 		a.Determination = safethirdv1.Determination_DETERMINATION_NOT_APPLICABLE
+		a.Practice = &safethirdv1.Practice{Status: safethirdv1.PracticeStatus_PRACTICE_STATUS_NOT_APPLICABLE,
+			Reason: "The question does not arise: " + a.GetApplicability().GetReason()}
 		if q.applicant != nil {
 			a.ApplicantOutcome = safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_BAR_DOES_NOT_APPLY
 		}
-		a.Summary = fmt.Sprintf("As of %s, under %s, the safe-third-country bar cannot send a person to %s (%s). %s %s",
-			q.asOf, f.GetCitation(), c.GetName(), c.GetCode(), a.GetApplicability().GetReason(), Disclaimer)
+		a.ContestGrounds = b.meritsGround(a.GetApplicability())
+		a.Summary = fmt.Sprintf("As of %s, under %s, the safe-third-country bar cannot send a person to %s (%s). %s%s %s",
+			q.asOf, f.GetCitation(), c.GetName(), c.GetCode(), a.GetApplicability().GetReason(), groundsText(a), Disclaimer)
 		b.finish(a)
 		return a, b.read
 	}
@@ -45,7 +48,13 @@ func (e *Engine) build(q *query) (*safethirdv1.Assessment, facts) {
 	a.Determination, decisive = determination(countryCriteria(f, a.Criteria))
 	a.DecisiveCriterionId = decisive.GetCriterionId()
 	agreement := bs.eval.agreement()
-	a.AgreementId = agreement.GetId()
+	if agreement == nil {
+		// A framework that decides no criterion from agreements may still
+		// be applied through one (practice): its scope and exceptions
+		// decide whether it reaches the person.
+		agreement, _ = b.snap.Agreement(bs.practice.GetAgreementId())
+	}
+	a.AgreementId, a.AgreementTitle = agreement.GetId(), agreement.GetTitle()
 	a.Practice = bs.practice
 	var assumed []string
 	a.Exceptions, assumed = b.exceptions(agreement)
@@ -54,6 +63,15 @@ func (e *Engine) build(q *query) (*safethirdv1.Assessment, facts) {
 	a.ContestLimits = contestLimits(f, a)
 	a.OtherBars = b.otherBars()
 	a.ApplicantOutcome = applicantOutcome(q, a, applicantCriteria(f, a.GetCriteria()))
+	if q.decideOnly {
+		return a, b.read
+	}
+	var alts []alternative
+	if q.alternatives {
+		alts = b.alternatives(a)
+		a.Alternatives = alternativeAnswers(a, alts)
+	}
+	a.ContestGrounds = b.contestGrounds(a, alts)
 	a.Summary = summary(q, a, decisive, bs.eval.stale)
 	b.finish(a)
 	return a, b.read
@@ -65,6 +83,8 @@ func (b *builder) finish(a *safethirdv1.Assessment) {
 	for _, l := range a.GetContestLimits() {
 		b.cite(l.GetEvidence())
 	}
+	b.warnConflicts(a.GetPractice().GetEvidence())
+	b.warnConflicts(a.GetScope().GetEvidence())
 	b.hindsight()
 	b.deprecatedFacts()
 	if !b.q.full {

@@ -3,6 +3,8 @@ package assessment_test
 import (
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/safethird/safethird/assessment"
 
 	pb "github.com/safethird/safethird/proto/safethird/v1"
@@ -33,6 +35,78 @@ func BenchmarkAssessCountry(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := eng.AssessCountry(c.req, today); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkAlternatives measures an answer to an applicant whose groups,
+// age and way of travelling are not given, for Uganda on 2026-06-01: the
+// answer, then each alternative the engine works out. cold starts a new
+// Engine each time; new-applicant asks a warm Engine about an applicant it
+// has not seen (the age changes each time, and the scope reads it).
+func BenchmarkAlternatives(b *testing.B) {
+	eng := engine(b)
+	req := func(age int32) *pb.AssessCountryRequest {
+		return &pb.AssessCountryRequest{CountryCode: "UG", AsOf: "2026-06-01", Applicant: &pb.Applicant{
+			NationalityCode: proto.String("HN"), EntryDate: proto.String("2026-03-01"), Age: proto.Int32(age),
+			CountriesCrossed: &pb.CountryList{CountryCodes: []string{"GT", "MX"}}}}
+	}
+	b.Run("cold", func(b *testing.B) {
+		b.ReportAllocs()
+		snap := eng.Snapshot()
+		for b.Loop() {
+			a, err := assessment.New(snap).AssessCountry(req(30), today)
+			if err != nil || len(a.GetAlternatives()) == 0 {
+				b.Fatalf("%v, %d alternatives", err, len(a.GetAlternatives()))
+			}
+		}
+	})
+	for _, c := range []struct {
+		name  string
+		facts func(*pb.Applicant)
+	}{
+		{"new-applicant", func(*pb.Applicant) {}},
+		// The same question with every fact the answer turns on given: no
+		// alternative to work out, the cost of the answer alone.
+		{"new-applicant-all-facts-given", func(a *pb.Applicant) {
+			a.Accompanied, a.DeclaredGroups = proto.Bool(true), &pb.GroupList{}
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			age := int32(0)
+			for b.Loop() {
+				age = (age + 1) % 150
+				r := req(age)
+				c.facts(r.GetApplicant())
+				if _, err := eng.AssessCountry(r, today); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkAssessTimeline measures five years of answers: Guatemala
+// without an applicant over the Asylum Cooperative Agreement's life, and
+// Uganda for an applicant over its 2025 agreement's.
+func BenchmarkAssessTimeline(b *testing.B) {
+	eng := engine(b)
+	for _, c := range []struct {
+		name string
+		req  *pb.AssessTimelineRequest
+	}{
+		{"GT-5y", &pb.AssessTimelineRequest{CountryCode: "GT", StartDate: "2017-01-01", EndDate: "2021-12-31"}},
+		{"UG-5y-applicant", &pb.AssessTimelineRequest{CountryCode: "UG", StartDate: "2021-06-01", EndDate: "2026-05-31",
+			Applicant: &pb.Applicant{NationalityCode: proto.String("HN"), EntryDate: proto.String("2021-06-01")}}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := eng.AssessTimeline(c.req, today); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -52,22 +52,35 @@ func scopeOn(a *safethirdv1.Agreement, asOf string) *safethirdv1.AgreementScope 
 	return nil
 }
 
-// staleAfter is how long after the date its evidence describes a finding
-// is flagged as stale.
-const staleAfter = 3
+// defaultStaleMonths is how old a decisive finding's evidence may grow,
+// past the date assessed, before the answer flags it, where the framework
+// does not say (stale_after_months).
+const defaultStaleMonths = 24
 
-// staleOn reports whether evidence describing conditions up to through is
-// more than staleAfter years older than asOf.
-func staleOn(through, asOf string) bool {
-	return through != "" && passed(addYears(through, staleAfter), asOf)
+// staleMonths is a framework's allowance for the age of decisive evidence.
+func staleMonths(f *safethirdv1.Framework) int {
+	if m := int(f.GetStaleAfterMonths()); m > 0 {
+		return m
+	}
+	return defaultStaleMonths
 }
 
-// addYears adds n years to a validated YYYY-MM-DD date as a string. The
-// result is only compared with other dates, so 29 February may become a
-// day that does not exist without harm.
-func addYears(date string, n int) string {
-	year, _ := strconv.Atoi(date[:4])
-	return strconv.Itoa(year+n) + date[4:]
+// staleOn reports whether evidence describing conditions up to through is
+// older on asOf than the framework allows.
+func staleOn(f *safethirdv1.Framework, through, asOf string) bool {
+	return through != "" && passed(addMonths(through, staleMonths(f)), asOf)
+}
+
+// addMonths adds n months to a validated YYYY-MM-DD date as a string. The
+// result is only compared with other dates, so a day past the month's end
+// (2024-02-31) compares as it should without being a real date.
+func addMonths(date string, n int) string {
+	y, _ := strconv.Atoi(date[:4])
+	m, _ := strconv.Atoi(date[5:7])
+	m += n
+	y += (m - 1) / 12
+	m = (m-1)%12 + 1
+	return fmt.Sprintf("%04d-%02d%s", y, m, date[7:])
 }
 
 // pastCompleteOn reports whether asOf is later than the framework's list

@@ -39,7 +39,23 @@ func withoutEvidence(criteria []*safethirdv1.CriterionResult) []*safethirdv1.Cri
 			Rationale:    c.GetRationale(),
 			FindingIds:   c.GetFindingIds(),
 			MissingFacts: c.GetMissingFacts(),
+			Basis:        c.GetBasis(),
+			ConcludedBy:  c.GetConcludedBy(),
+			RiskLevel:    c.GetRiskLevel(),
+			RiskFactors:  factorsWithoutEvidence(c.GetRiskFactors()),
+			Conflicts:    c.GetConflicts(),
+			Stale:        c.GetStale(),
 		}
+	}
+	return out
+}
+
+// factorsWithoutEvidence copies risk factors without their evidence, for
+// the BASIC view.
+func factorsWithoutEvidence(factors []*safethirdv1.RiskFactor) []*safethirdv1.RiskFactor {
+	var out []*safethirdv1.RiskFactor
+	for _, f := range factors {
+		out = append(out, &safethirdv1.RiskFactor{Description: f.GetDescription()})
 	}
 	return out
 }

@@ -186,11 +186,11 @@ func (b *builder) scope(a *safethirdv1.Agreement) (*safethirdv1.ScopeResult, []s
 				Reason: fmt.Sprintf("On the facts given, the applicant is outside %s: %s", a.GetTitle(), sentence(sc.GetDescription()))}), nil
 		case condition.Unknown:
 			return result(&safethirdv1.ScopeResult{Status: safethirdv1.ScopeStatus_SCOPE_STATUS_NEEDS_FACTS, MissingFacts: res.Missing,
-				Reason: fmt.Sprintf("Whether the applicant is within %s depends on facts not given: %s. %s", a.GetTitle(), strings.Join(res.Missing, ", "), sentence(sc.GetDescription()))}), nil
+				Reason: fmt.Sprintf("Whether the applicant is within %s depends on facts not given: %s. %s", a.GetTitle(), strings.Join(res.Missing, ", "), sentence(sc.GetDescription()))}), scopePremises(sc)
 		}
 	}
 	country := b.q.country.GetCode()
-	var premises []string
+	premises := scopePremises(sc)
 	lastPresence := ""
 	if sc.GetRequiresLastPresence() {
 		switch {
@@ -221,6 +221,16 @@ func (b *builder) scope(a *safethirdv1.Agreement) (*safethirdv1.ScopeResult, []s
 		return result(unknownRest(within)), premises
 	}
 	return result(&safethirdv1.ScopeResult{Status: safethirdv1.ScopeStatus_SCOPE_STATUS_WITHIN, Reason: strings.TrimSpace(within)}), premises
+}
+
+// scopePremises are the parts of a scope no fact of the Applicant decides,
+// each as the premise the answer takes, naming the fact.
+func scopePremises(sc *safethirdv1.AgreementScope) []string {
+	var out []string
+	for _, p := range sc.GetPremises() {
+		out = append(out, fmt.Sprintf("%s (Not among the facts an applicant can give: %s.)", sentence(p.GetPremise()), p.GetFact()))
+	}
+	return out
 }
 
 // entryRules checks the applicant's way of entering against a scope's

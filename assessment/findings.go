@@ -12,6 +12,7 @@ func (b *builder) findingsCriterion(r *safethirdv1.CriterionResult) {
 	c := b.q.country
 	var applied []*safethirdv1.Finding
 	var couldApply []string // group findings that would apply to some applicants
+	var open []openFinding  // those the applicant's facts leave open
 	for _, f := range b.snap.Findings(c.GetCode(), b.q.framework.GetId(), r.GetCriterionId()) {
 		if !findingValidOn(f, b.q.asOf) {
 			continue
@@ -31,8 +32,10 @@ func (b *builder) findingsCriterion(r *safethirdv1.CriterionResult) {
 			applied = append(applied, f)
 		case condition.Unknown:
 			couldApply = append(couldApply, groupNote(f)+" (facts not given: "+strings.Join(res.Missing, ", ")+")")
+			open = append(open, openFinding{f, res.Missing})
 		}
 	}
+	defer func() { r.MissingFacts = openFacts(r.GetStatus(), applied, open) }()
 	if len(applied) == 0 {
 		r.Status = safethirdv1.CriterionStatus_CRITERION_STATUS_INDETERMINATE
 		r.Rationale = fmt.Sprintf("The dataset holds no curated finding on this criterion for %s valid on %s, so the evidence does not decide it.", c.GetName(), b.q.asOf)
@@ -54,19 +57,19 @@ func (b *builder) findingsCriterion(r *safethirdv1.CriterionResult) {
 		if f.GetGroupLabel() != "" {
 			who = f.GetGroupLabel()
 		}
-		parts = append(parts, fmt.Sprintf("%s for %s (finding %s, %s–%s)", statusWord(f.GetStatus()), who, f.GetId(), f.GetValidFrom(), openEnd(f.GetValidUntil())))
+		parts = append(parts, fmt.Sprintf("%s for %s (finding %s, %s)", statusWord(f.GetStatus()), who, f.GetId(), window(f.GetValidFrom(), f.GetValidUntil())))
 		r.FindingIds = append(r.FindingIds, f.GetId())
 		r.Evidence = append(r.Evidence, b.cite(f.GetEvidence())...)
 		b.findingWarnings(f)
 	}
-	if through := decisive.GetEvidenceThrough(); staleOn(through, b.q.asOf) {
+	r.Rationale = fmt.Sprintf("%s Decided by the most adverse of the findings that apply: %s.", decisive.GetSummary(), strings.Join(parts, "; "))
+	b.earned(r, decisive, applied)
+	if r.GetStale() != "" {
 		if b.stale == nil {
 			b.stale = map[string]string{}
 		}
-		b.stale[r.GetCriterionId()] = fmt.Sprintf("The evidence deciding %q describes conditions up to %s, more than %d years before %s; conditions may have changed.",
-			r.GetTitle(), through, staleAfter, b.q.asOf)
+		b.stale[r.GetCriterionId()] = fmt.Sprintf("For %q: %s", r.GetTitle(), r.GetStale())
 	}
-	r.Rationale = fmt.Sprintf("%s Decided by the most adverse of the findings that apply: %s.", decisive.GetSummary(), strings.Join(parts, "; "))
 	r.Rationale += b.reviewNotes(applied)
 	if len(couldApply) > 0 {
 		r.Rationale += " Findings for particular groups would apply to some applicants: " + strings.Join(couldApply, "; ") + "."
@@ -82,9 +85,9 @@ func (b *builder) reviewNotes(applied []*safethirdv1.Finding) string {
 		if by := f.GetReviewBy(); by != "" && passed(by, b.q.asOf) {
 			fmt.Fprintf(&out, " Finding %s was due for review by %s; it may no longer hold.", f.GetId(), by)
 		}
-		if through := f.GetEvidenceThrough(); f.GetStatus() == safethirdv1.CriterionStatus_CRITERION_STATUS_MET && staleOn(through, b.q.asOf) {
-			fmt.Fprintf(&out, " The evidence of finding %s describes conditions up to %s, more than %d years before %s: it is older than the review window.",
-				f.GetId(), through, staleAfter, b.q.asOf)
+		if through := f.GetEvidenceThrough(); f.GetStatus() == safethirdv1.CriterionStatus_CRITERION_STATUS_MET && b.isStale(through) {
+			fmt.Fprintf(&out, " The evidence of finding %s describes conditions up to %s, more than %d months before %s: it is older than the review window.",
+				f.GetId(), through, b.staleMonths(), b.q.asOf)
 		}
 	}
 	return out.String()
@@ -106,17 +109,18 @@ func groupNote(f *safethirdv1.Finding) string {
 	return fmt.Sprintf("%s for %s (finding %s)", statusWord(f.GetStatus()), f.GetGroupLabel(), f.GetId())
 }
 
-func openEnd(until string) string {
+// window says a validity window in words; one still open has no known end.
+func window(from, until string) string {
 	if until == "" {
-		return "open"
+		return "from " + from + ", end not known"
 	}
-	return until
+	return from + " to " + until
 }
 
 func (b *builder) findingWarnings(f *safethirdv1.Finding) {
-	if through := f.GetEvidenceThrough(); staleOn(through, b.q.asOf) {
-		b.warn("Finding %s rests on evidence describing conditions up to %s, more than %d years before %s; conditions may have changed.",
-			f.GetId(), through, staleAfter, b.q.asOf)
+	if through := f.GetEvidenceThrough(); b.isStale(through) {
+		b.warn("Finding %s rests on evidence describing conditions up to %s, more than %d months before %s; conditions may have changed.",
+			f.GetId(), through, b.staleMonths(), b.q.asOf)
 	}
 	secondaryOnly := len(f.GetEvidence()) > 0
 	for _, e := range f.GetEvidence() {

@@ -23,10 +23,20 @@ func (b *builder) practice(ev *evaluation) *safethirdv1.Practice {
 		// A framework with no criterion computed from records (the EU
 		// Directive's case-by-case concept) may still be applied through a
 		// state's designations: their timelines show its operation.
+		// So may an agreement it applies with the country (the UK's with
+		// France under s.80B).
 		if ds := b.snap.Designations(b.q.framework.GetId(), b.q.jurisdiction, b.q.country.GetCode()); len(ds) > 0 {
 			rs := designationStanding(ds, b.q.asOf, false)
 			rs.optional = true
 			records = []recordStanding{rs}
+		}
+		if as := b.agreementsApplied(); len(as) > 0 {
+			best, s, e := mostInForce(as, b.q.asOf)
+			records = append(records, recordStanding{kind: safethirdv1.CriterionKind_CRITERION_KIND_AGREEMENT, agreement: best,
+				title: best.GetTitle(), events: best.GetEvents(), standing: s, event: e, optional: true})
+			if p.AgreementId == "" && s != notInForce {
+				p.AgreementId = best.GetId()
+			}
 		}
 	}
 	var decided []*safethirdv1.Practice

@@ -52,7 +52,7 @@ func (b *builder) recordCriterion(kind safethirdv1.CriterionKind, r *safethirdv1
 	switch kind {
 	case safethirdv1.CriterionKind_CRITERION_KIND_AGREEMENT:
 		what = fmt.Sprintf("agreement between %s and %s", j, c)
-		if as := b.snap.AgreementsWith(j, c); len(as) > 0 {
+		if as := b.agreementsApplied(); len(as) > 0 {
 			best, s, e := mostInForce(as, b.q.asOf)
 			rs.agreement, rs.title, rs.events, rs.standing, rs.event = best, best.GetTitle(), best.GetEvents(), s, e
 		} else {
@@ -97,6 +97,20 @@ func (b *builder) recordCriterion(kind safethirdv1.CriterionKind, r *safethirdv1
 	}
 	b.agreementNotes(kind, r)
 	return rs
+}
+
+// agreementsApplied are the agreements between the jurisdiction and the
+// country that the jurisdiction applies (applied_by_codes empty or naming
+// it): an agreement only one party applies does not bar claims made in the
+// other.
+func (b *builder) agreementsApplied() []*safethirdv1.Agreement {
+	var out []*safethirdv1.Agreement
+	for _, a := range b.snap.AgreementsWith(b.q.jurisdiction, b.q.country.GetCode()) {
+		if by := a.GetAppliedByCodes(); len(by) == 0 || slices.Contains(by, b.q.jurisdiction) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // agreementNotes adds to an agreement criterion what the sources say, by

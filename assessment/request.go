@@ -30,6 +30,19 @@ type query struct {
 	// lastPresence is the country of last presence when known from a route;
 	// empty means the assessed country is taken to be it.
 	lastPresence string
+	// alternatives asks for the answer under each value of the facts not
+	// given that would change it (alternatives.go): for AssessCountry's
+	// answers to an applicant, not for those a route, a timeline or an
+	// alternative itself works out.
+	alternatives bool
+	// decideOnly stops an answer at its outcome, without the text, the
+	// sources or the grounds to contest: all an alternative or a day of a
+	// timeline needs.
+	decideOnly bool
+	// transient keeps the criteria it evaluates out of the Engine's memo:
+	// a timeline asks about many days once each, and would crowd out the
+	// questions asked again.
+	transient bool
 }
 
 // frameworkFor resolves a framework id, applying the default.

@@ -29,13 +29,17 @@ func summary(q *query, a *safethirdv1.Assessment, d *safethirdv1.CriterionResult
 			s.WriteString(" " + note)
 		}
 	}
-	applied := a.GetPractice().GetStatus() == safethirdv1.PracticeStatus_PRACTICE_STATUS_APPLIED
-	if applied && d.GetStatus() == safethirdv1.CriterionStatus_CRITERION_STATUS_NOT_MET {
-		fmt.Fprintf(&s, " The bar is applied in practice although the documented evidence shows this criterion not met: that evidence is a basis to contest it.")
+	if missing := countryMissingFacts(f, a); len(missing) > 0 {
+		fmt.Fprintf(&s, " For this person, the evidence may decide it differently on facts not given: %s.", strings.Join(missing, ", "))
 	}
+	// The grounds to contest, each in one place, with the limits on
+	// contesting the criterion it rests on; then any limit no ground names.
+	s.WriteString(groundsText(a))
 	if a.GetPractice().GetStatus() != safethirdv1.PracticeStatus_PRACTICE_STATUS_NOT_APPLIED {
 		for _, l := range a.GetContestLimits() {
-			fmt.Fprintf(&s, " A sourced limit on contesting it: %s (from %s): %s", l.GetTitle(), l.GetValidFrom(), sentence(l.GetDescription()))
+			if !groundsName(a, l.GetId()) {
+				fmt.Fprintf(&s, " A sourced limit on contesting it: %s (from %s): %s", l.GetTitle(), l.GetValidFrom(), sentence(l.GetDescription()))
+			}
 		}
 	}
 	for _, p := range a.GetPremises() {
@@ -138,6 +142,34 @@ func missingFacts(a *safethirdv1.Assessment) []string {
 	out = append(out, a.GetScope().GetMissingFacts()...)
 	for _, x := range a.GetExceptions() {
 		out = append(out, x.GetMissingFacts()...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// groundsText is the grounds to contest as sentences, each after a space.
+func groundsText(a *safethirdv1.Assessment) string {
+	var s strings.Builder
+	for _, g := range a.GetContestGrounds() {
+		s.WriteString(" " + g.GetStatement())
+	}
+	return s.String()
+}
+
+// groundsName reports whether a ground of a names the contest limit id.
+func groundsName(a *safethirdv1.Assessment, id string) bool {
+	return slices.ContainsFunc(a.GetContestGrounds(), func(g *safethirdv1.ContestGround) bool {
+		return slices.Contains(g.GetContestLimitIds(), id)
+	})
+}
+
+// countryMissingFacts lists, once each and sorted, the facts not given that
+// decide whether a finding for a particular group applies to the person
+// where it would change a criterion on the country.
+func countryMissingFacts(f *safethirdv1.Framework, a *safethirdv1.Assessment) []string {
+	var out []string
+	for _, c := range countryCriteria(f, a.GetCriteria()) {
+		out = append(out, c.GetMissingFacts()...)
 	}
 	slices.Sort(out)
 	return slices.Compact(out)

@@ -3,8 +3,10 @@ package client
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -55,7 +57,7 @@ func New(ctx context.Context, target string, opts ...Option) (*Client, error) {
 		catalog:    safethirdv1.NewCatalogServiceClient(conn),
 	}
 	if cfg.block {
-		if err := c.waitReady(ctx); err != nil {
+		if err := waitReady(ctx, c.conn); err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("connect to %s: %w", target, err)
 		}
@@ -92,6 +94,14 @@ func (c *config) dialOptions(t target) ([]grpc.DialOption, error) {
 	if c.timeout > 0 {
 		opts = append(opts, grpc.WithChainUnaryInterceptor(defaultDeadline(c.timeout)))
 	}
+	if c.startupWait > 0 {
+		// After the deadline is set and before the retries: one wait per call.
+		opts = append(opts, grpc.WithChainUnaryInterceptor(startupWait(c.startupWait)),
+			grpc.WithConnectParams(grpc.ConnectParams{
+				Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+				MinConnectTimeout: 20 * time.Second, // gRPC's default
+			}))
+	}
 	if c.maxAttempts > 1 {
 		// Inside the deadline: every attempt shares the call's deadline.
 		opts = append(opts, grpc.WithChainUnaryInterceptor(retryAfterHeaders(c.maxAttempts)))
@@ -106,15 +116,45 @@ func (c *config) dialOptions(t target) ([]grpc.DialOption, error) {
 }
 
 // waitReady blocks until the connection is READY or ctx ends.
-func (c *Client) waitReady(ctx context.Context) error {
-	c.conn.Connect()
+func waitReady(ctx context.Context, conn *grpc.ClientConn) error {
+	conn.Connect()
 	for {
-		s := c.conn.GetState()
+		s := conn.GetState()
 		if s == connectivity.Ready {
 			return nil
 		}
-		if !c.conn.WaitForStateChange(ctx, s) {
+		if !conn.WaitForStateChange(ctx, s) {
 			return fmt.Errorf("not ready (%s): %w", s, ctx.Err())
+		}
+	}
+}
+
+// loadingPoll is how often a call is tried again while the server says
+// its dataset is still loading.
+const loadingPoll = 200 * time.Millisecond
+
+// startupWait waits up to d for a ready connection before each call that
+// finds none, then makes the call, which fails at once if there is still
+// no connection. While the server answers that its dataset is still
+// loading, as one just started does for a second or two, the call is
+// tried again every loadingPoll until its deadline.
+func startupWait(d time.Duration) grpc.UnaryClientInterceptor {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if cc.GetState() != connectivity.Ready {
+			wctx, cancel := context.WithTimeout(ctx, d)
+			_ = waitReady(wctx, cc) // not ready in time: the call says why
+			cancel()
+		}
+		for {
+			err := invoker(ctx, method, req, reply, cc, opts...)
+			if Details(err).ErrorReason() != safethirdv1.ErrorReason_ERROR_REASON_DATASET_NOT_LOADED {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return err
+			case <-time.After(loadingPoll):
+			}
 		}
 	}
 }

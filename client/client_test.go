@@ -261,14 +261,20 @@ func TestRoundRobinOverList(t *testing.T) {
 	}
 }
 
-func TestWaitForReadyWaitsForTheServer(t *testing.T) {
-	// Reserve a free port, then leave it closed until the calls are made.
+// closedPort is a free loopback address with nothing listening, until a
+// test listens there.
+func closedPort(t *testing.T) string {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := lis.Addr().String()
-	lis.Close()
+	defer lis.Close()
+	return lis.Addr().String()
+}
+
+func TestWaitForReadyWaitsForTheServer(t *testing.T) {
+	addr := closedPort(t)
 
 	failFast := dial(t, addr, client.WithMaxAttempts(1))
 	if _, err := failFast.AssessCountry(t.Context(), mexico()); status.Code(err) != codes.Unavailable {
@@ -276,19 +282,68 @@ func TestWaitForReadyWaitsForTheServer(t *testing.T) {
 	}
 
 	waiting := dial(t, addr, client.WithWaitForReady(), client.WithTimeout(10*time.Second))
+	if err := callBeforeTheServerStarts(t, waiting, addr); err != nil {
+		t.Errorf("with WithWaitForReady, a call made before the server started: %v", err)
+	}
+}
+
+// callBeforeTheServerStarts makes a call with c, starts a server at addr
+// 200 ms later, and returns the call's error.
+func callBeforeTheServerStarts(t *testing.T, c *client.Client, addr string) error {
+	t.Helper()
 	errc := make(chan error, 1)
 	go func() {
-		_, err := waiting.AssessCountry(context.Background(), mexico())
+		_, err := c.AssessCountry(context.Background(), mexico())
 		errc <- err
 	}()
 	time.Sleep(200 * time.Millisecond)
-	lis, err = net.Listen("tcp", addr)
+	lis, err := net.Listen("tcp", addr)
 	if err != nil {
+		<-errc
 		t.Skipf("port %s was taken in the meantime: %v", addr, err)
 	}
 	serveOn(t, lis, &fake{})
-	if err := <-errc; err != nil {
-		t.Errorf("with WithWaitForReady, a call made before the server started: %v", err)
+	return <-errc
+}
+
+// WithStartupWait rides over a server that starts during the wait, and
+// past it fails with the refused connection (UNAVAILABLE, which NoServer
+// reads), not with the call's deadline as WithWaitForReady would.
+func TestStartupWaitWaitsForAStartingServerOnly(t *testing.T) {
+	addr := closedPort(t)
+	nobody := dial(t, addr, client.WithStartupWait(200*time.Millisecond), client.WithTimeout(time.Minute))
+	_, err := nobody.AssessCountry(t.Context(), mexico())
+	if status.Code(err) != codes.Unavailable || !client.NoServer(err) {
+		t.Fatalf("no server at %s: %v, want UNAVAILABLE that NoServer reads as a refused connection", addr, err)
+	}
+
+	starting := dial(t, addr, client.WithStartupWait(time.Minute), client.WithTimeout(time.Minute))
+	if err := callBeforeTheServerStarts(t, starting, addr); err != nil {
+		t.Errorf("a call made while the server started: %v", err)
+	}
+	if client.NoServer(status.Error(codes.Unavailable, "dataset not loaded")) {
+		t.Error("NoServer reads an UNAVAILABLE from the server as no server")
+	}
+}
+
+// A server that has just started answers UNAVAILABLE while its dataset
+// loads: WithStartupWait tries again until the load is done, well past the
+// retry policy's attempts, which alone give up.
+func TestStartupWaitWaitsForTheDatasetToLoad(t *testing.T) {
+	loading := func() *fake {
+		return &fake{failFirst: 8, failCode: codes.Unavailable, failReason: pb.ErrorReason_ERROR_REASON_DATASET_NOT_LOADED}
+	}
+	f := loading()
+	c := dial(t, serve(t, f), client.WithStartupWait(time.Second), client.WithTimeout(time.Minute))
+	if _, err := c.AssessCountry(t.Context(), mexico()); err != nil {
+		t.Fatalf("a call while the dataset loads: %v", err)
+	}
+	if calls, _, _ := f.stats(); calls != 9 {
+		t.Errorf("calls = %d, want the 8 refused and the one answered", calls)
+	}
+	plain := dial(t, serve(t, loading()), client.WithTimeout(time.Minute))
+	if _, err := plain.AssessCountry(t.Context(), mexico()); status.Code(err) != codes.Unavailable {
+		t.Errorf("without WithStartupWait: %v, want UNAVAILABLE once the retry policy gives up", err)
 	}
 }
 

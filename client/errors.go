@@ -1,6 +1,8 @@
 package client
 
 import (
+	"strings"
+
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -51,6 +53,14 @@ func Details(err error) ErrorDetails {
 		}
 	}
 	return d
+}
+
+// NoServer reports whether a call failed because nothing listens at the
+// address: UNAVAILABLE with the refused dial in its message, which is all
+// gRPC keeps of the dial's error.
+func NoServer(err error) bool {
+	s, ok := status.FromError(err)
+	return ok && s.Code() == codes.Unavailable && strings.Contains(s.Message(), "connection refused")
 }
 
 // ErrorReason returns Reason as the schema's enum, or

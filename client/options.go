@@ -36,8 +36,11 @@ type config struct {
 	maxAttempts int
 	// waitForReady is the gRPC wait-for-ready call option, on every call.
 	waitForReady bool
-	block        bool
-	extra        []grpc.DialOption
+	// startupWait is how long a call waits for a ready connection before
+	// it fails at once; 0 means it does not wait.
+	startupWait time.Duration
+	block       bool
+	extra       []grpc.DialOption
 }
 
 func defaultConfig() config {
@@ -98,6 +101,19 @@ func WithMaxAttempts(n int) Option {
 // costs the whole deadline.
 func WithWaitForReady() Option {
 	return func(c *config) { c.waitForReady = true }
+}
+
+// WithStartupWait makes a call wait up to d, within its deadline, for a
+// ready connection, and then fail at once with UNAVAILABLE and the
+// connection's error (NoServer tells a refused connection); and, while the
+// server answers that its dataset is still loading, try again until the
+// deadline. It is for a command run right after starting the server, which
+// should neither fail while the server starts nor wait out its whole
+// deadline when there is no server. Meanwhile the connection is retried
+// every 100 ms or so, not after gRPC's default backoff of a second, which
+// would take most of d.
+func WithStartupWait(d time.Duration) Option {
+	return func(c *config) { c.startupWait = d }
 }
 
 // WithBlock makes New connect at once and return only when a connection

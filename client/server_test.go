@@ -30,6 +30,8 @@ type fake struct {
 	// headersFirst makes those failures send response headers first, as
 	// a replica that dies between its headers and its message does.
 	headersFirst bool
+	// failReason, when set, is the ErrorInfo reason of those failures.
+	failReason pb.ErrorReason
 
 	mu       sync.Mutex
 	calls    int
@@ -60,6 +62,14 @@ func (f *fake) AssessCountry(ctx context.Context, req *pb.AssessCountryRequest) 
 	if n := f.record(ctx); n <= f.failFirst {
 		if f.headersFirst {
 			_ = grpc.SendHeader(ctx, metadata.Pairs("x-request-id", "failing"))
+		}
+		if f.failReason != pb.ErrorReason_ERROR_REASON_UNSPECIFIED {
+			st, err := status.New(f.failCode, "try again").WithDetails(
+				&errdetails.ErrorInfo{Reason: f.failReason.String(), Domain: "safethird.v1"})
+			if err != nil {
+				return nil, err
+			}
+			return nil, st.Err()
 		}
 		return nil, status.Error(f.failCode, "try again")
 	}

@@ -1,10 +1,31 @@
-# Sourced by the client tests (typescript/run-test.sh, python/run-test.sh):
+# Sourced by the client tests (clients/*/run-test.sh):
+# build_safethird makes a scratch directory $work, removed (with the server
+# stopped) when the script exits, and builds $work/safethird from the
+# repository at $root; clean_client_dir PATH... copies the given files and
+# directories into $work/client, a directory of their own with nothing else
+# in it, as a user who starts from the recipe alone has, and prints it;
 # start_safethird BIN LOG starts `BIN serve` on free loopback ports, without
 # the caller's own SAFETHIRD_ variables, waits until its health service says
 # SERVING, and sets server_pid, addr (gRPC) and http_addr (the HTTP door);
-# stop_safethird stops it. The server's log goes to LOG.
+# stop_safethird stops it. The server's log goes to LOG. expect_lines NAME
+# OUTPUT WANT... fails unless OUTPUT, what NAME printed, has each WANT as a
+# whole line.
 
 server_pid=""
+work=""
+
+build_safethird() {
+	work="$(mktemp -d)"
+	trap 'stop_safethird; rm -rf "$work"' EXIT
+	echo "run-test: building safethird"
+	(cd "$root" && go build -o "$work/safethird" ./cmd/safethird)
+}
+
+clean_client_dir() {
+	mkdir -p "$work/client"
+	cp -R "$@" "$work/client/"
+	echo "$work/client"
+}
 
 start_safethird() {
 	local bin="$1" log="$2" line=""
@@ -49,4 +70,18 @@ stop_safethird() {
 		wait "$server_pid" || true
 	fi
 	server_pid=""
+}
+
+expect_lines() {
+	local name="$1" out="$2"
+	shift 2
+	for want in "$@"; do
+		if ! grep -qxF -- "$want" <<<"$out"; then
+			echo "run-test: $name printed:" >&2
+			echo "$out" >&2
+			echo "run-test: want the line: $want" >&2
+			return 1
+		fi
+	done
+	echo "run-test: $name ok"
 }

@@ -10,7 +10,9 @@
 // A fact the caller did not give is unknown, not false: every Applicant field
 // with presence that is unset is marked unknown for CEL's partial
 // evaluation, so a condition that hinges on it evaluates to Unknown and
-// names the fields that would decide it.
+// names the fields that would decide it. The person's groups are known only
+// as far as the facts say (groups.go): a condition that hinges on a group
+// not listed names declared_groups.
 package condition
 
 import (
@@ -115,6 +117,10 @@ type Program struct {
 	fields []protoreflect.FieldDescriptor
 	// reads is all it reads of the applicant (reads.go).
 	reads Reads
+	// groups is how it reads the applicant's groups (groups.go).
+	groups groupUse
+	// dates is what it compares the date assessed with (dates.go).
+	dates datesOf
 }
 
 // Source returns the expression the program was compiled from.
@@ -145,7 +151,7 @@ func (e *Env) Compile(expression string) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plan condition: %w", err)
 	}
-	return &Program{source: expression, prg: prg, fields: referencedFields(ast), reads: applicantReads(ast)}, nil
+	return &Program{source: expression, prg: prg, fields: referencedFields(ast), reads: applicantReads(ast), groups: applicantGroupsUse(ast), dates: conditionDates(ast)}, nil
 }
 
 // referencedFields lists the Applicant fields with presence that the
@@ -221,14 +227,23 @@ func (activation) Parent() interpreter.Activation { return nil }
 // with ErrCostLimit at the Env's cost limit; either way the result is not
 // the condition's value.
 func (p *Program) Eval(ctx context.Context, in Input) (Result, error) {
-	if err := ctx.Err(); err != nil {
-		return Result{}, fmt.Errorf("evaluate %q: %w", p.source, err)
-	}
 	if in.Applicant == nil {
 		in.Applicant = &safethirdv1.Applicant{}
 	}
+	if p.groups.reads {
+		return p.evalGroups(ctx, in)
+	}
+	return p.eval(ctx, in, nil)
+}
+
+// eval evaluates the condition once, with the unset fields it reads, and
+// those of unknown, marked unknown; it stops first if ctx is done.
+func (p *Program) eval(ctx context.Context, in Input, unknown []*cel.AttributePatternType) (Result, error) {
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("evaluate %q: %w", p.source, err)
+	}
 	var act any = activation{in}
-	if patterns := p.unknownPatterns(in.Applicant); len(patterns) > 0 {
+	if patterns := append(p.unknownPatterns(in.Applicant), unknown...); len(patterns) > 0 {
 		partial, err := cel.PartialVars(map[string]any{variable: in.Applicant, countryVariable: in.CountryCode, jurisdictionVariable: in.JurisdictionCode, asOfVariable: in.AsOf}, patterns...)
 		if err != nil {
 			return Result{}, fmt.Errorf("bind applicant: %w", err)
@@ -253,8 +268,8 @@ func (p *Program) Eval(ctx context.Context, in Input) (Result, error) {
 }
 
 // unknownPatterns marks each unset Applicant field the condition reads as
-// unknown. Repeated fields (groups) have no presence: an empty list is a
-// declaration, not an unknown.
+// unknown. Repeated fields have no presence; groups are read as groups.go
+// says.
 func (p *Program) unknownPatterns(applicant *safethirdv1.Applicant) []*cel.AttributePatternType {
 	m := applicant.ProtoReflect()
 	var patterns []*cel.AttributePatternType
@@ -274,6 +289,9 @@ func missingFields(u *types.Unknown) []string {
 		for _, t := range trails {
 			if path := t.QualifierPath(); len(path) > 0 {
 				if name, ok := path[0].(string); ok {
+					if name == string(groupsField.Name()) {
+						name = declaredGroups // the fact that would make them known
+					}
 					names = append(names, name)
 				}
 			}

@@ -15,6 +15,10 @@ import (
 )
 
 const (
+	lgbtqi      = `safethird.v1.ApplicantGroup.APPLICANT_GROUP_LGBTQI in applicant.groups`
+	lgbtqiGroup = safethirdv1.ApplicantGroup_APPLICANT_GROUP_LGBTQI
+	women       = safethirdv1.ApplicantGroup_APPLICANT_GROUP_WOMEN_AND_GIRLS
+
 	unaccompaniedMinor = `applicant.age < 18 && !applicant.married &&
 		!applicant.parent_or_guardian_countries.country_codes.exists(c, c in ["CA", "US"])`
 	// ownCountry is the shape of the INA's rule on the person's own country.
@@ -46,9 +50,29 @@ func TestEval(t *testing.T) {
 			condition.Result{Value: condition.Unknown, Missing: []string{"family"}}},
 		{"empty family is known", `applicant.family.members.exists(m, m.status == safethird.v1.FamilyStatus.FAMILY_STATUS_CITIZEN)`, &safethirdv1.Applicant{Family: &safethirdv1.FamilyTies{}}, "",
 			condition.Result{Value: condition.False}},
-		{"groups are declared, never unknown", `safethird.v1.ApplicantGroup.APPLICANT_GROUP_LGBTQI in applicant.groups`, &safethirdv1.Applicant{}, "",
+		{"groups not declared are unknown", lgbtqi, &safethirdv1.Applicant{}, "",
+			condition.Result{Value: condition.Unknown, Missing: []string{"declared_groups"}}},
+		{"another group listed leaves this one unknown", lgbtqi, &safethirdv1.Applicant{Groups: []safethirdv1.ApplicantGroup{women}}, "",
+			condition.Result{Value: condition.Unknown, Missing: []string{"declared_groups"}}},
+		{"group member", `ApplicantGroup.APPLICANT_GROUP_LGBTQI in applicant.groups`, &safethirdv1.Applicant{Groups: []safethirdv1.ApplicantGroup{lgbtqiGroup}}, "",
+			condition.Result{Value: condition.True}},
+		{"declared none", lgbtqi, &safethirdv1.Applicant{DeclaredGroups: &safethirdv1.GroupList{}}, "",
 			condition.Result{Value: condition.False}},
-		{"group member", `ApplicantGroup.APPLICANT_GROUP_LGBTQI in applicant.groups`, &safethirdv1.Applicant{Groups: []safethirdv1.ApplicantGroup{safethirdv1.ApplicantGroup_APPLICANT_GROUP_LGBTQI}}, "",
+		{"declared others", lgbtqi, &safethirdv1.Applicant{Groups: []safethirdv1.ApplicantGroup{women}, DeclaredGroups: &safethirdv1.GroupList{}}, "",
+			condition.Result{Value: condition.False}},
+		{"declared member", lgbtqi, &safethirdv1.Applicant{DeclaredGroups: &safethirdv1.GroupList{Groups: []safethirdv1.ApplicantGroup{lgbtqiGroup}}}, "",
+			condition.Result{Value: condition.True}},
+		{"not a member, either way", `!(ApplicantGroup.APPLICANT_GROUP_LGBTQI in applicant.groups) || ApplicantGroup.APPLICANT_GROUP_LGBTQI in applicant.groups`, &safethirdv1.Applicant{}, "",
+			condition.Result{Value: condition.True}},
+		{"two open groups", lgbtqi + ` && ApplicantGroup.APPLICANT_GROUP_WOMEN_AND_GIRLS in applicant.groups`, &safethirdv1.Applicant{Groups: []safethirdv1.ApplicantGroup{women}}, "",
+			condition.Result{Value: condition.Unknown, Missing: []string{"declared_groups"}}},
+		{"a group and another fact open", lgbtqi + ` || applicant.age < 18`, &safethirdv1.Applicant{}, "",
+			condition.Result{Value: condition.Unknown, Missing: []string{"age", "declared_groups"}}},
+		{"a group open, another fact decides", lgbtqi + ` || applicant.age < 18`, &safethirdv1.Applicant{Age: proto.Int32(12)}, "",
+			condition.Result{Value: condition.True}},
+		{"groups read whole, not declared", `size(applicant.groups) > 0`, &safethirdv1.Applicant{Groups: []safethirdv1.ApplicantGroup{women}}, "",
+			condition.Result{Value: condition.Unknown, Missing: []string{"declared_groups"}}},
+		{"groups read whole, declared", `size(applicant.groups) > 1`, &safethirdv1.Applicant{Groups: []safethirdv1.ApplicantGroup{women}, DeclaredGroups: &safethirdv1.GroupList{Groups: []safethirdv1.ApplicantGroup{lgbtqiGroup}}}, "",
 			condition.Result{Value: condition.True}},
 		{"country_code is the assessed country", `country_code == "GT"`, nil, "GT",
 			condition.Result{Value: condition.True}},
@@ -159,7 +183,7 @@ func TestEvalStopsAtCostLimit(t *testing.T) {
 	for i := range groups {
 		groups[i] = safethirdv1.ApplicantGroup_APPLICANT_GROUP_LGBTQI
 	}
-	_, err = prg.Eval(context.Background(), condition.Input{Applicant: &safethirdv1.Applicant{Groups: groups}, CountryCode: "MX"})
+	_, err = prg.Eval(context.Background(), condition.Input{Applicant: &safethirdv1.Applicant{Groups: groups, DeclaredGroups: &safethirdv1.GroupList{}}, CountryCode: "MX"})
 	if !errors.Is(err, condition.ErrCostLimit) {
 		t.Errorf("Eval with 2,000 groups = %v, want ErrCostLimit", err)
 	}

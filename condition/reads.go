@@ -51,5 +51,10 @@ func applicantReads(checked *cel.Ast) Reads {
 			r.Whole = true
 		}
 	}
+	// The groups are read with declared_groups, which says whether they
+	// are all the person's (groups.go).
+	if slices.Contains(r.Fields, groupsField) && !slices.Contains(r.Fields, declaredGroupsField) {
+		r.Fields = append(r.Fields, declaredGroupsField)
+	}
 	return r
 }

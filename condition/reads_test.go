@@ -26,7 +26,7 @@ func TestReads(t *testing.T) {
 		{give: unaccompaniedMinor, wantFields: []string{"age", "married", "parent_or_guardian_countries"}},
 		{give: ownCountry, wantFields: []string{"last_habitual_residence_code", "nationality_code", "stateless"}},
 		{give: `has(applicant.entry_date) && applicant.entry_date < add_years(as_of, -1)`, wantFields: []string{"entry_date"}},
-		{give: `applicant.groups.exists(g, g == ApplicantGroup.APPLICANT_GROUP_LGBTQI)`, wantFields: []string{"groups"}},
+		{give: `applicant.groups.exists(g, g == ApplicantGroup.APPLICANT_GROUP_LGBTQI)`, wantFields: []string{"declared_groups", "groups"}},
 		{give: `applicant.family.members.exists(m, m.age > 18 && m.relationship == Relationship.RELATIONSHIP_SIBLING)`, wantFields: []string{"family"}},
 		{give: `[applicant][0].age > 18`, wantWhole: true},
 		{give: `[1].exists(applicant, applicant > 0) || applicant.age > 3`, wantFields: []string{"age"}, wantWhole: true},

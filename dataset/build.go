@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"cmp"
 	"regexp"
 	"slices"
 	"strconv"
@@ -34,6 +35,7 @@ func (l *loader) build(iso []isoCountry, records map[string][]*record) *Snapshot
 		s.sources[src.GetId()] = src
 	}
 	v := &validator{loader: l, snap: s}
+	v.quotes = v.archive(records["sources"])
 	for _, r := range records["countries"] {
 		v.country(r)
 	}
@@ -52,7 +54,8 @@ func (l *loader) build(iso []isoCountry, records map[string][]*record) *Snapshot
 	}
 	v.findingOverlaps()
 	s.index()
-	s.revision = revision(records, iso)
+	s.records = recordList(records)
+	s.revision = revision(records, l.texts, iso)
 	s.counts = Counts{
 		Countries:        len(s.countries),
 		CuratedCountries: len(records["countries"]),
@@ -83,6 +86,20 @@ func (s *Snapshot) index() {
 	for _, fs := range s.findings {
 		slices.SortFunc(fs, func(a, b *safethirdv1.Finding) int { return strings.Compare(a.GetId(), b.GetId()) })
 	}
+}
+
+// recordList lists the records read, ordered by kind and id.
+func recordList(records map[string][]*record) []Record {
+	var out []Record
+	for _, k := range kinds {
+		for _, r := range records[k.dir] {
+			out = append(out, Record{Kind: k.dir, ID: r.id, Message: r.msg})
+		}
+	}
+	slices.SortFunc(out, func(a, b Record) int {
+		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.ID, b.ID))
+	})
+	return out
 }
 
 // checkID checks that a record's id, whose shape the field rules check,

@@ -32,3 +32,9 @@ func dateShaped(s string) bool {
 	}
 	return true
 }
+
+// isDate reports whether s is a YYYY-MM-DD date that exists.
+func isDate(s string) bool {
+	_, ok := ParseDate(s)
+	return ok
+}

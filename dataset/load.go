@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"buf.build/go/protovalidate"
 	"buf.build/go/protoyaml"
@@ -46,18 +47,30 @@ const (
 type kind struct {
 	dir    string
 	newMsg func() proto.Message
+	// archive is true for sources/, which holds beside each record the
+	// text an editor read (<id>.txt), against which quotes are checked.
+	archive bool
+}
+
+// archiveHint completes the "holds only" problem for a directory that also
+// holds archived texts.
+func (k kind) archiveHint() string {
+	if k.archive {
+		return " and the texts read (<id>" + textSuffix + ")"
+	}
+	return ""
 }
 
 // kinds are the record directories, in the order the loader reads them.
 // Every dataset has records of every kind: a directory missing or empty
 // is a dataset half deployed, not a smaller dataset.
 var kinds = []kind{
-	{"sources", func() proto.Message { return &safethirdv1.Source{} }},
-	{"countries", func() proto.Message { return &safethirdv1.Country{} }},
-	{"frameworks", func() proto.Message { return &safethirdv1.Framework{} }},
-	{"agreements", func() proto.Message { return &safethirdv1.Agreement{} }},
-	{"designations", func() proto.Message { return &safethirdv1.Designation{} }},
-	{"findings", func() proto.Message { return &safethirdv1.Finding{} }},
+	{"sources", func() proto.Message { return &safethirdv1.Source{} }, true},
+	{"countries", func() proto.Message { return &safethirdv1.Country{} }, false},
+	{"frameworks", func() proto.Message { return &safethirdv1.Framework{} }, false},
+	{"agreements", func() proto.Message { return &safethirdv1.Agreement{} }, false},
+	{"designations", func() proto.Message { return &safethirdv1.Designation{} }, false},
+	{"findings", func() proto.Message { return &safethirdv1.Finding{} }, false},
 }
 
 // record is one parsed file: its message and its YAML tree, kept to locate
@@ -83,6 +96,12 @@ type LoadOptions struct {
 	// when loading and enforced when evaluating; 0 means
 	// condition.DefaultMaxCost.
 	MaxConditionCost uint64
+	// Check, when set, runs on a dataset that has no other problem and
+	// returns what it finds wrong, as problems of the dataset: it is how
+	// the expectations in tests/ (package expectation, which needs the
+	// engine this package cannot import) refuse a dataset whose answers
+	// are not what its editors said they must be.
+	Check func(*Snapshot) []Problem
 }
 
 // Load loads the dataset in fsys, checking its content only.
@@ -116,11 +135,11 @@ func (o LoadOptions) load(fsys fs.FS) (*Snapshot, []ManifestEntry, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	rules, err := protovalidate.New()
+	rules, err := fieldRules()
 	if err != nil {
 		return nil, nil, fmt.Errorf("field rules: %w", err)
 	}
-	l := &loader{env: env, rules: rules, fsys: fsys, broken: map[string]bool{}, digests: map[string]string{}, perFile: map[string]int{}}
+	l := &loader{env: env, rules: rules, fsys: fsys, broken: map[string]bool{}, texts: map[string]string{}, digests: map[string]string{}, perFile: map[string]int{}}
 	if o.Sealed || o.PublicKey != nil {
 		l.readManifest(o.PublicKey)
 	}
@@ -128,6 +147,7 @@ func (o LoadOptions) load(fsys fs.FS) (*Snapshot, []ManifestEntry, error) {
 	for _, k := range kinds {
 		records[k.dir] = l.readKind(k)
 	}
+	tests := l.readTests()
 	iso := l.readISO()
 	if iso == nil {
 		// Without the list every country code would be a problem too:
@@ -135,12 +155,27 @@ func (o LoadOptions) load(fsys fs.FS) (*Snapshot, []ManifestEntry, error) {
 		return nil, nil, l.err()
 	}
 	snap := l.build(iso, records)
+	snap.tests = tests
 	l.checkSeal(snap)
+	if m := l.manifest; m != nil && len(l.problems) == 0 {
+		snap.seal = &SealInfo{Sequence: m.Sequence, SealedOn: m.SealedOn}
+	}
+	if o.Check != nil && len(l.problems) == 0 {
+		for _, p := range o.Check(snap) {
+			l.problem(p.File, p.Line, p.Column, "%s", p.Message)
+		}
+	}
 	if err := l.err(); err != nil {
 		return nil, nil, err
 	}
 	return snap, l.entries(), nil
 }
+
+// fieldRules is the validator of the protos' field rules, built once: it
+// compiles each message's rules on first use and is safe for concurrent
+// use, so every load after the first (a reload, a test's server) reuses the
+// compiled rules instead of compiling them again.
+var fieldRules = sync.OnceValues(func() (protovalidate.Validator, error) { return protovalidate.New() })
 
 type loader struct {
 	env *condition.Env
@@ -154,6 +189,10 @@ type loader struct {
 	// broken holds "dir/id" of files that failed to parse: their own
 	// problems are reported, so references to them are not reported again.
 	broken map[string]bool
+
+	// texts holds each source's archived text (sources/<id>.txt), raw, by
+	// source id.
+	texts map[string]string
 
 	// digests holds the hex SHA-256 of every file read, by path.
 	digests map[string]string
@@ -184,8 +223,12 @@ func (l *loader) readKind(k kind) []*record {
 	var out []*record
 	for _, e := range entries {
 		file := path.Join(k.dir, e.Name())
+		if k.archive && !e.IsDir() && strings.HasSuffix(e.Name(), textSuffix) {
+			l.readText(file)
+			continue
+		}
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") {
-			l.problem(file, 0, 0, "unexpected entry: %s/ holds only .yaml record files", k.dir)
+			l.problem(file, 0, 0, "unexpected entry: %s/ holds only .yaml record files%s", k.dir, k.archiveHint())
 			continue
 		}
 		if r := l.readRecord(file, k); r != nil {
@@ -286,7 +329,7 @@ func (l *loader) parseRecord(file string, data []byte, k kind) (r *record) {
 		l.problem(file, 0, 0, "file is empty")
 		return nil
 	}
-	if alias := firstAlias(&root); alias != nil {
+	if alias := FirstAlias(&root); alias != nil {
 		l.problem(file, alias.Line, alias.Column, "YAML alias *%s: records do not use anchors and aliases; write the value out", alias.Value)
 		return nil
 	}
@@ -322,18 +365,29 @@ func (c *countingValidator) Validate(m proto.Message) error {
 	return err
 }
 
-// protoyamlProblems turns protoyaml's errors ("file:line:col message",
-// then a source excerpt) into problems, and returns how many there were.
+// protoyamlProblems records protoyaml's errors as problems, and returns
+// how many there were.
 func (l *loader) protoyamlProblems(file string, err error) int {
+	ps := YAMLProblems(file, err)
+	for _, p := range ps {
+		l.problem(p.File, p.Line, p.Column, "%s", p.Message)
+	}
+	return len(ps)
+}
+
+// YAMLProblems turns the error of protoyaml reading file ("file:line:col
+// message", then a source excerpt, for each problem) into problems.
+func YAMLProblems(file string, err error) []Problem {
 	errs := []error{err}
 	if joined, ok := err.(interface{ Unwrap() []error }); ok {
 		errs = joined.Unwrap()
 	}
+	var out []Problem
 	for _, e := range errs {
 		first, _, _ := strings.Cut(e.Error(), "\n")
 		rest, ok := strings.CutPrefix(first, file+":")
 		if !ok {
-			l.problem(file, 0, 0, "%s", first)
+			out = append(out, Problem{File: file, Message: first})
 			continue
 		}
 		pos, msg, _ := strings.Cut(rest, " ")
@@ -342,9 +396,9 @@ func (l *loader) protoyamlProblems(file string, err error) int {
 		lineStr, colStr, _ := strings.Cut(pos, ":")
 		line, _ := strconv.Atoi(lineStr)
 		col, _ := strconv.Atoi(colStr)
-		l.problem(file, line, col, "%s", msg)
+		out = append(out, Problem{File: file, Line: line, Column: col, Message: msg})
 	}
-	return len(errs)
+	return out
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -441,16 +495,16 @@ func child(n *yaml.Node, step any) *yaml.Node {
 	return nil
 }
 
-// firstAlias returns the first alias node under n, in document order, or
+// FirstAlias returns the first alias node under n, in document order, or
 // nil. Records never need aliases, and a file of them is how YAML is made
 // to cost far more than its size: refusing the first one is the cheap,
 // certain bound.
-func firstAlias(n *yaml.Node) *yaml.Node {
+func FirstAlias(n *yaml.Node) *yaml.Node {
 	if n.Kind == yaml.AliasNode {
 		return n
 	}
 	for _, c := range n.Content {
-		if a := firstAlias(c); a != nil {
+		if a := FirstAlias(c); a != nil {
 			return a
 		}
 	}

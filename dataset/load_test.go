@@ -79,13 +79,14 @@ func TestLoadFixture(t *testing.T) {
 func TestLoadRejects(t *testing.T) {
 	tests := []struct {
 		name string
-		give map[string]string // file -> new content; "" deletes the file
+		give map[string]string // file -> new content
+		drop []string          // files deleted
 		want []string
 	}{
 		{
 			name: "unknown field",
-			give: map[string]string{"sources/src-one.yaml": "id: src-one\ntitle: T\npublisher: P\nkind: SOURCE_KIND_PRIMARY\ncolour: red\n"},
-			want: []string{`sources/src-one.yaml:5:1: unknown field "colour", expected one of [id title publisher url published kind note ...]`},
+			give: map[string]string{"sources/src-one.yaml": "id: src-one\ntitle: T\npublisher: P\nkind: SOURCE_KIND_PRIMARY\npublisher_kind: PUBLISHER_KIND_NGO\ncolour: red\n"},
+			want: []string{`sources/src-one.yaml:6:1: unknown field "colour", expected one of [id title publisher url published kind note ...]`},
 		},
 		{
 			name: "broken YAML",
@@ -101,7 +102,10 @@ func TestLoadRejects(t *testing.T) {
 		{
 			name: "dangling source",
 			give: map[string]string{"findings/bb-safety.yaml": strings.Replace(readFixture(t, "findings/bb-safety.yaml"), "source_id: src-one", "source_id: src-none", 1)},
-			want: []string{`findings/bb-safety.yaml:11:16: evidence[0].source_id "src-none" names no source in sources/`},
+			want: []string{
+				`findings/bb-safety.yaml:11:16: evidence[0].source_id "src-none" names no source in sources/`,
+				`findings/bb-safety.yaml:17:23: conclusion_source_id "src-one": the publisher's conclusion is quoted in the finding's evidence; no evidence item quotes that source`,
+			},
 		},
 		{
 			name: "dangling reference",
@@ -174,7 +178,7 @@ func TestLoadRejects(t *testing.T) {
 		{
 			name: "a record's field rule broken: the record still counts for the others",
 			give: map[string]string{"sources/src-one.yaml": strings.Replace(readFixture(t, "sources/src-one.yaml"), "kind: SOURCE_KIND_PRIMARY", "kind: SOURCE_KIND_UNSPECIFIED", 1)},
-			want: []string{"sources/src-one.yaml:7:7: kind: value is required (required)"},
+			want: []string{"sources/src-one.yaml:9:7: kind: value is required (required)"},
 		},
 		{
 			name: "contest limit naming no criterion and no agreement",
@@ -184,6 +188,94 @@ func TestLoadRejects(t *testing.T) {
 				`frameworks/fw-aa.yaml:26:21: contest_limits[0].criterion_ids[0] "safty" names no criterion of this framework`,
 				`frameworks/fw-aa.yaml:27:21: contest_limits[0].agreement_ids[0] "aa-cc" names no agreement in agreements/`,
 			},
+		},
+		{
+			name: "a quote with one word changed",
+			give: map[string]string{"findings/bb-safety.yaml": strings.Replace(readFixture(t, "findings/bb-safety.yaml"), "quote: safe", "quote: Beta is secure for most people", 1)},
+			want: []string{`findings/bb-safety.yaml:13:12: evidence[0].quote is not in the text of source "src-one" (sources/src-one.txt): not found: "Beta is secure for most people"`},
+		},
+		{
+			name: "a quote's segments out of order",
+			give: map[string]string{"findings/bb-safety.yaml": strings.Replace(readFixture(t, "findings/bb-safety.yaml"), "quote: safe", `quote: "LGBTQI people face violence [...] Beta is safe"`, 1)},
+			want: []string{`findings/bb-safety.yaml:13:12: evidence[0].quote is not in the text of source "src-one" (sources/src-one.txt): not found: "Beta is safe"`},
+		},
+		{
+			name: "a quote whose source has no archived text",
+			give: map[string]string{
+				"sources/src-one.yaml":    strings.Replace(readFixture(t, "sources/src-one.yaml"), "read_on: \"2024-01-01\"\n", "", 1),
+				"findings/bb-safety.yaml": strings.Replace(readFixture(t, "findings/bb-safety.yaml"), "SUPPORT_CONFIRMED", "SUPPORT_SECONDARY", 1),
+			},
+			drop: []string{"sources/src-one.txt"},
+			want: []string{
+				`agreements/aa-bb.yaml:24:18: exceptions[0].evidence[0].support SUPPORT_CONFIRMED, but source "src-one" has no archived text (sources/src-one.txt): a statement is confirmed only by a text read`,
+				`countries/BB.yaml:11:18: treaties[0].evidence[0].support SUPPORT_CONFIRMED, but source "src-one" has no archived text (sources/src-one.txt): a statement is confirmed only by a text read`,
+				`findings/bb-safety-group.yaml:14:12: evidence[0].quote cannot be checked: source "src-one" has no archived text (sources/src-one.txt); archive the passage read, or remove the quote`,
+				`findings/bb-safety-group.yaml:15:14: evidence[0].support SUPPORT_CONFIRMED, but source "src-one" has no archived text (sources/src-one.txt): a statement is confirmed only by a text read`,
+				`findings/bb-safety.yaml:13:12: evidence[0].quote cannot be checked: source "src-one" has no archived text (sources/src-one.txt); archive the passage read, or remove the quote`,
+				`frameworks/fw-aa.yaml:21:18: applicability[0].evidence[0].support SUPPORT_CONFIRMED, but source "src-one" has no archived text (sources/src-one.txt): a statement is confirmed only by a text read`,
+				`frameworks/fw-aa.yaml:32:18: contest_limits[0].evidence[0].support SUPPORT_CONFIRMED, but source "src-one" has no archived text (sources/src-one.txt): a statement is confirmed only by a text read`,
+			},
+		},
+		{
+			name: "an archived text without its record, and a text read without its day",
+			give: map[string]string{
+				"sources/src-two.txt":  "Words read somewhere.\n",
+				"sources/src-one.yaml": strings.Replace(readFixture(t, "sources/src-one.yaml"), "read_on: \"2024-01-01\"\n", "", 1),
+			},
+			want: []string{
+				`sources/src-one.yaml:2:5: read_on is required: sources/src-one.txt holds the text read, so say the day it was read`,
+				`sources/src-two.txt: no record sources/src-two.yaml: an archived text belongs to a source record`,
+			},
+		},
+		{
+			name: "a news article marked as the primary text",
+			give: map[string]string{"sources/src-one.yaml": strings.Replace(readFixture(t, "sources/src-one.yaml"), "PUBLISHER_KIND_INTERGOVERNMENTAL", "PUBLISHER_KIND_NEWS", 1)},
+			want: []string{"sources/src-one.yaml:2:1: a news article, a tracker or a law firm's page is never the primary text: kind must be SOURCE_KIND_SECONDARY (source.mark)"},
+		},
+		{
+			name: "a copy read elsewhere marked as the primary text without its original",
+			give: map[string]string{"sources/src-one.yaml": strings.Replace(readFixture(t, "sources/src-one.yaml"), "read_on:", "read_at: https://mirror.example.net/one\nread_on:", 1)},
+			want: []string{"sources/src-one.yaml:10:7: kind SOURCE_KIND_PRIMARY, but it was read in a copy at mirror.example.net: set original_url to the official original, or mark it SOURCE_KIND_SECONDARY"},
+		},
+		{
+			name: "confirmed evidence on a secondary source",
+			give: map[string]string{"sources/src-one.yaml": strings.Replace(readFixture(t, "sources/src-one.yaml"), "kind: SOURCE_KIND_PRIMARY", "kind: SOURCE_KIND_SECONDARY", 1)},
+			want: []string{
+				`agreements/aa-bb.yaml:24:18: exceptions[0].evidence[0].support SUPPORT_CONFIRMED, but source "src-one" is SOURCE_KIND_SECONDARY: only the primary text confirms; use SUPPORT_SECONDARY and name the source as secondary`,
+				`countries/BB.yaml:11:18: treaties[0].evidence[0].support SUPPORT_CONFIRMED, but source "src-one" is SOURCE_KIND_SECONDARY: only the primary text confirms; use SUPPORT_SECONDARY and name the source as secondary`,
+				`findings/bb-safety-group.yaml:15:14: evidence[0].support SUPPORT_CONFIRMED, but source "src-one" is SOURCE_KIND_SECONDARY: only the primary text confirms; use SUPPORT_SECONDARY and name the source as secondary`,
+				`findings/bb-safety.yaml:14:14: evidence[0].support SUPPORT_CONFIRMED, but source "src-one" is SOURCE_KIND_SECONDARY: only the primary text confirms; use SUPPORT_SECONDARY and name the source as secondary`,
+				`frameworks/fw-aa.yaml:21:18: applicability[0].evidence[0].support SUPPORT_CONFIRMED, but source "src-one" is SOURCE_KIND_SECONDARY: only the primary text confirms; use SUPPORT_SECONDARY and name the source as secondary`,
+				`frameworks/fw-aa.yaml:32:18: contest_limits[0].evidence[0].support SUPPORT_CONFIRMED, but source "src-one" is SOURCE_KIND_SECONDARY: only the primary text confirms; use SUPPORT_SECONDARY and name the source as secondary`,
+			},
+		},
+		{
+			name: "a group finding whose evidence never names its group",
+			give: map[string]string{"findings/bb-safety-group.yaml": strings.Replace(readFixture(t, "findings/bb-safety-group.yaml"),
+				`quote: "LGBTQI people face violence in general; the publisher concludes Beta is not safe for them."`, `quote: "Beta is safe for most people"`, 1)},
+			want: []string{
+				`findings/bb-safety-group.yaml:14:12: evidence[0].quote does not name the group: a finding for "LGBTQI people" rests on evidence about that group; quote words that name it (its label or a word listed for it in dataset/groups.go)`,
+			},
+		},
+		{
+			name: "an inferred NOT_MET from one publisher",
+			give: map[string]string{"findings/bb-safety-group.yaml": strings.Replace(strings.Replace(readFixture(t, "findings/bb-safety-group.yaml"),
+				"basis: FINDING_BASIS_PUBLISHER_CONCLUSION", "basis: FINDING_BASIS_CURATOR_INFERENCE", 1), "conclusion_source_id: src-one\n", "", 1)},
+			want: []string{"findings/bb-safety-group.yaml:17:8: basis FINDING_BASIS_CURATOR_INFERENCE for CRITERION_STATUS_NOT_MET needs evidence read from at least two independent publishers; it has one: test publisher"},
+		},
+		{
+			name: "a group-wide NOT_MET without a risk in general",
+			give: map[string]string{"findings/bb-safety-group.yaml": strings.Replace(readFixture(t, "findings/bb-safety-group.yaml"), "RISK_LEVEL_GENERAL", "RISK_LEVEL_INDIVIDUAL_CIRCUMSTANCES", 1)},
+			want: []string{
+				"findings/bb-safety-group.yaml:1:1: a NOT_MET finding needs risk_level RISK_LEVEL_GENERAL: a risk only in individual circumstances makes the criterion depend on the person (status CRITERION_STATUS_INDETERMINATE with risk_factors) (finding.risk_level)",
+				"findings/bb-safety-group.yaml:1:1: a finding with risk_level RISK_LEVEL_INDIVIDUAL_CIRCUMSTANCES has status CRITERION_STATUS_INDETERMINATE and names its circumstances in risk_factors (finding.individual_circumstances)",
+			},
+		},
+		{
+			name: "a conclusion without its basis",
+			give: map[string]string{"findings/bb-safety.yaml": strings.Replace(strings.Replace(readFixture(t, "findings/bb-safety.yaml"),
+				"basis: FINDING_BASIS_PUBLISHER_CONCLUSION\n", "", 1), "conclusion_source_id: src-one\n", "", 1)},
+			want: []string{"findings/bb-safety.yaml:1:1: a finding that concludes MET or NOT_MET says its basis: FINDING_BASIS_PUBLISHER_CONCLUSION or FINDING_BASIS_CURATOR_INFERENCE (finding.basis)"},
 		},
 		{
 			name: "unknown country code",
@@ -202,6 +294,9 @@ func TestLoadRejects(t *testing.T) {
 					t.Fatalf("case edits %s, which the fixture lacks", file)
 				}
 				fsys[file] = &fstest.MapFile{Data: []byte(content)}
+			}
+			for _, file := range tt.drop {
+				delete(fsys, file)
 			}
 			_, err := dataset.Load(fsys)
 			var verr *dataset.ValidationError
@@ -237,7 +332,7 @@ func TestRevision(t *testing.T) {
 	reformatted := fixture(t)
 	// Comments, key order and quoting are formatting, not content.
 	reformatted["sources/src-one.yaml"] = &fstest.MapFile{Data: []byte(
-		"# reordered\nkind: SOURCE_KIND_PRIMARY\npublished: 2020-01-02\nid: src-one\npublisher: Test Publisher\ntitle: 'Fixture source'\nurl: https://example.org/one\n")}
+		"# reordered\nkind: SOURCE_KIND_PRIMARY\npublisher_kind: PUBLISHER_KIND_INTERGOVERNMENTAL\nread_on: 2024-01-01\npublished: 2020-01-02\nid: src-one\npublisher: Test Publisher\ntitle: 'Fixture source'\nurl: https://example.org/one\n")}
 	// A file under another name that sorts differently does not matter
 	// either: ids decide order, and they are tied to names.
 	got, err := dataset.Load(reformatted)

@@ -36,6 +36,15 @@ type Manifest struct {
 	Format string `json:"format"`
 	// Revision is the revision of the dataset sealed.
 	Revision string `json:"revision"`
+	// Sequence numbers the releases of a dataset: each seal that changes
+	// the files or the revision takes the previous manifest's number plus
+	// one. A server with a public key refuses a live dataset whose
+	// sequence is lower than the one it serves (a rollback). 0: a manifest
+	// sealed before releases were numbered.
+	Sequence uint64 `json:"sequence,omitempty"`
+	// SealedOn is the day (YYYY-MM-DD, UTC) the content was sealed; a
+	// seal that changes nothing keeps the day. Empty before seals were dated.
+	SealedOn string `json:"sealed_on,omitempty"`
 	// Counts is the number of records in each record directory, and of
 	// countries in the ISO 3166-1 list under "iso3166".
 	Counts map[string]int `json:"counts"`
@@ -62,7 +71,14 @@ func (m *Manifest) marshal() []byte {
 		out, _ := json.Marshal(s) // a string always encodes
 		return string(out)
 	}
-	fmt.Fprintf(&b, "{\n  \"format\": %s,\n  \"revision\": %s,\n  \"counts\": {", str(m.Format), str(m.Revision))
+	fmt.Fprintf(&b, "{\n  \"format\": %s,\n  \"revision\": %s,\n", str(m.Format), str(m.Revision))
+	if m.Sequence != 0 {
+		fmt.Fprintf(&b, "  \"sequence\": %d,\n", m.Sequence)
+	}
+	if m.SealedOn != "" {
+		fmt.Fprintf(&b, "  \"sealed_on\": %s,\n", str(m.SealedOn))
+	}
+	b.WriteString("  \"counts\": {")
 	keys := make([]string, 0, len(m.Counts))
 	for k := range m.Counts {
 		keys = append(keys, k)
@@ -104,6 +120,8 @@ func parseManifest(data []byte) (*Manifest, error) {
 		return nil, fmt.Errorf("revision %q is not sha256:<hex>", m.Revision)
 	case len(m.Files) == 0:
 		return nil, errors.New("no files listed")
+	case m.SealedOn != "" && !isDate(m.SealedOn):
+		return nil, fmt.Errorf("sealed_on %q is not a date YYYY-MM-DD", m.SealedOn)
 	}
 	seen := map[string]bool{}
 	for i, f := range m.Files {

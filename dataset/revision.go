@@ -11,10 +11,12 @@ import (
 )
 
 // revision hashes the canonical encoding of the records: each record's
-// deterministic protobuf encoding, framed by its kind and id, in (kind, id)
-// order, then the ISO country list as code and name pairs. File order, YAML
-// formatting and comments do not change it; any change of content does.
-func revision(records map[string][]*record, iso []isoCountry) string {
+// deterministic protobuf encoding, framed by its kind and id, and each
+// source's archived text, framed by its path, in order of those keys, then
+// the ISO country list as code and name pairs. File order, YAML formatting
+// and comments do not change it; any change of content does, a text read
+// again included, since the archive is what the quotes are checked against.
+func revision(records map[string][]*record, texts map[string]string, iso []isoCountry) string {
 	type entry struct {
 		key  string
 		data []byte
@@ -31,6 +33,9 @@ func revision(records map[string][]*record, iso []isoCountry) string {
 			}
 			entries = append(entries, entry{dir + "/" + r.id, data})
 		}
+	}
+	for id, text := range texts {
+		entries = append(entries, entry{"sources/" + id + textSuffix, []byte(text)})
 	}
 	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.key, b.key) })
 	var countries []string

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -50,7 +52,7 @@ func TestSealThenLoadSealed(t *testing.T) {
 	}
 	wantPaths := []string{"agreements/aa-bb.yaml", "countries/BB.yaml", "designations/aa-designates-bb.yaml",
 		"findings/bb-safety-group.yaml", "findings/bb-safety.yaml", "frameworks/fw-aa.yaml",
-		"iso3166/iso_3166-1.json", "sources/src-one.yaml"}
+		"iso3166/iso_3166-1.json", "sources/src-one.txt", "sources/src-one.yaml"}
 	if diff := cmp.Diff(wantPaths, paths); diff != "" {
 		t.Errorf("files (-want +got):\n%s", diff)
 	}
@@ -63,7 +65,7 @@ func TestSealThenLoadSealed(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil || !cmp.Equal(&back, m) {
 		t.Errorf("manifest.json does not decode to the manifest: %v", err)
 	}
-	if n := strings.Count(string(b), "\n"); n != len(m.Files)+len(m.Counts)+8 {
+	if n := strings.Count(string(b), "\n"); n != len(m.Files)+len(m.Counts)+10 {
 		t.Errorf("manifest.json has %d lines, want one a file and a count:\n%s", n, b)
 	}
 }
@@ -150,7 +152,9 @@ func TestLoadSealedRefuses(t *testing.T) {
 	}
 }
 
-func TestSignedSeal(t *testing.T) {
+// signingKeys returns a key pair, and the public half of another.
+func signingKeys(t *testing.T) (ed25519.PublicKey, ed25519.PrivateKey, ed25519.PublicKey) {
+	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -159,6 +163,11 @@ func TestSignedSeal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pub, priv, otherPub
+}
+
+func TestSignedSeal(t *testing.T) {
+	pub, priv, otherPub := signingKeys(t)
 	dir, _ := sealFixture(t, priv)
 	if _, err := (dataset.LoadOptions{PublicKey: pub}).LoadDir(dir); err != nil {
 		t.Fatalf("load signed with its key: %v", err)
@@ -199,6 +208,150 @@ func TestSealRefusesABadDataset(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, dataset.ManifestFile)); !os.IsNotExist(err) {
 		t.Errorf("a manifest was written: %v", err)
+	}
+}
+
+// TestSealNumbersReleases: each seal that changes the dataset takes the
+// next sequence number and today's date; sealing an unchanged dataset
+// writes the same manifest, so make checkseal stays clean; a sequence
+// given must grow.
+func TestSealNumbersReleases(t *testing.T) {
+	dir := copyFixture(t)
+	day := func(d string) func() time.Time {
+		return func() time.Time { t, _ := time.Parse(time.DateOnly, d); return t }
+	}
+	seal := func(so dataset.SealOptions) (*dataset.Manifest, error) {
+		return dataset.LoadOptions{}.SealWith(dir, so)
+	}
+	first, err := seal(dataset.SealOptions{Now: day("2026-01-02")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Sequence != 1 || first.SealedOn != "2026-01-02" {
+		t.Errorf("first seal: sequence %d sealed_on %q, want 1, 2026-01-02", first.Sequence, first.SealedOn)
+	}
+	before, err := os.ReadFile(filepath.Join(dir, dataset.ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := seal(dataset.SealOptions{Now: day("2026-03-04")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadFile(filepath.Join(dir, dataset.ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(before) != string(after) || again.Sequence != 1 {
+		t.Errorf("sealing an unchanged dataset changed the manifest (sequence %d):\n%s", again.Sequence, after)
+	}
+	appendTo(t, filepath.Join(dir, "findings", "bb-safety.yaml"), "# reviewed again\n")
+	next, err := seal(dataset.SealOptions{Now: day("2026-03-04")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Sequence != 2 || next.SealedOn != "2026-03-04" {
+		t.Errorf("a changed dataset: sequence %d sealed_on %q, want 2, 2026-03-04", next.Sequence, next.SealedOn)
+	}
+	if _, err := seal(dataset.SealOptions{Sequence: 1}); err == nil || !strings.Contains(err.Error(), "sequence 1 is not above the previous manifest's 2") {
+		t.Errorf("a sequence that does not grow: %v", err)
+	}
+	if m, err := seal(dataset.SealOptions{Sequence: 2, Now: day("2026-05-06")}); err != nil || m.Sequence != 2 || m.SealedOn != "2026-03-04" {
+		t.Errorf("the same sequence for an unchanged dataset is the same seal: %v, %+v", err, m)
+	}
+	if m, err := seal(dataset.SealOptions{Sequence: 10, Now: day("2026-05-06")}); err != nil || m.Sequence != 10 {
+		t.Errorf("a sequence given: %v, %+v", err, m)
+	}
+	snap, err := sealed.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, ok := snap.Seal(); !ok || info.Sequence != 10 || info.SealedOn != "2026-05-06" {
+		t.Errorf("Seal() = %+v, %v; want sequence 10, sealed on 2026-05-06", info, ok)
+	}
+	if _, ok := must(dataset.LoadDir(dir)).Seal(); ok {
+		t.Error("an unsealed load reports a seal")
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// TestReadManifest reads a release's manifest without loading it, and
+// refuses one whose signature does not verify.
+func TestReadManifest(t *testing.T) {
+	pub, priv, otherPub := signingKeys(t)
+	dir, m := sealFixture(t, priv)
+	got, err := dataset.ReadManifest(dir, pub)
+	if err != nil || !cmp.Equal(got, m) {
+		t.Errorf("ReadManifest = %+v, %v; want the manifest sealed", got, err)
+	}
+	if _, err := dataset.ReadManifest(dir, otherPub); err == nil || !strings.Contains(err.Error(), "manifest.json.sig: the dataset's signature is required and does not verify") {
+		t.Errorf("another key: %v", err)
+	}
+	if _, err := dataset.ReadManifest(t.TempDir(), nil); err == nil || !strings.Contains(err.Error(), "manifest.json: cannot read the seal") {
+		t.Errorf("no manifest: %v", err)
+	}
+}
+
+// TestTestsAreSealed: the files of tests/ are part of the dataset, read
+// through its limits and sealed like the records; an odd entry is refused.
+func TestTestsAreSealed(t *testing.T) {
+	dir := copyFixture(t)
+	if err := os.Mkdir(filepath.Join(dir, "tests"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "tests", "bb.yaml"), "cases: []\n")
+	m, err := dataset.LoadOptions{}.Seal(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(m.Files, func(f dataset.ManifestEntry) bool { return f.Path == "tests/bb.yaml" }) {
+		t.Errorf("tests/bb.yaml is not in the manifest: %+v", m.Files)
+	}
+	snap, err := sealed.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]dataset.TestFile{{Path: "tests/bb.yaml", Data: []byte("cases: []\n")}}, snap.Tests()); diff != "" {
+		t.Errorf("Tests() (-want +got):\n%s", diff)
+	}
+	appendTo(t, filepath.Join(dir, "tests", "bb.yaml"), "# edited\n")
+	writeFile(t, filepath.Join(dir, "tests", "notes.txt"), "x")
+	got := problems(t, func() (*dataset.Snapshot, error) { return sealed.LoadDir(dir) })
+	want := []string{
+		"tests/bb.yaml: changed since the dataset was sealed: its SHA-256 differs from manifest.json",
+		"tests/notes.txt: unexpected entry: tests/ holds only .yaml files of expectations",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
+
+// TestCheckRunsOnAGoodDataset: LoadOptions.Check sees only a dataset with no
+// other problem, and what it finds refuses the dataset, sealed or not.
+func TestCheckRunsOnAGoodDataset(t *testing.T) {
+	dir := copyFixture(t)
+	calls := 0
+	check := func(s *dataset.Snapshot) []dataset.Problem {
+		calls++
+		return []dataset.Problem{{File: "tests/x.yaml", Line: 3, Column: 5, Message: "want A, got B"}}
+	}
+	got := problems(t, func() (*dataset.Snapshot, error) { return dataset.LoadOptions{Check: check}.LoadDir(dir) })
+	if diff := cmp.Diff([]string{"tests/x.yaml:3:5: want A, got B"}, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+	if _, err := (dataset.LoadOptions{Check: check}).Seal(dir, nil); err == nil {
+		t.Error("a dataset that fails its check was sealed")
+	}
+	appendTo(t, filepath.Join(dir, "sources", "src-one.yaml"), "colour: red\n")
+	calls = 0
+	if _, err := (dataset.LoadOptions{Check: check}).LoadDir(dir); err == nil || calls != 0 {
+		t.Errorf("a dataset with problems: err %v, check called %d times; want the problems, no call", err, calls)
 	}
 }
 

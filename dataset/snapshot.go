@@ -1,6 +1,8 @@
 package dataset
 
 import (
+	"google.golang.org/protobuf/proto"
+
 	"github.com/safethird/safethird/condition"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
@@ -22,6 +24,34 @@ type Snapshot struct {
 	findings     map[findingKey][]*safethirdv1.Finding
 	programs     map[string]*condition.Program
 	counts       Counts
+	// records lists every record, by kind and id, for what compares two
+	// snapshots.
+	records []Record
+	// tests are the files of tests/, unparsed.
+	tests []TestFile
+	// seal is what the manifest said of the release; nil when loaded
+	// without the seal.
+	seal *SealInfo
+}
+
+// Record is one record of the dataset.
+type Record struct {
+	// Kind is the record's directory, e.g. "findings".
+	Kind string
+	// ID is its id (a country's code).
+	ID string
+	// Message is the record, read-only.
+	Message proto.Message
+}
+
+// SealInfo is what a sealed dataset's manifest says of its release.
+type SealInfo struct {
+	// Sequence is the release's number, higher for each release of the
+	// same dataset; 0 for a manifest written before releases were numbered.
+	Sequence uint64
+	// SealedOn is the day it was sealed (YYYY-MM-DD, UTC); empty for a
+	// manifest written before seals were dated.
+	SealedOn string
 }
 
 type findingKey struct {
@@ -40,6 +70,21 @@ func (s *Snapshot) Revision() string { return s.revision }
 
 // Counts returns the number of records of each kind.
 func (s *Snapshot) Counts() Counts { return s.counts }
+
+// Records returns every record, ordered by kind and id.
+func (s *Snapshot) Records() []Record { return s.records }
+
+// Tests returns the files of expectations in tests/, ordered by path.
+func (s *Snapshot) Tests() []TestFile { return s.tests }
+
+// Seal returns what the manifest says of the release, and false when the
+// snapshot was loaded without its seal.
+func (s *Snapshot) Seal() (SealInfo, bool) {
+	if s.seal == nil {
+		return SealInfo{}, false
+	}
+	return *s.seal, true
+}
 
 // Country returns the country with the upper-case ISO 3166-1 alpha-2 code.
 func (s *Snapshot) Country(code string) (*safethirdv1.Country, bool) {

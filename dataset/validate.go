@@ -14,6 +14,8 @@ import (
 type validator struct {
 	*loader
 	snap *Snapshot
+	// quotes holds the sources' archived texts, normalized for matching.
+	quotes map[string]quoteText
 	// findingRecords remembers where each finding came from, for overlap problems.
 	findingRecords map[*safethirdv1.Finding]*record
 }
@@ -29,14 +31,69 @@ func (v *validator) countryCode(r *record, p []any, code string) {
 	}
 }
 
-// evidence checks that each item's source exists.
+// evidence checks each item against its source: the source exists, the
+// mark is one the source can bear, and the quote is in the text read. Items
+// that conflict with one are evidence too, checked alike.
 func (v *validator) evidence(r *record, p []any, items []*safethirdv1.Evidence) {
 	for i, e := range items {
-		sp := append(slices.Clone(p), i, "source_id")
-		if _, ok := v.snap.sources[e.GetSourceId()]; !ok && e.GetSourceId() != "" && !v.broken["sources/"+e.GetSourceId()] {
-			v.at(r, sp, "%s %q names no source in sources/", pathString(sp), e.GetSourceId())
+		ip := append(slices.Clone(p), i)
+		src, ok := v.snap.sources[e.GetSourceId()]
+		if !ok {
+			if e.GetSourceId() != "" && !v.broken["sources/"+e.GetSourceId()] {
+				sp := append(slices.Clone(ip), "source_id")
+				v.at(r, sp, "%s %q names no source in sources/", pathString(sp), e.GetSourceId())
+			}
+			continue
 		}
+		v.mark(r, ip, e, src)
+		v.quote(r, ip, e)
+		v.evidence(r, append(ip, "conflicts_with"), e.GetConflictsWith())
 	}
+}
+
+// mark refuses a confirmation the source cannot give: only the primary
+// text (or a faithful copy of it, naming the original), read and archived,
+// confirms a statement; anything else supports it as secondary.
+func (v *validator) mark(r *record, p []any, e *safethirdv1.Evidence, src *safethirdv1.Source) {
+	if e.GetSupport() != safethirdv1.Support_SUPPORT_CONFIRMED || src.GetKind() == safethirdv1.SourceKind_SOURCE_KIND_UNSPECIFIED {
+		return // an unset kind is the field rules' problem, not each citation's
+	}
+	sp := append(slices.Clone(p), "support")
+	switch _, archived := v.quotes[src.GetId()]; {
+	case src.GetKind() != safethirdv1.SourceKind_SOURCE_KIND_PRIMARY:
+		v.at(r, sp, "%s SUPPORT_CONFIRMED, but source %q is %s: only the primary text confirms; use SUPPORT_SECONDARY and name the source as secondary",
+			pathString(sp), src.GetId(), src.GetKind())
+	case !archived:
+		v.at(r, sp, "%s SUPPORT_CONFIRMED, but source %q has no archived text (sources/%s%s): a statement is confirmed only by a text read",
+			pathString(sp), src.GetId(), src.GetId(), textSuffix)
+	}
+}
+
+// quote checks that a quote is in its source's archived text, each segment
+// between omission marks in order.
+func (v *validator) quote(r *record, p []any, e *safethirdv1.Evidence) {
+	if e.GetQuote() == "" {
+		return
+	}
+	qp := append(slices.Clone(p), "quote")
+	text, ok := v.quotes[e.GetSourceId()]
+	if !ok {
+		v.at(r, qp, "%s cannot be checked: source %q has no archived text (sources/%s%s); archive the passage read, or remove the quote",
+			pathString(qp), e.GetSourceId(), e.GetSourceId(), textSuffix)
+		return
+	}
+	if seg := text.missing(e.GetQuote()); seg != "" {
+		v.at(r, qp, "%s is not in the text of source %q (sources/%s%s): not found: %q",
+			pathString(qp), e.GetSourceId(), e.GetSourceId(), textSuffix, clip(seg, 120))
+	}
+}
+
+// clip shortens s to at most n runes for a problem's message.
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
 
 // program compiles a condition once per snapshot.
@@ -190,6 +247,11 @@ func (v *validator) agreement(r *record) {
 	for i, p := range a.GetPartyCodes() {
 		v.countryCode(r, []any{"party_codes", i}, p)
 	}
+	for i, p := range a.GetAppliedByCodes() {
+		if !slices.Contains(a.GetPartyCodes(), p) {
+			v.at(r, []any{"applied_by_codes", i}, "applied_by_codes[%d] %q is not a party", i, p)
+		}
+	}
 	v.events(r, a.GetEvents())
 	prevUntil := ""
 	for i, sc := range a.GetScopes() {
@@ -255,6 +317,10 @@ func (v *validator) finding(r *record) {
 	}
 	v.program(r, []any{"group_condition"}, f.GetGroupCondition())
 	v.evidence(r, []any{"evidence"}, f.GetEvidence())
+	for i, rf := range f.GetRiskFactors() {
+		v.evidence(r, []any{"risk_factors", i, "evidence"}, rf.GetEvidence())
+	}
+	v.earned(r, f)
 	if v.findingRecords == nil {
 		v.findingRecords = map[*safethirdv1.Finding]*record{}
 	}

@@ -18,34 +18,48 @@ type memo struct {
 	sources   map[string]*pb.Source
 	notes     map[string]int // source id -> footnote number
 	order     []string       // source ids in footnote order
+	timeline  *pb.AssessTimelineResponse
 }
 
-func newMemo(f *pb.Framework) *memo {
-	return &memo{framework: f, sources: map[string]*pb.Source{}, notes: map[string]int{}}
+// Option adds to a memo.
+type Option func(*memo)
+
+// WithTimeline adds the timeline of the answer, as AssessTimeline gave it
+// for the same country, framework and applicant, after the analysis.
+func WithTimeline(tl *pb.AssessTimelineResponse) Option {
+	return func(m *memo) { m.timeline = tl }
 }
 
-// Assessment writes a memo on one assessment; f names the law by its
-// citation, and may be nil.
-func Assessment(w io.Writer, a *pb.Assessment, f *pb.Framework) error {
-	m := newMemo(f)
+func newMemo(f *pb.Framework, opts []Option) *memo {
+	m := &memo{framework: f, sources: map[string]*pb.Source{}, notes: map[string]int{}}
+	for _, o := range opts {
+		o(m)
+	}
+	return m
+}
+
+// Assessment writes a memo on one assessment: the short answer, the
+// grounds to contest it, what would change it, then the analysis; f names
+// the law by its citation, and may be nil.
+func Assessment(w io.Writer, a *pb.Assessment, f *pb.Framework, opts ...Option) error {
+	m := newMemo(f, opts)
 	m.learnSources(a)
 	fmt.Fprintf(&m.b, "# Safe third country assessment: %s (%s)\n\n", a.GetCountryName(), a.GetCountryCode())
 	m.facts(a)
 	m.section(2, "Question presented")
 	m.line(fmt.Sprintf("Whether %s may be treated as a safe third country under %s as of %s%s.",
 		a.GetCountryName(), m.law(a.GetFrameworkId()), a.GetAsOf(), forWhom(a)))
-	m.section(2, "Short answer")
-	m.shortAnswer(3, a)
-	m.analysis(2, a)
+	m.answer(2, a)
+	m.timelineOfTheAnswer(2)
 	m.footnotes(a.GetDisclaimer())
 	_, err := io.WriteString(w, m.b.String())
 	return err
 }
 
 // Route writes a memo on a route: the overall outcome, then each
-// country's analysis.
-func Route(w io.Writer, legs []string, r *pb.AssessRouteResponse, f *pb.Framework) error {
-	m := newMemo(f)
+// country's answer.
+func Route(w io.Writer, legs []string, r *pb.AssessRouteResponse, f *pb.Framework, opts ...Option) error {
+	m := newMemo(f, opts)
 	as := r.GetAssessments()
 	var frameworkID, asOf, disclaimer string
 	for _, a := range as {
@@ -54,8 +68,8 @@ func Route(w io.Writer, legs []string, r *pb.AssessRouteResponse, f *pb.Framewor
 	}
 	route := strings.Join(legs, " → ")
 	fmt.Fprintf(&m.b, "# Safe third country assessment: route %s\n\n", route)
-	m.line(fmt.Sprintf("| | |\n|---|---|\n| Framework | %s |\n| Date of claim | %s |\n| Countries assessed | %d |\n| Dataset revision | `%s` |",
-		m.law(frameworkID), orDash(asOf), len(as), r.GetDatasetRevision()))
+	m.table([][2]string{{"Framework", m.law(frameworkID)}, {"Date of claim", orDash(asOf)},
+		{"Countries assessed", fmt.Sprint(len(as))}, {"Dataset revision", "`" + r.GetDatasetRevision() + "`"}})
 	m.section(2, "Question presented")
 	m.line(fmt.Sprintf("Whether a person who crossed %s before claiming protection may, as of %s, be barred under %s by removal to any country an agreement would allow.",
 		route, orDash(asOf), m.law(frameworkID)))
@@ -64,11 +78,29 @@ func Route(w io.Writer, legs []string, r *pb.AssessRouteResponse, f *pb.Framewor
 	for i, a := range as {
 		m.section(2, fmt.Sprintf("%d. %s (%s)", i+1, a.GetCountryName(), a.GetCountryCode()))
 		m.facts(a)
-		m.section(3, "Short answer")
-		m.shortAnswer(4, a)
-		m.analysis(3, a)
+		m.answer(3, a)
 	}
 	m.footnotes(disclaimer)
+	_, err := io.WriteString(w, m.b.String())
+	return err
+}
+
+// Timeline writes a memo on the answer over time alone: the table of its
+// segments and what changed at the start of each.
+func Timeline(w io.Writer, tl *pb.AssessTimelineResponse, f *pb.Framework) error {
+	m := newMemo(f, []Option{WithTimeline(tl)})
+	segs := tl.GetSegments()
+	from, to := "", ""
+	if len(segs) > 0 {
+		from, to = segs[0].GetStartDate(), segs[len(segs)-1].GetEndDate()
+	}
+	fmt.Fprintf(&m.b, "# The answer over time: %s, %s to %s\n\n", tl.GetCountryCode(), from, to)
+	m.table([][2]string{{"Country", tl.GetCountryCode()}, {"Framework", m.law(tl.GetFrameworkId())},
+		{"Dataset revision", "`" + tl.GetDatasetRevision() + "`"}})
+	m.timelineOfTheAnswer(2)
+	m.b.WriteString("---\n\n")
+	m.line("*Each row is the answer the service gives on every day from its first to its last; the analysis of any one day is AssessCountry's. " +
+		"This is an assessment of documented conditions against the cited sources, not a legal determination.*")
 	_, err := io.WriteString(w, m.b.String())
 	return err
 }
@@ -88,32 +120,12 @@ func (m *memo) line(s string) {
 	m.b.WriteString(s + "\n\n")
 }
 
-// law names the framework by its citation when the framework is known.
-func (m *memo) law(id string) string {
-	if m.framework != nil && m.framework.GetId() == id && m.framework.GetCitation() != "" {
-		return esc(m.framework.GetCitation())
-	}
-	return "framework `" + id + "`"
-}
+// item writes a list item; list closes the list.
+func (m *memo) item(s string) { m.b.WriteString("- " + s + "\n") }
+func (m *memo) list()         { m.b.WriteString("\n") }
 
-// facts is the table at the head of an assessment.
-func (m *memo) facts(a *pb.Assessment) {
-	agreement := "none"
-	if a.GetAgreementId() != "" {
-		agreement = "`" + a.GetAgreementId() + "`"
-	}
-	rows := [][2]string{
-		{"Country", fmt.Sprintf("%s (%s)", a.GetCountryName(), a.GetCountryCode())},
-		{"Framework", m.law(a.GetFrameworkId())},
-		{"Date assessed", a.GetAsOf()},
-		{"In practice", practiceWord(a)},
-		{"On the evidence", sentenceCase(Label(a.GetDetermination()))},
-		{"Agreement relied on", agreement},
-	}
-	if a.GetApplicantOutcome() != pb.ApplicantOutcome_APPLICANT_OUTCOME_UNSPECIFIED {
-		rows = append(rows, [2]string{"Outcome for the applicant", sentenceCase(Label(a.GetApplicantOutcome()))})
-	}
-	rows = append(rows, [2]string{"Dataset revision", "`" + a.GetDatasetRevision() + "`"})
+// table writes a two-column table without headings.
+func (m *memo) table(rows [][2]string) {
 	m.b.WriteString("| | |\n|---|---|\n")
 	for _, r := range rows {
 		fmt.Fprintf(&m.b, "| %s | %s |\n", r[0], r[1])
@@ -121,60 +133,12 @@ func (m *memo) facts(a *pb.Assessment) {
 	m.b.WriteString("\n")
 }
 
-// shortAnswer gives the two answers apart, each headed and footnoted to
-// the evidence that decides it, then the applicant's outcome and the
-// summary paragraph to paste.
-func (m *memo) shortAnswer(level int, a *pb.Assessment) {
-	if a.GetDetermination() == pb.Determination_DETERMINATION_NOT_APPLICABLE {
-		m.line(fmt.Sprintf("**The question does not arise.** %s%s", esc(a.GetApplicability().GetReason()), m.cites(a.GetApplicability().GetEvidence())))
-		m.line(esc(a.GetSummary()))
-		return
+// law names the framework by its citation when the framework is known.
+func (m *memo) law(id string) string {
+	if m.framework != nil && m.framework.GetId() == id && m.framework.GetCitation() != "" {
+		return esc(m.framework.GetCitation())
 	}
-	p := a.GetPractice()
-	m.section(level, "In practice: "+strings.ToLower(practiceWord(a)))
-	m.line(esc(p.GetReason()) + m.cites(p.GetEvidence()))
-	m.section(level, "On the evidence: "+strings.ToLower(Label(a.GetDetermination())))
-	word := map[pb.Determination]string{
-		pb.Determination_DETERMINATION_QUALIFIES:        "Yes, on the documented conditions",
-		pb.Determination_DETERMINATION_DOES_NOT_QUALIFY: "No",
-		pb.Determination_DETERMINATION_INDETERMINATE:    "The evidence does not decide it",
-	}[a.GetDetermination()]
-	line := fmt.Sprintf("**%s.**", word)
-	if d := decisiveCriterion(a); d != nil {
-		line += fmt.Sprintf(" Decisive: %s, %s.%s", esc(d.GetTitle()), strings.ToLower(Label(d.GetStatus())), m.cites(d.GetEvidence()))
-	}
-	m.line(line)
-	if len(a.GetContestLimits()) > 0 && p.GetStatus() != pb.PracticeStatus_PRACTICE_STATUS_NOT_APPLIED {
-		for _, l := range a.GetContestLimits() {
-			m.b.WriteString(fmt.Sprintf("- **Limit on contesting it:** %s (from %s): %s%s\n", esc(l.GetTitle()), l.GetValidFrom(), esc(l.GetDescription()), m.cites(l.GetEvidence())))
-		}
-		m.b.WriteString("\n")
-	}
-	if a.GetApplicantOutcome() != pb.ApplicantOutcome_APPLICANT_OUTCOME_UNSPECIFIED {
-		m.section(level, "For the applicant: "+strings.ToLower(Label(a.GetApplicantOutcome())))
-	} else {
-		m.section(level, "In one paragraph")
-	}
-	m.line(esc(a.GetSummary()))
-}
-
-// practiceWord is the practice answer in a word or two.
-func practiceWord(a *pb.Assessment) string {
-	if a.GetPractice() == nil {
-		return "Not applicable"
-	}
-	return sentenceCase(Label(a.GetPractice().GetStatus()))
-}
-
-// decisiveCriterion is the criterion the server named as deciding the
-// determination, or nil.
-func decisiveCriterion(a *pb.Assessment) *pb.CriterionResult {
-	for _, c := range a.GetCriteria() {
-		if id := c.GetCriterionId(); id != "" && id == a.GetDecisiveCriterionId() {
-			return c
-		}
-	}
-	return nil
+	return "framework `" + id + "`"
 }
 
 // cites returns the footnote markers for the sources of evidence, each once.
@@ -188,115 +152,6 @@ func (m *memo) cites(evidence []*pb.Evidence) string {
 		}
 	}
 	return out.String()
-}
-
-// analysis goes criterion by criterion, then exceptions, scope,
-// discretion and warnings; level is the heading level of its sections.
-func (m *memo) analysis(level int, a *pb.Assessment) {
-	m.section(level, "Analysis")
-	for i, c := range a.GetCriteria() {
-		m.section(level+1, fmt.Sprintf("%d. %s: %s", i+1, esc(c.GetTitle()), strings.ToLower(Label(c.GetStatus()))))
-		m.line(esc(c.GetRationale()))
-		for _, e := range c.GetEvidence() {
-			m.evidence(e)
-		}
-		if len(c.GetEvidence()) > 0 {
-			m.b.WriteString("\n")
-		}
-	}
-	if len(a.GetExceptions()) > 0 {
-		m.section(level, "Exceptions")
-		if a.GetAgreementId() != "" {
-			m.line(fmt.Sprintf("The exceptions of `%s` as the destination applies them:", a.GetAgreementId()))
-		}
-		for _, x := range a.GetExceptions() {
-			item := fmt.Sprintf("- **%s**: %s. %s%s", esc(x.GetTitle()), strings.ToLower(Label(x.GetStatus())), esc(x.GetReason()), m.cites(x.GetEvidence()))
-			if len(x.GetMissingFacts()) > 0 {
-				item += " Facts that would decide it: " + codeList(x.GetMissingFacts()) + "."
-			}
-			m.b.WriteString(item + "\n")
-		}
-		m.b.WriteString("\n")
-	}
-	if s := a.GetScope(); s != nil {
-		m.section(level, "Scope of the agreement")
-		text := fmt.Sprintf("**%s.** %s%s", sentenceCase(Label(s.GetStatus())), esc(s.GetReason()), m.cites(s.GetEvidence()))
-		if len(s.GetMissingFacts()) > 0 {
-			text += " Facts that would decide it: " + codeList(s.GetMissingFacts()) + "."
-		}
-		m.line(text)
-	}
-	if len(a.GetOtherBars()) > 0 {
-		m.section(level, "Other bars")
-		m.line("Bars of the same law beside the safe-third-country bar that the applicant's facts reach or may reach:")
-		for _, o := range a.GetOtherBars() {
-			item := fmt.Sprintf("- **%s**: %s. %s%s", esc(o.GetTitle()), strings.ToLower(Label(o.GetStatus())), esc(o.GetReason()), m.cites(o.GetEvidence()))
-			if len(o.GetMissingFacts()) > 0 {
-				item += " Facts that would decide it: " + codeList(o.GetMissingFacts()) + "."
-			}
-			m.b.WriteString(item + "\n")
-		}
-		m.b.WriteString("\n")
-	}
-	if len(a.GetPremises()) > 0 {
-		m.section(level, "Premises")
-		for _, p := range a.GetPremises() {
-			m.b.WriteString("- " + esc(p) + "\n")
-		}
-		m.b.WriteString("\n")
-	}
-	if tl := a.GetPractice().GetTimeline(); len(tl) > 0 {
-		m.section(level, "Timeline")
-		m.line(fmt.Sprintf("The events of the agreement and designation relied on, up to %s; court decisions are marked.", a.GetAsOf()))
-		for _, e := range tl {
-			item := "- " + eventWhen(e) + ": "
-			if e.GetKind() == pb.AgreementEventKind_AGREEMENT_EVENT_KIND_COURT_DECISION {
-				item += "**Court decision.** "
-			}
-			m.b.WriteString(item + esc(Sentences(e.GetDescription())) + m.cites(e.GetEvidence()) + "\n")
-		}
-		m.b.WriteString("\n")
-	}
-	if a.GetDiscretion() != "" {
-		m.section(level, "Discretion")
-		m.line(esc(a.GetDiscretion()))
-	}
-	if len(a.GetWarnings()) > 0 {
-		m.section(level, "Warnings")
-		for _, w := range a.GetWarnings() {
-			m.b.WriteString("- " + esc(w) + "\n")
-		}
-		m.b.WriteString("\n")
-	}
-}
-
-// eventWhen is an event's date, or the window it happened in.
-func eventWhen(e *pb.AgreementEvent) string {
-	if e.GetEarliestDate() != "" {
-		return e.GetEarliestDate() + " to " + e.GetDate()
-	}
-	return e.GetDate()
-}
-
-// evidence is one item: the statement, the verbatim quote with its
-// footnote, then the pinpoint and whether the source is secondary.
-func (m *memo) evidence(e *pb.Evidence) {
-	item := "- " + esc(e.GetStatement())
-	if e.GetQuote() != "" {
-		item += fmt.Sprintf(" The source reads: “%s”", esc(e.GetQuote()))
-	}
-	item += m.cite(e.GetSourceId())
-	var notes []string
-	if e.GetPinpoint() != "" {
-		notes = append(notes, esc(e.GetPinpoint()))
-	}
-	if e.GetSupport() == pb.Support_SUPPORT_SECONDARY {
-		notes = append(notes, "secondary source")
-	}
-	if len(notes) > 0 {
-		item += " (" + strings.Join(notes, "; ") + ")"
-	}
-	m.b.WriteString(item + "\n")
 }
 
 // cite returns the footnote marker for a source, numbering it on first use.
@@ -339,6 +194,9 @@ func (m *memo) citation(id string) string {
 	c := Sentences("*"+esc(s.GetTitle())+"*", esc(s.GetPublisher()), Published(s), Secondary(s))
 	if s.GetUrl() != "" {
 		c += " <" + s.GetUrl() + ">"
+	}
+	if read := Read(s); read != "" {
+		c += " " + esc(read)
 	}
 	if s.GetNote() != "" {
 		c += " " + esc(s.GetNote())

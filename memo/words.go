@@ -55,3 +55,19 @@ func Published(s *pb.Source) string {
 	}
 	return "Published " + s.GetPublished()
 }
+
+// Read says when and where the text archived for a source was read, and
+// the original a copy stands for; empty when no text was archived.
+func Read(s *pb.Source) string {
+	if s.GetReadOn() == "" {
+		return ""
+	}
+	out := "Read " + s.GetReadOn()
+	if s.GetReadAt() != "" {
+		out += " at " + s.GetReadAt()
+	}
+	if s.GetOriginalUrl() != "" {
+		out += ", a copy of " + s.GetOriginalUrl()
+	}
+	return out + "."
+}

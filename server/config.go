@@ -42,6 +42,14 @@ type Config struct {
 	// DatasetPublicKey, when set, is the ed25519 key the seal's signature
 	// must verify with.
 	DatasetPublicKey ed25519.PublicKey
+	// DatasetArchive, when set, is a directory of older sealed releases,
+	// each a dataset directory directly inside it: a call pinning one's
+	// revision is answered from it, loaded on demand and checked like the
+	// live dataset (seal, signature, expectations).
+	DatasetArchive string
+	// ArchiveMax is how many archived releases are kept loaded, the least
+	// recently used evicted; 0 means archive.DefaultMax.
+	ArchiveMax int
 	// MaxConditionCost bounds each CEL condition of the dataset, estimated
 	// at load and enforced at evaluation; 0 means condition.DefaultMaxCost.
 	MaxConditionCost uint64
@@ -127,6 +135,8 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, errors.New("request timeout must not be negative")
 	case cfg.MaxConnectionsPerSource < 0:
 		return cfg, errors.New("max connections per source must not be negative")
+	case cfg.ArchiveMax < 0:
+		return cfg, errors.New("archive max must not be negative")
 	case (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == ""):
 		return cfg, errors.New("TLS needs both a certificate and a key file")
 	case cfg.ClientCAFile != "" && cfg.TLSCertFile == "":

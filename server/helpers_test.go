@@ -261,10 +261,12 @@ func copyDataset(t *testing.T) string {
 	return dir
 }
 
-// waitFor polls cond until it holds or 10 s pass.
+// waitFor polls cond until it holds or 30 s pass: a reload (with the
+// dataset's expectations) under -race on a shared 2-core machine has
+// taken over 10 s, as waitServing's load has.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

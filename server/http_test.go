@@ -175,6 +175,9 @@ func TestHTTPRESTMatchesGRPC(t *testing.T) {
 		{"GET", "/v1/frameworks/us-ina-208a2a", "", grpcCall(func() (proto.Message, error) {
 			return hs.catalog.GetFramework(ctx, &safethirdv1.GetFrameworkRequest{FrameworkId: "us-ina-208a2a"})
 		})},
+		{"GET", "/v1/revisions", "", grpcCall(func() (proto.Message, error) {
+			return hs.catalog.ListRevisions(ctx, &safethirdv1.ListRevisionsRequest{})
+		})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
@@ -216,7 +219,11 @@ func TestHTTPErrors(t *testing.T) {
 		{"bad country code", "POST", "/v1/countries/MEX:assess", `{}`, "", 400, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", "country_code"},
 		{"bad date", "POST", "/v1/countries/MX:assess", `{"as_of":"2019-13-01"}`, "", 400, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", "as_of"},
 		{"unknown field", "POST", "/v1/countries/MX:assess", `{"as_off":"2019-01-01"}`, "application/json", 400, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", "as_off"},
-		{"wrong type", "POST", "/v1/countries/MX:assess", `{"applicant":{"age":"sixteen"}}`, "", 400, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", "age"},
+		{"wrong type", "POST", "/v1/countries/MX:assess", `{"applicant":{"age":"sixteen"}}`, "", 400, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", "applicant.age"},
+		{"wrong shape", "POST", "/v1/countries/MX:assess", `{"applicant":{"countries_crossed":["GT"]}}`, "", 400, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", "applicant.countries_crossed"},
+		{"unknown enum name", "POST", "/v1/routes:assess", `{"legs":[{"country_code":"GT"}],"applicant":{"entry_type":"BY_AIR"}}`, "", 400, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", "applicant.entry_type"},
+		{"unknown enum name in a batch", "POST", "/v1/countries:batchAssess", `{"requests":[{"country_code":"MX"},{"view":"FULL"}]}`, "", 400, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", "requests[1].view"},
+		{"body repeats the path, otherwise", "POST", "/v1/countries/MX:assess", `{"countryCode":"GT"}`, "", 400, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", "country_code"},
 		{"malformed JSON", "POST", "/v1/countries/MX:assess", `{"as_of":`, "", 400, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", ""},
 		{"query on a POST", "POST", "/v1/countries/MX:assess?applicant.age=16", `{}`, "", 400, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", ""},
 		{"unknown query parameter", "GET", "/v1/countries?page_sise=5", "", "", 400, codes.InvalidArgument, "ERROR_REASON_INVALID_ARGUMENT", ""},
@@ -265,6 +272,36 @@ func TestHTTPErrors(t *testing.T) {
 				t.Errorf("the error repeats a value sent: %s", b)
 			}
 		})
+	}
+}
+
+// A REST error says what to send instead: the shape a field takes, the
+// names an enum accepts, which of the path and the body to keep.
+func TestHTTPErrorsGuide(t *testing.T) {
+	hs := startHTTP(t, serverConfig())
+	tests := []struct {
+		name, path, body, want string
+	}{
+		{"shape", "/v1/countries/MX:assess", `{"applicant":{"countries_crossed":["GT"]}}`,
+			`applicant.countries_crossed: must be a JSON object: safethird.v1.CountryList, {"country_codes": [...]}`},
+		{"enum", "/v1/countries/MX:assess", `{"view":"BASIC"}`,
+			"view: must be one of ASSESSMENT_VIEW_UNSPECIFIED, ASSESSMENT_VIEW_BASIC, ASSESSMENT_VIEW_FULL"},
+		{"path and body", "/v1/countries/MX:assess", `{"country_code":"GT"}`,
+			"the body's country_code differs from {country_code} in the path /v1/countries/{country_code}:assess: give it once, in the path"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, b := hs.do(t, "POST", tt.path, []byte(tt.body))
+			if st := restStatus(t, resp, b); !strings.Contains(st.Message(), tt.want) {
+				t.Errorf("message %q, want it to say %q", st.Message(), tt.want)
+			}
+		})
+	}
+	// The same code twice, in either case, is one question, answered.
+	for _, body := range []string{`{"country_code":"MX","as_of":"2019-01-01"}`, `{"countryCode":"mx","as_of":"2019-01-01"}`} {
+		if resp, b := hs.do(t, "POST", "/v1/countries/MX:assess", []byte(body)); resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: HTTP %d: %s", body, resp.StatusCode, b)
+		}
 	}
 }
 

@@ -142,12 +142,17 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 	errs := rpcstatus.Mapper{Logger: logger}
 	lim := limits.New(limits.Tunable{MaxCallDuration: cfg.MaxCallDuration, RequestTimeout: cfg.RequestTimeout,
 		MaxConnections: cfg.MaxConnections, MaxPerSource: cfg.MaxConnectionsPerSource, TrustedProxies: cfg.TrustedProxies})
+	st, err := store.New(store.Source{Dir: cfg.DatasetDir, FS: cfg.DatasetFS, Archive: cfg.DatasetArchive, ArchiveMax: cfg.ArchiveMax,
+		Options: dataset.LoadOptions{Sealed: !cfg.DatasetUnsealed, PublicKey: cfg.DatasetPublicKey, MaxConditionCost: cfg.MaxConditionCost}},
+		logger, storeMetrics)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:    cfg,
 		limits: lim,
 		logger: logger,
-		store: store.New(store.Source{Dir: cfg.DatasetDir, FS: cfg.DatasetFS, Options: dataset.LoadOptions{
-			Sealed: !cfg.DatasetUnsealed, PublicKey: cfg.DatasetPublicKey, MaxConditionCost: cfg.MaxConditionCost}}, logger, storeMetrics),
+		store:  st,
 		tokens: middleware.NewTokens(tokens),
 		conns:  connlimit.New(lim.Conns, logger, connMetrics),
 		health: health.NewServer(),

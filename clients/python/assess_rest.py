@@ -17,6 +17,9 @@ def call(path, body=None, accept="application/json"):
 a = json.loads(call("/v1/countries/MX:assess", {"as_of": "2019-01-01"}))["assessment"]
 print(a["countryName"], a["determination"])
 print(call("/v1/countries/MX:assess", {"as_of": "2019-01-01"}, accept="text/markdown").splitlines()[0])
+route = json.loads(call("/v1/routes:assess", {"legs": [{"country_code": "GT"}, {"country_code": "MX"}],
+                                              "as_of": "2020-01-15", "applicant": {"nationality_code": "HN"}}))
+print(route["outcome"], route["assessments"][0]["countryName"])
 try:
     call("/v1/countries/MEX:assess", {})
 except urllib.error.HTTPError as err:

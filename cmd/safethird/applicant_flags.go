@@ -37,6 +37,8 @@ type applicantFlags struct {
 	lastHabitual         countryFlag
 	stateless            bool
 	groups               enumListFlag
+	noGroups             bool
+	noOtherGroups        bool
 	age                  int32
 	married              bool
 	family               familyFlag
@@ -72,7 +74,9 @@ func addApplicantFlags(fs *pflag.FlagSet) *applicantFlags {
 		own.Var(&f.nationality, "nationality", "applicant's nationality, ISO 3166-1 alpha-2")
 		own.BoolVar(&f.stateless, "stateless", false, "applicant is stateless")
 		own.Var(&f.lastHabitual, "last-habitual-residence", "applicant's country of last habitual residence, ISO 3166-1 alpha-2")
-		own.Var(&f.groups, "group", "a group the applicant belongs to, repeatable: "+f.groups.list())
+		own.Var(&f.groups, "group", "a group the applicant belongs to, repeatable (other groups stay unknown): "+f.groups.list())
+		own.BoolVar(&f.noGroups, "no-groups", false, "applicant belongs to none of the groups")
+		own.BoolVar(&f.noOtherGroups, "no-other-groups", false, "applicant belongs to no group but those given with --group")
 		own.Int32Var(&f.age, "age", 0, "applicant's age in whole years")
 		own.BoolVar(&f.married, "married", false, "applicant is married (--married=false: is not; leave out if unknown)")
 		own.Var(&f.parentIn, "parent-or-guardian-in", "a country where the applicant's mother, father or legal guardian is, repeatable or comma-separated")
@@ -102,6 +106,7 @@ func addApplicantFlags(fs *pflag.FlagSet) *applicantFlags {
 // applicant builds the Applicant from the flags given; nil when none was.
 func (f *applicantFlags) applicant() (*pb.Applicant, error) {
 	for _, pair := range [][2]string{
+		{"group", "no-groups"},
 		{"family", "no-family"},
 		{"document", "no-documents"},
 		{"crossed", "no-crossed"},
@@ -132,6 +137,10 @@ func (f *applicantFlags) applicant() (*pb.Applicant, error) {
 	}
 	if changed("group") {
 		a.Groups = enumsOf[pb.ApplicantGroup](f.groups.values)
+	}
+	// Groups not given are unknown; these declare the list complete.
+	if (changed("no-groups") && f.noGroups) || (changed("no-other-groups") && f.noOtherGroups) {
+		a.DeclaredGroups = &pb.GroupList{}
 	}
 	if changed("age") {
 		a.Age = proto.Int32(f.age)

@@ -51,6 +51,16 @@ func TestApplicantFlags(t *testing.T) {
 			}},
 		},
 		{
+			name: "no groups: the list is known to be empty",
+			give: []string{"--no-groups"},
+			want: &pb.Applicant{DeclaredGroups: &pb.GroupList{}},
+		},
+		{
+			name: "a group and no other",
+			give: []string{"--group", "women-and-girls", "--no-other-groups"},
+			want: &pb.Applicant{Groups: []pb.ApplicantGroup{pb.ApplicantGroup_APPLICANT_GROUP_WOMEN_AND_GIRLS}, DeclaredGroups: &pb.GroupList{}},
+		},
+		{
 			name: "unaccompanied minor facts",
 			give: []string{"--age", "16", "--married=false", "--no-parent-or-guardian-in"},
 			want: &pb.Applicant{Age: proto.Int32(16), Married: proto.Bool(false), ParentOrGuardianCountries: &pb.CountryList{}},
@@ -151,6 +161,7 @@ func TestApplicantFlagErrors(t *testing.T) {
 		{give: []string{"--family", "child:citizen:twelve"}, want: []string{"--family", "whole number"}},
 		{give: []string{"--nationality", "Haiti"}, want: []string{"--nationality", "ISO 3166-1 alpha-2"}},
 		{give: []string{"--age", "sixteen"}, want: []string{"--age"}},
+		{give: []string{"--group", "lgbtqi", "--no-groups"}, want: []string{"--group", "--no-groups"}},
 		{give: []string{"--family", "sibling:citizen", "--no-family"}, want: []string{"--family", "--no-family"}},
 		{give: []string{"--document", "work-permit", "--no-documents"}, want: []string{"--document", "--no-documents"}},
 		{give: []string{"--parent-or-guardian-in", "US", "--no-parent-or-guardian-in"}, want: []string{"--parent-or-guardian-in", "--no-parent-or-guardian-in"}},

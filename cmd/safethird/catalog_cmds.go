@@ -34,7 +34,7 @@ func newListCommand(cmd *cobra.Command, what string, l listing) *cobra.Command {
 		defer c.Close()
 		resp, err := l.fetch(cmd.Context(), c)
 		if err != nil {
-			return callError("list "+what, err)
+			return conn.callError("list "+what, err)
 		}
 		if out.value == formatJSON {
 			return writeJSON(cmd.OutOrStdout(), resp)

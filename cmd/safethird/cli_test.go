@@ -84,6 +84,35 @@ func TestCLIAgainstServer(t *testing.T) {
 			t.Errorf("route answer has %d assessments and outcome %v", len(resp.GetAssessments()), resp.GetOutcome())
 		}
 	})
+	t.Run("timeline text", func(t *testing.T) {
+		r := runCLI(t, bin, addr, "timeline", "gt", "--from", "2019-01-01", "--to", "2021-12-31", "--nationality", "HN")
+		r.wantExit(t, 0)
+		golden(t, "timeline-GT-2019-2021.txt", r.stdout)
+	})
+	t.Run("timeline refuses a range that ends before it starts", func(t *testing.T) {
+		r := runCLI(t, bin, addr, "timeline", "GT", "--from", "2021-01-01", "--to", "2019-01-01")
+		r.wantExit(t, 2)
+		r.wantStderr(t, "end_date must not be before start_date")
+	})
+	t.Run("assess with a group, unknown others, and the timeline", func(t *testing.T) {
+		r := runCLI(t, bin, addr, "assess", "UG", "--as-of", "2026-06-01", "--nationality", "HN", "--group", "women-and-girls",
+			"--entry-date", "2026-03-01", "--crossed", "GT,MX", "-o", "markdown", "--timeline")
+		r.wantExit(t, 0)
+		r.wantStdout(t, "## Grounds to contest", "## What would change the answer", "`declared_groups=APPLICANT_GROUP_LGBTQI`",
+			"## Timeline of the answer", "| 2026-03-01 | 2026-06-01 |")
+		r = runCLI(t, bin, addr, "assess", "UG", "--as-of", "2026-06-01", "--nationality", "HN", "--no-groups", "-o", "json")
+		r.wantExit(t, 0)
+		var resp pb.AssessCountryResponse
+		r.unmarshal(t, &resp)
+		for _, alt := range resp.GetAssessment().GetAlternatives() {
+			if strings.HasPrefix(alt.GetFacts()[0], "declared_groups") {
+				t.Errorf("--no-groups, yet an alternative on the groups: %v", alt)
+			}
+		}
+		r = runCLI(t, bin, addr, "assess", "UG", "--timeline", "-o", "json")
+		r.wantExit(t, 2)
+		r.wantStderr(t, "--timeline")
+	})
 	t.Run("countries", func(t *testing.T) {
 		r := runCLI(t, bin, addr, "countries")
 		r.wantExit(t, 0)
@@ -156,10 +185,12 @@ func TestCLIAgainstServer(t *testing.T) {
 			r.wantStderr(t, tt.want...)
 		})
 	}
+	// No server: said as such once the startup wait is over, not as the
+	// deadline the call would otherwise wait out (a minute here).
 	t.Run("exit 1/no server", func(t *testing.T) {
-		r := runCLI(t, bin, "127.0.0.1:1", "frameworks", "--timeout", "1s")
+		r := runCLI(t, bin, "127.0.0.1:1", "frameworks", "--timeout", "1m")
 		r.wantExit(t, 1)
-		r.wantStderr(t, "DEADLINE_EXCEEDED", "connection refused")
+		r.wantStderr(t, "safethird: list frameworks: no server at 127.0.0.1:1: is `safethird serve` running?")
 	})
 
 	// Exit 2: usage errors, with nothing sent.

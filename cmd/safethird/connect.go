@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"time"
 
@@ -19,6 +20,12 @@ const (
 
 const defaultAddr = "127.0.0.1:50051"
 
+// startupWait is how long a command waits for a server to accept its
+// connection: long enough for `safethird serve &` just before it to start
+// listening, short enough that a command with no server says so at once
+// rather than after its --timeout.
+const startupWait = time.Second
+
 // connFlags are the flags every command that talks to a server takes.
 type connFlags struct {
 	fs       *pflag.FlagSet
@@ -29,6 +36,8 @@ type connFlags struct {
 	keyFile  string
 	tls      bool
 	timeout  time.Duration
+	// dialed is the address dial connected to, flag or environment.
+	dialed string
 }
 
 func addConnFlags(fs *pflag.FlagSet) *connFlags {
@@ -63,10 +72,8 @@ func (f *connFlags) dial(ctx context.Context) (*client.Client, error) {
 	if (f.certFile == "") != (f.keyFile == "") {
 		return nil, usageError("--cert-file and --key-file go together")
 	}
-	// Waiting for a ready connection, within the call's deadline, lets a
-	// command run right after `safethird serve &` instead of failing while
-	// the server starts.
-	opts := []client.Option{client.WithTimeout(f.timeout), client.WithWaitForReady()}
+	f.dialed = addr
+	opts := []client.Option{client.WithTimeout(f.timeout), client.WithStartupWait(startupWait)}
 	if f.tls || f.caFile != "" {
 		opts = append(opts, client.WithTLS(f.caFile))
 	}
@@ -84,4 +91,13 @@ func (f *connFlags) dial(ctx context.Context) (*client.Client, error) {
 		return nil, usageError("%v", err)
 	}
 	return c, nil
+}
+
+// callError is callError for a call made through these flags' connection:
+// a refused connection says that no server is there, and where.
+func (f *connFlags) callError(what string, err error) error {
+	if client.NoServer(err) {
+		return &exitError{code: 1, msg: fmt.Sprintf("safethird: %s: no server at %s: is `safethird serve` running?", what, f.dialed)}
+	}
+	return callError(what, err)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/safethird/safethird/condition"
 	"github.com/safethird/safethird/dataset"
+	"github.com/safethird/safethird/expectation"
 )
 
 func newDatasetCommand() *cobra.Command {
@@ -19,8 +20,18 @@ func newDatasetCommand() *cobra.Command {
 		Use:   "dataset",
 		Short: "Check, seal and sign dataset directories",
 	}
-	cmd.AddCommand(newValidateCommand(), newSealCommand())
+	cmd.AddCommand(newValidateCommand(), newSealCommand(), newKeygenCommand(), newDiffCommand())
 	return cmd
+}
+
+// expectations runs a dataset's expectations (tests/) as a load's check,
+// and counts the cases run.
+type expectations struct{ cases int }
+
+func (e *expectations) check(snap *dataset.Snapshot) []dataset.Problem {
+	r := expectation.Run(snap)
+	e.cases = r.Cases
+	return r.Problems
 }
 
 // maxCostFlag adds --max-condition-cost, the same on every command that
@@ -38,11 +49,13 @@ func newValidateCommand() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "validate DIR",
-		Short: "Validate a dataset directory and its seal, and print its counts and revision",
+		Short: "Validate a dataset directory, its expectations and its seal, and print its counts and revision",
 		Long: `validate checks a dataset directory as serve would load it: the content of
-every record, and the seal (manifest.json) that every file must match. With
+every record, the expectations in tests/ (each case's answer must be what it
+says), and the seal (manifest.json) that every file must match. With
 --public-key the seal's signature must verify too. While editing an unsealed
-copy, --unsealed checks the content alone; seal it when done.`,
+copy, --unsealed checks the content and the expectations alone; seal it when
+done.`,
 		Example: `  safethird dataset validate data
   safethird dataset validate --unsealed ~/work/dataset
   safethird dataset validate --public-key dataset-key.pub.pem /srv/safethird/dataset`,
@@ -59,7 +72,8 @@ copy, --unsealed checks the content alone; seal it when done.`,
 					return usageError("--public-key: %v", err)
 				}
 			}
-			snap, err := dataset.LoadOptions{MaxConditionCost: maxCost}.LoadDir(dir)
+			var exp expectations
+			snap, err := dataset.LoadOptions{MaxConditionCost: maxCost, Check: exp.check}.LoadDir(dir)
 			problems, err := problemLines(err)
 			if err != nil {
 				return err
@@ -89,6 +103,7 @@ copy, --unsealed checks the content alone; seal it when done.`,
 				return &exitError{code: 1, msg: msg}
 			}
 			printCounts(out, snap)
+			fmt.Fprintf(out, "expectations: %d case(s) hold\n", exp.cases)
 			switch {
 			case unsealed:
 				fmt.Fprintln(out, "seal:         not checked (--unsealed)")
@@ -109,19 +124,29 @@ copy, --unsealed checks the content alone; seal it when done.`,
 
 func newSealCommand() *cobra.Command {
 	var (
-		keyFile string
-		maxCost uint64
+		keyFile  string
+		maxCost  uint64
+		sequence uint64
 	)
 	cmd := &cobra.Command{
 		Use:   "seal DIR",
-		Short: "Validate a dataset directory and write its seal (manifest.json), signed with --key",
-		Long: `seal validates a dataset directory and, when it has no problem, writes
-manifest.json into it: every file's SHA-256, the record counts and the
-revision. serve loads a directory only when every file matches its seal.
-With --key (an ed25519 private key in PEM, e.g. from
-'openssl genpkey -algorithm ed25519') it also writes manifest.json.sig, which
-serve --dataset-public-key requires; without it an earlier signature is
-removed, as it signed another manifest.`,
+		Short: "Validate a dataset directory and its expectations, and write its seal (manifest.json), signed with --key",
+		Long: `seal validates a dataset directory and runs its expectations (tests/) and,
+when there is no problem and every case holds, writes manifest.json into it:
+every file's SHA-256 (tests/ included), the record counts, the revision, the
+release's sequence number and the day. serve loads a directory only when
+every file matches its seal.
+
+The sequence is the previous manifest's plus one when anything changed, and
+unchanged (with its day) when nothing did, so sealing again is idempotent;
+--sequence sets it, and must be higher than the previous one. A server with
+--dataset-public-key refuses a live dataset whose sequence is lower than
+the one it serves.
+
+With --key (an ed25519 private key in PEM, from 'safethird dataset keygen'
+or 'openssl genpkey -algorithm ed25519') it also writes manifest.json.sig,
+which serve --dataset-public-key requires; without it an earlier signature
+is removed, as it signed another manifest.`,
 		Example: `  safethird dataset seal data
   safethird dataset seal --key dataset-key.pem /srv/release/dataset-2026-11`,
 		Args: exactArgs(1),
@@ -134,7 +159,8 @@ removed, as it signed another manifest.`,
 					return usageError("--key: %v", err)
 				}
 			}
-			m, err := dataset.LoadOptions{MaxConditionCost: maxCost}.Seal(dir, key)
+			var exp expectations
+			m, err := dataset.LoadOptions{MaxConditionCost: maxCost, Check: exp.check}.SealWith(dir, dataset.SealOptions{Key: key, Sequence: sequence})
 			problems, err := problemLines(err)
 			if err != nil {
 				return err
@@ -150,12 +176,14 @@ removed, as it signed another manifest.`,
 			if key != nil {
 				signed = "signed (" + dataset.SignatureFile + ")"
 			}
-			fmt.Fprintf(out, "sealed %s: %d files, %s\nrevision: %s\n", dir, len(m.Files), signed, m.Revision)
+			fmt.Fprintf(out, "sealed %s: %d files, %s, %d expectation case(s) hold\nrevision: %s\nsequence: %d, sealed on %s\n",
+				dir, len(m.Files), signed, exp.cases, m.Revision, m.Sequence, m.SealedOn)
 			return nil
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&keyFile, "key", "", "PEM ed25519 private key to sign the seal with")
+	fl.Uint64Var(&sequence, "sequence", 0, "the release's sequence number (default: the previous manifest's, plus one when anything changed)")
 	maxCostFlag(fl, &maxCost)
 	return cmd
 }

@@ -29,7 +29,7 @@ scripts can wait for a server to come up.`,
 			defer c.Close()
 			resp, err := grpc_health_v1.NewHealthClient(c.Conn()).Check(cmd.Context(), &grpc_health_v1.HealthCheckRequest{Service: service})
 			if err != nil {
-				return callError("health", err)
+				return conn.callError("health", err)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), resp.GetStatus())
 			if resp.GetStatus() != grpc_health_v1.HealthCheckResponse_SERVING {

@@ -3,19 +3,17 @@ package main
 import (
 	"bytes"
 	"flag"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/safethird/safethird/assessment"
 	"github.com/safethird/safethird/data"
 	"github.com/safethird/safethird/dataset"
+	goldenfile "github.com/safethird/safethird/internal/golden"
 	"github.com/safethird/safethird/memo"
 	pb "github.com/safethird/safethird/proto/safethird/v1"
 )
@@ -36,36 +34,10 @@ func snapshot(t *testing.T) *dataset.Snapshot {
 	return snap
 }
 
-// revision matches a dataset revision. Golden files hold a placeholder, so
-// an edit to the data that leaves these answers alone does not churn them.
-var revision = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
-
-const revisionPlaceholder = "sha256:<dataset revision>"
-
 // golden compares got with testdata/name, or rewrites it under -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	if !revision.Match(got) {
-		t.Errorf("%s: output carries no dataset revision", name)
-	}
-	got = revision.ReplaceAll(got, []byte(revisionPlaceholder))
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run go test -update to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-want +got; go test -update rewrites it):\n%s", path, diff)
-	}
+	goldenfile.Check(t, name, got, *update)
 }
 
 // Fixtures: the questions the golden files answer. The applicant is a

@@ -92,6 +92,20 @@ func writeTextAssessment(b *strings.Builder, a *pb.Assessment) {
 		}
 	}
 
+	if len(a.GetContestGrounds()) > 0 {
+		b.WriteString("\nGrounds to contest\n")
+		for _, g := range a.GetContestGrounds() {
+			hang(b, "  - ", "    ", g.GetStatement())
+		}
+	}
+
+	if len(a.GetAlternatives()) > 0 {
+		b.WriteString("\nWhat would change the answer\n")
+		for _, alt := range a.GetAlternatives() {
+			hang(b, "  - ", "    ", alt.GetReason())
+		}
+	}
+
 	for _, l := range a.GetContestLimits() {
 		b.WriteString("\nLimit on contesting it\n")
 		para(b, "  ", fmt.Sprintf("%s (from %s): %s", l.GetTitle(), l.GetValidFrom(), l.GetDescription()))

@@ -23,7 +23,7 @@ documented conditions, not a legal determination.`,
 		return usageError("%v", err)
 	})
 	root.AddCommand(newDatasetCommand())
-	root.AddCommand(newAssessCommand(), newRouteCommand())
+	root.AddCommand(newAssessCommand(), newRouteCommand(), newTimelineCommand())
 	root.AddCommand(newCountriesCommand(), newAgreementsCommand(), newFrameworksCommand())
 	root.AddCommand(newHealthCommand())
 	root.AddCommand(newServeCommand())

@@ -61,7 +61,7 @@ person. Exit status: 0 answered, 1 the server refused or failed, 2 usage error.`
 			defer c.Close()
 			resp, err := c.AssessRoute(cmd.Context(), req)
 			if err != nil {
-				return callError("route "+strings.Join(legs, ","), err)
+				return conn.callError("route "+strings.Join(legs, ","), err)
 			}
 			return writeRoute(cmd.Context(), c, cmd.OutOrStdout(), out.value, legs, resp)
 		},

@@ -16,6 +16,8 @@ var flagOf = map[string]string{
 	"legs":                                  "--legs",
 	"legs.country_code":                     "--legs",
 	"as_of":                                 "--as-of",
+	"start_date":                            "--from",
+	"end_date":                              "--to",
 	"framework_id":                          "--framework",
 	"applying_state_code":                   "--applying-state",
 	"view":                                  "--view",
@@ -41,7 +43,11 @@ func checkRules(req proto.Message) error {
 	for _, v := range verr.Violations {
 		field := protovalidate.FieldPathString(v.Proto.GetField())
 		name := flagOf[index.ReplaceAllString(field, "")]
-		if name == "" {
+		switch {
+		case name == "" && field == "": // a rule on the request as a whole
+			lines = append(lines, v.Proto.GetMessage())
+			continue
+		case name == "":
 			name = field
 		}
 		lines = append(lines, name+": "+v.Proto.GetMessage())

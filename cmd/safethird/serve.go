@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap/zapgrpc"
 	"google.golang.org/grpc/grpclog"
 
+	"github.com/safethird/safethird/archive"
 	"github.com/safethird/safethird/condition"
 	"github.com/safethird/safethird/internal/tokenfile"
 	"github.com/safethird/safethird/server"
@@ -36,6 +37,8 @@ type serveFlags struct {
 	addr, httpAddr, dataset        string
 	datasetUnsealed                bool
 	datasetPublicKey               string
+	datasetArchive                 string
+	archiveMax                     int
 	maxConditionCost               uint64
 	tlsCert, tlsKey, clientCA      string
 	authTokensFile                 string
@@ -60,8 +63,12 @@ and server reflection. On --http-addr it serves the same services as REST/JSON
 (e.g. POST /v1/countries/MX:assess; with "Accept: text/markdown", the memo),
 the Connect protocol and gRPC-Web, with /openapi.yaml, /healthz and /readyz,
 behind the same TLS and tokens. SIGHUP, or a change in the --dataset
-directory, reloads the dataset; a dataset that fails validation is refused and
-the last good one keeps serving. SIGTERM or SIGINT shuts down gracefully.
+directory, reloads the dataset; a dataset that fails validation or its
+expectations (tests/) is refused and the last good one keeps serving. With
+--dataset-public-key, a dataset whose release sequence is lower than the one
+served is refused too (a rollback). With --dataset-archive, a call that pins an
+older release's dataset_revision is answered from the archive; SIGHUP scans the
+archive again. SIGTERM or SIGINT shuts down gracefully.
 
 Every flag can also be set with an environment variable: SAFETHIRD_ and the
 flag's name in upper snake case, e.g. SAFETHIRD_TLS_CERT. A flag given wins.`,
@@ -82,7 +89,9 @@ flag's name in upper snake case, e.g. SAFETHIRD_TLS_CERT. A flag given wins.`,
 	fl.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:8080", "host:port of the HTTP door (REST/JSON, Connect, gRPC-Web, /openapi.yaml, /healthz, /readyz); empty turns it off")
 	fl.StringVar(&f.dataset, "dataset", "", "sealed dataset directory to load and watch (default: the dataset embedded in the binary)")
 	fl.BoolVar(&f.datasetUnsealed, "dataset-unsealed", false, "load the dataset without checking its seal (manifest.json): for a copy being edited")
-	fl.StringVar(&f.datasetPublicKey, "dataset-public-key", "", "PEM ed25519 public key the dataset's seal must be signed with")
+	fl.StringVar(&f.datasetPublicKey, "dataset-public-key", "", "PEM ed25519 public key the dataset's seal must be signed with; a live dataset of a lower release sequence is then refused (a rollback)")
+	fl.StringVar(&f.datasetArchive, "dataset-archive", "", "directory of older sealed releases, each a dataset directory inside it: a call pinning one's dataset_revision is answered from it (loaded when first pinned, checked like the live dataset)")
+	fl.IntVar(&f.archiveMax, "archive-max", archive.DefaultMax, "archived releases kept loaded at once, the least recently used evicted")
 	maxCostFlag(fl, &f.maxConditionCost)
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "PEM server certificate file; with --tls-key, serves TLS 1.2+")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "PEM server private key file")
@@ -159,6 +168,8 @@ func (f serveFlags) serverConfig() (server.Config, error) {
 		MaxConditionCost:        f.maxConditionCost,
 		MaxConnections:          f.maxConnections,
 		MaxConnectionsPerSource: f.maxConnectionsPerSource,
+		DatasetArchive:          f.datasetArchive,
+		ArchiveMax:              f.archiveMax,
 	}
 	if _, _, err := net.SplitHostPort(f.addr); err != nil {
 		return cfg, usageError("--addr %q: want host:port: %v", f.addr, err)
@@ -197,6 +208,14 @@ func (f serveFlags) serverConfig() (server.Config, error) {
 		if info, err := os.Stat(f.dataset); err != nil || !info.IsDir() {
 			return cfg, usageError("--dataset %s: not a readable directory", f.dataset)
 		}
+	}
+	if f.datasetArchive != "" {
+		if info, err := os.Stat(f.datasetArchive); err != nil || !info.IsDir() {
+			return cfg, usageError("--dataset-archive %s: not a readable directory", f.datasetArchive)
+		}
+	}
+	if f.archiveMax <= 0 {
+		return cfg, usageError("--archive-max %d: must be positive, e.g. %d", f.archiveMax, archive.DefaultMax)
 	}
 	if f.datasetPublicKey != "" {
 		if f.datasetUnsealed {

@@ -78,24 +78,10 @@ func Applicants() []*pb.Applicant {
 // between two people with different facts would give one of them the
 // other's.
 func Requests(snap *dataset.Snapshot) []*pb.AssessCountryRequest {
-	var countries []string
-	for _, c := range snap.Countries() {
-		if c.GetCurated() {
-			countries = append(countries, c.GetCode())
-		}
-	}
-	for _, c := range extraCountries {
-		if _, ok := snap.Country(c); ok {
-			countries = append(countries, c)
-		}
-	}
+	countries := Countries(snap)
 	var out []*pb.AssessCountryRequest
 	for _, id := range snap.FrameworkIDs() {
-		f, _ := snap.Framework(id)
-		state := ""
-		if f.GetApplyingStateRequired() {
-			state = "GR"
-		}
+		state := ApplyingState(snap, id)
 		for _, c := range countries {
 			for _, d := range dates {
 				for i, a := range Applicants() {
@@ -111,4 +97,30 @@ func Requests(snap *dataset.Snapshot) []*pb.AssessCountryRequest {
 		}
 	}
 	return out
+}
+
+// Countries are the countries asked about: the curated ones, then those
+// the EU and UK frameworks name.
+func Countries(snap *dataset.Snapshot) []string {
+	var countries []string
+	for _, c := range snap.Countries() {
+		if c.GetCurated() {
+			countries = append(countries, c.GetCode())
+		}
+	}
+	for _, c := range extraCountries {
+		if _, ok := snap.Country(c); ok {
+			countries = append(countries, c)
+		}
+	}
+	return countries
+}
+
+// ApplyingState is the applying state asked about under a framework:
+// Greece for one several states apply, none otherwise.
+func ApplyingState(snap *dataset.Snapshot, framework string) string {
+	if f, _ := snap.Framework(framework); f.GetApplyingStateRequired() {
+		return "GR"
+	}
+	return ""
 }

@@ -47,9 +47,14 @@ func (c *restCodec) Unmarshal(data []byte, msg proto.Message) error {
 	return nil
 }
 
-// decode decodes data into msg, or returns what is wrong with it.
+// decode decodes data into msg, or returns what is wrong with it: the
+// problem bodyProblem finds, with its field's whole path, or else what
+// protojson's error says.
 func (c *restCodec) decode(data []byte, msg proto.Message) *rpcstatus.RequestError {
 	if err := c.JSONCodec.Unmarshal(data, msg); err != nil {
+		if p := bodyProblem(data, msg.ProtoReflect().Descriptor()); p != nil {
+			return p
+		}
 		return bodyError(err)
 	}
 	return nil
@@ -57,15 +62,15 @@ func (c *restCodec) decode(data []byte, msg proto.Message) *rpcstatus.RequestErr
 
 func (c *restCodec) UnmarshalField(data []byte, msg proto.Message, field protoreflect.FieldDescriptor) error {
 	if err := c.JSONCodec.UnmarshalField(data, msg, field); err != nil {
-		return c.invalid(err)
+		found := fieldProblem(field, data, string(field.Name()))
+		if found == nil {
+			found = bodyError(err)
+		}
+		// No call context exists at this depth, and the mapper needs one
+		// only to log errors it does not know.
+		return ConnectError(c.errs.Status(context.Background(), found))
 	}
 	return nil
-}
-
-// invalid maps a decoding error; no call context exists at this depth,
-// and the mapper needs one only to log errors it does not know.
-func (c *restCodec) invalid(err error) error {
-	return ConnectError(c.errs.Status(context.Background(), bodyError(err)))
 }
 
 // protojsonError picks apart protojson's error text, "proto: (line 1:2):
@@ -87,7 +92,7 @@ const wholeRequest = "request"
 // bodyError keeps of a protojson error only its position, the rule and,
 // for the rules that name one, the field's name (else the request's).
 func bodyError(err error) *rpcstatus.RequestError {
-	const head = "request body is not the JSON of the request message"
+	const head = bodyHead
 	m := protojsonError.FindStringSubmatch(err.Error())
 	if m == nil {
 		return &rpcstatus.RequestError{Field: wholeRequest, Rule: head + ": malformed JSON", Msg: head + ": malformed JSON"}

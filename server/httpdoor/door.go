@@ -181,7 +181,11 @@ func New(o Options) (*Door, error) {
 	mux.HandleFunc("GET "+healthzPath, d.healthz)
 	mux.HandleFunc("GET "+readyzPath, d.readyz)
 	mux.HandleFunc("GET "+openAPIPath, d.serveOpenAPI)
-	mux.Handle("/", d.restErrors(d.requestDefaults(d.memoOr(calls))))
+	routes, err := bodyRoutes(safethirdv1.AssessmentService_ServiceDesc.ServiceName, safethirdv1.CatalogService_ServiceDesc.ServiceName)
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/", d.restErrors(d.requestDefaults(d.restBodies(routes, d.memoOr(calls)))))
 
 	// net/http logs only broken connections and failed handshakes: the
 	// client's trouble, not the server's, so at debug.

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/protoadapt"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/safethird/safethird/assessment"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
@@ -200,9 +201,22 @@ func ruleViolations(err *protovalidate.ValidationError) []*errdetails.BadRequest
 		if desc == "" {
 			desc = "breaks the rule " + v.Proto.GetRuleId()
 		}
+		if fd := v.FieldDescriptor; v.Proto.GetRuleId() == "enum.defined_only" && fd != nil && fd.Enum() != nil {
+			desc += ": " + EnumNames(fd.Enum())
+		}
 		out[i] = &errdetails.BadRequest_FieldViolation{Field: protovalidate.FieldPathString(v.Proto.GetField()), Description: desc}
 	}
 	return out
+}
+
+// EnumNames lists the names an enum field accepts, for a message that
+// says what to send instead.
+func EnumNames(ed protoreflect.EnumDescriptor) string {
+	names := make([]string, ed.Values().Len())
+	for i := range names {
+		names[i] = string(ed.Values().Get(i).Name())
+	}
+	return strings.Join(names, ", ")
 }
 
 // badRequest is INVALID_ARGUMENT with reason and violations, whose message

@@ -79,7 +79,7 @@ func (s *AssessmentServer) BatchAssessCountries(ctx context.Context, req *safeth
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		eng, err := s.store.Pinned(cur, revision)
+		eng, err := s.store.ResolveFrom(cur, revision)
 		if err == nil {
 			callinfo.RecordRevision(ctx, eng.Snapshot().Revision())
 		}
@@ -110,6 +110,19 @@ func (s *AssessmentServer) AssessRoute(ctx context.Context, req *safethirdv1.Ass
 	}
 	callinfo.RecordRevision(ctx, eng.Snapshot().Revision())
 	resp, err := eng.AssessRouteContext(ctx, req, s.today())
+	if err != nil {
+		return nil, s.errs.Err(ctx, err)
+	}
+	return resp, nil
+}
+
+func (s *AssessmentServer) AssessTimeline(ctx context.Context, req *safethirdv1.AssessTimelineRequest) (*safethirdv1.AssessTimelineResponse, error) {
+	eng, err := s.store.Resolve(req.GetDatasetRevision())
+	if err != nil {
+		return nil, s.errs.Err(ctx, err)
+	}
+	callinfo.RecordRevision(ctx, eng.Snapshot().Revision())
+	resp, err := eng.AssessTimelineContext(ctx, req, s.today())
 	if err != nil {
 		return nil, s.errs.Err(ctx, err)
 	}

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/safethird/safethird/dataset"
 	"github.com/safethird/safethird/internal/isocode"
@@ -148,4 +149,28 @@ func (s *CatalogServer) ListFrameworks(ctx context.Context, req *safethirdv1.Lis
 		resp.Frameworks = append(resp.Frameworks, f)
 	}
 	return resp, nil
+}
+
+func (s *CatalogServer) ListRevisions(ctx context.Context, req *safethirdv1.ListRevisionsRequest) (*safethirdv1.ListRevisionsResponse, error) {
+	pr, err := parsePage("revisions", req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, s.errs.Err(ctx, err)
+	}
+	cur, err := s.store.Current()
+	if err != nil {
+		return nil, s.errs.Err(ctx, err)
+	}
+	callinfo.RecordRevision(ctx, cur.Snapshot().Revision())
+	// Keyed by position in the listing's order (live, held, archived),
+	// which a reload or a scan may shift: a page after one is a best effort.
+	var items []*safethirdv1.DatasetRevision
+	for _, r := range s.store.Revisions(cur) {
+		items = append(items, &safethirdv1.DatasetRevision{Revision: r.ID, SealedOn: r.SealedOn, Sequence: r.Sequence, Live: r.Live, Archived: r.Archived})
+	}
+	keys := make(map[*safethirdv1.DatasetRevision]string, len(items))
+	for i, r := range items {
+		keys[r] = fmt.Sprintf("%06d", i)
+	}
+	page, next := paginate(items, func(r *safethirdv1.DatasetRevision) string { return keys[r] }, pr, cur.Snapshot().Revision())
+	return &safethirdv1.ListRevisionsResponse{Revisions: page, NextPageToken: next}, nil
 }

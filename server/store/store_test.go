@@ -26,7 +26,7 @@ func tinyDataset(t *testing.T, n *int) func() (*dataset.Snapshot, error) {
 		t.Fatal(err)
 	}
 	return func() (*dataset.Snapshot, error) {
-		src := fmt.Appendf(nil, "id: src-one\ntitle: Source %d\npublisher: P\nkind: SOURCE_KIND_PRIMARY\n", *n)
+		src := fmt.Appendf(nil, "id: src-one\ntitle: Source %d\npublisher: P\nkind: SOURCE_KIND_PRIMARY\npublisher_kind: PUBLISHER_KIND_NGO\nread_on: \"2024-01-01\"\n", *n)
 		if err := os.WriteFile(filepath.Join(dir, "sources", "src-one.yaml"), src, 0o644); err != nil {
 			return nil, err
 		}

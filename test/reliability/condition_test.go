@@ -2,6 +2,7 @@ package reliability_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,6 +41,15 @@ func withExpensiveCondition(t *testing.T, dir string) {
 	})
 }
 
+// withoutExpectations removes a dataset's tests/, whose cases would refuse
+// a dataset with an expensive condition at load.
+func withoutExpectations(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.RemoveAll(filepath.Join(dir, "tests")); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Finding 5: a condition of nested comprehensions passed `dataset validate`,
 // and one call then burnt 210 to 226 s of CPU, ignoring --max-call-duration
 // and the client's deadline, and was logged OK. It is now refused when the
@@ -60,7 +70,15 @@ func TestExpensiveConditionIsRefusedOrCut(t *testing.T) {
 		t.Error("a dataset with the expensive condition was sealed")
 	}
 
-	// Let it through on purpose: sealed with the limit raised, served with it.
+	// Let through at a raised limit, the dataset's own expectations are cut
+	// at their budget and refuse it: a load always ends.
+	raised := runSafethird(t, 90*time.Second, nil, "dataset", "validate", "--max-condition-cost", hugeCost, dir)
+	if raised.code != 1 || !strings.Contains(raised.out, "did not answer within") {
+		t.Errorf("dataset validate at a raised cost limit: exit %d, want 1 naming a case cut at its budget:\n%s", raised.code, raised.out)
+	}
+	// Let it through on purpose, without the expectations, to test the
+	// call's own bound: sealed with the limit raised, served with it.
+	withoutExpectations(t, dir)
 	reseal(t, dir, dataset.LoadOptions{MaxConditionCost: 4e18})
 	const maxCall = 2 * time.Second
 	srv := startServer(t, serverOptions{dataset: dir, args: []string{"--max-call-duration", maxCall.String()},
@@ -120,6 +138,7 @@ func TestShutdownDuringExpensiveCall(t *testing.T) {
 	const grace = 3 * time.Second
 	dir := sealedCopy(t, dataset.LoadOptions{})
 	withExpensiveCondition(t, dir)
+	withoutExpectations(t, dir)
 	reseal(t, dir, dataset.LoadOptions{MaxConditionCost: 4e18})
 	srv := startServer(t, serverOptions{dataset: dir, grace: grace, args: []string{"--max-call-duration", "10m"},
 		env: []string{"SAFETHIRD_MAX_CONDITION_COST=" + hugeCost}})

@@ -68,7 +68,7 @@ func gzipped(t *testing.T, b []byte) []byte {
 // httpClient is a client of the HTTP door that keeps no connection
 // between requests, so every request is a new connection.
 func httpClient() *http.Client {
-	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, ExpectContinueTimeout: 5 * time.Second}}
 }
 
 // httpCall makes one request to the HTTP door and returns its status and

@@ -1,9 +1,10 @@
 // A small TypeScript client for the safethird gRPC service. The message and
 // service types under ./gen are generated from proto/safethird/v1 by
 // protoc-gen-es (see buf.gen.ts.yaml at the repository root); the calls go
-// over plain gRPC (HTTP/2) with Connect's gRPC transport for Node.
+// over plain gRPC (HTTP/2) to the gRPC port, or over the Connect protocol
+// (HTTP/1.1) to the HTTP door, with Connect's transports for Node.
 import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { isIP } from "node:net";
 
 import { AssessmentService } from "./gen/safethird/v1/assessment_service_pb.js";
@@ -27,6 +28,12 @@ export interface Options {
   token?: string;
   /** Deadline for each call, in milliseconds. Default 10 000. */
   timeoutMs?: number;
+  /**
+   * "grpc" (the default) calls the gRPC port (`--addr`) over HTTP/2;
+   * "connect" calls the HTTP door (`--http-addr`) with the Connect protocol
+   * over HTTP/1.1, which any proxy passes.
+   */
+  protocol?: "grpc" | "connect";
 }
 
 /** The two services of safethird.v1. */
@@ -36,11 +43,12 @@ export interface Safethird {
 }
 
 /**
- * connect returns clients for the server at addr ("host:port"). Like the Go
- * client, it never sends a token without TLS to another machine.
+ * connect returns clients for the server at addr ("host:port": the gRPC
+ * port, or the HTTP door with protocol "connect"). Like the Go client, it
+ * never sends a token without TLS to another machine.
  */
 export function connect(addr: string, options: Options = {}): Safethird {
-  const { tls = false, token, timeoutMs = 10_000 } = options;
+  const { tls = false, token, timeoutMs = 10_000, protocol = "grpc" } = options;
   const host = new URL(`http://${addr}`).hostname.replace(/^\[|\]$/g, "");
   if (token && !tls && !isLoopback(host)) {
     throw new Error(`refusing to send a bearer token over plaintext to ${addr}: use TLS`);
@@ -52,11 +60,9 @@ export function connect(addr: string, options: Options = {}): Safethird {
       return next(req);
     });
   }
-  const transport = createGrpcTransport({
-    baseUrl: `${tls ? "https" : "http"}://${addr}`,
-    interceptors,
-    defaultTimeoutMs: timeoutMs,
-  });
+  const common = { baseUrl: `${tls ? "https" : "http"}://${addr}`, interceptors, defaultTimeoutMs: timeoutMs };
+  const transport =
+    protocol === "connect" ? createConnectTransport({ ...common, httpVersion: "1.1" }) : createGrpcTransport(common);
   return {
     assessment: createClient(AssessmentService, transport),
     catalog: createClient(CatalogService, transport),

@@ -43,6 +43,12 @@ const (
 	// PRACTICE_STATUS_INDETERMINATE means the sources cannot tell, including
 	// dates past the data's completeness date.
 	PracticeStatus_PRACTICE_STATUS_INDETERMINATE PracticeStatus = 4
+	// PRACTICE_STATUS_NOT_APPLICABLE means the question does not arise: one of
+	// the framework's applicability rules keeps the bar from the country (the
+	// destination itself, the person's own country, or a date the framework
+	// does not apply on), and the determination is
+	// DETERMINATION_NOT_APPLICABLE. An answer's practice only; never an event's.
+	PracticeStatus_PRACTICE_STATUS_NOT_APPLICABLE PracticeStatus = 5
 )
 
 // Enum value maps for PracticeStatus.
@@ -53,13 +59,15 @@ var (
 		2: "PRACTICE_STATUS_NOT_APPLIED",
 		3: "PRACTICE_STATUS_PAUSED",
 		4: "PRACTICE_STATUS_INDETERMINATE",
+		5: "PRACTICE_STATUS_NOT_APPLICABLE",
 	}
 	PracticeStatus_value = map[string]int32{
-		"PRACTICE_STATUS_UNSPECIFIED":   0,
-		"PRACTICE_STATUS_APPLIED":       1,
-		"PRACTICE_STATUS_NOT_APPLIED":   2,
-		"PRACTICE_STATUS_PAUSED":        3,
-		"PRACTICE_STATUS_INDETERMINATE": 4,
+		"PRACTICE_STATUS_UNSPECIFIED":    0,
+		"PRACTICE_STATUS_APPLIED":        1,
+		"PRACTICE_STATUS_NOT_APPLIED":    2,
+		"PRACTICE_STATUS_PAUSED":         3,
+		"PRACTICE_STATUS_INDETERMINATE":  4,
+		"PRACTICE_STATUS_NOT_APPLICABLE": 5,
 	}
 )
 
@@ -306,9 +314,14 @@ type Agreement struct {
 	// summary is a short paragraph on what the agreement does.
 	Summary string `protobuf:"bytes,11,opt,name=summary,proto3" json:"summary,omitempty"`
 	// evidence supports the title, citation and summary.
-	Evidence      []*Evidence `protobuf:"bytes,12,rep,name=evidence,proto3" json:"evidence,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Evidence []*Evidence `protobuf:"bytes,12,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	// applied_by_codes are the parties that apply the agreement to claims made
+	// before them, sending the claimant to another party (the United Kingdom,
+	// under its 2025 agreement with France); empty means every party. An
+	// answer under a framework of a state not listed does not rest on it.
+	AppliedByCodes []string `protobuf:"bytes,13,rep,name=applied_by_codes,json=appliedByCodes,proto3" json:"applied_by_codes,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Agreement) Reset() {
@@ -421,6 +434,13 @@ func (x *Agreement) GetSummary() string {
 func (x *Agreement) GetEvidence() []*Evidence {
 	if x != nil {
 		return x.Evidence
+	}
+	return nil
+}
+
+func (x *Agreement) GetAppliedByCodes() []string {
+	if x != nil {
+		return x.AppliedByCodes
 	}
 	return nil
 }
@@ -565,7 +585,12 @@ type AgreementScope struct {
 	// condition, when set, is a CEL expression over `applicant` that must be
 	// true for the applicant to be within this scope, e.g. an arrival-date
 	// rule on applicant.entry_date; an unset fact makes it unknown.
-	Condition     string `protobuf:"bytes,7,opt,name=condition,proto3" json:"condition,omitempty"`
+	Condition string `protobuf:"bytes,7,opt,name=condition,proto3" json:"condition,omitempty"`
+	// premises are the parts of the scope the Applicant's facts cannot decide
+	// (it holds no such fact, e.g. a criminal record): an answer for an
+	// applicant within the rest of the scope takes each as given and says so.
+	// What the Applicant's facts can decide belongs in condition.
+	Premises      []*ScopePremise `protobuf:"bytes,8,rep,name=premises,proto3" json:"premises,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -649,6 +674,71 @@ func (x *AgreementScope) GetCondition() string {
 	return ""
 }
 
+func (x *AgreementScope) GetPremises() []*ScopePremise {
+	if x != nil {
+		return x.Premises
+	}
+	return nil
+}
+
+// ScopePremise is a part of an agreement's scope that no fact of the
+// Applicant decides, taken as given in an answer.
+type ScopePremise struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// fact names what it turns on that the Applicant does not hold, e.g. "a
+	// criminal record".
+	Fact string `protobuf:"bytes,1,opt,name=fact,proto3" json:"fact,omitempty"`
+	// premise says what the answer takes as given, e.g. "The applicant has no
+	// criminal record that would keep Uganda from accepting them."
+	Premise       string `protobuf:"bytes,2,opt,name=premise,proto3" json:"premise,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScopePremise) Reset() {
+	*x = ScopePremise{}
+	mi := &file_safethird_v1_agreement_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScopePremise) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScopePremise) ProtoMessage() {}
+
+func (x *ScopePremise) ProtoReflect() protoreflect.Message {
+	mi := &file_safethird_v1_agreement_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScopePremise.ProtoReflect.Descriptor instead.
+func (*ScopePremise) Descriptor() ([]byte, []int) {
+	return file_safethird_v1_agreement_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ScopePremise) GetFact() string {
+	if x != nil {
+		return x.Fact
+	}
+	return ""
+}
+
+func (x *ScopePremise) GetPremise() string {
+	if x != nil {
+		return x.Premise
+	}
+	return ""
+}
+
 // ScopeRule covers one way of entering.
 type ScopeRule struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -663,7 +753,7 @@ type ScopeRule struct {
 
 func (x *ScopeRule) Reset() {
 	*x = ScopeRule{}
-	mi := &file_safethird_v1_agreement_proto_msgTypes[3]
+	mi := &file_safethird_v1_agreement_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -675,7 +765,7 @@ func (x *ScopeRule) String() string {
 func (*ScopeRule) ProtoMessage() {}
 
 func (x *ScopeRule) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_agreement_proto_msgTypes[3]
+	mi := &file_safethird_v1_agreement_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -688,7 +778,7 @@ func (x *ScopeRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScopeRule.ProtoReflect.Descriptor instead.
 func (*ScopeRule) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_agreement_proto_rawDescGZIP(), []int{3}
+	return file_safethird_v1_agreement_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ScopeRule) GetEntryType() EntryType {
@@ -744,7 +834,7 @@ type AgreementException struct {
 
 func (x *AgreementException) Reset() {
 	*x = AgreementException{}
-	mi := &file_safethird_v1_agreement_proto_msgTypes[4]
+	mi := &file_safethird_v1_agreement_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -756,7 +846,7 @@ func (x *AgreementException) String() string {
 func (*AgreementException) ProtoMessage() {}
 
 func (x *AgreementException) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_agreement_proto_msgTypes[4]
+	mi := &file_safethird_v1_agreement_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -769,7 +859,7 @@ func (x *AgreementException) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgreementException.ProtoReflect.Descriptor instead.
 func (*AgreementException) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_agreement_proto_rawDescGZIP(), []int{4}
+	return file_safethird_v1_agreement_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *AgreementException) GetId() string {
@@ -857,7 +947,7 @@ type Definition struct {
 
 func (x *Definition) Reset() {
 	*x = Definition{}
-	mi := &file_safethird_v1_agreement_proto_msgTypes[5]
+	mi := &file_safethird_v1_agreement_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -869,7 +959,7 @@ func (x *Definition) String() string {
 func (*Definition) ProtoMessage() {}
 
 func (x *Definition) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_agreement_proto_msgTypes[5]
+	mi := &file_safethird_v1_agreement_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -882,7 +972,7 @@ func (x *Definition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Definition.ProtoReflect.Descriptor instead.
 func (*Definition) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_agreement_proto_rawDescGZIP(), []int{5}
+	return file_safethird_v1_agreement_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Definition) GetTerm() string {
@@ -910,7 +1000,7 @@ var File_safethird_v1_agreement_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_agreement_proto_rawDesc = "" +
 	"\n" +
-	"\x1csafethird/v1/agreement.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1csafethird/v1/applicant.proto\x1a\x18safethird/v1/rules.proto\x1a\x19safethird/v1/source.proto\"\x95\x05\n" +
+	"\x1csafethird/v1/agreement.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1csafethird/v1/applicant.proto\x1a\x18safethird/v1/rules.proto\x1a\x19safethird/v1/source.proto\"\xcf\x05\n" +
 	"\tAgreement\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\x02id\x12\x1c\n" +
 	"\x05title\x18\x02 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\x05title\x12%\n" +
@@ -929,8 +1019,9 @@ const file_safethird_v1_agreement_proto_rawDesc = "" +
 	"\vdefinitions\x18\n" +
 	" \x03(\v2\x18.safethird.v1.DefinitionR\vdefinitions\x12\x18\n" +
 	"\asummary\x18\v \x01(\tR\asummary\x122\n" +
-	"\bevidence\x18\f \x03(\v2\x16.safethird.v1.EvidenceR\bevidence:}\xbaHz\x1ax\n" +
-	"\x15agreement.scope_known\x123scope_known is true but the agreement has no scopes\x1a*!this.scope_known || size(this.scopes) > 0\"\xe4\x04\n" +
+	"\bevidence\x18\f \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\x128\n" +
+	"\x10applied_by_codes\x18\r \x03(\tB\x0e\xbaH\v\x92\x01\b\"\x06r\x04\xc8\xc6'\x01R\x0eappliedByCodes:}\xbaHz\x1ax\n" +
+	"\x15agreement.scope_known\x123scope_known is true but the agreement has no scopes\x1a*!this.scope_known || size(this.scopes) > 0\"\xe6\x04\n" +
 	"\x0eAgreementEvent\x12\x1d\n" +
 	"\x04date\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xd0\xc6'\x01R\x04date\x12.\n" +
 	"\rearliest_date\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xd0\xc6'\x01R\fearliestDate\x12A\n" +
@@ -938,9 +1029,10 @@ const file_safethird_v1_agreement_proto_rawDesc = "" +
 	"\x05state\x18\x04 \x01(\x0e2\x1c.safethird.v1.AgreementStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12 \n" +
 	"\vdescription\x18\x05 \x01(\tR\vdescription\x12\x18\n" +
 	"\awarning\x18\x06 \x01(\tR\awarning\x122\n" +
-	"\bevidence\x18\a \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\x12B\n" +
-	"\bpractice\x18\b \x01(\x0e2\x1c.safethird.v1.PracticeStatusB\b\xbaH\x05\x82\x01\x02\x10\x01R\bpractice:\xcd\x01\xbaH\xc9\x01\x1a\xc6\x01\n" +
-	"\fevent.window\x12han event needs a date, or an earliest_date for a window still open; earliest_date must not be after date\x1aLthis.date == '' ? this.earliest_date != '' : this.earliest_date <= this.date\"\xc1\x03\n" +
+	"\bevidence\x18\a \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\x12D\n" +
+	"\bpractice\x18\b \x01(\x0e2\x1c.safethird.v1.PracticeStatusB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x05R\bpractice:\xcd\x01\xbaH\xc9\x01\x1a\xc6\x01\n" +
+	"\fevent.window\x12han event needs a date, or an earliest_date for a window still open; earliest_date must not be after date\x1aLthis.date == '' ? this.earliest_date != '' : this.earliest_date <= this.date\"\xf9\x03\n" +
 	"\x0eAgreementScope\x12+\n" +
 	"\n" +
 	"valid_from\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd0\xc6'\x01R\tvalidFrom\x12*\n" +
@@ -950,8 +1042,12 @@ const file_safethird_v1_agreement_proto_rawDesc = "" +
 	"\x16requires_last_presence\x18\x04 \x01(\bR\x14requiresLastPresence\x12 \n" +
 	"\vdescription\x18\x05 \x01(\tR\vdescription\x122\n" +
 	"\bevidence\x18\x06 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\x12\x1c\n" +
-	"\tcondition\x18\a \x01(\tR\tcondition:}\xbaHz\x1ax\n" +
-	"\fscope.period\x12)valid_until must not be before valid_from\x1a=this.valid_until == '' || this.valid_until >= this.valid_from\"\x95\x01\n" +
+	"\tcondition\x18\a \x01(\tR\tcondition\x126\n" +
+	"\bpremises\x18\b \x03(\v2\x1a.safethird.v1.ScopePremiseR\bpremises:}\xbaHz\x1ax\n" +
+	"\fscope.period\x12)valid_until must not be before valid_from\x1a=this.valid_until == '' || this.valid_until >= this.valid_from\"L\n" +
+	"\fScopePremise\x12\x1a\n" +
+	"\x04fact\x18\x01 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\x04fact\x12 \n" +
+	"\apremise\x18\x02 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\apremise\"\x95\x01\n" +
 	"\tScopeRule\x12C\n" +
 	"\n" +
 	"entry_type\x18\x01 \x01(\x0e2\x17.safethird.v1.EntryTypeB\v\xbaH\b\xc8\x01\x01\x82\x01\x02\x10\x01R\tentryType\x12C\n" +
@@ -973,13 +1069,14 @@ const file_safethird_v1_agreement_proto_rawDesc = "" +
 	"Definition\x12\x12\n" +
 	"\x04term\x18\x01 \x01(\tR\x04term\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x122\n" +
-	"\bevidence\x18\x03 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence*\xae\x01\n" +
+	"\bevidence\x18\x03 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence*\xd2\x01\n" +
 	"\x0ePracticeStatus\x12\x1f\n" +
 	"\x1bPRACTICE_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17PRACTICE_STATUS_APPLIED\x10\x01\x12\x1f\n" +
 	"\x1bPRACTICE_STATUS_NOT_APPLIED\x10\x02\x12\x1a\n" +
 	"\x16PRACTICE_STATUS_PAUSED\x10\x03\x12!\n" +
-	"\x1dPRACTICE_STATUS_INDETERMINATE\x10\x04*\x85\x06\n" +
+	"\x1dPRACTICE_STATUS_INDETERMINATE\x10\x04\x12\"\n" +
+	"\x1ePRACTICE_STATUS_NOT_APPLICABLE\x10\x05*\x85\x06\n" +
 	"\x12AgreementEventKind\x12$\n" +
 	" AGREEMENT_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bAGREEMENT_EVENT_KIND_SIGNED\x10\x01\x12+\n" +
@@ -1021,7 +1118,7 @@ func file_safethird_v1_agreement_proto_rawDescGZIP() []byte {
 }
 
 var file_safethird_v1_agreement_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_safethird_v1_agreement_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_safethird_v1_agreement_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_safethird_v1_agreement_proto_goTypes = []any{
 	(PracticeStatus)(0),        // 0: safethird.v1.PracticeStatus
 	(AgreementEventKind)(0),    // 1: safethird.v1.AgreementEventKind
@@ -1029,32 +1126,34 @@ var file_safethird_v1_agreement_proto_goTypes = []any{
 	(*Agreement)(nil),          // 3: safethird.v1.Agreement
 	(*AgreementEvent)(nil),     // 4: safethird.v1.AgreementEvent
 	(*AgreementScope)(nil),     // 5: safethird.v1.AgreementScope
-	(*ScopeRule)(nil),          // 6: safethird.v1.ScopeRule
-	(*AgreementException)(nil), // 7: safethird.v1.AgreementException
-	(*Definition)(nil),         // 8: safethird.v1.Definition
-	(*Evidence)(nil),           // 9: safethird.v1.Evidence
-	(EntryType)(0),             // 10: safethird.v1.EntryType
+	(*ScopePremise)(nil),       // 6: safethird.v1.ScopePremise
+	(*ScopeRule)(nil),          // 7: safethird.v1.ScopeRule
+	(*AgreementException)(nil), // 8: safethird.v1.AgreementException
+	(*Definition)(nil),         // 9: safethird.v1.Definition
+	(*Evidence)(nil),           // 10: safethird.v1.Evidence
+	(EntryType)(0),             // 11: safethird.v1.EntryType
 }
 var file_safethird_v1_agreement_proto_depIdxs = []int32{
 	4,  // 0: safethird.v1.Agreement.events:type_name -> safethird.v1.AgreementEvent
 	5,  // 1: safethird.v1.Agreement.scopes:type_name -> safethird.v1.AgreementScope
-	7,  // 2: safethird.v1.Agreement.exceptions:type_name -> safethird.v1.AgreementException
-	8,  // 3: safethird.v1.Agreement.definitions:type_name -> safethird.v1.Definition
-	9,  // 4: safethird.v1.Agreement.evidence:type_name -> safethird.v1.Evidence
+	8,  // 2: safethird.v1.Agreement.exceptions:type_name -> safethird.v1.AgreementException
+	9,  // 3: safethird.v1.Agreement.definitions:type_name -> safethird.v1.Definition
+	10, // 4: safethird.v1.Agreement.evidence:type_name -> safethird.v1.Evidence
 	1,  // 5: safethird.v1.AgreementEvent.kind:type_name -> safethird.v1.AgreementEventKind
 	2,  // 6: safethird.v1.AgreementEvent.state:type_name -> safethird.v1.AgreementState
-	9,  // 7: safethird.v1.AgreementEvent.evidence:type_name -> safethird.v1.Evidence
+	10, // 7: safethird.v1.AgreementEvent.evidence:type_name -> safethird.v1.Evidence
 	0,  // 8: safethird.v1.AgreementEvent.practice:type_name -> safethird.v1.PracticeStatus
-	6,  // 9: safethird.v1.AgreementScope.rules:type_name -> safethird.v1.ScopeRule
-	9,  // 10: safethird.v1.AgreementScope.evidence:type_name -> safethird.v1.Evidence
-	10, // 11: safethird.v1.ScopeRule.entry_type:type_name -> safethird.v1.EntryType
-	9,  // 12: safethird.v1.AgreementException.evidence:type_name -> safethird.v1.Evidence
-	9,  // 13: safethird.v1.Definition.evidence:type_name -> safethird.v1.Evidence
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	7,  // 9: safethird.v1.AgreementScope.rules:type_name -> safethird.v1.ScopeRule
+	10, // 10: safethird.v1.AgreementScope.evidence:type_name -> safethird.v1.Evidence
+	6,  // 11: safethird.v1.AgreementScope.premises:type_name -> safethird.v1.ScopePremise
+	11, // 12: safethird.v1.ScopeRule.entry_type:type_name -> safethird.v1.EntryType
+	10, // 13: safethird.v1.AgreementException.evidence:type_name -> safethird.v1.Evidence
+	10, // 14: safethird.v1.Definition.evidence:type_name -> safethird.v1.Evidence
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_safethird_v1_agreement_proto_init() }
@@ -1071,7 +1170,7 @@ func file_safethird_v1_agreement_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_safethird_v1_agreement_proto_rawDesc), len(file_safethird_v1_agreement_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

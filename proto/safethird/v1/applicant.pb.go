@@ -422,8 +422,11 @@ type Applicant struct {
 	// last_habitual_residence_code is the ISO 3166-1 alpha-2 code of the
 	// country of last habitual residence; it matters when the person is stateless.
 	LastHabitualResidenceCode *string `protobuf:"bytes,3,opt,name=last_habitual_residence_code,json=lastHabitualResidenceCode,proto3,oneof" json:"last_habitual_residence_code,omitempty"`
-	// groups lists the groups the person belongs to that curated findings may
-	// single out. An empty list means the caller declares none.
+	// groups lists groups the person belongs to that curated findings may
+	// single out. Each group listed is one the person belongs to; whether the
+	// person belongs to any other group is unknown unless declared_groups is
+	// set, so an empty list says nothing. (Before declared_groups, an empty
+	// list was read as "none"; set declared_groups with no groups to say that.)
 	Groups []ApplicantGroup `protobuf:"varint,4,rep,packed,name=groups,proto3,enum=safethird.v1.ApplicantGroup" json:"groups,omitempty"`
 	// age is the person's age in whole years, 0 to 150.
 	Age *int32 `protobuf:"varint,5,opt,name=age,proto3,oneof" json:"age,omitempty"`
@@ -479,8 +482,15 @@ type Applicant struct {
 	// exception for a person who needs no visa for Canada but one for the
 	// United States is a condition over it.
 	VisaFreeCountries *CountryList `protobuf:"bytes,19,opt,name=visa_free_countries,json=visaFreeCountries,proto3" json:"visa_free_countries,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// declared_groups, when set, lists every group the person belongs to: a
+	// group in neither it nor groups is one the person does not belong to,
+	// and set with no groups means none. Unset means the person's membership
+	// of any group not in groups is unknown: an answer that a group finding
+	// would change names declared_groups among its missing facts, and its
+	// alternatives give the answer for each group.
+	DeclaredGroups *GroupList `protobuf:"bytes,20,opt,name=declared_groups,json=declaredGroups,proto3" json:"declared_groups,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Applicant) Reset() {
@@ -647,6 +657,59 @@ func (x *Applicant) GetVisaFreeCountries() *CountryList {
 	return nil
 }
 
+func (x *Applicant) GetDeclaredGroups() *GroupList {
+	if x != nil {
+		return x.DeclaredGroups
+	}
+	return nil
+}
+
+// GroupList is a list of groups.
+type GroupList struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// groups are the groups; empty means none.
+	Groups        []ApplicantGroup `protobuf:"varint,1,rep,packed,name=groups,proto3,enum=safethird.v1.ApplicantGroup" json:"groups,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupList) Reset() {
+	*x = GroupList{}
+	mi := &file_safethird_v1_applicant_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupList) ProtoMessage() {}
+
+func (x *GroupList) ProtoReflect() protoreflect.Message {
+	mi := &file_safethird_v1_applicant_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupList.ProtoReflect.Descriptor instead.
+func (*GroupList) Descriptor() ([]byte, []int) {
+	return file_safethird_v1_applicant_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *GroupList) GetGroups() []ApplicantGroup {
+	if x != nil {
+		return x.Groups
+	}
+	return nil
+}
+
 // CountryList is a list of countries.
 type CountryList struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -658,7 +721,7 @@ type CountryList struct {
 
 func (x *CountryList) Reset() {
 	*x = CountryList{}
-	mi := &file_safethird_v1_applicant_proto_msgTypes[1]
+	mi := &file_safethird_v1_applicant_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -670,7 +733,7 @@ func (x *CountryList) String() string {
 func (*CountryList) ProtoMessage() {}
 
 func (x *CountryList) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_applicant_proto_msgTypes[1]
+	mi := &file_safethird_v1_applicant_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -683,7 +746,7 @@ func (x *CountryList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CountryList.ProtoReflect.Descriptor instead.
 func (*CountryList) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_applicant_proto_rawDescGZIP(), []int{1}
+	return file_safethird_v1_applicant_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *CountryList) GetCountryCodes() []string {
@@ -704,7 +767,7 @@ type FamilyTies struct {
 
 func (x *FamilyTies) Reset() {
 	*x = FamilyTies{}
-	mi := &file_safethird_v1_applicant_proto_msgTypes[2]
+	mi := &file_safethird_v1_applicant_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -716,7 +779,7 @@ func (x *FamilyTies) String() string {
 func (*FamilyTies) ProtoMessage() {}
 
 func (x *FamilyTies) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_applicant_proto_msgTypes[2]
+	mi := &file_safethird_v1_applicant_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -729,7 +792,7 @@ func (x *FamilyTies) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FamilyTies.ProtoReflect.Descriptor instead.
 func (*FamilyTies) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_applicant_proto_rawDescGZIP(), []int{2}
+	return file_safethird_v1_applicant_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *FamilyTies) GetMembers() []*FamilyMember {
@@ -754,7 +817,7 @@ type FamilyMember struct {
 
 func (x *FamilyMember) Reset() {
 	*x = FamilyMember{}
-	mi := &file_safethird_v1_applicant_proto_msgTypes[3]
+	mi := &file_safethird_v1_applicant_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -766,7 +829,7 @@ func (x *FamilyMember) String() string {
 func (*FamilyMember) ProtoMessage() {}
 
 func (x *FamilyMember) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_applicant_proto_msgTypes[3]
+	mi := &file_safethird_v1_applicant_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -779,7 +842,7 @@ func (x *FamilyMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FamilyMember.ProtoReflect.Descriptor instead.
 func (*FamilyMember) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_applicant_proto_rawDescGZIP(), []int{3}
+	return file_safethird_v1_applicant_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *FamilyMember) GetRelationship() Relationship {
@@ -814,7 +877,7 @@ type DocumentsHeld struct {
 
 func (x *DocumentsHeld) Reset() {
 	*x = DocumentsHeld{}
-	mi := &file_safethird_v1_applicant_proto_msgTypes[4]
+	mi := &file_safethird_v1_applicant_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -826,7 +889,7 @@ func (x *DocumentsHeld) String() string {
 func (*DocumentsHeld) ProtoMessage() {}
 
 func (x *DocumentsHeld) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_applicant_proto_msgTypes[4]
+	mi := &file_safethird_v1_applicant_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -839,7 +902,7 @@ func (x *DocumentsHeld) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DocumentsHeld.ProtoReflect.Descriptor instead.
 func (*DocumentsHeld) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_applicant_proto_rawDescGZIP(), []int{4}
+	return file_safethird_v1_applicant_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *DocumentsHeld) GetKinds() []DocumentKind {
@@ -853,7 +916,7 @@ var File_safethird_v1_applicant_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_applicant_proto_rawDesc = "" +
 	"\n" +
-	"\x1csafethird/v1/applicant.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18safethird/v1/rules.proto\"\xd4\f\n" +
+	"\x1csafethird/v1/applicant.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18safethird/v1/rules.proto\"\x96\r\n" +
 	"\tApplicant\x129\n" +
 	"\x10nationality_code\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xc6'\x01H\x00R\x0fnationalityCode\x88\x01\x01\x12!\n" +
 	"\tstateless\x18\x02 \x01(\bH\x01R\tstateless\x88\x01\x01\x12O\n" +
@@ -879,7 +942,8 @@ const file_safethird_v1_applicant_proto_rawDesc = "" +
 	"\x10family_countries\x18\x10 \x01(\v2\x19.safethird.v1.CountryListR\x0ffamilyCountries\x12Q\n" +
 	"\x17previous_stay_countries\x18\x11 \x01(\v2\x19.safethird.v1.CountryListR\x15previousStayCountries\x12Z\n" +
 	"\x1cparent_or_guardian_countries\x18\x12 \x01(\v2\x19.safethird.v1.CountryListR\x19parentOrGuardianCountries\x12I\n" +
-	"\x13visa_free_countries\x18\x13 \x01(\v2\x19.safethird.v1.CountryListR\x11visaFreeCountries:\xde\x01\xbaH\xda\x01\x1a\xd7\x01\n" +
+	"\x13visa_free_countries\x18\x13 \x01(\v2\x19.safethird.v1.CountryListR\x11visaFreeCountries\x12@\n" +
+	"\x0fdeclared_groups\x18\x14 \x01(\v2\x17.safethird.v1.GroupListR\x0edeclaredGroups:\xde\x01\xbaH\xda\x01\x1a\xd7\x01\n" +
 	"$applicant.stateless_with_nationality\x12gstateless must not be true when nationality_code is given: a person with a nationality is not stateless\x1aF!(has(this.nationality_code) && has(this.stateless) && this.stateless)B\x13\n" +
 	"\x11_nationality_codeB\f\n" +
 	"\n" +
@@ -893,7 +957,9 @@ const file_safethird_v1_applicant_proto_rawDesc = "" +
 	"\v_entry_typeB\x1e\n" +
 	"\x1c_days_from_crossing_to_claimB\r\n" +
 	"\v_entry_dateB\x0e\n" +
-	"\f_accompanied\"F\n" +
+	"\f_accompanied\"T\n" +
+	"\tGroupList\x12G\n" +
+	"\x06groups\x18\x01 \x03(\x0e2\x1c.safethird.v1.ApplicantGroupB\x11\xbaH\x0e\x92\x01\v\x10\x14\"\a\x82\x01\x04\x10\x01 \x00R\x06groups\"F\n" +
 	"\vCountryList\x127\n" +
 	"\rcountry_codes\x18\x01 \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10d\"\br\x06\xc8\xc6'\x01\x10\x01R\fcountryCodes\"L\n" +
 	"\n" +
@@ -970,7 +1036,7 @@ func file_safethird_v1_applicant_proto_rawDescGZIP() []byte {
 }
 
 var file_safethird_v1_applicant_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_safethird_v1_applicant_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_safethird_v1_applicant_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_safethird_v1_applicant_proto_goTypes = []any{
 	(ApplicantGroup)(0),   // 0: safethird.v1.ApplicantGroup
 	(Relationship)(0),     // 1: safethird.v1.Relationship
@@ -978,30 +1044,33 @@ var file_safethird_v1_applicant_proto_goTypes = []any{
 	(DocumentKind)(0),     // 3: safethird.v1.DocumentKind
 	(EntryType)(0),        // 4: safethird.v1.EntryType
 	(*Applicant)(nil),     // 5: safethird.v1.Applicant
-	(*CountryList)(nil),   // 6: safethird.v1.CountryList
-	(*FamilyTies)(nil),    // 7: safethird.v1.FamilyTies
-	(*FamilyMember)(nil),  // 8: safethird.v1.FamilyMember
-	(*DocumentsHeld)(nil), // 9: safethird.v1.DocumentsHeld
+	(*GroupList)(nil),     // 6: safethird.v1.GroupList
+	(*CountryList)(nil),   // 7: safethird.v1.CountryList
+	(*FamilyTies)(nil),    // 8: safethird.v1.FamilyTies
+	(*FamilyMember)(nil),  // 9: safethird.v1.FamilyMember
+	(*DocumentsHeld)(nil), // 10: safethird.v1.DocumentsHeld
 }
 var file_safethird_v1_applicant_proto_depIdxs = []int32{
 	0,  // 0: safethird.v1.Applicant.groups:type_name -> safethird.v1.ApplicantGroup
-	7,  // 1: safethird.v1.Applicant.family:type_name -> safethird.v1.FamilyTies
-	9,  // 2: safethird.v1.Applicant.documents:type_name -> safethird.v1.DocumentsHeld
+	8,  // 1: safethird.v1.Applicant.family:type_name -> safethird.v1.FamilyTies
+	10, // 2: safethird.v1.Applicant.documents:type_name -> safethird.v1.DocumentsHeld
 	4,  // 3: safethird.v1.Applicant.entry_type:type_name -> safethird.v1.EntryType
-	6,  // 4: safethird.v1.Applicant.countries_crossed:type_name -> safethird.v1.CountryList
-	6,  // 5: safethird.v1.Applicant.family_countries:type_name -> safethird.v1.CountryList
-	6,  // 6: safethird.v1.Applicant.previous_stay_countries:type_name -> safethird.v1.CountryList
-	6,  // 7: safethird.v1.Applicant.parent_or_guardian_countries:type_name -> safethird.v1.CountryList
-	6,  // 8: safethird.v1.Applicant.visa_free_countries:type_name -> safethird.v1.CountryList
-	8,  // 9: safethird.v1.FamilyTies.members:type_name -> safethird.v1.FamilyMember
-	1,  // 10: safethird.v1.FamilyMember.relationship:type_name -> safethird.v1.Relationship
-	2,  // 11: safethird.v1.FamilyMember.status:type_name -> safethird.v1.FamilyStatus
-	3,  // 12: safethird.v1.DocumentsHeld.kinds:type_name -> safethird.v1.DocumentKind
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	7,  // 4: safethird.v1.Applicant.countries_crossed:type_name -> safethird.v1.CountryList
+	7,  // 5: safethird.v1.Applicant.family_countries:type_name -> safethird.v1.CountryList
+	7,  // 6: safethird.v1.Applicant.previous_stay_countries:type_name -> safethird.v1.CountryList
+	7,  // 7: safethird.v1.Applicant.parent_or_guardian_countries:type_name -> safethird.v1.CountryList
+	7,  // 8: safethird.v1.Applicant.visa_free_countries:type_name -> safethird.v1.CountryList
+	6,  // 9: safethird.v1.Applicant.declared_groups:type_name -> safethird.v1.GroupList
+	0,  // 10: safethird.v1.GroupList.groups:type_name -> safethird.v1.ApplicantGroup
+	9,  // 11: safethird.v1.FamilyTies.members:type_name -> safethird.v1.FamilyMember
+	1,  // 12: safethird.v1.FamilyMember.relationship:type_name -> safethird.v1.Relationship
+	2,  // 13: safethird.v1.FamilyMember.status:type_name -> safethird.v1.FamilyStatus
+	3,  // 14: safethird.v1.DocumentsHeld.kinds:type_name -> safethird.v1.DocumentKind
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_safethird_v1_applicant_proto_init() }
@@ -1011,14 +1080,14 @@ func file_safethird_v1_applicant_proto_init() {
 	}
 	file_safethird_v1_rules_proto_init()
 	file_safethird_v1_applicant_proto_msgTypes[0].OneofWrappers = []any{}
-	file_safethird_v1_applicant_proto_msgTypes[3].OneofWrappers = []any{}
+	file_safethird_v1_applicant_proto_msgTypes[4].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_safethird_v1_applicant_proto_rawDesc), len(file_safethird_v1_applicant_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   5,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

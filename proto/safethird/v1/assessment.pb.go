@@ -446,7 +446,8 @@ type Assessment struct {
 	// designation in force and implemented), never of the evidence on the
 	// country's conditions. The determination is the other answer: whether the
 	// country meets the statute on the evidence, the basis to contest an
-	// applied bar. Unset when the determination is NOT_APPLICABLE.
+	// applied bar. When the determination is NOT_APPLICABLE its status is
+	// PRACTICE_STATUS_NOT_APPLICABLE (older answers left it unset).
 	Practice *Practice `protobuf:"bytes,17,opt,name=practice,proto3" json:"practice,omitempty"`
 	// applicability is the outcome of the framework's rules on countries the
 	// bar cannot reach (the destination itself, the person's own country).
@@ -471,8 +472,25 @@ type Assessment struct {
 	// applicant (a connection, transit) is never decisive: it bears on
 	// applicant_outcome, not on whether the country meets the statute.
 	DecisiveCriterionId string `protobuf:"bytes,23,opt,name=decisive_criterion_id,json=decisiveCriterionId,proto3" json:"decisive_criterion_id,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// alternatives say, for each fact not given whose value would change the
+	// determination or applicant_outcome, the answer under that value: each
+	// group for declared_groups, true and false for a yes-or-no fact, each
+	// value of an enum. The engine computes each one, one fact at a time, at
+	// most 20 in all, in the order of the facts' names. Empty without an
+	// applicant, and in the answers of AssessRoute and AssessTimeline.
+	Alternatives []*AlternativeAnswer `protobuf:"bytes,24,rep,name=alternatives,proto3" json:"alternatives,omitempty"`
+	// contest_grounds say, each in one place, where the evidence is a ground to
+	// contest the bar if it is applied: a criterion the evidence shows not met
+	// while the practice is applied or cannot be told (on the facts given, or
+	// under an alternative's facts), with the framework's limits on contesting
+	// it; or, for the person's own country, that removal there is a question
+	// for the merits, not this bar.
+	ContestGrounds []*ContestGround `protobuf:"bytes,25,rep,name=contest_grounds,json=contestGrounds,proto3" json:"contest_grounds,omitempty"`
+	// agreement_title is the title of the agreement relied on (agreement_id);
+	// empty if none.
+	AgreementTitle string `protobuf:"bytes,26,opt,name=agreement_title,json=agreementTitle,proto3" json:"agreement_title,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Assessment) Reset() {
@@ -666,6 +684,207 @@ func (x *Assessment) GetDecisiveCriterionId() string {
 	return ""
 }
 
+func (x *Assessment) GetAlternatives() []*AlternativeAnswer {
+	if x != nil {
+		return x.Alternatives
+	}
+	return nil
+}
+
+func (x *Assessment) GetContestGrounds() []*ContestGround {
+	if x != nil {
+		return x.ContestGrounds
+	}
+	return nil
+}
+
+func (x *Assessment) GetAgreementTitle() string {
+	if x != nil {
+		return x.AgreementTitle
+	}
+	return ""
+}
+
+// AlternativeAnswer is the answer under one value of a fact not given.
+type AlternativeAnswer struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// facts are the facts supposed, each "field=value" with the Applicant
+	// field's name and the value as in JSON, e.g.
+	// "declared_groups=APPLICANT_GROUP_LGBTQI" or "accompanied=false".
+	Facts []string `protobuf:"bytes,1,rep,name=facts,proto3" json:"facts,omitempty"`
+	// determination is the determination under those facts.
+	Determination Determination `protobuf:"varint,2,opt,name=determination,proto3,enum=safethird.v1.Determination" json:"determination,omitempty"`
+	// applicant_outcome is the outcome for the applicant under those facts.
+	ApplicantOutcome ApplicantOutcome `protobuf:"varint,3,opt,name=applicant_outcome,json=applicantOutcome,proto3,enum=safethird.v1.ApplicantOutcome" json:"applicant_outcome,omitempty"`
+	// criterion_id is the first criterion, in framework order, whose result
+	// changes under those facts; empty when only the agreement's scope, its
+	// exceptions or the applicability rules change.
+	CriterionId string `protobuf:"bytes,4,opt,name=criterion_id,json=criterionId,proto3" json:"criterion_id,omitempty"`
+	// reason says what changes, in words.
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AlternativeAnswer) Reset() {
+	*x = AlternativeAnswer{}
+	mi := &file_safethird_v1_assessment_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AlternativeAnswer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AlternativeAnswer) ProtoMessage() {}
+
+func (x *AlternativeAnswer) ProtoReflect() protoreflect.Message {
+	mi := &file_safethird_v1_assessment_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AlternativeAnswer.ProtoReflect.Descriptor instead.
+func (*AlternativeAnswer) Descriptor() ([]byte, []int) {
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *AlternativeAnswer) GetFacts() []string {
+	if x != nil {
+		return x.Facts
+	}
+	return nil
+}
+
+func (x *AlternativeAnswer) GetDetermination() Determination {
+	if x != nil {
+		return x.Determination
+	}
+	return Determination_DETERMINATION_UNSPECIFIED
+}
+
+func (x *AlternativeAnswer) GetApplicantOutcome() ApplicantOutcome {
+	if x != nil {
+		return x.ApplicantOutcome
+	}
+	return ApplicantOutcome_APPLICANT_OUTCOME_UNSPECIFIED
+}
+
+func (x *AlternativeAnswer) GetCriterionId() string {
+	if x != nil {
+		return x.CriterionId
+	}
+	return ""
+}
+
+func (x *AlternativeAnswer) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// ContestGround is one ground to contest the bar, if it is applied.
+type ContestGround struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// criterion_id is the criterion the evidence shows not met; empty for the
+	// ground an applicability rule gives (the person's own country).
+	CriterionId string `protobuf:"bytes,1,opt,name=criterion_id,json=criterionId,proto3" json:"criterion_id,omitempty"`
+	// facts are, as in AlternativeAnswer, the facts under which the ground
+	// holds; empty when it holds on the facts given.
+	Facts []string `protobuf:"bytes,2,rep,name=facts,proto3" json:"facts,omitempty"`
+	// statement says the ground in words: the criterion, the finding and the
+	// limits on contesting it.
+	Statement string `protobuf:"bytes,3,opt,name=statement,proto3" json:"statement,omitempty"`
+	// finding_ids name the findings that show the criterion not met.
+	FindingIds []string `protobuf:"bytes,4,rep,name=finding_ids,json=findingIds,proto3" json:"finding_ids,omitempty"`
+	// contest_limit_ids name the assessment's contest_limits on this criterion.
+	ContestLimitIds []string `protobuf:"bytes,5,rep,name=contest_limit_ids,json=contestLimitIds,proto3" json:"contest_limit_ids,omitempty"`
+	// evidence supports the ground; empty in the BASIC view.
+	Evidence      []*Evidence `protobuf:"bytes,6,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContestGround) Reset() {
+	*x = ContestGround{}
+	mi := &file_safethird_v1_assessment_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContestGround) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContestGround) ProtoMessage() {}
+
+func (x *ContestGround) ProtoReflect() protoreflect.Message {
+	mi := &file_safethird_v1_assessment_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContestGround.ProtoReflect.Descriptor instead.
+func (*ContestGround) Descriptor() ([]byte, []int) {
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ContestGround) GetCriterionId() string {
+	if x != nil {
+		return x.CriterionId
+	}
+	return ""
+}
+
+func (x *ContestGround) GetFacts() []string {
+	if x != nil {
+		return x.Facts
+	}
+	return nil
+}
+
+func (x *ContestGround) GetStatement() string {
+	if x != nil {
+		return x.Statement
+	}
+	return ""
+}
+
+func (x *ContestGround) GetFindingIds() []string {
+	if x != nil {
+		return x.FindingIds
+	}
+	return nil
+}
+
+func (x *ContestGround) GetContestLimitIds() []string {
+	if x != nil {
+		return x.ContestLimitIds
+	}
+	return nil
+}
+
+func (x *ContestGround) GetEvidence() []*Evidence {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
 // OtherBarResult is the outcome of one of a framework's other bars for the
 // applicant.
 type OtherBarResult struct {
@@ -688,7 +907,7 @@ type OtherBarResult struct {
 
 func (x *OtherBarResult) Reset() {
 	*x = OtherBarResult{}
-	mi := &file_safethird_v1_assessment_proto_msgTypes[1]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -700,7 +919,7 @@ func (x *OtherBarResult) String() string {
 func (*OtherBarResult) ProtoMessage() {}
 
 func (x *OtherBarResult) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_assessment_proto_msgTypes[1]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -713,7 +932,7 @@ func (x *OtherBarResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OtherBarResult.ProtoReflect.Descriptor instead.
 func (*OtherBarResult) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{1}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *OtherBarResult) GetBarId() string {
@@ -779,7 +998,7 @@ type Practice struct {
 
 func (x *Practice) Reset() {
 	*x = Practice{}
-	mi := &file_safethird_v1_assessment_proto_msgTypes[2]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -791,7 +1010,7 @@ func (x *Practice) String() string {
 func (*Practice) ProtoMessage() {}
 
 func (x *Practice) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_assessment_proto_msgTypes[2]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -804,7 +1023,7 @@ func (x *Practice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Practice.ProtoReflect.Descriptor instead.
 func (*Practice) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{2}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Practice) GetStatus() PracticeStatus {
@@ -862,7 +1081,7 @@ type ApplicabilityResult struct {
 
 func (x *ApplicabilityResult) Reset() {
 	*x = ApplicabilityResult{}
-	mi := &file_safethird_v1_assessment_proto_msgTypes[3]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -874,7 +1093,7 @@ func (x *ApplicabilityResult) String() string {
 func (*ApplicabilityResult) ProtoMessage() {}
 
 func (x *ApplicabilityResult) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_assessment_proto_msgTypes[3]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -887,7 +1106,7 @@ func (x *ApplicabilityResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplicabilityResult.ProtoReflect.Descriptor instead.
 func (*ApplicabilityResult) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{3}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ApplicabilityResult) GetStatus() ApplicabilityStatus {
@@ -941,15 +1160,40 @@ type CriterionResult struct {
 	// finding_ids name the findings relied on, for criteria decided by findings.
 	FindingIds []string `protobuf:"bytes,6,rep,name=finding_ids,json=findingIds,proto3" json:"finding_ids,omitempty"`
 	// missing_facts name the Applicant fields that would decide a criterion
-	// decided for the applicant (CRITERION_KIND_CONDITION).
-	MissingFacts  []string `protobuf:"bytes,7,rep,name=missing_facts,json=missingFacts,proto3" json:"missing_facts,omitempty"`
+	// decided for the applicant (CRITERION_KIND_CONDITION), or, for a
+	// criterion decided by findings, those that decide whether a finding for
+	// a particular group applies to the applicant where that finding would
+	// change the result (e.g. declared_groups).
+	MissingFacts []string `protobuf:"bytes,7,rep,name=missing_facts,json=missingFacts,proto3" json:"missing_facts,omitempty"`
+	// basis says who concluded the finding that decided it: a named publisher
+	// (concluded_by) or the dataset's reading of reported facts; unset for
+	// criteria computed from the records or decided by no finding.
+	Basis FindingBasis `protobuf:"varint,8,opt,name=basis,proto3,enum=safethird.v1.FindingBasis" json:"basis,omitempty"`
+	// concluded_by names the publisher whose conclusion decided it, with
+	// FINDING_BASIS_PUBLISHER_CONCLUSION, e.g. "UNHCR".
+	ConcludedBy string `protobuf:"bytes,9,opt,name=concluded_by,json=concludedBy,proto3" json:"concluded_by,omitempty"`
+	// risk_level is the level of risk the deciding finding records for the
+	// people it covers.
+	RiskLevel RiskLevel `protobuf:"varint,10,opt,name=risk_level,json=riskLevel,proto3,enum=safethird.v1.RiskLevel" json:"risk_level,omitempty"`
+	// risk_factors are the circumstances that decide the criterion for the
+	// person when the evidence shows a risk only in individual circumstances
+	// (risk_level RISK_LEVEL_INDIVIDUAL_CIRCUMSTANCES); evidence is left out
+	// in the BASIC view.
+	RiskFactors []*RiskFactor `protobuf:"bytes,11,rep,name=risk_factors,json=riskFactors,proto3" json:"risk_factors,omitempty"`
+	// conflicts say, one sentence each, where a source the result rests on is
+	// contradicted by another, naming both; the dataset does not pick one.
+	Conflicts []string `protobuf:"bytes,12,rep,name=conflicts,proto3" json:"conflicts,omitempty"`
+	// stale says, when set, that the evidence deciding it describes conditions
+	// older than the framework allows before warning (stale_after_months), and
+	// up to which day.
+	Stale         string `protobuf:"bytes,13,opt,name=stale,proto3" json:"stale,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CriterionResult) Reset() {
 	*x = CriterionResult{}
-	mi := &file_safethird_v1_assessment_proto_msgTypes[4]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -961,7 +1205,7 @@ func (x *CriterionResult) String() string {
 func (*CriterionResult) ProtoMessage() {}
 
 func (x *CriterionResult) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_assessment_proto_msgTypes[4]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -974,7 +1218,7 @@ func (x *CriterionResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CriterionResult.ProtoReflect.Descriptor instead.
 func (*CriterionResult) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{4}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *CriterionResult) GetCriterionId() string {
@@ -1026,6 +1270,48 @@ func (x *CriterionResult) GetMissingFacts() []string {
 	return nil
 }
 
+func (x *CriterionResult) GetBasis() FindingBasis {
+	if x != nil {
+		return x.Basis
+	}
+	return FindingBasis_FINDING_BASIS_UNSPECIFIED
+}
+
+func (x *CriterionResult) GetConcludedBy() string {
+	if x != nil {
+		return x.ConcludedBy
+	}
+	return ""
+}
+
+func (x *CriterionResult) GetRiskLevel() RiskLevel {
+	if x != nil {
+		return x.RiskLevel
+	}
+	return RiskLevel_RISK_LEVEL_UNSPECIFIED
+}
+
+func (x *CriterionResult) GetRiskFactors() []*RiskFactor {
+	if x != nil {
+		return x.RiskFactors
+	}
+	return nil
+}
+
+func (x *CriterionResult) GetConflicts() []string {
+	if x != nil {
+		return x.Conflicts
+	}
+	return nil
+}
+
+func (x *CriterionResult) GetStale() string {
+	if x != nil {
+		return x.Stale
+	}
+	return ""
+}
+
 // ExceptionResult is the outcome of one exception for the applicant.
 type ExceptionResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1047,7 +1333,7 @@ type ExceptionResult struct {
 
 func (x *ExceptionResult) Reset() {
 	*x = ExceptionResult{}
-	mi := &file_safethird_v1_assessment_proto_msgTypes[5]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1059,7 +1345,7 @@ func (x *ExceptionResult) String() string {
 func (*ExceptionResult) ProtoMessage() {}
 
 func (x *ExceptionResult) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_assessment_proto_msgTypes[5]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1072,7 +1358,7 @@ func (x *ExceptionResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExceptionResult.ProtoReflect.Descriptor instead.
 func (*ExceptionResult) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{5}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ExceptionResult) GetExceptionId() string {
@@ -1134,7 +1420,7 @@ type ScopeResult struct {
 
 func (x *ScopeResult) Reset() {
 	*x = ScopeResult{}
-	mi := &file_safethird_v1_assessment_proto_msgTypes[6]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1146,7 +1432,7 @@ func (x *ScopeResult) String() string {
 func (*ScopeResult) ProtoMessage() {}
 
 func (x *ScopeResult) ProtoReflect() protoreflect.Message {
-	mi := &file_safethird_v1_assessment_proto_msgTypes[6]
+	mi := &file_safethird_v1_assessment_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1159,7 +1445,7 @@ func (x *ScopeResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScopeResult.ProtoReflect.Descriptor instead.
 func (*ScopeResult) Descriptor() ([]byte, []int) {
-	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{6}
+	return file_safethird_v1_assessment_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ScopeResult) GetStatus() ScopeStatus {
@@ -1194,7 +1480,7 @@ var File_safethird_v1_assessment_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_assessment_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsafethird/v1/assessment.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/agreement.proto\x1a\x1csafethird/v1/framework.proto\x1a\x19safethird/v1/source.proto\"\xb6\b\n" +
+	"\x1dsafethird/v1/assessment.proto\x12\fsafethird.v1\x1a\x1csafethird/v1/agreement.proto\x1a\x1asafethird/v1/finding.proto\x1a\x1csafethird/v1/framework.proto\x1a\x19safethird/v1/source.proto\"\xea\t\n" +
 	"\n" +
 	"Assessment\x12!\n" +
 	"\fcountry_code\x18\x01 \x01(\tR\vcountryCode\x12!\n" +
@@ -1227,7 +1513,24 @@ const file_safethird_v1_assessment_proto_rawDesc = "" +
 	"\n" +
 	"other_bars\x18\x15 \x03(\v2\x1c.safethird.v1.OtherBarResultR\totherBars\x12.\n" +
 	"\x13applying_state_code\x18\x16 \x01(\tR\x11applyingStateCode\x122\n" +
-	"\x15decisive_criterion_id\x18\x17 \x01(\tR\x13decisiveCriterionId\"\xe4\x01\n" +
+	"\x15decisive_criterion_id\x18\x17 \x01(\tR\x13decisiveCriterionId\x12C\n" +
+	"\falternatives\x18\x18 \x03(\v2\x1f.safethird.v1.AlternativeAnswerR\falternatives\x12D\n" +
+	"\x0fcontest_grounds\x18\x19 \x03(\v2\x1b.safethird.v1.ContestGroundR\x0econtestGrounds\x12'\n" +
+	"\x0fagreement_title\x18\x1a \x01(\tR\x0eagreementTitle\"\xf4\x01\n" +
+	"\x11AlternativeAnswer\x12\x14\n" +
+	"\x05facts\x18\x01 \x03(\tR\x05facts\x12A\n" +
+	"\rdetermination\x18\x02 \x01(\x0e2\x1b.safethird.v1.DeterminationR\rdetermination\x12K\n" +
+	"\x11applicant_outcome\x18\x03 \x01(\x0e2\x1e.safethird.v1.ApplicantOutcomeR\x10applicantOutcome\x12!\n" +
+	"\fcriterion_id\x18\x04 \x01(\tR\vcriterionId\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"\xe7\x01\n" +
+	"\rContestGround\x12!\n" +
+	"\fcriterion_id\x18\x01 \x01(\tR\vcriterionId\x12\x14\n" +
+	"\x05facts\x18\x02 \x03(\tR\x05facts\x12\x1c\n" +
+	"\tstatement\x18\x03 \x01(\tR\tstatement\x12\x1f\n" +
+	"\vfinding_ids\x18\x04 \x03(\tR\n" +
+	"findingIds\x12*\n" +
+	"\x11contest_limit_ids\x18\x05 \x03(\tR\x0fcontestLimitIds\x122\n" +
+	"\bevidence\x18\x06 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\xe4\x01\n" +
 	"\x0eOtherBarResult\x12\x15\n" +
 	"\x06bar_id\x18\x01 \x01(\tR\x05barId\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x124\n" +
@@ -1246,7 +1549,7 @@ const file_safethird_v1_assessment_proto_rawDesc = "" +
 	"\arule_id\x18\x02 \x01(\tR\x06ruleId\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12#\n" +
 	"\rmissing_facts\x18\x04 \x03(\tR\fmissingFacts\x122\n" +
-	"\bevidence\x18\x05 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\x99\x02\n" +
+	"\bevidence\x18\x05 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\"\x97\x04\n" +
 	"\x0fCriterionResult\x12!\n" +
 	"\fcriterion_id\x18\x01 \x01(\tR\vcriterionId\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x125\n" +
@@ -1255,7 +1558,15 @@ const file_safethird_v1_assessment_proto_rawDesc = "" +
 	"\bevidence\x18\x05 \x03(\v2\x16.safethird.v1.EvidenceR\bevidence\x12\x1f\n" +
 	"\vfinding_ids\x18\x06 \x03(\tR\n" +
 	"findingIds\x12#\n" +
-	"\rmissing_facts\x18\a \x03(\tR\fmissingFacts\"\xf2\x01\n" +
+	"\rmissing_facts\x18\a \x03(\tR\fmissingFacts\x120\n" +
+	"\x05basis\x18\b \x01(\x0e2\x1a.safethird.v1.FindingBasisR\x05basis\x12!\n" +
+	"\fconcluded_by\x18\t \x01(\tR\vconcludedBy\x126\n" +
+	"\n" +
+	"risk_level\x18\n" +
+	" \x01(\x0e2\x17.safethird.v1.RiskLevelR\triskLevel\x12;\n" +
+	"\frisk_factors\x18\v \x03(\v2\x18.safethird.v1.RiskFactorR\vriskFactors\x12\x1c\n" +
+	"\tconflicts\x18\f \x03(\tR\tconflicts\x12\x14\n" +
+	"\x05stale\x18\r \x01(\tR\x05stale\"\xf2\x01\n" +
 	"\x0fExceptionResult\x12!\n" +
 	"\fexception_id\x18\x01 \x01(\tR\vexceptionId\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x125\n" +
@@ -1318,7 +1629,7 @@ func file_safethird_v1_assessment_proto_rawDescGZIP() []byte {
 }
 
 var file_safethird_v1_assessment_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_safethird_v1_assessment_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_safethird_v1_assessment_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_safethird_v1_assessment_proto_goTypes = []any{
 	(OtherBarStatus)(0),         // 0: safethird.v1.OtherBarStatus
 	(ApplicabilityStatus)(0),    // 1: safethird.v1.ApplicabilityStatus
@@ -1327,48 +1638,61 @@ var file_safethird_v1_assessment_proto_goTypes = []any{
 	(ApplicantOutcome)(0),       // 4: safethird.v1.ApplicantOutcome
 	(ScopeStatus)(0),            // 5: safethird.v1.ScopeStatus
 	(*Assessment)(nil),          // 6: safethird.v1.Assessment
-	(*OtherBarResult)(nil),      // 7: safethird.v1.OtherBarResult
-	(*Practice)(nil),            // 8: safethird.v1.Practice
-	(*ApplicabilityResult)(nil), // 9: safethird.v1.ApplicabilityResult
-	(*CriterionResult)(nil),     // 10: safethird.v1.CriterionResult
-	(*ExceptionResult)(nil),     // 11: safethird.v1.ExceptionResult
-	(*ScopeResult)(nil),         // 12: safethird.v1.ScopeResult
-	(*Source)(nil),              // 13: safethird.v1.Source
-	(*ContestLimit)(nil),        // 14: safethird.v1.ContestLimit
-	(*Evidence)(nil),            // 15: safethird.v1.Evidence
-	(PracticeStatus)(0),         // 16: safethird.v1.PracticeStatus
-	(*AgreementEvent)(nil),      // 17: safethird.v1.AgreementEvent
-	(CriterionStatus)(0),        // 18: safethird.v1.CriterionStatus
+	(*AlternativeAnswer)(nil),   // 7: safethird.v1.AlternativeAnswer
+	(*ContestGround)(nil),       // 8: safethird.v1.ContestGround
+	(*OtherBarResult)(nil),      // 9: safethird.v1.OtherBarResult
+	(*Practice)(nil),            // 10: safethird.v1.Practice
+	(*ApplicabilityResult)(nil), // 11: safethird.v1.ApplicabilityResult
+	(*CriterionResult)(nil),     // 12: safethird.v1.CriterionResult
+	(*ExceptionResult)(nil),     // 13: safethird.v1.ExceptionResult
+	(*ScopeResult)(nil),         // 14: safethird.v1.ScopeResult
+	(*Source)(nil),              // 15: safethird.v1.Source
+	(*ContestLimit)(nil),        // 16: safethird.v1.ContestLimit
+	(*Evidence)(nil),            // 17: safethird.v1.Evidence
+	(PracticeStatus)(0),         // 18: safethird.v1.PracticeStatus
+	(*AgreementEvent)(nil),      // 19: safethird.v1.AgreementEvent
+	(CriterionStatus)(0),        // 20: safethird.v1.CriterionStatus
+	(FindingBasis)(0),           // 21: safethird.v1.FindingBasis
+	(RiskLevel)(0),              // 22: safethird.v1.RiskLevel
+	(*RiskFactor)(nil),          // 23: safethird.v1.RiskFactor
 }
 var file_safethird_v1_assessment_proto_depIdxs = []int32{
 	2,  // 0: safethird.v1.Assessment.determination:type_name -> safethird.v1.Determination
-	10, // 1: safethird.v1.Assessment.criteria:type_name -> safethird.v1.CriterionResult
-	11, // 2: safethird.v1.Assessment.exceptions:type_name -> safethird.v1.ExceptionResult
+	12, // 1: safethird.v1.Assessment.criteria:type_name -> safethird.v1.CriterionResult
+	13, // 2: safethird.v1.Assessment.exceptions:type_name -> safethird.v1.ExceptionResult
 	4,  // 3: safethird.v1.Assessment.applicant_outcome:type_name -> safethird.v1.ApplicantOutcome
-	12, // 4: safethird.v1.Assessment.scope:type_name -> safethird.v1.ScopeResult
-	13, // 5: safethird.v1.Assessment.sources:type_name -> safethird.v1.Source
-	8,  // 6: safethird.v1.Assessment.practice:type_name -> safethird.v1.Practice
-	9,  // 7: safethird.v1.Assessment.applicability:type_name -> safethird.v1.ApplicabilityResult
-	14, // 8: safethird.v1.Assessment.contest_limits:type_name -> safethird.v1.ContestLimit
-	7,  // 9: safethird.v1.Assessment.other_bars:type_name -> safethird.v1.OtherBarResult
-	0,  // 10: safethird.v1.OtherBarResult.status:type_name -> safethird.v1.OtherBarStatus
-	15, // 11: safethird.v1.OtherBarResult.evidence:type_name -> safethird.v1.Evidence
-	16, // 12: safethird.v1.Practice.status:type_name -> safethird.v1.PracticeStatus
-	15, // 13: safethird.v1.Practice.evidence:type_name -> safethird.v1.Evidence
-	17, // 14: safethird.v1.Practice.timeline:type_name -> safethird.v1.AgreementEvent
-	1,  // 15: safethird.v1.ApplicabilityResult.status:type_name -> safethird.v1.ApplicabilityStatus
-	15, // 16: safethird.v1.ApplicabilityResult.evidence:type_name -> safethird.v1.Evidence
-	18, // 17: safethird.v1.CriterionResult.status:type_name -> safethird.v1.CriterionStatus
-	15, // 18: safethird.v1.CriterionResult.evidence:type_name -> safethird.v1.Evidence
-	3,  // 19: safethird.v1.ExceptionResult.status:type_name -> safethird.v1.ExceptionStatus
-	15, // 20: safethird.v1.ExceptionResult.evidence:type_name -> safethird.v1.Evidence
-	5,  // 21: safethird.v1.ScopeResult.status:type_name -> safethird.v1.ScopeStatus
-	15, // 22: safethird.v1.ScopeResult.evidence:type_name -> safethird.v1.Evidence
-	23, // [23:23] is the sub-list for method output_type
-	23, // [23:23] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	14, // 4: safethird.v1.Assessment.scope:type_name -> safethird.v1.ScopeResult
+	15, // 5: safethird.v1.Assessment.sources:type_name -> safethird.v1.Source
+	10, // 6: safethird.v1.Assessment.practice:type_name -> safethird.v1.Practice
+	11, // 7: safethird.v1.Assessment.applicability:type_name -> safethird.v1.ApplicabilityResult
+	16, // 8: safethird.v1.Assessment.contest_limits:type_name -> safethird.v1.ContestLimit
+	9,  // 9: safethird.v1.Assessment.other_bars:type_name -> safethird.v1.OtherBarResult
+	7,  // 10: safethird.v1.Assessment.alternatives:type_name -> safethird.v1.AlternativeAnswer
+	8,  // 11: safethird.v1.Assessment.contest_grounds:type_name -> safethird.v1.ContestGround
+	2,  // 12: safethird.v1.AlternativeAnswer.determination:type_name -> safethird.v1.Determination
+	4,  // 13: safethird.v1.AlternativeAnswer.applicant_outcome:type_name -> safethird.v1.ApplicantOutcome
+	17, // 14: safethird.v1.ContestGround.evidence:type_name -> safethird.v1.Evidence
+	0,  // 15: safethird.v1.OtherBarResult.status:type_name -> safethird.v1.OtherBarStatus
+	17, // 16: safethird.v1.OtherBarResult.evidence:type_name -> safethird.v1.Evidence
+	18, // 17: safethird.v1.Practice.status:type_name -> safethird.v1.PracticeStatus
+	17, // 18: safethird.v1.Practice.evidence:type_name -> safethird.v1.Evidence
+	19, // 19: safethird.v1.Practice.timeline:type_name -> safethird.v1.AgreementEvent
+	1,  // 20: safethird.v1.ApplicabilityResult.status:type_name -> safethird.v1.ApplicabilityStatus
+	17, // 21: safethird.v1.ApplicabilityResult.evidence:type_name -> safethird.v1.Evidence
+	20, // 22: safethird.v1.CriterionResult.status:type_name -> safethird.v1.CriterionStatus
+	17, // 23: safethird.v1.CriterionResult.evidence:type_name -> safethird.v1.Evidence
+	21, // 24: safethird.v1.CriterionResult.basis:type_name -> safethird.v1.FindingBasis
+	22, // 25: safethird.v1.CriterionResult.risk_level:type_name -> safethird.v1.RiskLevel
+	23, // 26: safethird.v1.CriterionResult.risk_factors:type_name -> safethird.v1.RiskFactor
+	3,  // 27: safethird.v1.ExceptionResult.status:type_name -> safethird.v1.ExceptionStatus
+	17, // 28: safethird.v1.ExceptionResult.evidence:type_name -> safethird.v1.Evidence
+	5,  // 29: safethird.v1.ScopeResult.status:type_name -> safethird.v1.ScopeStatus
+	17, // 30: safethird.v1.ScopeResult.evidence:type_name -> safethird.v1.Evidence
+	31, // [31:31] is the sub-list for method output_type
+	31, // [31:31] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_safethird_v1_assessment_proto_init() }
@@ -1377,6 +1701,7 @@ func file_safethird_v1_assessment_proto_init() {
 		return
 	}
 	file_safethird_v1_agreement_proto_init()
+	file_safethird_v1_finding_proto_init()
 	file_safethird_v1_framework_proto_init()
 	file_safethird_v1_source_proto_init()
 	type x struct{}
@@ -1385,7 +1710,7 @@ func file_safethird_v1_assessment_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_safethird_v1_assessment_proto_rawDesc), len(file_safethird_v1_assessment_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

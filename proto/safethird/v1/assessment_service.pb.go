@@ -77,6 +77,68 @@ func (AssessmentView) EnumDescriptor() ([]byte, []int) {
 	return file_safethird_v1_assessment_service_proto_rawDescGZIP(), []int{0}
 }
 
+// RecordKind is a kind of dataset record.
+type RecordKind int32
+
+const (
+	// RECORD_KIND_UNSPECIFIED is never returned.
+	RecordKind_RECORD_KIND_UNSPECIFIED RecordKind = 0
+	// RECORD_KIND_AGREEMENT is an agreement: an event of its timeline, or a period of its scope.
+	RecordKind_RECORD_KIND_AGREEMENT RecordKind = 1
+	// RECORD_KIND_DESIGNATION is a designation: an event of its timeline.
+	RecordKind_RECORD_KIND_DESIGNATION RecordKind = 2
+	// RECORD_KIND_FINDING is a curated finding: the start or end of its validity.
+	RecordKind_RECORD_KIND_FINDING RecordKind = 3
+	// RECORD_KIND_FRAMEWORK is a framework: a dated rule of it, or the end of
+	// the period its list of agreements is known to be complete for.
+	RecordKind_RECORD_KIND_FRAMEWORK RecordKind = 4
+)
+
+// Enum value maps for RecordKind.
+var (
+	RecordKind_name = map[int32]string{
+		0: "RECORD_KIND_UNSPECIFIED",
+		1: "RECORD_KIND_AGREEMENT",
+		2: "RECORD_KIND_DESIGNATION",
+		3: "RECORD_KIND_FINDING",
+		4: "RECORD_KIND_FRAMEWORK",
+	}
+	RecordKind_value = map[string]int32{
+		"RECORD_KIND_UNSPECIFIED": 0,
+		"RECORD_KIND_AGREEMENT":   1,
+		"RECORD_KIND_DESIGNATION": 2,
+		"RECORD_KIND_FINDING":     3,
+		"RECORD_KIND_FRAMEWORK":   4,
+	}
+)
+
+func (x RecordKind) Enum() *RecordKind {
+	p := new(RecordKind)
+	*p = x
+	return p
+}
+
+func (x RecordKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RecordKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_safethird_v1_assessment_service_proto_enumTypes[1].Descriptor()
+}
+
+func (RecordKind) Type() protoreflect.EnumType {
+	return &file_safethird_v1_assessment_service_proto_enumTypes[1]
+}
+
+func (x RecordKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RecordKind.Descriptor instead.
+func (RecordKind) EnumDescriptor() ([]byte, []int) {
+	return file_safethird_v1_assessment_service_proto_rawDescGZIP(), []int{1}
+}
+
 // AssessCountryRequest asks about one country.
 type AssessCountryRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -785,11 +847,359 @@ func (x *AssessRouteResponse) GetDatasetRevision() string {
 	return ""
 }
 
+// AssessTimelineRequest asks how the answer for one country changes over a
+// range of days.
+type AssessTimelineRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// country_code is the ISO 3166-1 alpha-2 code of the country to assess; lower case is accepted.
+	CountryCode string `protobuf:"bytes,1,opt,name=country_code,json=countryCode,proto3" json:"country_code,omitempty"`
+	// framework_id names the framework; empty means "us-ina-208a2a".
+	FrameworkId string `protobuf:"bytes,2,opt,name=framework_id,json=frameworkId,proto3" json:"framework_id,omitempty"`
+	// applicant holds the person's facts, the same on every day; unset
+	// assesses the country alone. Days before applicant.entry_date are not
+	// answerable, as in AssessCountry: start_date must not precede it.
+	Applicant *Applicant `protobuf:"bytes,3,opt,name=applicant,proto3" json:"applicant,omitempty"`
+	// dataset_revision, when set, pins the dataset revision ("sha256:<64 hex>").
+	DatasetRevision string `protobuf:"bytes,4,opt,name=dataset_revision,json=datasetRevision,proto3" json:"dataset_revision,omitempty"`
+	// applying_state_code is the ISO 3166-1 alpha-2 code of the state applying
+	// the framework, as in AssessCountryRequest.
+	ApplyingStateCode string `protobuf:"bytes,5,opt,name=applying_state_code,json=applyingStateCode,proto3" json:"applying_state_code,omitempty"`
+	// start_date is the first day of the range, YYYY-MM-DD.
+	StartDate string `protobuf:"bytes,6,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	// end_date is the last day of the range, YYYY-MM-DD, no earlier than
+	// start_date and at most 30 years after it.
+	EndDate       string `protobuf:"bytes,7,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AssessTimelineRequest) Reset() {
+	*x = AssessTimelineRequest{}
+	mi := &file_safethird_v1_assessment_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssessTimelineRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssessTimelineRequest) ProtoMessage() {}
+
+func (x *AssessTimelineRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_safethird_v1_assessment_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssessTimelineRequest.ProtoReflect.Descriptor instead.
+func (*AssessTimelineRequest) Descriptor() ([]byte, []int) {
+	return file_safethird_v1_assessment_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *AssessTimelineRequest) GetCountryCode() string {
+	if x != nil {
+		return x.CountryCode
+	}
+	return ""
+}
+
+func (x *AssessTimelineRequest) GetFrameworkId() string {
+	if x != nil {
+		return x.FrameworkId
+	}
+	return ""
+}
+
+func (x *AssessTimelineRequest) GetApplicant() *Applicant {
+	if x != nil {
+		return x.Applicant
+	}
+	return nil
+}
+
+func (x *AssessTimelineRequest) GetDatasetRevision() string {
+	if x != nil {
+		return x.DatasetRevision
+	}
+	return ""
+}
+
+func (x *AssessTimelineRequest) GetApplyingStateCode() string {
+	if x != nil {
+		return x.ApplyingStateCode
+	}
+	return ""
+}
+
+func (x *AssessTimelineRequest) GetStartDate() string {
+	if x != nil {
+		return x.StartDate
+	}
+	return ""
+}
+
+func (x *AssessTimelineRequest) GetEndDate() string {
+	if x != nil {
+		return x.EndDate
+	}
+	return ""
+}
+
+// AssessTimelineResponse is the answer for one country over a range of days.
+type AssessTimelineResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// country_code is the assessed country, ISO 3166-1 alpha-2, upper case.
+	CountryCode string `protobuf:"bytes,1,opt,name=country_code,json=countryCode,proto3" json:"country_code,omitempty"`
+	// framework_id is the framework applied.
+	FrameworkId string `protobuf:"bytes,2,opt,name=framework_id,json=frameworkId,proto3" json:"framework_id,omitempty"`
+	// segments cover the range from start_date to end_date, in order, without
+	// gap or overlap; two neighbours always differ in determination,
+	// practice_status or applicant_outcome.
+	Segments []*TimelineSegment `protobuf:"bytes,3,rep,name=segments,proto3" json:"segments,omitempty"`
+	// dataset_revision is the revision of the dataset the answer rests on.
+	DatasetRevision string `protobuf:"bytes,4,opt,name=dataset_revision,json=datasetRevision,proto3" json:"dataset_revision,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *AssessTimelineResponse) Reset() {
+	*x = AssessTimelineResponse{}
+	mi := &file_safethird_v1_assessment_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssessTimelineResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssessTimelineResponse) ProtoMessage() {}
+
+func (x *AssessTimelineResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_safethird_v1_assessment_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssessTimelineResponse.ProtoReflect.Descriptor instead.
+func (*AssessTimelineResponse) Descriptor() ([]byte, []int) {
+	return file_safethird_v1_assessment_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *AssessTimelineResponse) GetCountryCode() string {
+	if x != nil {
+		return x.CountryCode
+	}
+	return ""
+}
+
+func (x *AssessTimelineResponse) GetFrameworkId() string {
+	if x != nil {
+		return x.FrameworkId
+	}
+	return ""
+}
+
+func (x *AssessTimelineResponse) GetSegments() []*TimelineSegment {
+	if x != nil {
+		return x.Segments
+	}
+	return nil
+}
+
+func (x *AssessTimelineResponse) GetDatasetRevision() string {
+	if x != nil {
+		return x.DatasetRevision
+	}
+	return ""
+}
+
+// TimelineSegment is a run of days on which AssessCountry gives the same
+// determination, practice and applicant outcome.
+type TimelineSegment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// start_date is its first day, YYYY-MM-DD.
+	StartDate string `protobuf:"bytes,1,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	// end_date is its last day, YYYY-MM-DD, inclusive.
+	EndDate string `protobuf:"bytes,2,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	// determination is AssessCountry's determination on every day of it.
+	Determination Determination `protobuf:"varint,3,opt,name=determination,proto3,enum=safethird.v1.Determination" json:"determination,omitempty"`
+	// practice_status is AssessCountry's practice status on every day of it.
+	PracticeStatus PracticeStatus `protobuf:"varint,4,opt,name=practice_status,json=practiceStatus,proto3,enum=safethird.v1.PracticeStatus" json:"practice_status,omitempty"`
+	// applicant_outcome is AssessCountry's applicant outcome on every day of
+	// it; unspecified when no applicant was given.
+	ApplicantOutcome ApplicantOutcome `protobuf:"varint,5,opt,name=applicant_outcome,json=applicantOutcome,proto3,enum=safethird.v1.ApplicantOutcome" json:"applicant_outcome,omitempty"`
+	// changes are what changed on start_date, the dated records that begin or
+	// end there; empty for the first segment, which begins with the range.
+	Changes       []*TimelineChange `protobuf:"bytes,6,rep,name=changes,proto3" json:"changes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TimelineSegment) Reset() {
+	*x = TimelineSegment{}
+	mi := &file_safethird_v1_assessment_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TimelineSegment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TimelineSegment) ProtoMessage() {}
+
+func (x *TimelineSegment) ProtoReflect() protoreflect.Message {
+	mi := &file_safethird_v1_assessment_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TimelineSegment.ProtoReflect.Descriptor instead.
+func (*TimelineSegment) Descriptor() ([]byte, []int) {
+	return file_safethird_v1_assessment_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *TimelineSegment) GetStartDate() string {
+	if x != nil {
+		return x.StartDate
+	}
+	return ""
+}
+
+func (x *TimelineSegment) GetEndDate() string {
+	if x != nil {
+		return x.EndDate
+	}
+	return ""
+}
+
+func (x *TimelineSegment) GetDetermination() Determination {
+	if x != nil {
+		return x.Determination
+	}
+	return Determination_DETERMINATION_UNSPECIFIED
+}
+
+func (x *TimelineSegment) GetPracticeStatus() PracticeStatus {
+	if x != nil {
+		return x.PracticeStatus
+	}
+	return PracticeStatus_PRACTICE_STATUS_UNSPECIFIED
+}
+
+func (x *TimelineSegment) GetApplicantOutcome() ApplicantOutcome {
+	if x != nil {
+		return x.ApplicantOutcome
+	}
+	return ApplicantOutcome_APPLICANT_OUTCOME_UNSPECIFIED
+}
+
+func (x *TimelineSegment) GetChanges() []*TimelineChange {
+	if x != nil {
+		return x.Changes
+	}
+	return nil
+}
+
+// TimelineChange is one dated record that changes on a segment's first day.
+type TimelineChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// record_kind is the kind of record.
+	RecordKind RecordKind `protobuf:"varint,1,opt,name=record_kind,json=recordKind,proto3,enum=safethird.v1.RecordKind" json:"record_kind,omitempty"`
+	// record_id is the record's id: an agreement's, a designation's, a
+	// finding's or a framework's.
+	RecordId string `protobuf:"bytes,2,opt,name=record_id,json=recordId,proto3" json:"record_id,omitempty"`
+	// description says what changed, in words.
+	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	// source_ids name the sources of the evidence for the change.
+	SourceIds     []string `protobuf:"bytes,4,rep,name=source_ids,json=sourceIds,proto3" json:"source_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TimelineChange) Reset() {
+	*x = TimelineChange{}
+	mi := &file_safethird_v1_assessment_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TimelineChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TimelineChange) ProtoMessage() {}
+
+func (x *TimelineChange) ProtoReflect() protoreflect.Message {
+	mi := &file_safethird_v1_assessment_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TimelineChange.ProtoReflect.Descriptor instead.
+func (*TimelineChange) Descriptor() ([]byte, []int) {
+	return file_safethird_v1_assessment_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *TimelineChange) GetRecordKind() RecordKind {
+	if x != nil {
+		return x.RecordKind
+	}
+	return RecordKind_RECORD_KIND_UNSPECIFIED
+}
+
+func (x *TimelineChange) GetRecordId() string {
+	if x != nil {
+		return x.RecordId
+	}
+	return ""
+}
+
+func (x *TimelineChange) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *TimelineChange) GetSourceIds() []string {
+	if x != nil {
+		return x.SourceIds
+	}
+	return nil
+}
+
 var File_safethird_v1_assessment_service_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_assessment_service_proto_rawDesc = "" +
 	"\n" +
-	"%safethird/v1/assessment_service.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/rpc/status.proto\x1a\x1csafethird/v1/applicant.proto\x1a\x1dsafethird/v1/assessment.proto\x1a\x18safethird/v1/rules.proto\"\xf9\x02\n" +
+	"%safethird/v1/assessment_service.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/rpc/status.proto\x1a\x1csafethird/v1/agreement.proto\x1a\x1csafethird/v1/applicant.proto\x1a\x1dsafethird/v1/assessment.proto\x1a\x18safethird/v1/rules.proto\"\xf9\x02\n" +
 	"\x14AssessCountryRequest\x12/\n" +
 	"\fcountry_code\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xc8\xc6'\x01R\vcountryCode\x12,\n" +
 	"\fframework_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xd8\xc6'\x01R\vframeworkId\x12\x1e\n" +
@@ -836,15 +1246,53 @@ const file_safethird_v1_assessment_service_proto_rawDesc = "" +
 	"\vassessments\x18\x01 \x03(\v2\x18.safethird.v1.AssessmentR\vassessments\x128\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2\x1e.safethird.v1.ApplicantOutcomeR\aoutcome\x12\x18\n" +
 	"\asummary\x18\x03 \x01(\tR\asummary\x12)\n" +
-	"\x10dataset_revision\x18\x04 \x01(\tR\x0fdatasetRevision*f\n" +
+	"\x10dataset_revision\x18\x04 \x01(\tR\x0fdatasetRevision\"\xd5\x03\n" +
+	"\x15AssessTimelineRequest\x12/\n" +
+	"\fcountry_code\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xc8\xc6'\x01R\vcountryCode\x12,\n" +
+	"\fframework_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\xd8\xc6'\x01R\vframeworkId\x125\n" +
+	"\tapplicant\x18\x03 \x01(\v2\x17.safethird.v1.ApplicantR\tapplicant\x124\n" +
+	"\x10dataset_revision\x18\x04 \x01(\tB\t\xbaH\x06r\x04\xe0\xc6'\x01R\x0fdatasetRevision\x129\n" +
+	"\x13applying_state_code\x18\x05 \x01(\tB\t\xbaH\x06r\x04\xc8\xc6'\x01R\x11applyingStateCode\x12+\n" +
+	"\n" +
+	"start_date\x18\x06 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd0\xc6'\x01R\tstartDate\x12'\n" +
+	"\bend_date\x18\a \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd0\xc6'\x01R\aendDate:_\xbaH\\\x1aZ\n" +
+	"\x0etimeline.range\x12&end_date must not be before start_date\x1a this.end_date >= this.start_date\"\xc4\x01\n" +
+	"\x16AssessTimelineResponse\x12!\n" +
+	"\fcountry_code\x18\x01 \x01(\tR\vcountryCode\x12!\n" +
+	"\fframework_id\x18\x02 \x01(\tR\vframeworkId\x129\n" +
+	"\bsegments\x18\x03 \x03(\v2\x1d.safethird.v1.TimelineSegmentR\bsegments\x12)\n" +
+	"\x10dataset_revision\x18\x04 \x01(\tR\x0fdatasetRevision\"\xda\x02\n" +
+	"\x0fTimelineSegment\x12\x1d\n" +
+	"\n" +
+	"start_date\x18\x01 \x01(\tR\tstartDate\x12\x19\n" +
+	"\bend_date\x18\x02 \x01(\tR\aendDate\x12A\n" +
+	"\rdetermination\x18\x03 \x01(\x0e2\x1b.safethird.v1.DeterminationR\rdetermination\x12E\n" +
+	"\x0fpractice_status\x18\x04 \x01(\x0e2\x1c.safethird.v1.PracticeStatusR\x0epracticeStatus\x12K\n" +
+	"\x11applicant_outcome\x18\x05 \x01(\x0e2\x1e.safethird.v1.ApplicantOutcomeR\x10applicantOutcome\x126\n" +
+	"\achanges\x18\x06 \x03(\v2\x1c.safethird.v1.TimelineChangeR\achanges\"\xa9\x01\n" +
+	"\x0eTimelineChange\x129\n" +
+	"\vrecord_kind\x18\x01 \x01(\x0e2\x18.safethird.v1.RecordKindR\n" +
+	"recordKind\x12\x1b\n" +
+	"\trecord_id\x18\x02 \x01(\tR\brecordId\x12 \n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x1d\n" +
+	"\n" +
+	"source_ids\x18\x04 \x03(\tR\tsourceIds*f\n" +
 	"\x0eAssessmentView\x12\x1f\n" +
 	"\x1bASSESSMENT_VIEW_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15ASSESSMENT_VIEW_BASIC\x10\x01\x12\x18\n" +
-	"\x14ASSESSMENT_VIEW_FULL\x10\x022\xaf\x03\n" +
+	"\x14ASSESSMENT_VIEW_FULL\x10\x02*\x95\x01\n" +
+	"\n" +
+	"RecordKind\x12\x1b\n" +
+	"\x17RECORD_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15RECORD_KIND_AGREEMENT\x10\x01\x12\x1b\n" +
+	"\x17RECORD_KIND_DESIGNATION\x10\x02\x12\x17\n" +
+	"\x13RECORD_KIND_FINDING\x10\x03\x12\x19\n" +
+	"\x15RECORD_KIND_FRAMEWORK\x10\x042\xc2\x04\n" +
 	"\x11AssessmentService\x12\x8b\x01\n" +
 	"\rAssessCountry\x12\".safethird.v1.AssessCountryRequest\x1a#.safethird.v1.AssessCountryResponse\"1\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/countries/{country_code}:assess\x90\x02\x01\x12\x96\x01\n" +
 	"\x14BatchAssessCountries\x12).safethird.v1.BatchAssessCountriesRequest\x1a*.safethird.v1.BatchAssessCountriesResponse\"'\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/countries:batchAssess\x90\x02\x01\x12s\n" +
-	"\vAssessRoute\x12 .safethird.v1.AssessRouteRequest\x1a!.safethird.v1.AssessRouteResponse\"\x1f\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/routes:assess\x90\x02\x01B\xba\x01\n" +
+	"\vAssessRoute\x12 .safethird.v1.AssessRouteRequest\x1a!.safethird.v1.AssessRouteResponse\"\x1f\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/routes:assess\x90\x02\x01\x12\x90\x01\n" +
+	"\x0eAssessTimeline\x12#.safethird.v1.AssessTimelineRequest\x1a$.safethird.v1.AssessTimelineResponse\"3\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/countries/{country_code}:timeline\x90\x02\x01B\xba\x01\n" +
 	"\x10com.safethird.v1B\x16AssessmentServiceProtoP\x01Z=github.com/safethird/safethird/proto/safethird/v1;safethirdv1\xa2\x02\x03SXX\xaa\x02\fSafethird.V1\xca\x02\fSafethird\\V1\xe2\x02\x18Safethird\\V1\\GPBMetadata\xea\x02\rSafethird::V1b\x06proto3"
 
 var (
@@ -859,51 +1307,67 @@ func file_safethird_v1_assessment_service_proto_rawDescGZIP() []byte {
 	return file_safethird_v1_assessment_service_proto_rawDescData
 }
 
-var file_safethird_v1_assessment_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_safethird_v1_assessment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_safethird_v1_assessment_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_safethird_v1_assessment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_safethird_v1_assessment_service_proto_goTypes = []any{
 	(AssessmentView)(0),                  // 0: safethird.v1.AssessmentView
-	(*AssessCountryRequest)(nil),         // 1: safethird.v1.AssessCountryRequest
-	(*AssessCountryResponse)(nil),        // 2: safethird.v1.AssessCountryResponse
-	(*BatchAssessCountriesRequest)(nil),  // 3: safethird.v1.BatchAssessCountriesRequest
-	(*BatchAssessCountriesResponse)(nil), // 4: safethird.v1.BatchAssessCountriesResponse
-	(*BatchAssessResult)(nil),            // 5: safethird.v1.BatchAssessResult
-	(*BatchItemError)(nil),               // 6: safethird.v1.BatchItemError
-	(*FieldViolation)(nil),               // 7: safethird.v1.FieldViolation
-	(*AssessRouteRequest)(nil),           // 8: safethird.v1.AssessRouteRequest
-	(*RouteLeg)(nil),                     // 9: safethird.v1.RouteLeg
-	(*AssessRouteResponse)(nil),          // 10: safethird.v1.AssessRouteResponse
-	(*Applicant)(nil),                    // 11: safethird.v1.Applicant
-	(*Assessment)(nil),                   // 12: safethird.v1.Assessment
-	(*status.Status)(nil),                // 13: google.rpc.Status
-	(ApplicantOutcome)(0),                // 14: safethird.v1.ApplicantOutcome
+	(RecordKind)(0),                      // 1: safethird.v1.RecordKind
+	(*AssessCountryRequest)(nil),         // 2: safethird.v1.AssessCountryRequest
+	(*AssessCountryResponse)(nil),        // 3: safethird.v1.AssessCountryResponse
+	(*BatchAssessCountriesRequest)(nil),  // 4: safethird.v1.BatchAssessCountriesRequest
+	(*BatchAssessCountriesResponse)(nil), // 5: safethird.v1.BatchAssessCountriesResponse
+	(*BatchAssessResult)(nil),            // 6: safethird.v1.BatchAssessResult
+	(*BatchItemError)(nil),               // 7: safethird.v1.BatchItemError
+	(*FieldViolation)(nil),               // 8: safethird.v1.FieldViolation
+	(*AssessRouteRequest)(nil),           // 9: safethird.v1.AssessRouteRequest
+	(*RouteLeg)(nil),                     // 10: safethird.v1.RouteLeg
+	(*AssessRouteResponse)(nil),          // 11: safethird.v1.AssessRouteResponse
+	(*AssessTimelineRequest)(nil),        // 12: safethird.v1.AssessTimelineRequest
+	(*AssessTimelineResponse)(nil),       // 13: safethird.v1.AssessTimelineResponse
+	(*TimelineSegment)(nil),              // 14: safethird.v1.TimelineSegment
+	(*TimelineChange)(nil),               // 15: safethird.v1.TimelineChange
+	(*Applicant)(nil),                    // 16: safethird.v1.Applicant
+	(*Assessment)(nil),                   // 17: safethird.v1.Assessment
+	(*status.Status)(nil),                // 18: google.rpc.Status
+	(ApplicantOutcome)(0),                // 19: safethird.v1.ApplicantOutcome
+	(Determination)(0),                   // 20: safethird.v1.Determination
+	(PracticeStatus)(0),                  // 21: safethird.v1.PracticeStatus
 }
 var file_safethird_v1_assessment_service_proto_depIdxs = []int32{
-	11, // 0: safethird.v1.AssessCountryRequest.applicant:type_name -> safethird.v1.Applicant
+	16, // 0: safethird.v1.AssessCountryRequest.applicant:type_name -> safethird.v1.Applicant
 	0,  // 1: safethird.v1.AssessCountryRequest.view:type_name -> safethird.v1.AssessmentView
-	12, // 2: safethird.v1.AssessCountryResponse.assessment:type_name -> safethird.v1.Assessment
-	1,  // 3: safethird.v1.BatchAssessCountriesRequest.requests:type_name -> safethird.v1.AssessCountryRequest
-	5,  // 4: safethird.v1.BatchAssessCountriesResponse.results:type_name -> safethird.v1.BatchAssessResult
-	12, // 5: safethird.v1.BatchAssessResult.assessment:type_name -> safethird.v1.Assessment
-	6,  // 6: safethird.v1.BatchAssessResult.error:type_name -> safethird.v1.BatchItemError
-	13, // 7: safethird.v1.BatchAssessResult.status:type_name -> google.rpc.Status
-	7,  // 8: safethird.v1.BatchItemError.field_violations:type_name -> safethird.v1.FieldViolation
-	9,  // 9: safethird.v1.AssessRouteRequest.legs:type_name -> safethird.v1.RouteLeg
-	11, // 10: safethird.v1.AssessRouteRequest.applicant:type_name -> safethird.v1.Applicant
+	17, // 2: safethird.v1.AssessCountryResponse.assessment:type_name -> safethird.v1.Assessment
+	2,  // 3: safethird.v1.BatchAssessCountriesRequest.requests:type_name -> safethird.v1.AssessCountryRequest
+	6,  // 4: safethird.v1.BatchAssessCountriesResponse.results:type_name -> safethird.v1.BatchAssessResult
+	17, // 5: safethird.v1.BatchAssessResult.assessment:type_name -> safethird.v1.Assessment
+	7,  // 6: safethird.v1.BatchAssessResult.error:type_name -> safethird.v1.BatchItemError
+	18, // 7: safethird.v1.BatchAssessResult.status:type_name -> google.rpc.Status
+	8,  // 8: safethird.v1.BatchItemError.field_violations:type_name -> safethird.v1.FieldViolation
+	10, // 9: safethird.v1.AssessRouteRequest.legs:type_name -> safethird.v1.RouteLeg
+	16, // 10: safethird.v1.AssessRouteRequest.applicant:type_name -> safethird.v1.Applicant
 	0,  // 11: safethird.v1.AssessRouteRequest.view:type_name -> safethird.v1.AssessmentView
-	12, // 12: safethird.v1.AssessRouteResponse.assessments:type_name -> safethird.v1.Assessment
-	14, // 13: safethird.v1.AssessRouteResponse.outcome:type_name -> safethird.v1.ApplicantOutcome
-	1,  // 14: safethird.v1.AssessmentService.AssessCountry:input_type -> safethird.v1.AssessCountryRequest
-	3,  // 15: safethird.v1.AssessmentService.BatchAssessCountries:input_type -> safethird.v1.BatchAssessCountriesRequest
-	8,  // 16: safethird.v1.AssessmentService.AssessRoute:input_type -> safethird.v1.AssessRouteRequest
-	2,  // 17: safethird.v1.AssessmentService.AssessCountry:output_type -> safethird.v1.AssessCountryResponse
-	4,  // 18: safethird.v1.AssessmentService.BatchAssessCountries:output_type -> safethird.v1.BatchAssessCountriesResponse
-	10, // 19: safethird.v1.AssessmentService.AssessRoute:output_type -> safethird.v1.AssessRouteResponse
-	17, // [17:20] is the sub-list for method output_type
-	14, // [14:17] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	17, // 12: safethird.v1.AssessRouteResponse.assessments:type_name -> safethird.v1.Assessment
+	19, // 13: safethird.v1.AssessRouteResponse.outcome:type_name -> safethird.v1.ApplicantOutcome
+	16, // 14: safethird.v1.AssessTimelineRequest.applicant:type_name -> safethird.v1.Applicant
+	14, // 15: safethird.v1.AssessTimelineResponse.segments:type_name -> safethird.v1.TimelineSegment
+	20, // 16: safethird.v1.TimelineSegment.determination:type_name -> safethird.v1.Determination
+	21, // 17: safethird.v1.TimelineSegment.practice_status:type_name -> safethird.v1.PracticeStatus
+	19, // 18: safethird.v1.TimelineSegment.applicant_outcome:type_name -> safethird.v1.ApplicantOutcome
+	15, // 19: safethird.v1.TimelineSegment.changes:type_name -> safethird.v1.TimelineChange
+	1,  // 20: safethird.v1.TimelineChange.record_kind:type_name -> safethird.v1.RecordKind
+	2,  // 21: safethird.v1.AssessmentService.AssessCountry:input_type -> safethird.v1.AssessCountryRequest
+	4,  // 22: safethird.v1.AssessmentService.BatchAssessCountries:input_type -> safethird.v1.BatchAssessCountriesRequest
+	9,  // 23: safethird.v1.AssessmentService.AssessRoute:input_type -> safethird.v1.AssessRouteRequest
+	12, // 24: safethird.v1.AssessmentService.AssessTimeline:input_type -> safethird.v1.AssessTimelineRequest
+	3,  // 25: safethird.v1.AssessmentService.AssessCountry:output_type -> safethird.v1.AssessCountryResponse
+	5,  // 26: safethird.v1.AssessmentService.BatchAssessCountries:output_type -> safethird.v1.BatchAssessCountriesResponse
+	11, // 27: safethird.v1.AssessmentService.AssessRoute:output_type -> safethird.v1.AssessRouteResponse
+	13, // 28: safethird.v1.AssessmentService.AssessTimeline:output_type -> safethird.v1.AssessTimelineResponse
+	25, // [25:29] is the sub-list for method output_type
+	21, // [21:25] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_safethird_v1_assessment_service_proto_init() }
@@ -911,6 +1375,7 @@ func file_safethird_v1_assessment_service_proto_init() {
 	if File_safethird_v1_assessment_service_proto != nil {
 		return
 	}
+	file_safethird_v1_agreement_proto_init()
 	file_safethird_v1_applicant_proto_init()
 	file_safethird_v1_assessment_proto_init()
 	file_safethird_v1_rules_proto_init()
@@ -923,8 +1388,8 @@ func file_safethird_v1_assessment_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_safethird_v1_assessment_service_proto_rawDesc), len(file_safethird_v1_assessment_service_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   10,
+			NumEnums:      2,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

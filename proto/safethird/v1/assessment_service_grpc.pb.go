@@ -22,6 +22,7 @@ const (
 	AssessmentService_AssessCountry_FullMethodName        = "/safethird.v1.AssessmentService/AssessCountry"
 	AssessmentService_BatchAssessCountries_FullMethodName = "/safethird.v1.AssessmentService/BatchAssessCountries"
 	AssessmentService_AssessRoute_FullMethodName          = "/safethird.v1.AssessmentService/AssessRoute"
+	AssessmentService_AssessTimeline_FullMethodName       = "/safethird.v1.AssessmentService/AssessTimeline"
 )
 
 // AssessmentServiceClient is the client API for AssessmentService service.
@@ -39,6 +40,10 @@ type AssessmentServiceClient interface {
 	// AssessRoute assesses every country a person who crossed the given
 	// countries could be sent to under an agreement.
 	AssessRoute(ctx context.Context, in *AssessRouteRequest, opts ...grpc.CallOption) (*AssessRouteResponse, error)
+	// AssessTimeline gives the answer for one country over a range of days, as
+	// contiguous segments each equal to AssessCountry's answer on any day inside
+	// it, cut where the dataset's dated records change it.
+	AssessTimeline(ctx context.Context, in *AssessTimelineRequest, opts ...grpc.CallOption) (*AssessTimelineResponse, error)
 }
 
 type assessmentServiceClient struct {
@@ -79,6 +84,16 @@ func (c *assessmentServiceClient) AssessRoute(ctx context.Context, in *AssessRou
 	return out, nil
 }
 
+func (c *assessmentServiceClient) AssessTimeline(ctx context.Context, in *AssessTimelineRequest, opts ...grpc.CallOption) (*AssessTimelineResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AssessTimelineResponse)
+	err := c.cc.Invoke(ctx, AssessmentService_AssessTimeline_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AssessmentServiceServer is the server API for AssessmentService service.
 // All implementations must embed UnimplementedAssessmentServiceServer
 // for forward compatibility.
@@ -94,6 +109,10 @@ type AssessmentServiceServer interface {
 	// AssessRoute assesses every country a person who crossed the given
 	// countries could be sent to under an agreement.
 	AssessRoute(context.Context, *AssessRouteRequest) (*AssessRouteResponse, error)
+	// AssessTimeline gives the answer for one country over a range of days, as
+	// contiguous segments each equal to AssessCountry's answer on any day inside
+	// it, cut where the dataset's dated records change it.
+	AssessTimeline(context.Context, *AssessTimelineRequest) (*AssessTimelineResponse, error)
 	mustEmbedUnimplementedAssessmentServiceServer()
 }
 
@@ -112,6 +131,9 @@ func (UnimplementedAssessmentServiceServer) BatchAssessCountries(context.Context
 }
 func (UnimplementedAssessmentServiceServer) AssessRoute(context.Context, *AssessRouteRequest) (*AssessRouteResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AssessRoute not implemented")
+}
+func (UnimplementedAssessmentServiceServer) AssessTimeline(context.Context, *AssessTimelineRequest) (*AssessTimelineResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AssessTimeline not implemented")
 }
 func (UnimplementedAssessmentServiceServer) mustEmbedUnimplementedAssessmentServiceServer() {}
 func (UnimplementedAssessmentServiceServer) testEmbeddedByValue()                           {}
@@ -188,6 +210,24 @@ func _AssessmentService_AssessRoute_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AssessmentService_AssessTimeline_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AssessTimelineRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssessmentServiceServer).AssessTimeline(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssessmentService_AssessTimeline_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssessmentServiceServer).AssessTimeline(ctx, req.(*AssessTimelineRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AssessmentService_ServiceDesc is the grpc.ServiceDesc for AssessmentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -206,6 +246,10 @@ var AssessmentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "AssessRoute",
 			Handler:    _AssessmentService_AssessRoute_Handler,
+		},
+		{
+			MethodName: "AssessTimeline",
+			Handler:    _AssessmentService_AssessTimeline_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

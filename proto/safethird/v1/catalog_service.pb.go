@@ -638,6 +638,203 @@ func (x *ListFrameworksResponse) GetNextPageToken() string {
 	return ""
 }
 
+// ListRevisionsRequest pages through the dataset revisions the server answers from.
+type ListRevisionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// page_size is the most revisions to return, 0 to 1000; 0 means 100.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// page_token is the next_page_token of a previous call; empty for the first page.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRevisionsRequest) Reset() {
+	*x = ListRevisionsRequest{}
+	mi := &file_safethird_v1_catalog_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRevisionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRevisionsRequest) ProtoMessage() {}
+
+func (x *ListRevisionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_safethird_v1_catalog_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRevisionsRequest.ProtoReflect.Descriptor instead.
+func (*ListRevisionsRequest) Descriptor() ([]byte, []int) {
+	return file_safethird_v1_catalog_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListRevisionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListRevisionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListRevisionsResponse is one page of dataset revisions.
+type ListRevisionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// revisions are the page's revisions: the live one first, then those
+	// loaded since the server started, then the archived ones, latest first.
+	Revisions []*DatasetRevision `protobuf:"bytes,1,rep,name=revisions,proto3" json:"revisions,omitempty"`
+	// next_page_token fetches the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRevisionsResponse) Reset() {
+	*x = ListRevisionsResponse{}
+	mi := &file_safethird_v1_catalog_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRevisionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRevisionsResponse) ProtoMessage() {}
+
+func (x *ListRevisionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_safethird_v1_catalog_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRevisionsResponse.ProtoReflect.Descriptor instead.
+func (*ListRevisionsResponse) Descriptor() ([]byte, []int) {
+	return file_safethird_v1_catalog_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListRevisionsResponse) GetRevisions() []*DatasetRevision {
+	if x != nil {
+		return x.Revisions
+	}
+	return nil
+}
+
+func (x *ListRevisionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// DatasetRevision is one revision of the dataset a call may pin.
+type DatasetRevision struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// revision is "sha256:" and the hex SHA-256 of the dataset's content,
+	// the dataset_revision of every answer given from it.
+	Revision string `protobuf:"bytes,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	// sealed_on is the day the release was sealed, YYYY-MM-DD (UTC); empty
+	// for a dataset served unsealed or sealed before seals were dated.
+	SealedOn string `protobuf:"bytes,2,opt,name=sealed_on,json=sealedOn,proto3" json:"sealed_on,omitempty"`
+	// sequence is the release's number in its signed manifest, higher for
+	// each later release; 0 when the release is not numbered.
+	Sequence uint64 `protobuf:"varint,3,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// live is true for the revision that answers calls pinning none.
+	Live bool `protobuf:"varint,4,opt,name=live,proto3" json:"live,omitempty"`
+	// archived is true for a release in the server's archive; its answers
+	// are given from the archive, loaded when first pinned.
+	Archived      bool `protobuf:"varint,5,opt,name=archived,proto3" json:"archived,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DatasetRevision) Reset() {
+	*x = DatasetRevision{}
+	mi := &file_safethird_v1_catalog_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DatasetRevision) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DatasetRevision) ProtoMessage() {}
+
+func (x *DatasetRevision) ProtoReflect() protoreflect.Message {
+	mi := &file_safethird_v1_catalog_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DatasetRevision.ProtoReflect.Descriptor instead.
+func (*DatasetRevision) Descriptor() ([]byte, []int) {
+	return file_safethird_v1_catalog_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *DatasetRevision) GetRevision() string {
+	if x != nil {
+		return x.Revision
+	}
+	return ""
+}
+
+func (x *DatasetRevision) GetSealedOn() string {
+	if x != nil {
+		return x.SealedOn
+	}
+	return ""
+}
+
+func (x *DatasetRevision) GetSequence() uint64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *DatasetRevision) GetLive() bool {
+	if x != nil {
+		return x.Live
+	}
+	return false
+}
+
+func (x *DatasetRevision) GetArchived() bool {
+	if x != nil {
+		return x.Archived
+	}
+	return false
+}
+
 var File_safethird_v1_catalog_service_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_catalog_service_proto_rawDesc = "" +
@@ -680,7 +877,20 @@ const file_safethird_v1_catalog_service_proto_rawDesc = "" +
 	"\n" +
 	"frameworks\x18\x01 \x03(\v2\x17.safethird.v1.FrameworkR\n" +
 	"frameworks\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xf0\x05\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"e\n" +
+	"\x14ListRevisionsRequest\x12$\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\tpageToken\"|\n" +
+	"\x15ListRevisionsResponse\x12;\n" +
+	"\trevisions\x18\x01 \x03(\v2\x1d.safethird.v1.DatasetRevisionR\trevisions\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x96\x01\n" +
+	"\x0fDatasetRevision\x12\x1a\n" +
+	"\brevision\x18\x01 \x01(\tR\brevision\x12\x1b\n" +
+	"\tsealed_on\x18\x02 \x01(\tR\bsealedOn\x12\x1a\n" +
+	"\bsequence\x18\x03 \x01(\x04R\bsequence\x12\x12\n" +
+	"\x04live\x18\x04 \x01(\bR\x04live\x12\x1a\n" +
+	"\barchived\x18\x05 \x01(\bR\barchived2\xe4\x06\n" +
 	"\x0eCatalogService\x12x\n" +
 	"\n" +
 	"GetCountry\x12\x1f.safethird.v1.GetCountryRequest\x1a .safethird.v1.GetCountryResponse\"'\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/countries/{country_code}\x90\x02\x01\x12r\n" +
@@ -688,7 +898,8 @@ const file_safethird_v1_catalog_service_proto_rawDesc = "" +
 	"\fGetAgreement\x12!.safethird.v1.GetAgreementRequest\x1a\".safethird.v1.GetAgreementResponse\"(\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/agreements/{agreement_id}\x90\x02\x01\x12v\n" +
 	"\x0eListAgreements\x12#.safethird.v1.ListAgreementsRequest\x1a$.safethird.v1.ListAgreementsResponse\"\x19\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/agreements\x90\x02\x01\x12\x7f\n" +
 	"\fGetFramework\x12!.safethird.v1.GetFrameworkRequest\x1a\".safethird.v1.GetFrameworkResponse\"(\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/frameworks/{framework_id}\x90\x02\x01\x12v\n" +
-	"\x0eListFrameworks\x12#.safethird.v1.ListFrameworksRequest\x1a$.safethird.v1.ListFrameworksResponse\"\x19\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/frameworks\x90\x02\x01B\xb7\x01\n" +
+	"\x0eListFrameworks\x12#.safethird.v1.ListFrameworksRequest\x1a$.safethird.v1.ListFrameworksResponse\"\x19\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/frameworks\x90\x02\x01\x12r\n" +
+	"\rListRevisions\x12\".safethird.v1.ListRevisionsRequest\x1a#.safethird.v1.ListRevisionsResponse\"\x18\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/revisions\x90\x02\x01B\xb7\x01\n" +
 	"\x10com.safethird.v1B\x13CatalogServiceProtoP\x01Z=github.com/safethird/safethird/proto/safethird/v1;safethirdv1\xa2\x02\x03SXX\xaa\x02\fSafethird.V1\xca\x02\fSafethird\\V1\xe2\x02\x18Safethird\\V1\\GPBMetadata\xea\x02\rSafethird::V1b\x06proto3"
 
 var (
@@ -703,7 +914,7 @@ func file_safethird_v1_catalog_service_proto_rawDescGZIP() []byte {
 	return file_safethird_v1_catalog_service_proto_rawDescData
 }
 
-var file_safethird_v1_catalog_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_safethird_v1_catalog_service_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_safethird_v1_catalog_service_proto_goTypes = []any{
 	(*GetCountryRequest)(nil),      // 0: safethird.v1.GetCountryRequest
 	(*GetCountryResponse)(nil),     // 1: safethird.v1.GetCountryResponse
@@ -717,34 +928,40 @@ var file_safethird_v1_catalog_service_proto_goTypes = []any{
 	(*GetFrameworkResponse)(nil),   // 9: safethird.v1.GetFrameworkResponse
 	(*ListFrameworksRequest)(nil),  // 10: safethird.v1.ListFrameworksRequest
 	(*ListFrameworksResponse)(nil), // 11: safethird.v1.ListFrameworksResponse
-	(*Country)(nil),                // 12: safethird.v1.Country
-	(*Agreement)(nil),              // 13: safethird.v1.Agreement
-	(*Framework)(nil),              // 14: safethird.v1.Framework
+	(*ListRevisionsRequest)(nil),   // 12: safethird.v1.ListRevisionsRequest
+	(*ListRevisionsResponse)(nil),  // 13: safethird.v1.ListRevisionsResponse
+	(*DatasetRevision)(nil),        // 14: safethird.v1.DatasetRevision
+	(*Country)(nil),                // 15: safethird.v1.Country
+	(*Agreement)(nil),              // 16: safethird.v1.Agreement
+	(*Framework)(nil),              // 17: safethird.v1.Framework
 }
 var file_safethird_v1_catalog_service_proto_depIdxs = []int32{
-	12, // 0: safethird.v1.GetCountryResponse.country:type_name -> safethird.v1.Country
-	12, // 1: safethird.v1.ListCountriesResponse.countries:type_name -> safethird.v1.Country
-	13, // 2: safethird.v1.GetAgreementResponse.agreement:type_name -> safethird.v1.Agreement
-	13, // 3: safethird.v1.ListAgreementsResponse.agreements:type_name -> safethird.v1.Agreement
-	14, // 4: safethird.v1.GetFrameworkResponse.framework:type_name -> safethird.v1.Framework
-	14, // 5: safethird.v1.ListFrameworksResponse.frameworks:type_name -> safethird.v1.Framework
-	0,  // 6: safethird.v1.CatalogService.GetCountry:input_type -> safethird.v1.GetCountryRequest
-	2,  // 7: safethird.v1.CatalogService.ListCountries:input_type -> safethird.v1.ListCountriesRequest
-	4,  // 8: safethird.v1.CatalogService.GetAgreement:input_type -> safethird.v1.GetAgreementRequest
-	6,  // 9: safethird.v1.CatalogService.ListAgreements:input_type -> safethird.v1.ListAgreementsRequest
-	8,  // 10: safethird.v1.CatalogService.GetFramework:input_type -> safethird.v1.GetFrameworkRequest
-	10, // 11: safethird.v1.CatalogService.ListFrameworks:input_type -> safethird.v1.ListFrameworksRequest
-	1,  // 12: safethird.v1.CatalogService.GetCountry:output_type -> safethird.v1.GetCountryResponse
-	3,  // 13: safethird.v1.CatalogService.ListCountries:output_type -> safethird.v1.ListCountriesResponse
-	5,  // 14: safethird.v1.CatalogService.GetAgreement:output_type -> safethird.v1.GetAgreementResponse
-	7,  // 15: safethird.v1.CatalogService.ListAgreements:output_type -> safethird.v1.ListAgreementsResponse
-	9,  // 16: safethird.v1.CatalogService.GetFramework:output_type -> safethird.v1.GetFrameworkResponse
-	11, // 17: safethird.v1.CatalogService.ListFrameworks:output_type -> safethird.v1.ListFrameworksResponse
-	12, // [12:18] is the sub-list for method output_type
-	6,  // [6:12] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	15, // 0: safethird.v1.GetCountryResponse.country:type_name -> safethird.v1.Country
+	15, // 1: safethird.v1.ListCountriesResponse.countries:type_name -> safethird.v1.Country
+	16, // 2: safethird.v1.GetAgreementResponse.agreement:type_name -> safethird.v1.Agreement
+	16, // 3: safethird.v1.ListAgreementsResponse.agreements:type_name -> safethird.v1.Agreement
+	17, // 4: safethird.v1.GetFrameworkResponse.framework:type_name -> safethird.v1.Framework
+	17, // 5: safethird.v1.ListFrameworksResponse.frameworks:type_name -> safethird.v1.Framework
+	14, // 6: safethird.v1.ListRevisionsResponse.revisions:type_name -> safethird.v1.DatasetRevision
+	0,  // 7: safethird.v1.CatalogService.GetCountry:input_type -> safethird.v1.GetCountryRequest
+	2,  // 8: safethird.v1.CatalogService.ListCountries:input_type -> safethird.v1.ListCountriesRequest
+	4,  // 9: safethird.v1.CatalogService.GetAgreement:input_type -> safethird.v1.GetAgreementRequest
+	6,  // 10: safethird.v1.CatalogService.ListAgreements:input_type -> safethird.v1.ListAgreementsRequest
+	8,  // 11: safethird.v1.CatalogService.GetFramework:input_type -> safethird.v1.GetFrameworkRequest
+	10, // 12: safethird.v1.CatalogService.ListFrameworks:input_type -> safethird.v1.ListFrameworksRequest
+	12, // 13: safethird.v1.CatalogService.ListRevisions:input_type -> safethird.v1.ListRevisionsRequest
+	1,  // 14: safethird.v1.CatalogService.GetCountry:output_type -> safethird.v1.GetCountryResponse
+	3,  // 15: safethird.v1.CatalogService.ListCountries:output_type -> safethird.v1.ListCountriesResponse
+	5,  // 16: safethird.v1.CatalogService.GetAgreement:output_type -> safethird.v1.GetAgreementResponse
+	7,  // 17: safethird.v1.CatalogService.ListAgreements:output_type -> safethird.v1.ListAgreementsResponse
+	9,  // 18: safethird.v1.CatalogService.GetFramework:output_type -> safethird.v1.GetFrameworkResponse
+	11, // 19: safethird.v1.CatalogService.ListFrameworks:output_type -> safethird.v1.ListFrameworksResponse
+	13, // 20: safethird.v1.CatalogService.ListRevisions:output_type -> safethird.v1.ListRevisionsResponse
+	14, // [14:21] is the sub-list for method output_type
+	7,  // [7:14] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_safethird_v1_catalog_service_proto_init() }
@@ -762,7 +979,7 @@ func file_safethird_v1_catalog_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_safethird_v1_catalog_service_proto_rawDesc), len(file_safethird_v1_catalog_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -25,13 +25,15 @@ const (
 	CatalogService_ListAgreements_FullMethodName = "/safethird.v1.CatalogService/ListAgreements"
 	CatalogService_GetFramework_FullMethodName   = "/safethird.v1.CatalogService/GetFramework"
 	CatalogService_ListFrameworks_FullMethodName = "/safethird.v1.CatalogService/ListFrameworks"
+	CatalogService_ListRevisions_FullMethodName  = "/safethird.v1.CatalogService/ListRevisions"
 )
 
 // CatalogServiceClient is the client API for CatalogService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// CatalogService reads the dataset's countries, agreements and frameworks.
+// CatalogService reads the dataset's countries, agreements and frameworks,
+// and lists the dataset revisions the server answers from.
 type CatalogServiceClient interface {
 	// GetCountry returns one country by its ISO 3166-1 alpha-2 code.
 	GetCountry(ctx context.Context, in *GetCountryRequest, opts ...grpc.CallOption) (*GetCountryResponse, error)
@@ -45,6 +47,11 @@ type CatalogServiceClient interface {
 	GetFramework(ctx context.Context, in *GetFrameworkRequest, opts ...grpc.CallOption) (*GetFrameworkResponse, error)
 	// ListFrameworks lists frameworks ordered by id.
 	ListFrameworks(ctx context.Context, in *ListFrameworksRequest, opts ...grpc.CallOption) (*ListFrameworksResponse, error)
+	// ListRevisions lists the dataset revisions a call may pin with
+	// dataset_revision: the live one first, then those the server loaded
+	// since it started, then the releases in its archive (serve
+	// --dataset-archive), latest first.
+	ListRevisions(ctx context.Context, in *ListRevisionsRequest, opts ...grpc.CallOption) (*ListRevisionsResponse, error)
 }
 
 type catalogServiceClient struct {
@@ -115,11 +122,22 @@ func (c *catalogServiceClient) ListFrameworks(ctx context.Context, in *ListFrame
 	return out, nil
 }
 
+func (c *catalogServiceClient) ListRevisions(ctx context.Context, in *ListRevisionsRequest, opts ...grpc.CallOption) (*ListRevisionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListRevisionsResponse)
+	err := c.cc.Invoke(ctx, CatalogService_ListRevisions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CatalogServiceServer is the server API for CatalogService service.
 // All implementations must embed UnimplementedCatalogServiceServer
 // for forward compatibility.
 //
-// CatalogService reads the dataset's countries, agreements and frameworks.
+// CatalogService reads the dataset's countries, agreements and frameworks,
+// and lists the dataset revisions the server answers from.
 type CatalogServiceServer interface {
 	// GetCountry returns one country by its ISO 3166-1 alpha-2 code.
 	GetCountry(context.Context, *GetCountryRequest) (*GetCountryResponse, error)
@@ -133,6 +151,11 @@ type CatalogServiceServer interface {
 	GetFramework(context.Context, *GetFrameworkRequest) (*GetFrameworkResponse, error)
 	// ListFrameworks lists frameworks ordered by id.
 	ListFrameworks(context.Context, *ListFrameworksRequest) (*ListFrameworksResponse, error)
+	// ListRevisions lists the dataset revisions a call may pin with
+	// dataset_revision: the live one first, then those the server loaded
+	// since it started, then the releases in its archive (serve
+	// --dataset-archive), latest first.
+	ListRevisions(context.Context, *ListRevisionsRequest) (*ListRevisionsResponse, error)
 	mustEmbedUnimplementedCatalogServiceServer()
 }
 
@@ -160,6 +183,9 @@ func (UnimplementedCatalogServiceServer) GetFramework(context.Context, *GetFrame
 }
 func (UnimplementedCatalogServiceServer) ListFrameworks(context.Context, *ListFrameworksRequest) (*ListFrameworksResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListFrameworks not implemented")
+}
+func (UnimplementedCatalogServiceServer) ListRevisions(context.Context, *ListRevisionsRequest) (*ListRevisionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListRevisions not implemented")
 }
 func (UnimplementedCatalogServiceServer) mustEmbedUnimplementedCatalogServiceServer() {}
 func (UnimplementedCatalogServiceServer) testEmbeddedByValue()                        {}
@@ -290,6 +316,24 @@ func _CatalogService_ListFrameworks_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CatalogService_ListRevisions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRevisionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).ListRevisions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogService_ListRevisions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).ListRevisions(ctx, req.(*ListRevisionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CatalogService_ServiceDesc is the grpc.ServiceDesc for CatalogService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -320,6 +364,10 @@ var CatalogService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListFrameworks",
 			Handler:    _CatalogService_ListFrameworks_Handler,
+		},
+		{
+			MethodName: "ListRevisions",
+			Handler:    _CatalogService_ListRevisions_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

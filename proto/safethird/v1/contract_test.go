@@ -25,8 +25,8 @@ func TestServicesRegister(t *testing.T) {
 	safethirdv1.RegisterCatalogServiceServer(s, catalogServer{})
 
 	want := map[string][]string{
-		"safethird.v1.AssessmentService": {"AssessCountry", "BatchAssessCountries", "AssessRoute"},
-		"safethird.v1.CatalogService":    {"GetCountry", "ListCountries", "GetAgreement", "ListAgreements", "GetFramework", "ListFrameworks"},
+		"safethird.v1.AssessmentService": {"AssessCountry", "BatchAssessCountries", "AssessRoute", "AssessTimeline"},
+		"safethird.v1.CatalogService":    {"GetCountry", "ListCountries", "GetAgreement", "ListAgreements", "GetFramework", "ListFrameworks", "ListRevisions"},
 	}
 	info := s.GetServiceInfo()
 	for name, methods := range want {
@@ -60,6 +60,8 @@ func TestEnumNamesFixed(t *testing.T) {
 		{safethirdv1.ExceptionStatus(0).Descriptor(), []string{"EXCEPTION_STATUS_APPLIES", "EXCEPTION_STATUS_DOES_NOT_APPLY", "EXCEPTION_STATUS_NEEDS_FACTS"}},
 		{safethirdv1.ApplicantOutcome(0).Descriptor(), []string{"APPLICANT_OUTCOME_BAR_MAY_APPLY", "APPLICANT_OUTCOME_BAR_DOES_NOT_APPLY", "APPLICANT_OUTCOME_NEEDS_FACTS", "APPLICANT_OUTCOME_INDETERMINATE"}},
 		{safethirdv1.AssessmentView(0).Descriptor(), []string{"ASSESSMENT_VIEW_BASIC", "ASSESSMENT_VIEW_FULL"}},
+		{safethirdv1.PracticeStatus(0).Descriptor(), []string{"PRACTICE_STATUS_APPLIED", "PRACTICE_STATUS_NOT_APPLIED", "PRACTICE_STATUS_PAUSED", "PRACTICE_STATUS_INDETERMINATE", "PRACTICE_STATUS_NOT_APPLICABLE"}},
+		{safethirdv1.RecordKind(0).Descriptor(), []string{"RECORD_KIND_AGREEMENT", "RECORD_KIND_DESIGNATION", "RECORD_KIND_FINDING", "RECORD_KIND_FRAMEWORK"}},
 	}
 	for _, tt := range tests {
 		for _, name := range tt.want {

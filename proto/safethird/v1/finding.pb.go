@@ -22,6 +22,122 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// RiskLevel is the level of risk the evidence shows for a profile.
+type RiskLevel int32
+
+const (
+	// RISK_LEVEL_UNSPECIFIED means the finding does not say.
+	RiskLevel_RISK_LEVEL_UNSPECIFIED RiskLevel = 0
+	// RISK_LEVEL_GENERAL means the risk reaches members of the group (or
+	// everyone, for a finding without a group) in general.
+	RiskLevel_RISK_LEVEL_GENERAL RiskLevel = 1
+	// RISK_LEVEL_INDIVIDUAL_CIRCUMSTANCES means the risk reaches some members,
+	// depending on circumstances the finding's risk_factors name.
+	RiskLevel_RISK_LEVEL_INDIVIDUAL_CIRCUMSTANCES RiskLevel = 2
+	// RISK_LEVEL_NOT_SUBSTANTIATED means the evidence does not substantiate a
+	// risk for the group.
+	RiskLevel_RISK_LEVEL_NOT_SUBSTANTIATED RiskLevel = 3
+)
+
+// Enum value maps for RiskLevel.
+var (
+	RiskLevel_name = map[int32]string{
+		0: "RISK_LEVEL_UNSPECIFIED",
+		1: "RISK_LEVEL_GENERAL",
+		2: "RISK_LEVEL_INDIVIDUAL_CIRCUMSTANCES",
+		3: "RISK_LEVEL_NOT_SUBSTANTIATED",
+	}
+	RiskLevel_value = map[string]int32{
+		"RISK_LEVEL_UNSPECIFIED":              0,
+		"RISK_LEVEL_GENERAL":                  1,
+		"RISK_LEVEL_INDIVIDUAL_CIRCUMSTANCES": 2,
+		"RISK_LEVEL_NOT_SUBSTANTIATED":        3,
+	}
+)
+
+func (x RiskLevel) Enum() *RiskLevel {
+	p := new(RiskLevel)
+	*p = x
+	return p
+}
+
+func (x RiskLevel) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RiskLevel) Descriptor() protoreflect.EnumDescriptor {
+	return file_safethird_v1_finding_proto_enumTypes[0].Descriptor()
+}
+
+func (RiskLevel) Type() protoreflect.EnumType {
+	return &file_safethird_v1_finding_proto_enumTypes[0]
+}
+
+func (x RiskLevel) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RiskLevel.Descriptor instead.
+func (RiskLevel) EnumDescriptor() ([]byte, []int) {
+	return file_safethird_v1_finding_proto_rawDescGZIP(), []int{0}
+}
+
+// FindingBasis says who concluded a finding.
+type FindingBasis int32
+
+const (
+	// FINDING_BASIS_UNSPECIFIED means the finding does not say.
+	FindingBasis_FINDING_BASIS_UNSPECIFIED FindingBasis = 0
+	// FINDING_BASIS_PUBLISHER_CONCLUSION means a named publisher itself
+	// concludes it (UNHCR, a court, the EU Asylum Agency's guidance).
+	FindingBasis_FINDING_BASIS_PUBLISHER_CONCLUSION FindingBasis = 1
+	// FINDING_BASIS_CURATOR_INFERENCE means the dataset infers it from the
+	// facts publishers report; it needs evidence from at least two
+	// publishers independent of each other.
+	FindingBasis_FINDING_BASIS_CURATOR_INFERENCE FindingBasis = 2
+)
+
+// Enum value maps for FindingBasis.
+var (
+	FindingBasis_name = map[int32]string{
+		0: "FINDING_BASIS_UNSPECIFIED",
+		1: "FINDING_BASIS_PUBLISHER_CONCLUSION",
+		2: "FINDING_BASIS_CURATOR_INFERENCE",
+	}
+	FindingBasis_value = map[string]int32{
+		"FINDING_BASIS_UNSPECIFIED":          0,
+		"FINDING_BASIS_PUBLISHER_CONCLUSION": 1,
+		"FINDING_BASIS_CURATOR_INFERENCE":    2,
+	}
+)
+
+func (x FindingBasis) Enum() *FindingBasis {
+	p := new(FindingBasis)
+	*p = x
+	return p
+}
+
+func (x FindingBasis) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (FindingBasis) Descriptor() protoreflect.EnumDescriptor {
+	return file_safethird_v1_finding_proto_enumTypes[1].Descriptor()
+}
+
+func (FindingBasis) Type() protoreflect.EnumType {
+	return &file_safethird_v1_finding_proto_enumTypes[1]
+}
+
+func (x FindingBasis) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use FindingBasis.Descriptor instead.
+func (FindingBasis) EnumDescriptor() ([]byte, []int) {
+	return file_safethird_v1_finding_proto_rawDescGZIP(), []int{1}
+}
+
 // Finding is a curated conclusion on one criterion of one framework for one
 // country over a period, with its evidence. A finding may apply only to some
 // people, through a CEL condition over `applicant`.
@@ -58,9 +174,25 @@ type Finding struct {
 	// review_by is the day by which an editor must review the finding again,
 	// YYYY-MM-DD; required for a finding that concludes MET, since a country's
 	// conditions can worsen. Past it, the criterion's rationale says so.
-	ReviewBy      string `protobuf:"bytes,14,opt,name=review_by,json=reviewBy,proto3" json:"review_by,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ReviewBy string `protobuf:"bytes,14,opt,name=review_by,json=reviewBy,proto3" json:"review_by,omitempty"`
+	// risk_level is the level of risk the evidence shows for the people the
+	// finding covers, as the EU Asylum Agency's country guidance assesses a
+	// profile: for members in general, or only depending on individual
+	// circumstances. A NOT_MET finding needs RISK_LEVEL_GENERAL.
+	RiskLevel RiskLevel `protobuf:"varint,15,opt,name=risk_level,json=riskLevel,proto3,enum=safethird.v1.RiskLevel" json:"risk_level,omitempty"`
+	// risk_factors are the circumstances that raise (or lower) the risk, each
+	// with its evidence; required with RISK_LEVEL_INDIVIDUAL_CIRCUMSTANCES,
+	// where they are what decides the criterion for the person.
+	RiskFactors []*RiskFactor `protobuf:"bytes,16,rep,name=risk_factors,json=riskFactors,proto3" json:"risk_factors,omitempty"`
+	// basis says who concluded it: a named publisher (UNHCR, a court, the EU
+	// Asylum Agency) or the dataset's own reading of reported facts. Required
+	// for a finding that concludes MET or NOT_MET.
+	Basis FindingBasis `protobuf:"varint,17,opt,name=basis,proto3,enum=safethird.v1.FindingBasis" json:"basis,omitempty"`
+	// conclusion_source_id names the source, among the evidence's, whose
+	// publisher itself concludes it; set with FINDING_BASIS_PUBLISHER_CONCLUSION.
+	ConclusionSourceId string `protobuf:"bytes,18,opt,name=conclusion_source_id,json=conclusionSourceId,proto3" json:"conclusion_source_id,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Finding) Reset() {
@@ -191,11 +323,95 @@ func (x *Finding) GetReviewBy() string {
 	return ""
 }
 
+func (x *Finding) GetRiskLevel() RiskLevel {
+	if x != nil {
+		return x.RiskLevel
+	}
+	return RiskLevel_RISK_LEVEL_UNSPECIFIED
+}
+
+func (x *Finding) GetRiskFactors() []*RiskFactor {
+	if x != nil {
+		return x.RiskFactors
+	}
+	return nil
+}
+
+func (x *Finding) GetBasis() FindingBasis {
+	if x != nil {
+		return x.Basis
+	}
+	return FindingBasis_FINDING_BASIS_UNSPECIFIED
+}
+
+func (x *Finding) GetConclusionSourceId() string {
+	if x != nil {
+		return x.ConclusionSourceId
+	}
+	return ""
+}
+
+// RiskFactor is a circumstance that raises or lowers the risk for a member
+// of the group a finding covers, with the evidence that shows it.
+type RiskFactor struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// description names the circumstance in words, e.g. "visible activism".
+	Description string `protobuf:"bytes,1,opt,name=description,proto3" json:"description,omitempty"`
+	// evidence shows it; at least one item.
+	Evidence      []*Evidence `protobuf:"bytes,2,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RiskFactor) Reset() {
+	*x = RiskFactor{}
+	mi := &file_safethird_v1_finding_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RiskFactor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RiskFactor) ProtoMessage() {}
+
+func (x *RiskFactor) ProtoReflect() protoreflect.Message {
+	mi := &file_safethird_v1_finding_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RiskFactor.ProtoReflect.Descriptor instead.
+func (*RiskFactor) Descriptor() ([]byte, []int) {
+	return file_safethird_v1_finding_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *RiskFactor) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *RiskFactor) GetEvidence() []*Evidence {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
 var File_safethird_v1_finding_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_finding_proto_rawDesc = "" +
 	"\n" +
-	"\x1asafethird/v1/finding.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1csafethird/v1/framework.proto\x1a\x18safethird/v1/rules.proto\x1a\x19safethird/v1/source.proto\"\xde\b\n" +
+	"\x1asafethird/v1/finding.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1csafethird/v1/framework.proto\x1a\x18safethird/v1/rules.proto\x1a\x19safethird/v1/source.proto\"\xec\x14\n" +
 	"\aFinding\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\x02id\x12/\n" +
 	"\fcountry_code\x18\x02 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xc8\xc6'\x01R\vcountryCode\x12/\n" +
@@ -215,10 +431,32 @@ const file_safethird_v1_finding_proto_rawDesc = "" +
 	"groupLabel\x12 \n" +
 	"\asummary\x18\f \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\asummary\x12<\n" +
 	"\bevidence\x18\r \x03(\v2\x16.safethird.v1.EvidenceB\b\xbaH\x05\x92\x01\x02\b\x01R\bevidence\x12&\n" +
-	"\treview_by\x18\x0e \x01(\tB\t\xbaH\x06r\x04\xd0\xc6'\x01R\breviewBy:\xcd\x03\xbaH\xc9\x03\x1a\x8b\x01\n" +
+	"\treview_by\x18\x0e \x01(\tB\t\xbaH\x06r\x04\xd0\xc6'\x01R\breviewBy\x12@\n" +
+	"\n" +
+	"risk_level\x18\x0f \x01(\x0e2\x17.safethird.v1.RiskLevelB\b\xbaH\x05\x82\x01\x02\x10\x01R\triskLevel\x12;\n" +
+	"\frisk_factors\x18\x10 \x03(\v2\x18.safethird.v1.RiskFactorR\vriskFactors\x12:\n" +
+	"\x05basis\x18\x11 \x01(\x0e2\x1a.safethird.v1.FindingBasisB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05basis\x12;\n" +
+	"\x14conclusion_source_id\x18\x12 \x01(\tB\t\xbaH\x06r\x04\xd8\xc6'\x01R\x12conclusionSourceId:\xe3\r\xbaH\xdf\r\x1a\x8b\x01\n" +
 	"\rfinding.group\x12@group_condition and group_label go together: set both or neither\x1a8(this.group_condition == '') == (this.group_label == '')\x1a\xbc\x01\n" +
-	"\x11finding.review_by\x12Mreview_by is required for a finding that concludes MET: conditions can worsen\x1aXthis.status != safethird.v1.CriterionStatus.CRITERION_STATUS_MET || this.review_by != ''\x1az\n" +
-	"\x0efinding.period\x12)valid_until must not be before valid_from\x1a=this.valid_until == '' || this.valid_until >= this.valid_fromB\xb0\x01\n" +
+	"\x11finding.review_by\x12Mreview_by is required for a finding that concludes MET: conditions can worsen\x1aXthis.status != safethird.v1.CriterionStatus.CRITERION_STATUS_MET || this.review_by != ''\x1a\xdf\x02\n" +
+	"\x12finding.risk_level\x12\xc1\x01a NOT_MET finding needs risk_level RISK_LEVEL_GENERAL: a risk only in individual circumstances makes the criterion depend on the person (status CRITERION_STATUS_INDETERMINATE with risk_factors)\x1a\x84\x01this.status != safethird.v1.CriterionStatus.CRITERION_STATUS_NOT_MET || this.risk_level == safethird.v1.RiskLevel.RISK_LEVEL_GENERAL\x1a\xf7\x02\n" +
+	" finding.individual_circumstances\x12\x93\x01a finding with risk_level RISK_LEVEL_INDIVIDUAL_CIRCUMSTANCES has status CRITERION_STATUS_INDETERMINATE and names its circumstances in risk_factors\x1a\xbc\x01this.risk_level != safethird.v1.RiskLevel.RISK_LEVEL_INDIVIDUAL_CIRCUMSTANCES || (this.status == safethird.v1.CriterionStatus.CRITERION_STATUS_INDETERMINATE && size(this.risk_factors) > 0)\x1a\xa0\x02\n" +
+	"\rfinding.basis\x12}a finding that concludes MET or NOT_MET says its basis: FINDING_BASIS_PUBLISHER_CONCLUSION or FINDING_BASIS_CURATOR_INFERENCE\x1a\x8f\x01this.status == safethird.v1.CriterionStatus.CRITERION_STATUS_INDETERMINATE || this.basis != safethird.v1.FindingBasis.FINDING_BASIS_UNSPECIFIED\x1a\x94\x02\n" +
+	"\x19finding.conclusion_source\x12\x83\x01conclusion_source_id names the source whose publisher concluded it: required with FINDING_BASIS_PUBLISHER_CONCLUSION, and only then\x1aq(this.basis == safethird.v1.FindingBasis.FINDING_BASIS_PUBLISHER_CONCLUSION) == (this.conclusion_source_id != '')\x1az\n" +
+	"\x0efinding.period\x12)valid_until must not be before valid_from\x1a=this.valid_until == '' || this.valid_until >= this.valid_from\"t\n" +
+	"\n" +
+	"RiskFactor\x12(\n" +
+	"\vdescription\x18\x01 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\vdescription\x12<\n" +
+	"\bevidence\x18\x02 \x03(\v2\x16.safethird.v1.EvidenceB\b\xbaH\x05\x92\x01\x02\b\x01R\bevidence*\x8a\x01\n" +
+	"\tRiskLevel\x12\x1a\n" +
+	"\x16RISK_LEVEL_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12RISK_LEVEL_GENERAL\x10\x01\x12'\n" +
+	"#RISK_LEVEL_INDIVIDUAL_CIRCUMSTANCES\x10\x02\x12 \n" +
+	"\x1cRISK_LEVEL_NOT_SUBSTANTIATED\x10\x03*z\n" +
+	"\fFindingBasis\x12\x1d\n" +
+	"\x19FINDING_BASIS_UNSPECIFIED\x10\x00\x12&\n" +
+	"\"FINDING_BASIS_PUBLISHER_CONCLUSION\x10\x01\x12#\n" +
+	"\x1fFINDING_BASIS_CURATOR_INFERENCE\x10\x02B\xb0\x01\n" +
 	"\x10com.safethird.v1B\fFindingProtoP\x01Z=github.com/safethird/safethird/proto/safethird/v1;safethirdv1\xa2\x02\x03SXX\xaa\x02\fSafethird.V1\xca\x02\fSafethird\\V1\xe2\x02\x18Safethird\\V1\\GPBMetadata\xea\x02\rSafethird::V1b\x06proto3"
 
 var (
@@ -233,20 +471,28 @@ func file_safethird_v1_finding_proto_rawDescGZIP() []byte {
 	return file_safethird_v1_finding_proto_rawDescData
 }
 
-var file_safethird_v1_finding_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_safethird_v1_finding_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_safethird_v1_finding_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_safethird_v1_finding_proto_goTypes = []any{
-	(*Finding)(nil),      // 0: safethird.v1.Finding
-	(CriterionStatus)(0), // 1: safethird.v1.CriterionStatus
-	(*Evidence)(nil),     // 2: safethird.v1.Evidence
+	(RiskLevel)(0),       // 0: safethird.v1.RiskLevel
+	(FindingBasis)(0),    // 1: safethird.v1.FindingBasis
+	(*Finding)(nil),      // 2: safethird.v1.Finding
+	(*RiskFactor)(nil),   // 3: safethird.v1.RiskFactor
+	(CriterionStatus)(0), // 4: safethird.v1.CriterionStatus
+	(*Evidence)(nil),     // 5: safethird.v1.Evidence
 }
 var file_safethird_v1_finding_proto_depIdxs = []int32{
-	1, // 0: safethird.v1.Finding.status:type_name -> safethird.v1.CriterionStatus
-	2, // 1: safethird.v1.Finding.evidence:type_name -> safethird.v1.Evidence
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	4, // 0: safethird.v1.Finding.status:type_name -> safethird.v1.CriterionStatus
+	5, // 1: safethird.v1.Finding.evidence:type_name -> safethird.v1.Evidence
+	0, // 2: safethird.v1.Finding.risk_level:type_name -> safethird.v1.RiskLevel
+	3, // 3: safethird.v1.Finding.risk_factors:type_name -> safethird.v1.RiskFactor
+	1, // 4: safethird.v1.Finding.basis:type_name -> safethird.v1.FindingBasis
+	5, // 5: safethird.v1.RiskFactor.evidence:type_name -> safethird.v1.Evidence
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_safethird_v1_finding_proto_init() }
@@ -262,13 +508,14 @@ func file_safethird_v1_finding_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_safethird_v1_finding_proto_rawDesc), len(file_safethird_v1_finding_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   1,
+			NumEnums:      2,
+			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_safethird_v1_finding_proto_goTypes,
 		DependencyIndexes: file_safethird_v1_finding_proto_depIdxs,
+		EnumInfos:         file_safethird_v1_finding_proto_enumTypes,
 		MessageInfos:      file_safethird_v1_finding_proto_msgTypes,
 	}.Build()
 	File_safethird_v1_finding_proto = out.File

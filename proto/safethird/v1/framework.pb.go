@@ -189,8 +189,12 @@ type Framework struct {
 	// apply (EU law): a request must name the applying state, which is then
 	// the jurisdiction (the destination, whose designations count).
 	ApplyingStateRequired bool `protobuf:"varint,15,opt,name=applying_state_required,json=applyingStateRequired,proto3" json:"applying_state_required,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// stale_after_months is how many months past a decisive finding's
+	// evidence_through the date assessed may be before the answer flags the
+	// evidence as stale, beside the conclusion it carries; 0 means 24.
+	StaleAfterMonths int32 `protobuf:"varint,16,opt,name=stale_after_months,json=staleAfterMonths,proto3" json:"stale_after_months,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Framework) Reset() {
@@ -328,6 +332,13 @@ func (x *Framework) GetApplyingStateRequired() bool {
 	return false
 }
 
+func (x *Framework) GetStaleAfterMonths() int32 {
+	if x != nil {
+		return x.StaleAfterMonths
+	}
+	return 0
+}
+
 // OtherBar is a bar of a framework's law beside the safe-third-country bar.
 // Its condition is a CEL expression over `applicant`, `country_code` and
 // `as_of` (the date assessed, YYYY-MM-DD, taken as the date of the claim),
@@ -457,9 +468,16 @@ type ApplicabilityRule struct {
 	// description says the rule in the law's words where possible.
 	Description string `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
 	// evidence gives the rule's source.
-	Evidence      []*Evidence `protobuf:"bytes,5,rep,name=evidence,proto3" json:"evidence,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Evidence []*Evidence `protobuf:"bytes,5,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	// merits, for a rule on the person's own country, says where the question
+	// of removal there belongs instead of this bar (the merits of the claim),
+	// in the dataset's words; an answer the rule decides gives it as its
+	// ground. Empty when the sources say nothing of it.
+	Merits string `protobuf:"bytes,6,opt,name=merits,proto3" json:"merits,omitempty"`
+	// merits_evidence gives the source of merits.
+	MeritsEvidence []*Evidence `protobuf:"bytes,7,rep,name=merits_evidence,json=meritsEvidence,proto3" json:"merits_evidence,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ApplicabilityRule) Reset() {
@@ -523,6 +541,20 @@ func (x *ApplicabilityRule) GetDescription() string {
 func (x *ApplicabilityRule) GetEvidence() []*Evidence {
 	if x != nil {
 		return x.Evidence
+	}
+	return nil
+}
+
+func (x *ApplicabilityRule) GetMerits() string {
+	if x != nil {
+		return x.Merits
+	}
+	return ""
+}
+
+func (x *ApplicabilityRule) GetMeritsEvidence() []*Evidence {
+	if x != nil {
+		return x.MeritsEvidence
 	}
 	return nil
 }
@@ -746,7 +778,7 @@ var File_safethird_v1_framework_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_framework_proto_rawDesc = "" +
 	"\n" +
-	"\x1csafethird/v1/framework.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18safethird/v1/rules.proto\x1a\x19safethird/v1/source.proto\"\xb6\a\n" +
+	"\x1csafethird/v1/framework.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18safethird/v1/rules.proto\x1a\x19safethird/v1/source.proto\"\xf0\a\n" +
 	"\tFramework\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\x02id\x12\x1c\n" +
 	"\x05title\x18\x02 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\x05title\x12\"\n" +
@@ -766,7 +798,9 @@ const file_safethird_v1_framework_proto_rawDesc = "" +
 	"\x0econtest_limits\x18\r \x03(\v2\x1a.safethird.v1.ContestLimitR\rcontestLimits\x125\n" +
 	"\n" +
 	"other_bars\x18\x0e \x03(\v2\x16.safethird.v1.OtherBarR\totherBars\x126\n" +
-	"\x17applying_state_required\x18\x0f \x01(\bR\x15applyingStateRequired:\xe2\x01\xbaH\xde\x01\x1a\xdb\x01\n" +
+	"\x17applying_state_required\x18\x0f \x01(\bR\x15applyingStateRequired\x128\n" +
+	"\x12stale_after_months\x18\x10 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf0\x01(\x00R\x10staleAfterMonths:\xe2\x01\xbaH\xde\x01\x1a\xdb\x01\n" +
 	"\x16framework.jurisdiction\x12\x80\x01jurisdiction_code is required, and must be empty when applying_state_required is set: then each request names the applying state\x1a>this.applying_state_required == (this.jurisdiction_code == '')\"\xc6\x02\n" +
 	"\bOtherBar\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\x02id\x12\x1c\n" +
@@ -776,13 +810,15 @@ const file_safethird_v1_framework_proto_rawDesc = "" +
 	"\aenacted\x18\x05 \x01(\tB\t\xbaH\x06r\x04\xd0\xc6'\x01R\aenacted\x12$\n" +
 	"\tcondition\x18\x06 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\tcondition\x12 \n" +
 	"\vdescription\x18\a \x01(\tR\vdescription\x12<\n" +
-	"\bevidence\x18\b \x03(\v2\x16.safethird.v1.EvidenceB\b\xbaH\x05\x92\x01\x02\b\x01R\bevidence\"\xd5\x01\n" +
+	"\bevidence\x18\b \x03(\v2\x16.safethird.v1.EvidenceB\b\xbaH\x05\x92\x01\x02\b\x01R\bevidence\"\xae\x02\n" +
 	"\x11ApplicabilityRule\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12$\n" +
 	"\tcondition\x18\x03 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\tcondition\x12(\n" +
 	"\vdescription\x18\x04 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\vdescription\x12<\n" +
-	"\bevidence\x18\x05 \x03(\v2\x16.safethird.v1.EvidenceB\b\xbaH\x05\x92\x01\x02\b\x01R\bevidence\"\xbb\x02\n" +
+	"\bevidence\x18\x05 \x03(\v2\x16.safethird.v1.EvidenceB\b\xbaH\x05\x92\x01\x02\b\x01R\bevidence\x12\x16\n" +
+	"\x06merits\x18\x06 \x01(\tR\x06merits\x12?\n" +
+	"\x0fmerits_evidence\x18\a \x03(\v2\x16.safethird.v1.EvidenceR\x0emeritsEvidence\"\xbb\x02\n" +
 	"\fContestLimit\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12+\n" +
@@ -848,14 +884,15 @@ var file_safethird_v1_framework_proto_depIdxs = []int32{
 	3,  // 4: safethird.v1.Framework.other_bars:type_name -> safethird.v1.OtherBar
 	7,  // 5: safethird.v1.OtherBar.evidence:type_name -> safethird.v1.Evidence
 	7,  // 6: safethird.v1.ApplicabilityRule.evidence:type_name -> safethird.v1.Evidence
-	7,  // 7: safethird.v1.ContestLimit.evidence:type_name -> safethird.v1.Evidence
-	0,  // 8: safethird.v1.Criterion.kind:type_name -> safethird.v1.CriterionKind
-	7,  // 9: safethird.v1.Criterion.evidence:type_name -> safethird.v1.Evidence
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	7,  // 7: safethird.v1.ApplicabilityRule.merits_evidence:type_name -> safethird.v1.Evidence
+	7,  // 8: safethird.v1.ContestLimit.evidence:type_name -> safethird.v1.Evidence
+	0,  // 9: safethird.v1.Criterion.kind:type_name -> safethird.v1.CriterionKind
+	7,  // 10: safethird.v1.Criterion.evidence:type_name -> safethird.v1.Evidence
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_safethird_v1_framework_proto_init() }

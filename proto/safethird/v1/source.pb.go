@@ -22,6 +22,93 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// PublisherKind is what a document's publisher is, as a country-of-origin
+// information publisher would classify it.
+type PublisherKind int32
+
+const (
+	// PUBLISHER_KIND_UNSPECIFIED is not a valid value in the dataset.
+	PublisherKind_PUBLISHER_KIND_UNSPECIFIED PublisherKind = 0
+	// PUBLISHER_KIND_GOVERNMENT is a government, ministry or agency.
+	PublisherKind_PUBLISHER_KIND_GOVERNMENT PublisherKind = 1
+	// PUBLISHER_KIND_LEGISLATURE is a legislature or its official gazette of laws.
+	PublisherKind_PUBLISHER_KIND_LEGISLATURE PublisherKind = 2
+	// PUBLISHER_KIND_COURT is a court or tribunal.
+	PublisherKind_PUBLISHER_KIND_COURT PublisherKind = 3
+	// PUBLISHER_KIND_INTERGOVERNMENTAL is an intergovernmental body (UNHCR,
+	// UN treaty bodies, EU institutions and agencies, the OAS).
+	PublisherKind_PUBLISHER_KIND_INTERGOVERNMENTAL PublisherKind = 4
+	// PUBLISHER_KIND_NGO is a non-governmental organisation.
+	PublisherKind_PUBLISHER_KIND_NGO PublisherKind = 5
+	// PUBLISHER_KIND_NEWS is a news outlet or wire service.
+	PublisherKind_PUBLISHER_KIND_NEWS PublisherKind = 6
+	// PUBLISHER_KIND_TRACKER is a tracker, aggregator or policy database.
+	PublisherKind_PUBLISHER_KIND_TRACKER PublisherKind = 7
+	// PUBLISHER_KIND_LAW_FIRM is a law firm or a practitioner's site.
+	PublisherKind_PUBLISHER_KIND_LAW_FIRM PublisherKind = 8
+	// PUBLISHER_KIND_ACADEMIC is a university, journal or scholar.
+	PublisherKind_PUBLISHER_KIND_ACADEMIC PublisherKind = 9
+	// PUBLISHER_KIND_OTHER is any other publisher.
+	PublisherKind_PUBLISHER_KIND_OTHER PublisherKind = 10
+)
+
+// Enum value maps for PublisherKind.
+var (
+	PublisherKind_name = map[int32]string{
+		0:  "PUBLISHER_KIND_UNSPECIFIED",
+		1:  "PUBLISHER_KIND_GOVERNMENT",
+		2:  "PUBLISHER_KIND_LEGISLATURE",
+		3:  "PUBLISHER_KIND_COURT",
+		4:  "PUBLISHER_KIND_INTERGOVERNMENTAL",
+		5:  "PUBLISHER_KIND_NGO",
+		6:  "PUBLISHER_KIND_NEWS",
+		7:  "PUBLISHER_KIND_TRACKER",
+		8:  "PUBLISHER_KIND_LAW_FIRM",
+		9:  "PUBLISHER_KIND_ACADEMIC",
+		10: "PUBLISHER_KIND_OTHER",
+	}
+	PublisherKind_value = map[string]int32{
+		"PUBLISHER_KIND_UNSPECIFIED":       0,
+		"PUBLISHER_KIND_GOVERNMENT":        1,
+		"PUBLISHER_KIND_LEGISLATURE":       2,
+		"PUBLISHER_KIND_COURT":             3,
+		"PUBLISHER_KIND_INTERGOVERNMENTAL": 4,
+		"PUBLISHER_KIND_NGO":               5,
+		"PUBLISHER_KIND_NEWS":              6,
+		"PUBLISHER_KIND_TRACKER":           7,
+		"PUBLISHER_KIND_LAW_FIRM":          8,
+		"PUBLISHER_KIND_ACADEMIC":          9,
+		"PUBLISHER_KIND_OTHER":             10,
+	}
+)
+
+func (x PublisherKind) Enum() *PublisherKind {
+	p := new(PublisherKind)
+	*p = x
+	return p
+}
+
+func (x PublisherKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PublisherKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_safethird_v1_source_proto_enumTypes[0].Descriptor()
+}
+
+func (PublisherKind) Type() protoreflect.EnumType {
+	return &file_safethird_v1_source_proto_enumTypes[0]
+}
+
+func (x PublisherKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PublisherKind.Descriptor instead.
+func (PublisherKind) EnumDescriptor() ([]byte, []int) {
+	return file_safethird_v1_source_proto_rawDescGZIP(), []int{0}
+}
+
 // SourceKind says how directly a source speaks to what it is cited for.
 type SourceKind int32
 
@@ -59,11 +146,11 @@ func (x SourceKind) String() string {
 }
 
 func (SourceKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_safethird_v1_source_proto_enumTypes[0].Descriptor()
+	return file_safethird_v1_source_proto_enumTypes[1].Descriptor()
 }
 
 func (SourceKind) Type() protoreflect.EnumType {
-	return &file_safethird_v1_source_proto_enumTypes[0]
+	return &file_safethird_v1_source_proto_enumTypes[1]
 }
 
 func (x SourceKind) Number() protoreflect.EnumNumber {
@@ -72,7 +159,7 @@ func (x SourceKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use SourceKind.Descriptor instead.
 func (SourceKind) EnumDescriptor() ([]byte, []int) {
-	return file_safethird_v1_source_proto_rawDescGZIP(), []int{0}
+	return file_safethird_v1_source_proto_rawDescGZIP(), []int{1}
 }
 
 // Support says how well the sources read support a statement, following the
@@ -114,11 +201,11 @@ func (x Support) String() string {
 }
 
 func (Support) Descriptor() protoreflect.EnumDescriptor {
-	return file_safethird_v1_source_proto_enumTypes[1].Descriptor()
+	return file_safethird_v1_source_proto_enumTypes[2].Descriptor()
 }
 
 func (Support) Type() protoreflect.EnumType {
-	return &file_safethird_v1_source_proto_enumTypes[1]
+	return &file_safethird_v1_source_proto_enumTypes[2]
 }
 
 func (x Support) Number() protoreflect.EnumNumber {
@@ -127,7 +214,7 @@ func (x Support) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Support.Descriptor instead.
 func (Support) EnumDescriptor() ([]byte, []int) {
-	return file_safethird_v1_source_proto_rawDescGZIP(), []int{1}
+	return file_safethird_v1_source_proto_rawDescGZIP(), []int{2}
 }
 
 // Source is a document the dataset cites: a statute, a treaty text, an
@@ -148,7 +235,20 @@ type Source struct {
 	Kind SourceKind `protobuf:"varint,6,opt,name=kind,proto3,enum=safethird.v1.SourceKind" json:"kind,omitempty"`
 	// note says anything an editor or reader must know about the copy read,
 	// e.g. that it is a repost of an official page.
-	Note          string `protobuf:"bytes,7,opt,name=note,proto3" json:"note,omitempty"`
+	Note string `protobuf:"bytes,7,opt,name=note,proto3" json:"note,omitempty"`
+	// read_on is the day an editor last read the text archived beside the
+	// record (data/sources/<id>.txt), YYYY-MM-DD; empty when no text is archived.
+	ReadOn string `protobuf:"bytes,8,opt,name=read_on,json=readOn,proto3" json:"read_on,omitempty"`
+	// read_at is the address of the copy that was read, when it is not url
+	// (a repost, an archive, a legal database); empty when url was read.
+	ReadAt string `protobuf:"bytes,9,opt,name=read_at,json=readAt,proto3" json:"read_at,omitempty"`
+	// original_url is the original publication's address, when what was read
+	// is a copy of it; a copy of an official text may be SOURCE_KIND_PRIMARY
+	// only with it set.
+	OriginalUrl string `protobuf:"bytes,10,opt,name=original_url,json=originalUrl,proto3" json:"original_url,omitempty"`
+	// publisher_kind says what the document's publisher is; it bounds the
+	// source's kind (a news article is never the primary text).
+	PublisherKind PublisherKind `protobuf:"varint,11,opt,name=publisher_kind,json=publisherKind,proto3,enum=safethird.v1.PublisherKind" json:"publisher_kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -232,6 +332,34 @@ func (x *Source) GetNote() string {
 	return ""
 }
 
+func (x *Source) GetReadOn() string {
+	if x != nil {
+		return x.ReadOn
+	}
+	return ""
+}
+
+func (x *Source) GetReadAt() string {
+	if x != nil {
+		return x.ReadAt
+	}
+	return ""
+}
+
+func (x *Source) GetOriginalUrl() string {
+	if x != nil {
+		return x.OriginalUrl
+	}
+	return ""
+}
+
+func (x *Source) GetPublisherKind() PublisherKind {
+	if x != nil {
+		return x.PublisherKind
+	}
+	return PublisherKind_PUBLISHER_KIND_UNSPECIFIED
+}
+
 // Evidence ties one statement to the source that supports it.
 type Evidence struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -239,12 +367,19 @@ type Evidence struct {
 	SourceId string `protobuf:"bytes,1,opt,name=source_id,json=sourceId,proto3" json:"source_id,omitempty"`
 	// statement is what the evidence supports, in the dataset's words.
 	Statement string `protobuf:"bytes,2,opt,name=statement,proto3" json:"statement,omitempty"`
-	// quote is a short verbatim excerpt from the source; "[...]" marks an omission.
+	// quote is a short verbatim excerpt from the source; "[...]" marks an
+	// omission. The loader finds it in the source's archived text
+	// (data/sources/<id>.txt) after Unicode NFKC, folding curly quotes and
+	// dashes and collapsing whitespace, each segment between omissions in order.
 	Quote string `protobuf:"bytes,3,opt,name=quote,proto3" json:"quote,omitempty"`
 	// pinpoint locates the quote in the source, e.g. "s.159.3" or "p. 2".
 	Pinpoint string `protobuf:"bytes,4,opt,name=pinpoint,proto3" json:"pinpoint,omitempty"`
 	// support says how well the statement is supported.
-	Support       Support `protobuf:"varint,5,opt,name=support,proto3,enum=safethird.v1.Support" json:"support,omitempty"`
+	Support Support `protobuf:"varint,5,opt,name=support,proto3,enum=safethird.v1.Support" json:"support,omitempty"`
+	// conflicts_with holds evidence that says otherwise: another source (or
+	// another passage) contradicting this one. An answer that rests on the
+	// record says so, naming both; the dataset never silently picks one.
+	ConflictsWith []*Evidence `protobuf:"bytes,6,rep,name=conflicts_with,json=conflictsWith,proto3" json:"conflicts_with,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -314,11 +449,18 @@ func (x *Evidence) GetSupport() Support {
 	return Support_SUPPORT_UNSPECIFIED
 }
 
+func (x *Evidence) GetConflictsWith() []*Evidence {
+	if x != nil {
+		return x.ConflictsWith
+	}
+	return nil
+}
+
 var File_safethird_v1_source_proto protoreflect.FileDescriptor
 
 const file_safethird_v1_source_proto_rawDesc = "" +
 	"\n" +
-	"\x19safethird/v1/source.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18safethird/v1/rules.proto\"\xf4\x01\n" +
+	"\x19safethird/v1/source.proto\x12\fsafethird.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18safethird/v1/rules.proto\"\x9a\x06\n" +
 	"\x06Source\x12\x1c\n" +
 	"\x02id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\x02id\x12\x1c\n" +
 	"\x05title\x18\x02 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\x05title\x12$\n" +
@@ -326,13 +468,33 @@ const file_safethird_v1_source_proto_rawDesc = "" +
 	"\x03url\x18\x04 \x01(\tR\x03url\x12'\n" +
 	"\tpublished\x18\x05 \x01(\tB\t\xbaH\x06r\x04\xd0\xc6'\x01R\tpublished\x129\n" +
 	"\x04kind\x18\x06 \x01(\x0e2\x18.safethird.v1.SourceKindB\v\xbaH\b\xc8\x01\x01\x82\x01\x02\x10\x01R\x04kind\x12\x12\n" +
-	"\x04note\x18\a \x01(\tR\x04note\"\xcb\x01\n" +
+	"\x04note\x18\a \x01(\tR\x04note\x12\"\n" +
+	"\aread_on\x18\b \x01(\tB\t\xbaH\x06r\x04\xd0\xc6'\x01R\x06readOn\x12\x17\n" +
+	"\aread_at\x18\t \x01(\tR\x06readAt\x12!\n" +
+	"\foriginal_url\x18\n" +
+	" \x01(\tR\voriginalUrl\x12O\n" +
+	"\x0epublisher_kind\x18\v \x01(\x0e2\x1b.safethird.v1.PublisherKindB\v\xbaH\b\xc8\x01\x01\x82\x01\x02\x10\x01R\rpublisherKind:\xf2\x02\xbaH\xee\x02\x1a\xeb\x02\n" +
+	"\vsource.mark\x12la news article, a tracker or a law firm's page is never the primary text: kind must be SOURCE_KIND_SECONDARY\x1a\xed\x01!(this.publisher_kind in [safethird.v1.PublisherKind.PUBLISHER_KIND_NEWS, safethird.v1.PublisherKind.PUBLISHER_KIND_TRACKER, safethird.v1.PublisherKind.PUBLISHER_KIND_LAW_FIRM]) || this.kind != safethird.v1.SourceKind.SOURCE_KIND_PRIMARY\"\x8a\x02\n" +
 	"\bEvidence\x12)\n" +
 	"\tsource_id\x18\x01 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\xd8\xc6'\x01R\bsourceId\x12$\n" +
 	"\tstatement\x18\x02 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\tstatement\x12\x14\n" +
 	"\x05quote\x18\x03 \x01(\tR\x05quote\x12\x1a\n" +
 	"\bpinpoint\x18\x04 \x01(\tR\bpinpoint\x12<\n" +
-	"\asupport\x18\x05 \x01(\x0e2\x15.safethird.v1.SupportB\v\xbaH\b\xc8\x01\x01\x82\x01\x02\x10\x01R\asupport*]\n" +
+	"\asupport\x18\x05 \x01(\x0e2\x15.safethird.v1.SupportB\v\xbaH\b\xc8\x01\x01\x82\x01\x02\x10\x01R\asupport\x12=\n" +
+	"\x0econflicts_with\x18\x06 \x03(\v2\x16.safethird.v1.EvidenceR\rconflictsWith*\xcf\x02\n" +
+	"\rPublisherKind\x12\x1e\n" +
+	"\x1aPUBLISHER_KIND_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19PUBLISHER_KIND_GOVERNMENT\x10\x01\x12\x1e\n" +
+	"\x1aPUBLISHER_KIND_LEGISLATURE\x10\x02\x12\x18\n" +
+	"\x14PUBLISHER_KIND_COURT\x10\x03\x12$\n" +
+	" PUBLISHER_KIND_INTERGOVERNMENTAL\x10\x04\x12\x16\n" +
+	"\x12PUBLISHER_KIND_NGO\x10\x05\x12\x17\n" +
+	"\x13PUBLISHER_KIND_NEWS\x10\x06\x12\x1a\n" +
+	"\x16PUBLISHER_KIND_TRACKER\x10\a\x12\x1b\n" +
+	"\x17PUBLISHER_KIND_LAW_FIRM\x10\b\x12\x1b\n" +
+	"\x17PUBLISHER_KIND_ACADEMIC\x10\t\x12\x18\n" +
+	"\x14PUBLISHER_KIND_OTHER\x10\n" +
+	"*]\n" +
 	"\n" +
 	"SourceKind\x12\x1b\n" +
 	"\x17SOURCE_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
@@ -356,22 +518,25 @@ func file_safethird_v1_source_proto_rawDescGZIP() []byte {
 	return file_safethird_v1_source_proto_rawDescData
 }
 
-var file_safethird_v1_source_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_safethird_v1_source_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
 var file_safethird_v1_source_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_safethird_v1_source_proto_goTypes = []any{
-	(SourceKind)(0),  // 0: safethird.v1.SourceKind
-	(Support)(0),     // 1: safethird.v1.Support
-	(*Source)(nil),   // 2: safethird.v1.Source
-	(*Evidence)(nil), // 3: safethird.v1.Evidence
+	(PublisherKind)(0), // 0: safethird.v1.PublisherKind
+	(SourceKind)(0),    // 1: safethird.v1.SourceKind
+	(Support)(0),       // 2: safethird.v1.Support
+	(*Source)(nil),     // 3: safethird.v1.Source
+	(*Evidence)(nil),   // 4: safethird.v1.Evidence
 }
 var file_safethird_v1_source_proto_depIdxs = []int32{
-	0, // 0: safethird.v1.Source.kind:type_name -> safethird.v1.SourceKind
-	1, // 1: safethird.v1.Evidence.support:type_name -> safethird.v1.Support
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	1, // 0: safethird.v1.Source.kind:type_name -> safethird.v1.SourceKind
+	0, // 1: safethird.v1.Source.publisher_kind:type_name -> safethird.v1.PublisherKind
+	2, // 2: safethird.v1.Evidence.support:type_name -> safethird.v1.Support
+	4, // 3: safethird.v1.Evidence.conflicts_with:type_name -> safethird.v1.Evidence
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_safethird_v1_source_proto_init() }
@@ -385,7 +550,7 @@ func file_safethird_v1_source_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_safethird_v1_source_proto_rawDesc), len(file_safethird_v1_source_proto_rawDesc)),
-			NumEnums:      2,
+			NumEnums:      3,
 			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
