@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/safethird/safethird/condition"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
@@ -35,7 +36,7 @@ func suppositions(app *safethirdv1.Applicant, missing []string, groups []safethi
 		fd := applicantFields.ByName(protoreflect.Name(name))
 		switch {
 		case fd == nil:
-		case fd.Name() == "declared_groups":
+		case fd.Name() == condition.DeclaredGroups:
 			for _, g := range groups {
 				if slices.Contains(app.GetGroups(), g) {
 					continue

@@ -67,6 +67,12 @@ func TestUnknownGroupsAreAskedFor(t *testing.T) {
 			if got := slices.Contains(c.GetMissingFacts(), "declared_groups"); got != tt.wantMissing {
 				t.Errorf("no-persecution names declared_groups missing: %v, want %v (%v)", got, tt.wantMissing, c.GetMissingFacts())
 			}
+			// A caller who read an empty groups list as "none", as before
+			// declared_groups, is told why the answer asks.
+			warned := slices.ContainsFunc(a.GetWarnings(), func(w string) bool { return strings.Contains(w, "not as the complete list") })
+			if warned != tt.wantMissing {
+				t.Errorf("warned that groups is not the complete list: %v, want %v (%q)", warned, tt.wantMissing, a.GetWarnings())
+			}
 			alt := alternativeFor(a, lgbtqi)
 			if got := alt.GetDetermination() == doesNotQualify && alt.GetCriterionId() == "no-persecution"; got != tt.wantAlternative {
 				t.Errorf("LGBTQI alternative DOES_NOT_QUALIFY on no-persecution: %v, want %v (%v)", got, tt.wantAlternative, a.GetAlternatives())

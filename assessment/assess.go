@@ -87,6 +87,9 @@ func (b *builder) finish(a *safethirdv1.Assessment) {
 	b.warnConflicts(a.GetScope().GetEvidence())
 	b.hindsight()
 	b.deprecatedFacts()
+	if msg, ok := groupsNotComplete(a); ok {
+		b.warn("%s", msg)
+	}
 	if !b.q.full {
 		a.Warnings = b.warnings
 		a.Criteria = withoutEvidence(a.Criteria)

@@ -1,7 +1,12 @@
 package assessment
 
 import (
+	"slices"
+
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/safethird/safethird/condition"
+	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
 )
 
 // replacedBy names, for each deprecated applicant fact, the facts that
@@ -98,4 +103,20 @@ func deprecatedWithin(fd protoreflect.FieldDescriptor, seen map[protoreflect.Ful
 func isDeprecated(opts protoreflect.ProtoMessage) bool {
 	d, ok := opts.(interface{ GetDeprecated() bool })
 	return ok && d.GetDeprecated()
+}
+
+// groupsNotComplete says, in an answer that asks for declared_groups, that
+// an applicant's groups list is no longer read as complete. Before
+// declared_groups, an empty or partial groups list meant "no other group";
+// that meaning could not be carried over (a list that says nothing of a
+// group cannot be told from one that denies it), so a caller still relying
+// on it is told why the answer asks. The missing facts it reads are
+// already part of the answer, so memoized answers stay exact.
+func groupsNotComplete(a *safethirdv1.Assessment) (string, bool) {
+	for _, c := range a.GetCriteria() {
+		if slices.Contains(c.GetMissingFacts(), condition.DeclaredGroups) {
+			return "The applicant's groups are read as groups the person belongs to, not as the complete list (as they were before declared_groups): a group not listed is unknown. Set declared_groups to every group the person belongs to, or to none, to decide it.", true
+		}
+	}
+	return "", false
 }

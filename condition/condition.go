@@ -290,7 +290,7 @@ func missingFields(u *types.Unknown) []string {
 			if path := t.QualifierPath(); len(path) > 0 {
 				if name, ok := path[0].(string); ok {
 					if name == string(groupsField.Name()) {
-						name = declaredGroups // the fact that would make them known
+						name = DeclaredGroups // the fact that would make them known
 					}
 					names = append(names, name)
 				}

@@ -21,13 +21,13 @@ import (
 // condition on groups is evaluated for each membership the facts leave
 // open, and its value is known only when every one gives the same.
 
-// declaredGroups is the fact that makes the groups known; a condition that
+// DeclaredGroups is the fact that makes the groups known; a condition that
 // hinges on a group's membership names it among its missing facts.
-const declaredGroups = "declared_groups"
+const DeclaredGroups = "declared_groups"
 
 var (
 	groupsField         = applicantFields().ByName("groups")
-	declaredGroupsField = applicantFields().ByName(declaredGroups)
+	declaredGroupsField = applicantFields().ByName(DeclaredGroups)
 )
 
 func applicantFields() protoreflect.FieldDescriptors {
@@ -148,7 +148,7 @@ func (p *Program) evalGroups(ctx context.Context, in Input) (Result, error) {
 	if agree {
 		return first, nil
 	}
-	missing = append(missing, declaredGroups)
+	missing = append(missing, DeclaredGroups)
 	slices.Sort(missing)
 	return Result{Value: Unknown, Missing: slices.Compact(missing)}, nil
 }
