@@ -206,12 +206,13 @@ func TestKustomizeBase(t *testing.T) {
 	if !(ports["grpc"] == 50051 && ports["http"] == 8080 && ports["metrics"] == 9090) {
 		t.Errorf("container ports %v", ports)
 	}
-	// The probes: grpc.health.v1 on the gRPC port for readiness and
-	// liveness, /readyz on the HTTP door while the dataset loads.
-	for name, p := range map[string]*corev1.Probe{"readiness": c.ReadinessProbe, "liveness": c.LivenessProbe} {
-		if p == nil || p.GRPC == nil || p.GRPC.Port != ports["grpc"] {
-			t.Errorf("%s probe %+v, want grpc.health.v1 on port %d", name, p, ports["grpc"])
-		}
+	// The probes: grpc.health.v1 on the gRPC port for readiness, /healthz
+	// on the HTTP door for liveness, /readyz on it while the dataset loads.
+	if p := c.ReadinessProbe; p == nil || p.GRPC == nil || p.GRPC.Port != ports["grpc"] {
+		t.Errorf("readiness probe %+v, want grpc.health.v1 on port %d", p, ports["grpc"])
+	}
+	if p := c.LivenessProbe; p == nil || p.GRPC != nil || p.HTTPGet == nil || p.HTTPGet.Path != "/healthz" || p.HTTPGet.Port.String() != "http" {
+		t.Errorf("liveness probe %+v, want GET /healthz on the http port", p)
 	}
 	if p := c.StartupProbe; p == nil || p.HTTPGet == nil || p.HTTPGet.Path != "/readyz" || p.HTTPGet.Port.String() != "http" {
 		t.Errorf("startup probe %+v, want GET /readyz on the http port", p)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"time"
 
@@ -12,6 +13,8 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/safethird/safethird/data"
+	"github.com/safethird/safethird/internal/connlimit"
+	"github.com/safethird/safethird/server/limits"
 )
 
 // Defaults applied by New to zero Config fields.
@@ -19,6 +22,8 @@ const (
 	DefaultShutdownGrace   = 10 * time.Second
 	DefaultMaxCallDuration = 30 * time.Second
 	DefaultWatchInterval   = 2 * time.Second
+	DefaultMaxConnections  = connlimit.DefaultMaxConnections
+	DefaultRequestTimeout  = limits.DefaultRequestTimeout
 )
 
 // Config configures a Server. The zero value serves the embedded dataset in
@@ -92,9 +97,20 @@ type Config struct {
 	ShutdownGrace time.Duration
 	// MaxCallDuration caps every call's deadline; 0 means DefaultMaxCallDuration.
 	MaxCallDuration time.Duration
-	// MaxConnections bounds the client connections served at once; 0
-	// means DefaultMaxConnections.
+	// RequestTimeout bounds the time a call's request takes to arrive,
+	// from its headers, on both doors; 0 means DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// MaxConnections bounds the client connections past their preface
+	// served at once, on both doors together; 0 means
+	// DefaultMaxConnections. At the cap, the connection idle longest is
+	// closed to make room for a new one (internal/connlimit).
 	MaxConnections int
+	// MaxConnectionsPerSource bounds the share of MaxConnections one
+	// source address may hold; 0 means half of MaxConnections.
+	MaxConnectionsPerSource int
+	// TrustedProxies are the source addresses (a proxy's, a load
+	// balancer's) the per-source share does not bound; none by default.
+	TrustedProxies []netip.Prefix
 	// Now is the clock; nil means time.Now. Today's date (UTC) is the
 	// default as_of.
 	Now func() time.Time
@@ -115,6 +131,10 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, errors.New("max call duration must not be negative")
 	case cfg.MaxConnections < 0:
 		return cfg, errors.New("max connections must not be negative")
+	case cfg.RequestTimeout < 0:
+		return cfg, errors.New("request timeout must not be negative")
+	case cfg.MaxConnectionsPerSource < 0:
+		return cfg, errors.New("max connections per source must not be negative")
 	case cfg.ArchiveMax < 0:
 		return cfg, errors.New("archive max must not be negative")
 	case (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == ""):
@@ -141,6 +161,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.MaxConnections == 0 {
 		cfg.MaxConnections = DefaultMaxConnections
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.MaxConnectionsPerSource == 0 {
+		cfg.MaxConnectionsPerSource = max(1, cfg.MaxConnections/2)
 	}
 	if cfg.WatchInterval == 0 {
 		cfg.WatchInterval = DefaultWatchInterval

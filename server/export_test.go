@@ -15,16 +15,10 @@ func SetBeforeHandler(cfg *Config, h grpc.UnaryServerInterceptor) {
 
 // ChainNames names the links of the interceptor chain s was built with,
 // outermost first.
-func ChainNames(s *Server) []string {
-	var names []string
-	for _, l := range s.chain() {
-		names = append(names, l.name)
-	}
-	return names
-}
+func ChainNames(s *Server) []string { return s.chain.Names() }
 
 // ResponseSize is the size the responses link counts for a response m.
-func ResponseSize(s *Server, m proto.Message) int { return s.codec.size(m) }
+func ResponseSize(s *Server, m proto.Message) int { return s.codec.Size(m) }
 
 // CurrentEngine is the Engine s answers from.
 func CurrentEngine(s *Server) (*assessment.Engine, error) { return s.store.Current() }

@@ -379,7 +379,7 @@ func TestChainOrder(t *testing.T) {
 		return handler(ctx, req)
 	})
 	ts := startServer(t, cfg)
-	want := []string{"request-id", "accounting", "recovery", "auth", "validate", "responses", "deadline", "test-hook"}
+	want := []string{"request-id", "accounting", "recovery", "auth", "decode", "validate", "responses", "deadline", "test-hook"}
 	if diff := cmp.Diff(want, server.ChainNames(ts.srv)); diff != "" {
 		t.Fatalf("chain, outermost first (-want +got):\n%s", diff)
 	}

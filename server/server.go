@@ -13,29 +13,36 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding"
+	// gzip for requests and responses on both doors: a client that
+	// compresses must be answered, within the same size limit after
+	// decompression (grpc-go's MaxRecvMsgSize applies to the decompressed
+	// message).
+	_ "google.golang.org/grpc/encoding/gzip"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 
 	"github.com/safethird/safethird/dataset"
+	"github.com/safethird/safethird/internal/connlimit"
+	"github.com/safethird/safethird/internal/resetguard"
 	"github.com/safethird/safethird/internal/tokenfile"
 	safethirdv1 "github.com/safethird/safethird/proto/safethird/v1"
+	"github.com/safethird/safethird/server/codec"
+	"github.com/safethird/safethird/server/httpdoor"
+	"github.com/safethird/safethird/server/limits"
+	"github.com/safethird/safethird/server/middleware"
+	"github.com/safethird/safethird/server/rpcstatus"
+	"github.com/safethird/safethird/server/service"
+	"github.com/safethird/safethird/server/store"
 )
 
-// Limits on what a client can make the server hold.
+// MaxRecvMsgSize is the largest request accepted, on both doors.
+const MaxRecvMsgSize = limits.MaxRecvMsgSize
+
 const (
-	// MaxRecvMsgSize is the largest request accepted; a batch of 100 full
-	// requests fits well within it. grpc-go answers a larger one with
-	// RESOURCE_EXHAUSTED before any handler runs.
-	MaxRecvMsgSize = 256 << 10
-	// maxConcurrentStreams caps the calls in flight on one connection.
-	maxConcurrentStreams = 64
-	// maxHeaderListSize caps request metadata; tokens and ids are small.
-	maxHeaderListSize = 64 << 10
-	// handshakeTimeout bounds the TLS and HTTP/2 handshake of a new connection.
-	handshakeTimeout = 5 * time.Second
 	// metricsShutdownTimeout bounds the metrics server's own shutdown,
 	// after which its connections are closed.
 	metricsShutdownTimeout = 250 * time.Millisecond
@@ -51,45 +58,45 @@ var keepaliveEnforcement = keepalive.EnforcementPolicy{MinTime: 10 * time.Second
 
 // keepaliveParams closes idle connections, recycles old ones so clients
 // rebalance over replicas, and detects dead peers.
-func keepaliveParams(maxCall time.Duration) keepalive.ServerParameters {
+func keepaliveParams(lim limits.Limits) keepalive.ServerParameters {
 	return keepalive.ServerParameters{
-		MaxConnectionIdle: 5 * time.Minute,
+		MaxConnectionIdle: lim.IdleTimeout,
 		MaxConnectionAge:  30 * time.Minute,
 		// Long enough for a call started just before the age to finish.
-		MaxConnectionAgeGrace: maxCall + 5*time.Second,
+		MaxConnectionAgeGrace: lim.MaxCallDuration + 5*time.Second,
 		Time:                  2 * time.Minute,
 		Timeout:               20 * time.Second,
 	}
 }
 
-// Server is the safethird gRPC server.
+// Server is the safethird server: the gRPC door and, when configured, the
+// HTTP door, over one store and one interceptor chain.
 type Server struct {
-	cfg     Config
-	logger  *zap.Logger
-	metrics *metrics
-	store   *store
-	errs    errorMapper
-	// validator checks requests against the rules in the protos.
-	validator protovalidate.Validator
+	cfg    Config
+	limits limits.Limits
+	logger *zap.Logger
+	store  *store.Store
 	// codec encodes the gRPC servers' messages, memoized answers as the
 	// bytes they were encoded to once, and gives the responses link their
 	// size the same way.
-	codec answerCodec
-	// auth checks tokens; nil when auth is off. A reload signal swaps it
+	codec codec.Answer
+	// tokens are the bearer tokens in force; a reload signal swaps them
 	// when the tokens file changed (reloadTokens).
-	auth   atomic.Pointer[authenticator]
+	tokens *middleware.Tokens
+	chain  *middleware.Chain
+	// conns hold both doors' connections to the cap and the budget.
+	conns  *connlimit.Limiter
+	svc    service.Services
 	grpc   *grpc.Server
 	health *health.Server
-	// methods are the full names of the methods served, set once in New.
-	methods map[string]bool
+	// methods are the methods served, by full name, set once in New.
+	methods map[string]grpc.MethodInfo
 	// door is the HTTP door; nil when HTTPAddr is empty.
-	door *httpDoor
+	door *httpdoor.Door
 
 	started atomic.Bool
 	// metricsSrv is set by Serve when MetricsAddr is set.
 	metricsSrv *metricsServer
-	// conns is the listener Serve serves, set before it accepts.
-	conns *conns
 }
 
 // healthNames are the names health reports on: the whole server ("") and
@@ -110,7 +117,15 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := newMetrics(cfg.Registry)
+	callMetrics, err := middleware.NewMetrics(cfg.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+	storeMetrics, err := store.NewMetrics(cfg.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+	connMetrics, err := connlimit.NewMetrics(cfg.Registry)
 	if err != nil {
 		return nil, fmt.Errorf("register metrics: %w", err)
 	}
@@ -118,47 +133,87 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("request validator: %w", err)
 	}
-	st, err := newStore(cfg, logger, m)
-	if err != nil {
-		return nil, fmt.Errorf("dataset archive: %w", err)
-	}
-	s := &Server{
-		cfg:       cfg,
-		logger:    logger,
-		metrics:   m,
-		store:     st,
-		errs:      errorMapper{logger: logger},
-		validator: validator,
-		health:    health.NewServer(),
-	}
-	s.codec = newAnswerCodec(s.store.protoEncoded)
 	tokens := cfg.AuthTokens
 	if cfg.AuthTokensFile != "" {
 		if tokens, err = tokenfile.Read(cfg.AuthTokensFile); err != nil {
 			return nil, fmt.Errorf("auth tokens: %w", err)
 		}
 	}
-	s.auth.Store(newAuthenticator(tokens))
+	errs := rpcstatus.Mapper{Logger: logger}
+	lim := limits.New(limits.Tunable{MaxCallDuration: cfg.MaxCallDuration, RequestTimeout: cfg.RequestTimeout,
+		MaxConnections: cfg.MaxConnections, MaxPerSource: cfg.MaxConnectionsPerSource, TrustedProxies: cfg.TrustedProxies})
+	st, err := store.New(store.Source{Dir: cfg.DatasetDir, FS: cfg.DatasetFS, Archive: cfg.DatasetArchive, ArchiveMax: cfg.ArchiveMax,
+		Options: dataset.LoadOptions{Sealed: !cfg.DatasetUnsealed, PublicKey: cfg.DatasetPublicKey, MaxConditionCost: cfg.MaxConditionCost}},
+		logger, storeMetrics)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:    cfg,
+		limits: lim,
+		logger: logger,
+		store:  st,
+		tokens: middleware.NewTokens(tokens),
+		conns:  connlimit.New(lim.Conns, logger, connMetrics),
+		health: health.NewServer(),
+	}
+	malformed := &codec.Malformed{}
+	s.codec = codec.NewAnswer(s.store.Encoded, malformed)
+	s.chain = middleware.New(middleware.Config{
+		Logger:          logger,
+		Metrics:         callMetrics,
+		Errors:          errs,
+		Tokens:          s.tokens,
+		Validator:       validator,
+		Conns:           s.conns,
+		Size:            s.codec.Size,
+		MaxCallDuration: lim.MaxCallDuration,
+		RequestTimeout:  lim.RequestTimeout,
+		Known:           s.known,
+		SingleRequest:   s.singleRequest,
+		DecodeError:     malformed.Take,
+		BeforeHandler:   cfg.beforeHandler,
+	})
 	today := func() string { return cfg.Now().UTC().Format(time.DateOnly) }
-	svc := services{
-		assessment: &assessmentServer{store: s.store, errs: s.errs, today: today},
-		catalog:    &catalogServer{store: s.store, errs: s.errs},
-	}
-	var creds []grpc.ServerOption
+	s.svc = service.New(s.store, errs, today)
+	creds := insecure.NewCredentials()
 	if tlsCfg != nil {
-		creds = append(creds, grpc.Creds(credentials.NewTLS(tlsCfg)))
+		creds = credentials.NewTLS(tlsCfg)
 	}
-	s.grpc = s.newGRPCServer(svc, s.codec, creds...)
-	s.methods = map[string]bool{}
+	creds = resetguard.Credentials(creds, lim.Resets, func(raw net.Conn) {
+		if c := connlimit.Of(raw); c != nil {
+			c.CloseFor("resets")
+		}
+	})
+	s.grpc = s.newGRPCServer(s.codec, grpc.Creds(creds))
+	s.methods = map[string]grpc.MethodInfo{}
 	for service, info := range s.grpc.GetServiceInfo() {
 		for _, m := range info.Methods {
-			s.methods["/"+service+"/"+m.Name] = true
+			s.methods["/"+service+"/"+m.Name] = m
 		}
 	}
 	if cfg.HTTPAddr != "" {
-		// The door's gRPC server has no credentials of its own: TLS ends at
-		// the HTTP server, which hands the gRPC server its connection state.
-		if s.door, err = s.newHTTPDoor(svc, tlsCfg); err != nil {
+		// The door's gRPC servers have no credentials of their own: TLS
+		// ends at the HTTP server, which hands the gRPC server its
+		// connection state.
+		s.door, err = httpdoor.New(httpdoor.Options{
+			Logger:        logger,
+			Errors:        errs,
+			Limits:        lim,
+			TLS:           tlsCfg,
+			NewGRPC:       func(c encoding.CodecV2) *grpc.Server { return s.newGRPCServer(c) },
+			AnswerCodec:   s.codec,
+			Encodings:     s.store.Encoded,
+			Malformed:     malformed,
+			Health:        s.health,
+			Framework:     s.framework,
+			Conns:         s.conns,
+			Known:         s.known,
+			SingleRequest: s.singleRequest,
+			Admits:        s.tokens.Admits,
+			Account:       s.chain.Account,
+		})
+		if err != nil {
 			return nil, fmt.Errorf("HTTP door: %w", err)
 		}
 	}
@@ -168,39 +223,54 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 	return s, nil
 }
 
-// services are the service implementations, one of each, registered on
-// the gRPC server and on the HTTP door's.
-type services struct {
-	assessment *assessmentServer
-	catalog    *catalogServer
-}
-
 // newGRPCServer builds a gRPC server with the limits, the interceptor
 // chain, the services, health and (when configured) reflection, that
 // encodes messages with codec.
-func (s *Server) newGRPCServer(svc services, codec encoding.CodecV2, extra ...grpc.ServerOption) *grpc.Server {
+func (s *Server) newGRPCServer(codec encoding.CodecV2, extra ...grpc.ServerOption) *grpc.Server {
+	lim := s.limits
 	opts := []grpc.ServerOption{
-		grpc.MaxRecvMsgSize(MaxRecvMsgSize),
-		grpc.MaxConcurrentStreams(maxConcurrentStreams),
-		grpc.MaxHeaderListSize(maxHeaderListSize),
-		grpc.ConnectionTimeout(handshakeTimeout),
+		grpc.MaxRecvMsgSize(lim.MaxRecvMsgSize),
+		grpc.MaxConcurrentStreams(lim.MaxConcurrentStreams),
+		grpc.MaxHeaderListSize(lim.MaxHeaderListSize),
+		grpc.ConnectionTimeout(lim.HandshakeTimeout),
 		grpc.KeepaliveEnforcementPolicy(keepaliveEnforcement),
-		grpc.KeepaliveParams(keepaliveParams(s.cfg.MaxCallDuration)),
-		grpc.InitialWindowSize(streamWindow),
-		grpc.InitialConnWindowSize(connWindow),
-		grpc.StatsHandler(accounting{s}),
+		grpc.KeepaliveParams(keepaliveParams(lim)),
+		grpc.InitialWindowSize(lim.StreamWindow),
+		grpc.InitialConnWindowSize(lim.ConnWindow),
 		grpc.ForceServerCodecV2(codec),
 	}
 	opts = append(opts, extra...)
-	opts = append(opts, s.chainOptions()...)
+	opts = append(opts, s.chain.ServerOptions()...)
 	g := grpc.NewServer(opts...)
-	safethirdv1.RegisterAssessmentServiceServer(g, svc.assessment)
-	safethirdv1.RegisterCatalogServiceServer(g, svc.catalog)
+	s.svc.Register(g)
 	healthpb.RegisterHealthServer(g, s.health)
 	if s.cfg.Reflection {
 		reflection.Register(g) // v1, and v1alpha for older clients
 	}
 	return g
+}
+
+// known reports whether a full method name is one the server serves.
+func (s *Server) known(fullMethod string) bool {
+	_, ok := s.methods[fullMethod]
+	return ok
+}
+
+// singleRequest reports whether a method served takes a single request.
+func (s *Server) singleRequest(fullMethod string) bool {
+	m, ok := s.methods[fullMethod]
+	return ok && !m.IsClientStream
+}
+
+// framework finds a framework of a dataset revision the store holds, or
+// nil.
+func (s *Server) framework(revision, id string) *safethirdv1.Framework {
+	eng, err := s.store.Resolve(revision)
+	if err != nil {
+		return nil
+	}
+	f, _ := eng.Snapshot().Framework(id)
+	return f
 }
 
 // Reload loads the dataset again and, when it validates, makes it the
@@ -223,10 +293,9 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	errc := make(chan error, 3) // one from each of the gRPC, HTTP and metrics servers
-	s.conns = newConns(lis, s.cfg.MaxConnections, s.logger, s.metrics)
-	wg.Go(func() { s.conns.watchStalls(ctx) })
+	wg.Go(func() { s.conns.WatchStalls(ctx) })
 	wg.Go(func() {
-		if err := s.grpc.Serve(s.conns); err != nil {
+		if err := s.grpc.Serve(s.conns.Listen(lis, "grpc")); err != nil {
 			errc <- fmt.Errorf("serve gRPC: %w", err)
 		}
 	})
@@ -261,11 +330,11 @@ func (s *Server) start(ctx context.Context, addr string, wg *sync.WaitGroup, err
 	if s.door != nil {
 		// Listening before the load, like the gRPC port: /healthz answers
 		// and /readyz says 503 while the dataset loads.
-		if err := s.door.listen(s.cfg.HTTPAddr); err != nil {
+		if err := s.door.Listen(s.cfg.HTTPAddr); err != nil {
 			return fmt.Errorf("HTTP door: listen %s: %w", s.cfg.HTTPAddr, err)
 		}
 		wg.Go(func() {
-			if err := s.door.serve(); err != nil {
+			if err := s.door.Serve(); err != nil {
 				errc <- fmt.Errorf("serve HTTP: %w", err)
 			}
 		})
@@ -274,19 +343,19 @@ func (s *Server) start(ctx context.Context, addr string, wg *sync.WaitGroup, err
 	var fp string
 	if watching {
 		// Taken before the load, so a change made during it is seen.
-		fp, _ = fingerprint(s.cfg.DatasetDir)
+		fp, _ = store.Fingerprint(s.cfg.DatasetDir)
 	}
 	res, err := s.store.Reload()
 	if err != nil {
 		var verr *dataset.ValidationError
 		if errors.As(err, &verr) {
-			logLoadError(s.logger, err)
+			store.LogLoadError(s.logger, err)
 			return fmt.Errorf("load dataset: %d problem(s), each logged", len(verr.Problems))
 		}
 		return err
 	}
 	if watching {
-		wg.Go(func() { s.store.watch(ctx, s.cfg.DatasetDir, s.cfg.WatchInterval, fp) })
+		wg.Go(func() { s.store.Watch(ctx, s.cfg.DatasetDir, s.cfg.WatchInterval, fp) })
 	}
 	if sig := s.cfg.ReloadSignals; sig != nil {
 		wg.Go(func() {
@@ -295,7 +364,7 @@ func (s *Server) start(ctx context.Context, addr string, wg *sync.WaitGroup, err
 				case <-ctx.Done():
 					return
 				case <-sig:
-					s.store.reloadAndLog("signal")
+					s.store.ReloadAndLog("signal")
 					s.reloadTokens()
 				}
 			}
@@ -310,9 +379,9 @@ func (s *Server) start(ctx context.Context, addr string, wg *sync.WaitGroup, err
 	s.logger.Info("serving", zap.String("addr", addr), zap.String("dataset_revision", res.Revision),
 		zap.Bool("dataset_sealed", !s.cfg.DatasetUnsealed), zap.Bool("dataset_signed", s.cfg.DatasetPublicKey != nil),
 		zap.Duration("load_duration", res.Duration), zap.Bool("tls", s.cfg.TLSCertFile != ""),
-		zap.Bool("mtls", s.cfg.ClientCAFile != ""), zap.Bool("auth", s.auth.Load() != nil),
+		zap.Bool("mtls", s.cfg.ClientCAFile != ""), zap.Bool("auth", s.tokens.On()),
 		zap.Bool("reflection", s.cfg.Reflection), zap.String("metrics_addr", s.metricsAddr()),
-		zap.String("http_addr", s.door.addr()))
+		zap.String("http_addr", s.door.Addr()))
 	return nil
 }
 
@@ -340,7 +409,7 @@ func (s *Server) stop() {
 	})
 	if s.door != nil {
 		wg.Go(func() {
-			if !s.door.shutdown(ctx) {
+			if !s.door.Shutdown(ctx) {
 				cut.Store(true)
 			}
 		})
@@ -380,4 +449,21 @@ func gracefulStop(ctx context.Context, g *grpc.Server) bool {
 		}
 		return false
 	}
+}
+
+// reloadTokens reads the tokens file again, when there is one, and puts its
+// tokens in force: a token removed from the file stops working. A file that
+// breaks a rule is refused, logged with its line and the rule (never a
+// token), and the tokens in force stay.
+func (s *Server) reloadTokens() {
+	if s.cfg.AuthTokensFile == "" {
+		return
+	}
+	tokens, err := tokenfile.Read(s.cfg.AuthTokensFile)
+	if err != nil {
+		s.logger.Error("tokens file refused; the tokens in force stay", zap.Error(err))
+		return
+	}
+	s.tokens.Set(tokens)
+	s.logger.Info("tokens reloaded", zap.Int("tokens", len(tokens)))
 }

@@ -324,6 +324,8 @@ func TestServeBadFlags(t *testing.T) {
 		{"public key and unsealed", []string{"--dataset-public-key", tokens, "--dataset-unsealed"}, nil, "--dataset-unsealed"},
 		{"condition cost", []string{"--max-condition-cost", "0"}, nil, "--max-condition-cost"},
 		{"max connections", []string{"--max-connections", "0"}, nil, "--max-connections"},
+		{"share over the cap", []string{"--max-connections", "8", "--max-connections-per-source", "9"}, nil, "--max-connections-per-source"},
+		{"trusted proxy", []string{"--trusted-proxies", "10.0.0.0/33"}, nil, "--trusted-proxies"},
 		{"cert without key", []string{"--tls-cert", tokens}, nil, "--tls-cert"},
 		{"unreadable cert", []string{"--tls-cert", tokens, "--tls-key", tokens}, nil, "--tls-cert"},
 		{"client CA without TLS", []string{"--client-ca", tokens}, nil, "--client-ca"},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -45,7 +46,10 @@ type serveFlags struct {
 	metricsAddr                    string
 	logLevel, logFormat            string
 	shutdownGrace, maxCallDuration time.Duration
+	requestTimeout                 time.Duration
 	maxConnections                 int
+	maxConnectionsPerSource        int
+	trustedProxies                 []string
 	reflection                     bool
 }
 
@@ -100,7 +104,10 @@ flag's name in upper snake case, e.g. SAFETHIRD_TLS_CERT. A flag given wins.`,
 	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", server.DefaultShutdownGrace, "time calls in flight get to finish on shutdown")
 	fl.BoolVar(&f.reflection, "reflection", true, "serve gRPC server reflection (v1 and v1alpha)")
 	fl.DurationVar(&f.maxCallDuration, "max-call-duration", server.DefaultMaxCallDuration, "cap on every call's deadline")
-	fl.IntVar(&f.maxConnections, "max-connections", server.DefaultMaxConnections, "client connections served at once; more are closed when accepted")
+	fl.DurationVar(&f.requestTimeout, "request-timeout", server.DefaultRequestTimeout, "time a call's request has to arrive, from its headers, on both doors")
+	fl.IntVar(&f.maxConnections, "max-connections", server.DefaultMaxConnections, "client connections past their preface served at once, both doors together; at the cap the one idle longest is closed for a new one")
+	fl.IntVar(&f.maxConnectionsPerSource, "max-connections-per-source", 0, "the share of --max-connections one client address may hold (default half of it)")
+	fl.StringSliceVar(&f.trustedProxies, "trusted-proxies", nil, "addresses or CIDR ranges of proxies in front of the server, not held to --max-connections-per-source (default none)")
 	return cmd
 }
 
@@ -146,21 +153,23 @@ func applyEnv(fs *pflag.FlagSet, lookup func(string) (string, bool)) error {
 // error is one line naming the flag, with the usage exit code.
 func (f serveFlags) serverConfig() (server.Config, error) {
 	cfg := server.Config{
-		DatasetDir:           f.dataset,
-		HTTPAddr:             f.httpAddr,
-		TLSCertFile:          f.tlsCert,
-		TLSKeyFile:           f.tlsKey,
-		ClientCAFile:         f.clientCA,
-		AllowPlaintextTokens: f.insecurePlaintextTokens,
-		Reflection:           f.reflection,
-		MetricsAddr:          f.metricsAddr,
-		ShutdownGrace:        f.shutdownGrace,
-		MaxCallDuration:      f.maxCallDuration,
-		DatasetUnsealed:      f.datasetUnsealed,
-		MaxConditionCost:     f.maxConditionCost,
-		MaxConnections:       f.maxConnections,
-		DatasetArchive:       f.datasetArchive,
-		ArchiveMax:           f.archiveMax,
+		DatasetDir:              f.dataset,
+		HTTPAddr:                f.httpAddr,
+		TLSCertFile:             f.tlsCert,
+		TLSKeyFile:              f.tlsKey,
+		ClientCAFile:            f.clientCA,
+		AllowPlaintextTokens:    f.insecurePlaintextTokens,
+		Reflection:              f.reflection,
+		MetricsAddr:             f.metricsAddr,
+		ShutdownGrace:           f.shutdownGrace,
+		MaxCallDuration:         f.maxCallDuration,
+		RequestTimeout:          f.requestTimeout,
+		DatasetUnsealed:         f.datasetUnsealed,
+		MaxConditionCost:        f.maxConditionCost,
+		MaxConnections:          f.maxConnections,
+		MaxConnectionsPerSource: f.maxConnectionsPerSource,
+		DatasetArchive:          f.datasetArchive,
+		ArchiveMax:              f.archiveMax,
 	}
 	if _, _, err := net.SplitHostPort(f.addr); err != nil {
 		return cfg, usageError("--addr %q: want host:port: %v", f.addr, err)
@@ -179,8 +188,21 @@ func (f serveFlags) serverConfig() (server.Config, error) {
 	if f.maxCallDuration <= 0 {
 		return cfg, usageError("--max-call-duration %s: must be positive, e.g. 30s", f.maxCallDuration)
 	}
+	if f.requestTimeout <= 0 {
+		return cfg, usageError("--request-timeout %s: must be positive, e.g. 10s", f.requestTimeout)
+	}
 	if f.maxConnections <= 0 {
 		return cfg, usageError("--max-connections %d: must be positive, e.g. %d", f.maxConnections, server.DefaultMaxConnections)
+	}
+	if f.maxConnectionsPerSource < 0 || f.maxConnectionsPerSource > f.maxConnections {
+		return cfg, usageError("--max-connections-per-source %d: must be 1 to --max-connections (%d), or 0 for half of it", f.maxConnectionsPerSource, f.maxConnections)
+	}
+	for _, p := range f.trustedProxies {
+		prefix, err := parsePrefix(p)
+		if err != nil {
+			return cfg, usageError("--trusted-proxies %q: want an IP address or a CIDR range, e.g. 10.0.0.0/8", p)
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, prefix)
 	}
 	if f.dataset != "" {
 		if info, err := os.Stat(f.dataset); err != nil || !info.IsDir() {
@@ -223,6 +245,15 @@ func (f serveFlags) serverConfig() (server.Config, error) {
 		cfg.AuthTokensFile = f.authTokensFile
 	}
 	return cfg, nil
+}
+
+// parsePrefix reads an address (a range of one) or a CIDR range.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if addr, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(addr, addr.BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	return p.Masked(), err
 }
 
 // checkTLS checks the TLS files here, rather than leaving it to

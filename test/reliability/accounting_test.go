@@ -15,8 +15,10 @@ import (
 
 // Finding 8: bytes that are not a valid request got INTERNAL, even without a
 // token, and were neither logged nor counted; nor were oversized requests.
-// grpc-go still answers them before any interceptor (so before auth): the
-// code is grpc-go's, but every call now has its log line and its count.
+// Every call now has its log line and its count. A request that does not
+// decode is refused by the chain, after auth, as the INVALID_ARGUMENT it
+// is (issue 25: the codec leaves it to the chain); grpc-go still refuses
+// an oversized request and an unknown method before any interceptor.
 func TestEveryCallIsLoggedAndCounted(t *testing.T) {
 	t.Parallel()
 	keys := newPKI(t)
@@ -34,11 +36,12 @@ func TestEveryCallIsLoggedAndCounted(t *testing.T) {
 		conn         *client.Client
 		code         codes.Code
 	}{
-		{"bytes that are not protobuf", assessCountry, []byte{0x0a, 0xff, 0xff, 0xff}, c, codes.Internal},
-		{"invalid UTF-8", getCountry, stringField(1, []byte("M\xff")), c, codes.Internal},
+		{"bytes that are not protobuf", assessCountry, []byte{0x0a, 0xff, 0xff, 0xff}, c, codes.Unauthenticated},
+		{"invalid UTF-8", getCountry, stringField(1, []byte("M\xff")), c, codes.Unauthenticated},
 		{"over 256 KiB", assessCountry, stringField(2, make([]byte, 300<<10)), c, codes.ResourceExhausted},
 		{"unknown method", "/safethird.v1.AssessmentService/Nope", nil, c, codes.Unimplemented},
-		{"with a token: not protobuf", assessCountry, []byte{0x0a, 0xff, 0xff, 0xff}, withToken, codes.Internal},
+		{"with a token: not protobuf", assessCountry, []byte{0x0a, 0xff, 0xff, 0xff}, withToken, codes.InvalidArgument},
+		{"with a token: invalid UTF-8", getCountry, stringField(1, []byte("M\xff")), withToken, codes.InvalidArgument},
 		{"no token, well formed", assessCountry, stringField(1, []byte("MX")), c, codes.Unauthenticated},
 		{"with a token, well formed", assessCountry, stringField(1, []byte("MX")), withToken, codes.OK},
 	}
@@ -73,8 +76,8 @@ func TestEveryCallIsLoggedAndCounted(t *testing.T) {
 			refusedByGRPC++
 		}
 	}
-	if refusedByGRPC != 5 {
-		t.Errorf("%d call lines marked refused_by grpc, want 5 (the malformed, oversized and unknown-method calls)", refusedByGRPC)
+	if refusedByGRPC != 2 {
+		t.Errorf("%d call lines marked refused_by grpc, want 2 (the oversized and unknown-method calls)", refusedByGRPC)
 	}
 	// And each is counted.
 	after := srv.scrape(t)
@@ -85,10 +88,13 @@ func TestEveryCallIsLoggedAndCounted(t *testing.T) {
 	if int(counted) != len(calls) {
 		t.Errorf("grpc_server_handled_total grew by %v for %d calls", counted, len(calls))
 	}
-	for _, want := range []string{"Internal", "ResourceExhausted", "Unimplemented"} {
+	for _, want := range []string{"InvalidArgument", "ResourceExhausted", "Unimplemented"} {
 		if metric(after, "grpc_server_handled_total", "grpc_code", want) == 0 {
 			t.Errorf("no %s call counted", want)
 		}
+	}
+	if n := metric(after, "grpc_server_handled_total", "grpc_code", "Internal"); n != 0 {
+		t.Errorf("%v calls counted Internal, want none: a malformed request is the caller's error", n)
 	}
 	figure(t, "%d calls, %d logged (%d refused by grpc-go before the interceptors, marked refused_by=grpc), %v counted, 0 unlogged:\n\t%s",
 		len(calls), len(logged), refusedByGRPC, counted, strings.Join(rows, "\n\t"))

@@ -55,7 +55,11 @@ func TestDrain(t *testing.T) {
 		grace    = 20 * time.Second
 		method   = "/safethird.v1.AssessmentService/BatchAssessCountries"
 	)
-	srv := startServer(t, serverOptions{grace: grace})
+	// The held requests stay half-sent across the signal and the refusals,
+	// which under -race on a busy machine takes longer than the default
+	// --request-timeout (10 s), past which the server rightly cancels a
+	// call whose request has not arrived: this test is about the drain.
+	srv := startServer(t, serverOptions{grace: grace, env: []string{"SAFETHIRD_REQUEST_TIMEOUT=60s"}})
 	clients := make([]*client.Client, 2)
 	for i := range clients {
 		clients[i] = newClient(t, srv.addr, client.WithMaxAttempts(1))

@@ -79,6 +79,8 @@ type serverProc struct {
 	pid         int
 	addr        string
 	metricsAddr string
+	// httpAddr is where the HTTP door listens.
+	httpAddr string
 	// stderr is everything the process logged, one JSON object a line.
 	stderr *syncbuf.Buffer
 	// exited is closed once the process has exited and its output is read;
@@ -137,7 +139,7 @@ func startServer(t *testing.T, opts serverOptions) *serverProc {
 	}
 	_ = pw.Close()
 	p := &serverProc{cmd: cmd, pid: cmd.Process.Pid, stderr: &syncbuf.Buffer{}, exited: make(chan struct{}), grace: cmp.Or(opts.grace, defaultGrace)}
-	serving := make(chan [2]string, 1)
+	serving := make(chan [3]string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 4<<20)
@@ -151,10 +153,11 @@ func startServer(t *testing.T, opts serverOptions) *serverProc {
 				Msg         string `json:"msg"`
 				Addr        string `json:"addr"`
 				MetricsAddr string `json:"metrics_addr"`
+				HTTPAddr    string `json:"http_addr"`
 			}
 			if json.Unmarshal(line, &entry) == nil && entry.Msg == "serving" {
 				select {
-				case serving <- [2]string{entry.Addr, entry.MetricsAddr}:
+				case serving <- [3]string{entry.Addr, entry.MetricsAddr, entry.HTTPAddr}:
 				default:
 				}
 			}
@@ -173,7 +176,7 @@ func startServer(t *testing.T, opts serverOptions) *serverProc {
 	})
 	select {
 	case a := <-serving:
-		p.addr, p.metricsAddr = a[0], a[1]
+		p.addr, p.metricsAddr, p.httpAddr = a[0], a[1], a[2]
 	case <-p.exited:
 		t.Fatalf("safethird exited before serving: %v\n%s", p.waitErr, p.stderr)
 	case <-time.After(30 * time.Second):

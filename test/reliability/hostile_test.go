@@ -55,10 +55,12 @@ type hostileResult struct {
 func TestHostileConnections(t *testing.T) {
 	t.Parallel()
 	keys := newPKI(t)
-	// Room for the 240 silent connections below, each to be closed at the
-	// handshake timeout, not at --max-connections (TestNeverReadingFlood).
+	// Room for the 240 silent connections below, all from one address,
+	// each to be closed at the handshake timeout, not evicted at
+	// --max-connections or at the address's share (TestNeverReadingFlood,
+	// the doors tests).
 	srv := startServer(t, serverOptions{pki: keys, tokensFile: keys.tokensFile, dropCallLines: true,
-		env: []string{"SAFETHIRD_MAX_CONNECTIONS=400"}})
+		env: []string{"SAFETHIRD_MAX_CONNECTIONS=400", "SAFETHIRD_MAX_CONNECTIONS_PER_SOURCE=400"}})
 	c := newClient(t, srv.addr, keys.clientOptions()...)
 	items := workItems()
 	load := startLoad(t, 4, func(ctx context.Context, w, i int) error {
