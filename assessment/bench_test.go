@@ -1,11 +1,14 @@
 package assessment_test
 
 import (
+	"os"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/safethird/safethird/assessment"
+	"github.com/safethird/safethird/dataset"
 
 	pb "github.com/safethird/safethird/proto/safethird/v1"
 )
@@ -109,6 +112,54 @@ func BenchmarkAssessTimeline(b *testing.B) {
 				if _, err := eng.AssessTimeline(c.req, today); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkDistinctQuestions asks one engine a question it has not seen
+// at each iteration, as a case system does: every curated country on a
+// new day. SAFETHIRD_BENCH_DATASET names a dataset directory to ask
+// instead of the embedded one (a synthetic one from bench/gendata, for
+// how the cost grows with the dataset).
+func BenchmarkDistinctQuestions(b *testing.B) {
+	snap, err := loadOnce()
+	if dir := os.Getenv("SAFETHIRD_BENCH_DATASET"); dir != "" {
+		snap, err = dataset.LoadDir(dir)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	var countries []string
+	for _, c := range snap.Countries() {
+		if c.GetCurated() {
+			countries = append(countries, c.GetCode())
+		}
+	}
+	first := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	question := func(i int) *pb.AssessCountryRequest {
+		return &pb.AssessCountryRequest{CountryCode: countries[i%len(countries)], AsOf: first.AddDate(0, 0, i/len(countries)).Format(time.DateOnly)}
+	}
+	for _, c := range []struct {
+		name      string
+		applicant func(int) *pb.Applicant
+	}{
+		{"full", func(int) *pb.Applicant { return nil }},
+		{"applicant", func(i int) *pb.Applicant {
+			return &pb.Applicant{NationalityCode: proto.String("HN"), Age: proto.Int32(int32(i % 90))}
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			eng := assessment.New(snap)
+			i := 0
+			for b.Loop() {
+				req := question(i)
+				req.Applicant = c.applicant(i)
+				if _, err := eng.AssessCountry(req, today); err != nil {
+					b.Fatal(err)
+				}
+				i++
 			}
 		})
 	}

@@ -45,11 +45,52 @@ func (b *builder) evalCondition(expr string) condition.Result {
 	if !ok {
 		return condition.Result{Value: condition.Unknown}
 	}
-	b.read |= conditionFacts(prg)
+	read := conditionFacts(prg)
+	b.read |= read
+	if b.q.applicant != nil && read != 0 {
+		return b.conditionResult(b.evalProgram(prg))
+	}
+	// Without an applicant, or for a condition that reads nothing of
+	// one, the result is a function of the condition, the country, the
+	// jurisdiction and, if the condition reads it, the date: kept, so that
+	// a new date asks again only what reads it.
+	key := condKey{expr: expr, country: b.q.country.GetCode(), jurisdiction: b.q.jurisdiction}
+	if prg.ReadsAsOf() {
+		key.asOf = b.q.asOf
+	}
+	return b.conditionResult(b.engine.conds.get(b.q.ctx, key, func() condResult { return b.evalProgram(prg) }, condResult.size, maxCondBytes))
+}
+
+// condResult is a condition's result, or failed when it could not be
+// evaluated.
+type condResult struct {
+	res    condition.Result
+	failed bool
+}
+
+// size is a condResult's weight in the memo: its missing facts' names and
+// a fixed part for the key and the rest.
+func (r condResult) size() int {
+	n := 128
+	for _, m := range r.res.Missing {
+		n += len(m) + 16
+	}
+	return n
+}
+
+// evalProgram evaluates prg on the query.
+func (b *builder) evalProgram(prg *condition.Program) condResult {
 	res, err := prg.Eval(b.q.ctx, condition.Input{Applicant: b.q.applicant, CountryCode: b.q.country.GetCode(), JurisdictionCode: b.q.jurisdiction, AsOf: b.q.asOf})
 	if err != nil {
-		b.warn("A condition in the dataset could not be evaluated; its result is treated as unknown.")
-		return condition.Result{Value: condition.Unknown}
+		return condResult{res: condition.Result{Value: condition.Unknown}, failed: true}
 	}
-	return res
+	return condResult{res: res}
+}
+
+// conditionResult is r's result, with the warning of one that failed.
+func (b *builder) conditionResult(r condResult) condition.Result {
+	if r.failed {
+		b.warn("A condition in the dataset could not be evaluated; its result is treated as unknown.")
+	}
+	return r.res
 }

@@ -28,6 +28,10 @@ const maxMemo = 4096
 const (
 	maxAnswerBytes = 3 << 20
 	maxBaseBytes   = 2 << 20
+	// maxCondBytes bounds the conditions' results kept: a few hundred
+	// bytes each, one per condition, country and jurisdiction (and date,
+	// for the few that read it).
+	maxCondBytes = 256 << 10
 )
 
 // Engine answers questions against one Snapshot. What does not depend on the
@@ -42,9 +46,18 @@ type Engine struct {
 	// verdicts holds what the protos' field rules found of each request
 	// seen (checkRules).
 	verdicts memo[verdictKey, verdict]
+	// conds holds the results of conditions evaluated without an
+	// applicant (builder.evalCondition).
+	conds memo[condKey, condResult]
 	// exceptionResults holds one result per exception, outcome and set of
 	// missing facts: a small, closed set, so it needs no bound.
 	exceptionResults sync.Map
+}
+
+// condKey is a condition evaluated without an applicant: its expression,
+// the country and jurisdiction, and the date when it reads the date.
+type condKey struct {
+	expr, country, jurisdiction, asOf string
 }
 
 type baseKey struct {

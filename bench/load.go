@@ -138,20 +138,22 @@ func ghzArgs(call string, concurrency int, d fmt.Stringer) []string {
 }
 
 func runGhz(cfg config, addr string, v variant) (ghzResult, error) {
-	data, err := proto.Marshal(v.req)
-	if err != nil {
-		return ghzResult{}, err
+	concurrency := 32
+	if v.concurrency > 0 {
+		concurrency = v.concurrency
 	}
-	args := ghzArgs(v.call, 32, cfg.duration)
-	if len(data) == 0 {
+	args := ghzArgs(v.call, concurrency, cfg.duration)
+	if v.stream == nil && proto.Size(v.req) == 0 {
 		// ghz refuses an empty binary file; "{}" is the empty message.
 		args = append(args, "--data", "{}")
 	} else {
-		file := filepath.Join(os.TempDir(), fmt.Sprintf("safethird-bench-%d.bin", os.Getpid()))
-		if err := os.WriteFile(file, data, 0o600); err != nil {
+		file, owned, err := cfg.set.requestFile(v)
+		if err != nil {
 			return ghzResult{}, err
 		}
-		defer os.Remove(file)
+		if owned {
+			defer os.Remove(file)
+		}
 		args = append(args, "--binary-file", file)
 	}
 	r, err := ghz(cfg, append(args, addr))

@@ -77,7 +77,7 @@ func startInProcess(cfg config) (*inProcess, error) {
 	}
 	logger := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()),
 		&zapcore.BufferedWriteSyncer{WS: logFile}, level))
-	srv, err := server.New(server.Config{HTTPAddr: httpAddr, Reflection: true}, logger)
+	srv, err := server.New(server.Config{HTTPAddr: httpAddr, Reflection: true, DatasetDir: cfg.set.dir}, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func startInProcess(cfg config) (*inProcess, error) {
 		_ = logFile.Close()
 		_ = os.Remove(logFile.Name())
 	}}
-	if err := waitServing(p.addr, time.Now().Add(10*time.Second)); err != nil {
+	if err := waitServing(p.addr, time.Now().Add(startDeadline)); err != nil {
 		p.stop()
 		return nil, err
 	}

@@ -79,3 +79,7 @@ func (p *Program) ChangeDates(in Input) []string {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// ReadsAsOf reports whether the condition reads the date assessed: one
+// that does not has the same value on every date.
+func (p *Program) ReadsAsOf() bool { return p.dates.readsAsOf }

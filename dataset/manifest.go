@@ -26,6 +26,12 @@ const (
 // manifestFormat names the manifest's format, so a later one is told apart.
 const manifestFormat = "safethird.dataset.manifest/v1"
 
+// MaxManifestSize bounds the manifest, which lists every file of the
+// dataset with its digest in about 100 bytes plus its path: room for some
+// 100,000 files. Seal refuses to write a larger one, which no load would
+// read; every other file keeps MaxFileSize.
+const MaxManifestSize = 16 << 20
+
 // maxSignatureSize bounds the signature file: 64 bytes in base64, a line break.
 const maxSignatureSize = 1 << 10
 

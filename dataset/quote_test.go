@@ -3,6 +3,7 @@ package dataset
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -84,6 +85,17 @@ func TestNormalizeQuoteTextIsIdempotent(t *testing.T) {
 		once := normalizeQuoteText(s)
 		if twice := normalizeQuoteText(once); twice != once {
 			t.Errorf("normalizeQuoteText(%q) = %q, again %q", s, once, twice)
+		}
+	}
+}
+
+// collapseSpace trims and collapses white space as splitting at it and
+// joining with one space does, byte for byte, whatever the runes.
+func TestCollapseSpace(t *testing.T) {
+	for _, s := range []string{"", " ", "a", "  a  b\t\n c ", "\u00a0x\u2003\u2003y\u3000", "a\xffb  \xfe", "é  ü\n\n"} {
+		want := strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
+		if got := collapseSpace(s); got != want {
+			t.Errorf("collapseSpace(%q) = %q, want %q", s, got, want)
 		}
 	}
 }

@@ -34,7 +34,7 @@ func (l *loader) readManifest(pub ed25519.PublicKey) {
 // its signature; a manifest that cannot be used is a problem with the
 // file at fault.
 func manifestIn(fsys fs.FS, pub ed25519.PublicKey) (*Manifest, *Problem) {
-	data, err := safefile.ReadFS(fsys, ManifestFile, MaxFileSize)
+	data, err := safefile.ReadFS(fsys, ManifestFile, MaxManifestSize)
 	if err != nil {
 		return nil, &Problem{File: ManifestFile, Message: fmt.Sprintf("cannot read the seal: %v; seal the dataset with `safethird dataset seal`, or serve it with --dataset-unsealed to edit it", readError(err))}
 	}
@@ -159,6 +159,9 @@ func (o LoadOptions) SealWith(dir string, so SealOptions) (*Manifest, error) {
 		return nil, err
 	}
 	data := m.marshal()
+	if len(data) > MaxManifestSize {
+		return nil, fmt.Errorf("seal dataset: the manifest of %d files would be %d bytes, over the %d-byte limit of a manifest a load reads: split the dataset or shorten its file names", len(m.Files), len(data), MaxManifestSize)
+	}
 	if err := writeAtomic(filepath.Join(d.Path(), ManifestFile), data); err != nil {
 		return nil, err
 	}

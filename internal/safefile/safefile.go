@@ -24,8 +24,10 @@ import (
 const openFlags = os.O_RDONLY | syscall.O_NONBLOCK
 
 // MaxDirEntries bounds the entries read from one directory, so a directory
-// of a million files is refused rather than listed.
-const MaxDirEntries = 10_000
+// of a million files is refused rather than listed; a dataset's sources/
+// holds two files a source, some 20,000 in a synthetic dataset of 20,000
+// files (bench/syndata), and a manifest has room for 100,000.
+const MaxDirEntries = 100_000
 
 // TooLargeError reports a file over its size limit.
 type TooLargeError struct {
@@ -112,7 +114,7 @@ func readOpen(f fs.File, limit int64) ([]byte, error) {
 	if info.Size() > limit {
 		return nil, &TooLargeError{Limit: limit}
 	}
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	b, err := readAll(io.LimitReader(f, limit+1), info.Size())
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +122,27 @@ func readOpen(f fs.File, limit int64) ([]byte, error) {
 		return nil, &TooLargeError{Limit: limit}
 	}
 	return b, nil
+}
+
+// readAll is io.ReadAll with room for size bytes from the start: a file
+// read in one read(2) and the one that finds its end, where io.ReadAll,
+// starting at 512 bytes, reads a record of a few KB in several and copies
+// it as it grows. A file that grew since fstat is read whole all the same.
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	b := make([]byte, 0, size+1)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // room for more: the file grew
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
 
 // Dir is a directory tree read safely, as an fs.FS: a name that leads out
