@@ -76,7 +76,10 @@ $(BIN)/vegeta:
 
 .PHONY: test
 test: tools ## Run the tests (installs grpcurl and ghz first).
-	go test -race -count=1 ./...
+	@# -timeout: the server's and the CLI's packages start dozens of real
+	@# servers, each loading the dataset under the race detector; on a busy
+	@# 2-core machine a package can pass go test's 10-minute default.
+	go test -race -count=1 -timeout 25m ./...
 
 .PHONY: build
 build: ## Build the safethird binary into ./bin.
