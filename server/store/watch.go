@@ -9,6 +9,10 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/safethird/safethird/internal/safefile"
 )
 
 // maxWatchDepth bounds the directory walk, so a symlink loop cannot make
@@ -23,6 +27,7 @@ func (s *Store) Watch(ctx context.Context, dir string, interval time.Duration, l
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	seen := loaded
+	var failing string // the fingerprint's last error, logged once
 	for {
 		select {
 		case <-ctx.Done():
@@ -31,9 +36,17 @@ func (s *Store) Watch(ctx context.Context, dir string, interval time.Duration, l
 		}
 		fp, err := Fingerprint(dir)
 		if err != nil {
-			// A directory mid-replace can vanish for a moment: try next tick.
+			// A directory mid-replace can vanish for a moment: try next
+			// tick. An error that lasts (a directory too large to walk)
+			// would leave reloads to signals without a word, so each new
+			// one is logged once.
+			if err.Error() != failing {
+				failing = err.Error()
+				s.logger.Warn("dataset watch: cannot see the directory, retrying each interval; reload by signal meanwhile", zap.Error(err))
+			}
 			continue
 		}
+		failing = ""
 		if fp != loaded && fp == seen {
 			loaded = fp
 			s.ReloadAndLog("watch")
@@ -42,10 +55,12 @@ func (s *Store) Watch(ctx context.Context, dir string, interval time.Duration, l
 	}
 }
 
-// maxWatchEntries bounds the entries the fingerprint lists: a dataset has
-// a few hundred files, and a directory of millions must not cost a walk
-// every interval.
-const maxWatchEntries = 20_000
+// maxWatchEntries bounds the entries the fingerprint lists, so a
+// directory of millions does not cost a walk every interval. It is the
+// loader's bound on one directory's entries, about as many files as a
+// manifest can list: a dataset a load accepts can be watched (20,000, the
+// bound before, left a 21,667-file dataset to signals alone).
+const maxWatchEntries = safefile.MaxDirEntries
 
 // Fingerprint hashes what a load would see, without opening a file: the
 // directory dir resolves to (so swapping a symlink to the dataset shows),
