@@ -117,14 +117,16 @@ func (c *Chain) links() []link {
 	recovered := recovery.WithRecoveryHandlerContext(c.recovered)
 	tokens := selector.MatchFunc(needsToken)
 	rules := selector.MatchFunc(rulesCheckedHere)
+	decodeUnary, decodeStream := c.checkRequests(c.cfg.DecodeError)
+	validateUnary, validateStream := c.checkRequests(c.validate)
 	links := []link{
 		{"request-id", c.requestIDUnary, requestIDStream},
 		{"accounting", interceptors.UnaryServerInterceptor(reporter), interceptors.StreamServerInterceptor(reporter)},
 		{"recovery", recovery.UnaryServerInterceptor(recovered), recovery.StreamServerInterceptor(recovered)},
 		{"auth", selector.UnaryServerInterceptor(auth.UnaryServerInterceptor(c.authenticate), tokens),
 			selector.StreamServerInterceptor(auth.StreamServerInterceptor(c.authenticate), tokens)},
-		{"decode", c.decodeUnary, c.decodeStream},
-		{"validate", selector.UnaryServerInterceptor(c.validateUnary, rules), selector.StreamServerInterceptor(c.validateStream, rules)},
+		{"decode", decodeUnary, decodeStream},
+		{"validate", selector.UnaryServerInterceptor(validateUnary, rules), selector.StreamServerInterceptor(validateStream, rules)},
 		{"responses", c.responsesUnary, c.responsesStream},
 		{"deadline", c.deadlineUnary, nil},
 	}

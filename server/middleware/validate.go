@@ -17,64 +17,40 @@ import (
 // it details the error as buf.validate.Violations, where this API's error
 // contract is google.rpc.BadRequest.
 
-func (c *Chain) validateUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if err := c.validate(req); err != nil {
-		return nil, c.cfg.Errors.Err(ctx, err)
+// checkRequests is the link that refuses each request check finds fault
+// with, unary or streamed, with the chain's error for it: the decode link
+// (a request the codec could not decode) and the validate link (the field
+// rules) differ only in the check.
+func (c *Chain) checkRequests(check func(any) error) (grpc.UnaryServerInterceptor, grpc.StreamServerInterceptor) {
+	unary := func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if err := check(req); err != nil {
+			return nil, c.cfg.Errors.Err(ctx, err)
+		}
+		return handler(ctx, req)
 	}
-	return handler(ctx, req)
+	stream := func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		return handler(srv, &checkedStream{ServerStream: ss, c: c, check: check})
+	}
+	return unary, stream
 }
 
-func (c *Chain) validateStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	return handler(srv, &validatingStream{ServerStream: ss, c: c})
-}
-
-// validatingStream checks each request a stream receives.
-type validatingStream struct {
+// checkedStream refuses each request of a stream its check finds fault with.
+type checkedStream struct {
 	grpc.ServerStream
-	c *Chain
+	c     *Chain
+	check func(any) error
 }
 
-func (v *validatingStream) RecvMsg(m any) error {
-	if err := v.ServerStream.RecvMsg(m); err != nil {
+func (s *checkedStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
 		return err
 	}
-	if err := v.c.validate(m); err != nil {
-		return v.c.cfg.Errors.Err(v.Context(), err)
+	if err := s.check(m); err != nil {
+		return s.c.cfg.Errors.Err(s.Context(), err)
 	}
 	return nil
 }
 
-// decodeUnary refuses a request the codec could not decode.
-func (c *Chain) decodeUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if err := c.cfg.DecodeError(req); err != nil {
-		return nil, c.cfg.Errors.Err(ctx, err)
-	}
-	return handler(ctx, req)
-}
-
-func (c *Chain) decodeStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	return handler(srv, &decodingStream{ServerStream: ss, c: c})
-}
-
-// decodingStream refuses each request of a stream the codec could not
-// decode.
-type decodingStream struct {
-	grpc.ServerStream
-	c *Chain
-}
-
-func (d *decodingStream) RecvMsg(m any) error {
-	if err := d.ServerStream.RecvMsg(m); err != nil {
-		return err
-	}
-	if err := d.c.cfg.DecodeError(m); err != nil {
-		return d.c.cfg.Errors.Err(d.Context(), err)
-	}
-	return nil
-}
-
-// validate returns nil, a *protovalidate.ValidationError naming the rules
-// broken, or an error of the rules themselves (INTERNAL, logged).
 func (c *Chain) validate(m any) error {
 	msg, ok := m.(proto.Message)
 	if !ok {
