@@ -139,3 +139,42 @@ func TestRESTAnswersAreFreshOnes(t *testing.T) {
 		}
 	}
 }
+
+// Over REST, a batch is its items' stored JSON framed as a list: decoded,
+// it is a batch of a fresh engine's answers, with the bad item's error
+// encoded on its own, asked twice so that the second is all memo.
+func TestRESTBatchesAreFreshOnes(t *testing.T) {
+	hs := startHTTP(t, serverConfig())
+	snap := embedded(t)
+	reqs := answertest.Requests(snap)
+	for start := 0; start < len(reqs); start += restStride * (assessment.MaxBatchItems - 1) {
+		var items []*safethirdv1.AssessCountryRequest
+		for i := start; i < len(reqs) && len(items) < assessment.MaxBatchItems-1; i += restStride {
+			items = append(items, reqs[i])
+		}
+		b, err := protojson.Marshal(&safethirdv1.BatchAssessCountriesRequest{Requests: append([]*safethirdv1.AssessCountryRequest{{CountryCode: "ZZ"}}, items...)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for round := range 2 {
+			resp, got := hs.do(t, "POST", "/v1/countries:batchAssess", b, "Content-Type: application/json")
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("batch %d: status %d: %.300s", start, resp.StatusCode, got)
+			}
+			var sent safethirdv1.BatchAssessCountriesResponse
+			if err := protojson.Unmarshal(got, &sent); err != nil {
+				t.Fatalf("batch %d, round %d: the JSON sent does not decode: %v", start, round, err)
+			}
+			if len(sent.GetResults()) != len(items)+1 || sent.GetResults()[0].GetStatus().GetCode() == 0 {
+				t.Fatalf("batch %d, round %d: %d results, the first %v; want %d, the first an error", start, round, len(sent.GetResults()), sent.GetResults()[0], len(items)+1)
+			}
+			want := &safethirdv1.BatchAssessCountriesResponse{Results: []*safethirdv1.BatchAssessResult{sent.GetResults()[0]}}
+			for _, req := range items {
+				want.Results = append(want.Results, &safethirdv1.BatchAssessResult{Result: &safethirdv1.BatchAssessResult_Assessment{Assessment: answer(t, assessment.New(snap), req)}})
+			}
+			if !proto.Equal(&sent, want) {
+				t.Fatalf("batch %d, round %d: the answers sent are not a fresh engine's", start, round)
+			}
+		}
+	}
+}

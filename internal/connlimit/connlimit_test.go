@@ -279,3 +279,32 @@ func TestBusyReadingConnectionIsNotClosed(t *testing.T) {
 	_ = client.Close()
 	<-read
 }
+
+// A response held in two copies counts twice until it has ended: the
+// writes give back the copy the socket takes, Close the other and what
+// was reserved beyond the bytes written.
+func TestReservationCountsItsCopies(t *testing.T) {
+	l, accepted := testConns(t, limits(4, 4))
+	_ = dial(t, l)
+	c := <-accepted
+	r := c.Reservation(2)
+	if !r.Reserve(1000) {
+		t.Fatal("a response within the budget cut its connection")
+	}
+	if got := c.unread(); got != 2000 {
+		t.Errorf("unread after reserving 1000 bytes in 2 copies = %d, want 2000", got)
+	}
+	if !r.Write(600) {
+		t.Fatal("a write within the budget cut its connection")
+	}
+	if _, err := c.Write(make([]byte, 600)); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.unread(); got != 1400 {
+		t.Errorf("unread after 600 bytes written = %d, want 1400", got)
+	}
+	r.Close()
+	if got := c.unread(); got != 0 {
+		t.Errorf("unread after the response ended = %d, want 0", got)
+	}
+}

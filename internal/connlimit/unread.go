@@ -144,22 +144,36 @@ func (l *Limiter) WatchStalls(ctx context.Context) {
 // encoded size before it is written, which spares the encoding of one
 // that would take the connection over the budget; the HTTP door every byte
 // it writes, errors and its own pages included) counts each byte once.
+//
+// A response the door holds in more than one copy while it waits for the
+// client (the HTTP door's: the gRPC server's encoding behind the door and
+// the transcoder's buffer of it) is counted at that cost, as the memory it
+// takes: the copies beyond the one written are counted when the chain
+// reserves the response and given back when the response ends (Close),
+// since the writes give back only the bytes the socket takes.
 type Reservation struct {
-	c     *Conn
-	ahead atomic.Int64 // bytes counted before they were written
+	c      *Conn
+	copies int64
+	ahead  atomic.Int64 // bytes counted before they were written
+	held   atomic.Int64 // bytes counted for the copies beyond the written one
 }
 
-// Reservation starts counting one response on c.
-func (c *Conn) Reservation() *Reservation { return &Reservation{c: c} }
+// Reservation starts counting one response on c, held in copies copies
+// (at least one) until it is written.
+func (c *Conn) Reservation(copies int) *Reservation {
+	return &Reservation{c: c, copies: int64(max(1, copies))}
+}
 
 // Cut reports whether the response's connection was closed for not reading.
 func (r *Reservation) Cut() bool { return r.c.Cut() }
 
-// Reserve counts n bytes about to be written, ahead of the writes; it
-// reports whether the connection is still open.
+// Reserve counts n bytes about to be written, ahead of the writes, in all
+// their copies; it reports whether the connection is still open.
 func (r *Reservation) Reserve(n int) bool {
 	r.ahead.Add(int64(n))
-	return r.c.Account(n)
+	extra := int64(n) * (r.copies - 1)
+	r.held.Add(extra)
+	return r.c.Account(int(int64(n) + extra))
 }
 
 // Write counts the n bytes of a write, but those counted ahead; it reports
@@ -179,9 +193,10 @@ func (r *Reservation) Write(n int) bool {
 
 // Close gives back what was counted ahead and never written (a response
 // that failed, or came out smaller than its estimate): it was never queued,
-// so it must not stay counted as unread.
+// so it must not stay counted as unread; and the copies the response was
+// held in, freed once it has ended.
 func (r *Reservation) Close() {
-	left := r.ahead.Swap(0)
+	left := r.ahead.Swap(0) + r.held.Swap(0)
 	for left > 0 {
 		res, w := r.c.reserved.Load(), r.c.written.Load()
 		if r.c.reserved.CompareAndSwap(res, max(w, res-left)) {
