@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -144,12 +145,17 @@ func firstProblem(entries []observer.LoggedEntry) any {
 // embedded loads the embedded dataset, to compute what the server must answer.
 func embedded(t *testing.T) *dataset.Snapshot {
 	t.Helper()
-	snap, err := dataset.Load(data.FS)
+	snap, err := loadEmbedded()
 	if err != nil {
 		t.Fatalf("load the embedded dataset: %v", err)
 	}
 	return snap
 }
+
+// loadEmbedded loads the embedded dataset once for all the package's
+// tests: a Snapshot is never changed once loaded, and a load takes seconds
+// under the race detector.
+var loadEmbedded = sync.OnceValues(func() (*dataset.Snapshot, error) { return dataset.Load(data.FS) })
 
 // wantStatus asserts err is a status with code and, unless reason is
 // empty, an ErrorInfo with that reason and domain safethird.v1.
