@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 
 	"buf.build/go/protovalidate"
 	"buf.build/go/protoyaml"
@@ -148,11 +147,7 @@ func (o LoadOptions) load(fsys fs.FS) (*Snapshot, []ManifestEntry, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	rules, err := fieldRules()
-	if err != nil {
-		return nil, nil, fmt.Errorf("field rules: %w", err)
-	}
-	l := &loader{env: env, rules: rules, fsys: fsys, broken: map[string]bool{}, texts: map[string]string{}, digests: map[string]string{}, perFile: map[string]int{}}
+	l := &loader{env: env, rules: protovalidate.GlobalValidator, fsys: fsys, broken: map[string]bool{}, texts: map[string]string{}, digests: map[string]string{}, perFile: map[string]int{}}
 	if o.Sealed || o.PublicKey != nil {
 		l.readManifest(o.PublicKey)
 	}
@@ -184,15 +179,14 @@ func (o LoadOptions) load(fsys fs.FS) (*Snapshot, []ManifestEntry, error) {
 	return snap, l.entries(), nil
 }
 
-// fieldRules is the validator of the protos' field rules, built once: it
-// compiles each message's rules on first use and is safe for concurrent
-// use, so every load after the first (a reload, a test's server) reuses the
-// compiled rules instead of compiling them again.
-var fieldRules = sync.OnceValues(func() (protovalidate.Validator, error) { return protovalidate.New() })
-
 type loader struct {
 	env *condition.Env
-	// rules checks each record against the field rules in the protos.
+	// rules checks each record against the field rules in the protos:
+	// protovalidate's global validator, which the engine, the
+	// expectations and the server's requests share. It compiles each
+	// message's rules on first use and is safe for concurrent use, so a
+	// load after the first (a reload, a test's server) compiles none, and
+	// the process builds one CEL environment for them all, not one each.
 	rules    protovalidate.Validator
 	fsys     fs.FS
 	problems []Problem
