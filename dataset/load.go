@@ -282,18 +282,29 @@ func (l *loader) readKind(k kind) []*record {
 // inParallel runs jobs on as many goroutines as the process has cores,
 // each taking the next job not yet taken, and returns when all are done.
 // A job is a file's parse, a few hundred µs: a goroutine or a channel
-// send each would cost more than their sharing saves.
+// send each would cost more than their sharing saves. A job that panics
+// panics again in the caller, once all have stopped, where the store's
+// recovery turns a load's panic into a refused dataset.
 func inParallel(jobs []func()) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	var panicked atomic.Pointer[any]
 	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
 		wg.Go(func() {
+			defer func() {
+				if p := recover(); p != nil {
+					panicked.CompareAndSwap(nil, &p)
+				}
+			}()
 			for i := next.Add(1) - 1; i < int64(len(jobs)); i = next.Add(1) - 1 {
 				jobs[i]()
 			}
 		})
 	}
 	wg.Wait()
+	if p := panicked.Load(); p != nil {
+		panic(*p)
+	}
 }
 
 // parsed is what a goroutine made of one file read: a record, with the
