@@ -201,7 +201,8 @@ type loader struct {
 	broken map[string]bool
 
 	// texts holds each source's archived text (sources/<id>.txt), raw, by
-	// source id; normalized the same, normalized for matching quotes.
+	// source id; normalized holds the same texts normalized for matching
+	// quotes.
 	texts      map[string]string
 	normalized map[string]quoteText
 
