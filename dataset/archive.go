@@ -14,22 +14,24 @@ import (
 const textSuffix = ".txt"
 
 // readText reads one archived text through the loader's limits, so it is
-// sealed like every other file.
-func (l *loader) readText(file string) {
+// sealed like every other file, and returns it; false after recording the
+// problem of a text that cannot be used.
+func (l *loader) readText(file string) (string, bool) {
 	data := l.read(file)
 	if data == nil {
-		return
+		return "", false
 	}
 	if !utf8.Valid(data) {
 		l.problem(file, 0, 0, "not UTF-8: an archived text is the document's words in UTF-8")
-		return
+		return "", false
 	}
 	id := strings.TrimSuffix(path.Base(file), textSuffix)
 	if strings.TrimSpace(string(data)) == "" {
 		l.problem(file, 0, 0, "empty: an archived text holds the passages read; delete it if nothing was read")
-		return
+		return "", false
 	}
 	l.texts[id] = string(data)
+	return l.texts[id], true
 }
 
 // archive checks each source against its archived text: a text belongs to
@@ -37,12 +39,12 @@ func (l *loader) readText(file string) {
 // normalized for matching quotes, by source id.
 func (v *validator) archive(records []*record) map[string]quoteText {
 	texts := make(map[string]quoteText, len(v.texts))
-	for id, raw := range v.texts {
+	for id := range v.texts {
 		if _, ok := v.snap.sources[id]; !ok && !v.broken["sources/"+id] {
 			v.problem("sources/"+id+textSuffix, 0, 0, "no record sources/%s.yaml: an archived text belongs to a source record", id)
 			continue
 		}
-		texts[id] = newQuoteText(raw)
+		texts[id] = v.normalized[id]
 	}
 	for _, r := range records {
 		src := r.msg.(*safethirdv1.Source)

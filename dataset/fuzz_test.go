@@ -95,7 +95,7 @@ func FuzzLoad(f *testing.F) {
 // "000000: \n00000: \"\r\"\n0:"): a record file with a carriage return
 // that is not followed by a line feed, in a file with a problem to report,
 // panics with "index out of range" in buf.build/go/protoyaml v0.7.0
-// (decode.go:222, addError), called from (*loader).readRecord (load.go:167).
+// (decode.go:222, addError), called from the loader's parse of a record.
 // yaml.v3 counts a lone CR as a line break, protoyaml splits its source
 // lines on LF only, so the problem's line number is past its last line.
 // A server reloading such a file died with the panic until server/store.go

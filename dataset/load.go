@@ -11,9 +11,11 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"buf.build/go/protovalidate"
 	"buf.build/go/protoyaml"
@@ -148,11 +150,7 @@ func (o LoadOptions) load(fsys fs.FS) (*Snapshot, []ManifestEntry, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	rules, err := fieldRules()
-	if err != nil {
-		return nil, nil, fmt.Errorf("field rules: %w", err)
-	}
-	l := &loader{env: env, rules: rules, fsys: fsys, broken: map[string]bool{}, texts: map[string]string{}, digests: map[string]string{}, perFile: map[string]int{}}
+	l := &loader{env: env, rules: protovalidate.GlobalValidator, fsys: fsys, broken: map[string]bool{}, texts: map[string]string{}, normalized: map[string]quoteText{}, digests: map[string]string{}, perFile: map[string]int{}}
 	if o.Sealed || o.PublicKey != nil {
 		l.readManifest(o.PublicKey)
 	}
@@ -184,15 +182,14 @@ func (o LoadOptions) load(fsys fs.FS) (*Snapshot, []ManifestEntry, error) {
 	return snap, l.entries(), nil
 }
 
-// fieldRules is the validator of the protos' field rules, built once: it
-// compiles each message's rules on first use and is safe for concurrent
-// use, so every load after the first (a reload, a test's server) reuses the
-// compiled rules instead of compiling them again.
-var fieldRules = sync.OnceValues(func() (protovalidate.Validator, error) { return protovalidate.New() })
-
 type loader struct {
 	env *condition.Env
-	// rules checks each record against the field rules in the protos.
+	// rules checks each record against the field rules in the protos:
+	// protovalidate's global validator, which the engine, the
+	// expectations and the server's requests share. It compiles each
+	// message's rules on first use and is safe for concurrent use, so a
+	// load after the first (a reload, a test's server) compiles none, and
+	// the process builds one CEL environment for them all, not one each.
 	rules    protovalidate.Validator
 	fsys     fs.FS
 	problems []Problem
@@ -204,8 +201,10 @@ type loader struct {
 	broken map[string]bool
 
 	// texts holds each source's archived text (sources/<id>.txt), raw, by
-	// source id.
-	texts map[string]string
+	// source id; normalized holds the same texts normalized for matching
+	// quotes.
+	texts      map[string]string
+	normalized map[string]quoteText
 
 	// digests holds the hex SHA-256 of every file read, by path.
 	digests map[string]string
@@ -233,20 +232,45 @@ func (l *loader) readKind(k kind) []*record {
 		l.problem(k.dir+"/", 0, 0, "cannot read: %v", errors.Unwrap(err))
 		return nil
 	}
-	var out []*record
-	for _, e := range entries {
+	// Files are read here, one after the other, in the directory's order
+	// (the size bound, the digests and the seal's checks see them as
+	// before), then parsed on every core the process has; each file's
+	// result goes in its entry's slot, and the slots are taken in order,
+	// so the records and the problems are the same at every load.
+	parsed := make([]parsed, len(entries))
+	var jobs []func()
+	for i, e := range entries {
 		file := path.Join(k.dir, e.Name())
 		if k.archive && !e.IsDir() && strings.HasSuffix(e.Name(), textSuffix) {
-			l.readText(file)
+			if raw, ok := l.readText(file); ok {
+				jobs = append(jobs, func() { parsed[i].text = newQuoteText(raw) })
+			}
 			continue
 		}
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") {
 			l.problem(file, 0, 0, "unexpected entry: %s/ holds only .yaml record files%s", k.dir, k.archiveHint())
 			continue
 		}
-		if r := l.readRecord(file, k); r != nil {
-			out = append(out, r)
+		if data := l.read(file); data != nil {
+			jobs = append(jobs, func() { parsed[i] = parseRecord(l.rules, file, normalizeBreaks(data), k) })
 		} else {
+			l.broken[path.Join(k.dir, strings.TrimSuffix(e.Name(), ".yaml"))] = true
+		}
+	}
+	inParallel(jobs)
+	var out []*record
+	for i, e := range entries {
+		p := &parsed[i]
+		if p.text != "" {
+			l.normalized[strings.TrimSuffix(e.Name(), textSuffix)] = p.text
+		}
+		for _, pr := range p.problems {
+			l.problem(pr.File, pr.Line, pr.Column, "%s", pr.Message)
+		}
+		switch {
+		case p.rec != nil:
+			out = append(out, p.rec)
+		case p.problems != nil:
 			l.broken[path.Join(k.dir, strings.TrimSuffix(e.Name(), ".yaml"))] = true
 		}
 	}
@@ -254,6 +278,43 @@ func (l *loader) readKind(k kind) []*record {
 		l.problem(k.dir+"/", 0, 0, "no record files: every dataset has %s; was the directory emptied?", kindDirs())
 	}
 	return out
+}
+
+// inParallel runs jobs on as many goroutines as the process has cores,
+// each taking the next job not yet taken, and returns when all are done.
+// A job is a file's parse, a few hundred µs: a goroutine or a channel
+// send each would cost more than their sharing saves. A job that panics
+// panics again in the caller, once all have stopped, where the store's
+// recovery turns a load's panic into a refused dataset.
+func inParallel(jobs []func()) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var panicked atomic.Pointer[any]
+	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+		wg.Go(func() {
+			defer func() {
+				if p := recover(); p != nil {
+					panicked.CompareAndSwap(nil, &p)
+				}
+			}()
+			for i := next.Add(1) - 1; i < int64(len(jobs)); i = next.Add(1) - 1 {
+				jobs[i]()
+			}
+		})
+	}
+	wg.Wait()
+	if p := panicked.Load(); p != nil {
+		panic(*p)
+	}
+}
+
+// parsed is what a goroutine made of one file read: a record, with the
+// problems of its field rules, or only the problems of a file that did not
+// parse; or an archived text normalized for its quotes.
+type parsed struct {
+	rec      *record
+	problems []Problem
+	text     quoteText
 }
 
 // kindDirs lists the record directories for a problem's message.
@@ -299,15 +360,6 @@ func readError(err error) error {
 	}
 }
 
-func (l *loader) readRecord(file string, k kind) *record {
-	data := l.read(file)
-	if data == nil {
-		return nil
-	}
-	data = normalizeBreaks(data)
-	return l.parseRecord(file, data, k)
-}
-
 // lineBreaks rewrites every line break the YAML parser recognizes as LF.
 // yaml.v3 also breaks lines at CR, NEL, LS and PS, but protoyaml splits its
 // source on LF alone to quote the line of a problem, and indexed past its
@@ -322,44 +374,44 @@ func normalizeBreaks(data []byte) []byte {
 	return []byte(lineBreaks.Replace(string(data)))
 }
 
-// parseRecord parses one record file. A panic in the YAML libraries is a
-// bug there, not a reason to take the server down with a bad file: it
-// becomes a problem with the file.
-func (l *loader) parseRecord(file string, data []byte, k kind) (r *record) {
+// parseRecord parses one record file, with rules for the protos' field
+// rules. It touches nothing but its arguments, so that files are parsed
+// side by side. A panic in the YAML libraries is a bug there, not a reason
+// to take the server down with a bad file: it becomes a problem with the
+// file.
+func parseRecord(rules protovalidate.Validator, file string, data []byte, k kind) (out parsed) {
 	defer func() {
 		if p := recover(); p != nil {
-			l.problem(file, 0, 0, "the YAML parser failed on this file (%v); check it for unusual characters", p)
-			r = nil
+			out = parsed{problems: []Problem{{File: file, Message: fmt.Sprintf("the YAML parser failed on this file (%v); check it for unusual characters", p)}}}
 		}
 	}()
 	// Aliases are refused before protoyaml expands them; only a file with
 	// an anchor can hold one.
 	if bytes.Contains(data, []byte(anchorMark)) {
 		if p := checkYAML(data); p != nil {
-			l.problem(file, p.line, p.column, "%s", p.msg)
-			return nil
+			return parsed{problems: []Problem{p.at(file)}}
 		}
 	}
 	msg := k.newMsg()
-	rules := &countingValidator{v: l.rules}
-	err := (protoyaml.UnmarshalOptions{Path: file, Validator: rules}).Unmarshal(data, msg)
+	counting := &countingValidator{v: rules}
+	err := (protoyaml.UnmarshalOptions{Path: file, Validator: counting}).Unmarshal(data, msg)
 	if err != nil || proto.Size(msg) == 0 {
 		// Invalid YAML or an empty document: said as such, at its line.
 		if p := checkYAML(data); p != nil {
-			l.problem(file, p.line, p.column, "%s", p.msg)
-			return nil
+			return parsed{problems: []Problem{p.at(file)}}
 		}
 	}
+	var problems []Problem
 	if err != nil {
-		n := l.protoyamlProblems(file, err)
-		if n > rules.violations {
-			return nil // the record did not parse whole
+		problems = YAMLProblems(file, err)
+		if len(problems) > counting.violations {
+			return parsed{problems: problems} // the record did not parse whole
 		}
 		// Only the field rules were broken: the record is whole, so the
 		// checks across records still see it, and nothing that refers to
 		// it is reported missing.
 	}
-	return &record{file: file, id: strings.TrimSuffix(path.Base(file), ".yaml"), data: data, msg: msg}
+	return parsed{rec: &record{file: file, id: strings.TrimSuffix(path.Base(file), ".yaml"), data: data, msg: msg}, problems: problems}
 }
 
 // countingValidator runs the protos' field rules (protovalidate) for
@@ -378,16 +430,6 @@ func (c *countingValidator) Validate(m proto.Message) error {
 		c.violations += len(verr.Violations)
 	}
 	return err
-}
-
-// protoyamlProblems records protoyaml's errors as problems, and returns
-// how many there were.
-func (l *loader) protoyamlProblems(file string, err error) int {
-	ps := YAMLProblems(file, err)
-	for _, p := range ps {
-		l.problem(p.File, p.Line, p.Column, "%s", p.Message)
-	}
-	return len(ps)
 }
 
 // YAMLProblems turns the error of protoyaml reading file ("file:line:col
@@ -518,6 +560,11 @@ const anchorMark = "&"
 type parseProblem struct {
 	line, column int
 	msg          string
+}
+
+// at is the problem in file.
+func (p *parseProblem) at(file string) Problem {
+	return Problem{File: file, Line: p.line, Column: p.column, Message: p.msg}
 }
 
 // checkYAML parses data into YAML nodes and returns the problem of a file

@@ -208,3 +208,33 @@ func TestLoadRefusesCostlyConditions(t *testing.T) {
 		t.Errorf("with the limit raised: %v", err)
 	}
 }
+
+// Records are parsed side by side on the process's cores: the problems of a
+// bad dataset, and which of them are listed when there are too many to
+// list, must still be the same at every load.
+func TestLoadProblemsAreTheSameEveryTime(t *testing.T) {
+	fsys := fixture(t)
+	bad := []string{
+		"colour: red\n",                         // a field no record has
+		"id: [\n",                               // invalid YAML
+		"id: x\nevidence:\n  - &e {}\n  - *e\n", // an alias
+		"id: UPPER CASE\n",                      // a field rule broken
+		"",                                      // empty
+	}
+	for i := range 300 {
+		fsys[fmt.Sprintf("findings/junk-%03d.yaml", i)] = &fstest.MapFile{Data: []byte(bad[i%len(bad)])}
+	}
+	for i := range 10 {
+		fsys[fmt.Sprintf("sources/junk-%03d.txt", i)] = &fstest.MapFile{Data: []byte{0xff, 0xfe}} // not UTF-8
+	}
+	first := problems(t, func() (*dataset.Snapshot, error) { return dataset.Load(fsys) })
+	if len(first) < 200 {
+		t.Fatalf("%d problems, want the list cut at its bound (200 and the counts)", len(first))
+	}
+	for range 10 {
+		got := problems(t, func() (*dataset.Snapshot, error) { return dataset.Load(fsys) })
+		if diff := cmp.Diff(first, got); diff != "" {
+			t.Fatalf("problems differ from the first load's (-first +again):\n%s", diff)
+		}
+	}
+}

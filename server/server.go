@@ -129,10 +129,6 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("register metrics: %w", err)
 	}
-	validator, err := protovalidate.New()
-	if err != nil {
-		return nil, fmt.Errorf("request validator: %w", err)
-	}
 	tokens := cfg.AuthTokens
 	if cfg.AuthTokensFile != "" {
 		if tokens, err = tokenfile.Read(cfg.AuthTokensFile); err != nil {
@@ -160,11 +156,14 @@ func New(cfg Config, logger *zap.Logger) (*Server, error) {
 	malformed := &codec.Malformed{}
 	s.codec = codec.NewAnswer(s.store.Encoded, malformed)
 	s.chain = middleware.New(middleware.Config{
-		Logger:          logger,
-		Metrics:         callMetrics,
-		Errors:          errs,
-		Tokens:          s.tokens,
-		Validator:       validator,
+		Logger:  logger,
+		Metrics: callMetrics,
+		Errors:  errs,
+		Tokens:  s.tokens,
+		// The validator the engine and the dataset's load use: one CEL
+		// environment in the process, and the requests' rules, compiled by
+		// the expectations at load, ready for the first call.
+		Validator:       protovalidate.GlobalValidator,
 		Conns:           s.conns,
 		Size:            s.codec.Size,
 		MaxCallDuration: lim.MaxCallDuration,

@@ -221,8 +221,19 @@ func (d *Dir) Open(name string) (fs.File, error) {
 		_ = f.Close()
 		return nil, &fs.PathError{Op: "open", Path: name, Err: &NotRegularError{Mode: m}}
 	}
-	return f, nil
+	return statted{f, info}, nil
 }
+
+// statted is a file opened by Dir.Open with the fstat Open checked it by:
+// Stat returns it, so a reader (ReadFS, fs.Stat) does not make the same
+// system call again, one of five a file costs a load of thousands. The
+// size it gives is the one at open; readOpen reads to the end anyway.
+type statted struct {
+	*os.File
+	info fs.FileInfo
+}
+
+func (f statted) Stat() (fs.FileInfo, error) { return f.info, nil }
 
 // explain puts os.Root's refusals into words: a symlink out of the tree,
 // or a socket (which open(2) refuses with ENXIO). Other errors pass
