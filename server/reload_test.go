@@ -300,9 +300,11 @@ func TestWatchReloadsOnChange(t *testing.T) {
 	revA := loadDir(t, dir).Revision()
 	editSummary(t, dir, " WATCHED-MARKER")
 	revB := loadDir(t, dir).Revision()
-	waitFor(t, "the watcher's reload", func() bool {
+	// The load is logged just after the new revision is swapped in: a
+	// call may see it a moment before the line is written.
+	waitFor(t, "the watcher's reload, answered and logged", func() bool {
 		resp, err := ts.assess.AssessCountry(context.Background(), mx)
-		return err == nil && resp.GetAssessment().GetDatasetRevision() == revB
+		return err == nil && resp.GetAssessment().GetDatasetRevision() == revB && ts.logs.FilterMessage("dataset loaded").Len() > 0
 	})
 	loaded := ts.logs.FilterMessage("dataset loaded").All()
 	if len(loaded) != 1 || loaded[0].ContextMap()["trigger"] != "watch" || loaded[0].ContextMap()["previous_revision"] != revA {
