@@ -177,12 +177,12 @@ func (e *Engine) AssessCountryContext(ctx context.Context, req *safethirdv1.Asse
 func (e *Engine) assess(q *query) *safethirdv1.Assessment {
 	key := answerKey{baseKey: baseKey{q.country.GetCode(), q.framework.GetId(), q.jurisdiction, q.asOf}, full: q.full,
 		lastPresence: q.lastPresence, applicant: q.applicant != nil}
-	if a, ok := e.answers.get(key, q.applicant); ok {
+	if a, ok := e.answers.get(key, q.applicant, q.facts); ok {
 		return a
 	}
 	a, read := e.build(q)
 	if q.ctx.Err() == nil { // one cut short is not kept
-		e.answers.put(key, q.applicant, read, a)
+		e.answers.put(key, q.applicant, q.facts, read, a)
 	}
 	return a
 }
