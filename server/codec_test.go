@@ -41,6 +41,16 @@ func answer(t *testing.T, eng *assessment.Engine, req *safethirdv1.AssessCountry
 	return a
 }
 
+// engineRoute is eng's answer to req.
+func engineRoute(t *testing.T, eng *assessment.Engine, req *safethirdv1.AssessRouteRequest) *safethirdv1.AssessRouteResponse {
+	t.Helper()
+	r, err := eng.AssessRoute(req, today)
+	if err != nil {
+		t.Fatalf("engine %v: %v", req, err)
+	}
+	return r
+}
+
 const (
 	assessMethod = "/safethird.v1.AssessmentService/AssessCountry"
 	batchMethod  = "/safethird.v1.AssessmentService/BatchAssessCountries"
@@ -128,10 +138,7 @@ func TestSentRoutesAreFreshOnes(t *testing.T) {
 	asked := 0
 	for i := 0; i < len(reqs); i += routeStride {
 		req := reqs[i]
-		fresh, err := assessment.New(snap).AssessRoute(req, today)
-		if err != nil {
-			t.Fatalf("engine %v: %v", req, err)
-		}
+		fresh := engineRoute(t, assessment.New(snap), req)
 		want, err := proto.Marshal(fresh)
 		if err != nil {
 			t.Fatal(err)
@@ -149,10 +156,7 @@ func TestSentRoutesAreFreshOnes(t *testing.T) {
 				t.Fatalf("route %d, %v, ask %d: what was sent decodes to another route", i, req, again+1)
 			}
 		}
-		kept, err := eng.AssessRoute(req, today)
-		if err != nil {
-			t.Fatal(err)
-		}
+		kept := engineRoute(t, eng, req)
 		for j, a := range kept.GetAssessments() {
 			if _, ok := eng.Encoding(a, "proto", func(a *safethirdv1.Assessment) ([]byte, error) { return proto.Marshal(a) }); !ok {
 				t.Fatalf("route %d, %v: answer %d is not memoized, so not sent from stored bytes", i, req, j)
@@ -202,11 +206,7 @@ func TestRESTAnswersAreFreshOnes(t *testing.T) {
 	routes := answertest.Routes(snap)
 	for i := 0; i < len(routes); i += restStride * routeStride {
 		req := routes[i]
-		fresh, err := assessment.New(snap).AssessRoute(req, today)
-		if err != nil {
-			t.Fatalf("engine %v: %v", req, err)
-		}
-		want, err := protojson.Marshal(fresh)
+		want, err := protojson.Marshal(engineRoute(t, assessment.New(snap), req))
 		if err != nil {
 			t.Fatal(err)
 		}
