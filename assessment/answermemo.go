@@ -34,7 +34,8 @@ type answerMemo struct {
 
 // get returns the answer kept for key and, when key is a question to an
 // applicant, for an applicant who agrees with app on the facts it read.
-func (m *answerMemo) get(key answerKey, app *safethirdv1.Applicant) (*safethirdv1.Assessment, bool) {
+// enc is app's encodeFacts when the caller has it, else nil.
+func (m *answerMemo) get(key answerKey, app *safethirdv1.Applicant, enc []byte) (*safethirdv1.Assessment, bool) {
 	m.mu.Lock()
 	a, ok := m.byKey[key]
 	shapes := m.shapes[key]
@@ -42,9 +43,11 @@ func (m *answerMemo) get(key answerKey, app *safethirdv1.Applicant) (*safethirdv
 	if !key.applicant || len(shapes) == 0 {
 		return a, ok
 	}
-	enc, err := encodeFacts(app)
-	if err != nil {
-		return nil, false
+	if enc == nil {
+		var err error
+		if enc, err = encodeFacts(app); err != nil {
+			return nil, false
+		}
 	}
 	for _, read := range shapes {
 		k := key
@@ -59,14 +62,17 @@ func (m *answerMemo) get(key answerKey, app *safethirdv1.Applicant) (*safethirdv
 	return nil, false
 }
 
-// put keeps a, the answer to key that read the facts read of app. Two
+// put keeps a, the answer to key that read the facts read of app (whose
+// encodeFacts is enc, or nil when the caller has not made it). Two
 // callers may both build a missing answer; they build the same one, and
 // the first kept stays.
-func (m *answerMemo) put(key answerKey, app *safethirdv1.Applicant, read facts, a *safethirdv1.Assessment) {
+func (m *answerMemo) put(key answerKey, app *safethirdv1.Applicant, enc []byte, read facts, a *safethirdv1.Assessment) {
 	if key.applicant {
-		enc, err := encodeFacts(app)
-		if err != nil {
-			return
+		if enc == nil {
+			var err error
+			if enc, err = encodeFacts(app); err != nil {
+				return
+			}
 		}
 		key.read, key.values = read, string(canonical(enc, read))
 	}

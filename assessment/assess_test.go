@@ -530,7 +530,8 @@ func TestMemoNeverChangesSharedAnswers(t *testing.T) {
 }
 
 // TestEngineConcurrent drives one Engine from many goroutines (run with
-// -race): memoized answers must equal those of a fresh Engine.
+// -race): memoized answers, AssessCountry's and a route's, shared by the
+// calls that read them, must equal those of a fresh Engine.
 func TestEngineConcurrent(t *testing.T) {
 	snap := engine(t).Snapshot()
 	shared := assessment.New(snap)
@@ -540,11 +541,25 @@ func TestEngineConcurrent(t *testing.T) {
 		{CountryCode: "CA", AsOf: "2024-01-01", Applicant: adult()},
 		{CountryCode: "GT", AsOf: "2020-01-15"},
 	}
+	route := &pb.AssessRouteRequest{AsOf: "2024-01-01", Applicant: adult(),
+		Legs: []*pb.RouteLeg{{CountryCode: "GT"}, {CountryCode: "MX"}}}
 	var wg sync.WaitGroup
 	errs := make(chan string, 8*len(reqs))
 	for g := range 8 {
 		wg.Go(func() {
 			for i := range 50 {
+				if (g+i)%5 == 0 {
+					got, err := shared.AssessRoute(route, today)
+					if err != nil {
+						errs <- err.Error()
+						return
+					}
+					if want, _ := assessment.New(snap).AssessRoute(route, today); !proto.Equal(want, got) {
+						errs <- "a memoized route differs from a fresh one"
+						return
+					}
+					continue
+				}
 				req := reqs[(g+i)%len(reqs)]
 				got, err := shared.AssessCountry(req, today)
 				if err != nil {

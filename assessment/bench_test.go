@@ -45,6 +45,35 @@ func BenchmarkAssessCountry(b *testing.B) {
 	}
 }
 
+// BenchmarkAssessRoute measures the route of make bench's "AssessRoute,
+// 5 legs": five legs ending in Mexico, for an applicant with a few facts
+// given, asked again of a warm Engine (the case system's retry or
+// refresh), and once of a new Engine (cold).
+func BenchmarkAssessRoute(b *testing.B) {
+	eng := engine(b)
+	req := &pb.AssessRouteRequest{AsOf: "2024-01-01", Applicant: &pb.Applicant{NationalityCode: proto.String("HN"), Age: proto.Int32(30)}}
+	for _, c := range []string{"HN", "SV", "GT", "BZ", "MX"} {
+		req.Legs = append(req.Legs, &pb.RouteLeg{CountryCode: c})
+	}
+	b.Run("cold", func(b *testing.B) {
+		b.ReportAllocs()
+		snap := eng.Snapshot()
+		for b.Loop() {
+			if _, err := assessment.New(snap).AssessRoute(req, today); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("warm", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := eng.AssessRoute(req, today); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
 // BenchmarkAlternatives measures an answer to an applicant whose groups,
 // age and way of travelling are not given, for Uganda on 2026-06-01: the
 // answer, then each alternative the engine works out. cold starts a new

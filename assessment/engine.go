@@ -65,10 +65,15 @@ type baseKey struct {
 }
 
 // answerKey is a question: a country, framework, jurisdiction, date and
-// view, and, for an applicant, the facts the answer read and their values.
+// view, the country of last presence when a route gives it, and, for an
+// applicant, the facts the answer read and their values.
 type answerKey struct {
 	baseKey
 	full bool
+	// lastPresence is set for a route's answer, which rests on the route's
+	// last leg (the scope's premise) and, unlike AssessCountry's to an
+	// applicant, has no alternatives.
+	lastPresence string
 	// applicant is set for an answer to an applicant; read are then the
 	// facts its evaluation read, and values their canonical encoding.
 	applicant bool
@@ -166,20 +171,18 @@ func (e *Engine) AssessCountryContext(ctx context.Context, req *safethirdv1.Asse
 
 // assess answers q from the memo, or builds the answer and keeps it. An
 // answer for an applicant is kept under the facts it read, and found
-// again for any applicant who agrees on them. A route's answers, which
-// rest on the route's last leg too, are not kept.
+// again for any applicant who agrees on them. A route's answers are kept
+// under its last leg too, so that a route asked again is sent from the
+// stored encodings of its answers (Encoding) as AssessCountry's are.
 func (e *Engine) assess(q *query) *safethirdv1.Assessment {
-	if q.lastPresence != "" {
-		a, _ := e.build(q)
-		return a
-	}
-	key := answerKey{baseKey: baseKey{q.country.GetCode(), q.framework.GetId(), q.jurisdiction, q.asOf}, full: q.full, applicant: q.applicant != nil}
-	if a, ok := e.answers.get(key, q.applicant); ok {
+	key := answerKey{baseKey: baseKey{q.country.GetCode(), q.framework.GetId(), q.jurisdiction, q.asOf}, full: q.full,
+		lastPresence: q.lastPresence, applicant: q.applicant != nil}
+	if a, ok := e.answers.get(key, q.applicant, q.facts); ok {
 		return a
 	}
 	a, read := e.build(q)
 	if q.ctx.Err() == nil { // one cut short is not kept
-		e.answers.put(key, q.applicant, read, a)
+		e.answers.put(key, q.applicant, q.facts, read, a)
 	}
 	return a
 }

@@ -19,7 +19,7 @@ func TestAnswerMemoIsBounded(t *testing.T) {
 	for i := range 3 * maxMemo {
 		a := &safethirdv1.Assessment{CountryCode: "MX", Summary: string(long[:i%len(long)])}
 		key := answerKey{baseKey: baseKey{asOf: fmt.Sprint(i)}, full: true}
-		m.put(key, nil, 0, a)
+		m.put(key, nil, nil, 0, a)
 		if _, ok := m.encoding(a, "proto", marshal); !ok {
 			t.Fatalf("answer %d, just kept, has no encoding", i)
 		}

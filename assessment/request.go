@@ -26,7 +26,10 @@ type query struct {
 	jurisdiction string
 	asOf         string
 	applicant    *safethirdv1.Applicant // nil when none was given
-	full         bool
+	// facts is the applicant's encodeFacts when made once for many
+	// answers (a route's), the key of each in the memo; nil otherwise.
+	facts []byte
+	full  bool
 	// lastPresence is the country of last presence when known from a route;
 	// empty means the assessed country is taken to be it.
 	lastPresence string

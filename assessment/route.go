@@ -44,6 +44,10 @@ func (e *Engine) AssessRouteContext(ctx context.Context, req *safethirdv1.Assess
 		base.applicant = &safethirdv1.Applicant{}
 	}
 	base.applicant = withCountriesCrossed(base.applicant, crossed)
+	// Every answer of the route is looked up under the same applicant's
+	// facts: encoded once (an applicant that cannot be encoded is left to
+	// each lookup, which then keeps nothing).
+	base.facts, _ = encodeFacts(base.applicant)
 	base.lastPresence = crossed[len(crossed)-1].GetCode()
 	base.ctx = ctx
 	f := base.framework

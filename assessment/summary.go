@@ -17,6 +17,10 @@ import (
 func summary(q *query, a *safethirdv1.Assessment, d *safethirdv1.CriterionResult, stale map[string]string) string {
 	f, c := q.framework, q.country
 	var s strings.Builder
+	// Sized once from the texts it quotes whole: grown from nothing, the
+	// builder copied itself some eight times for each new answer, a
+	// quarter of the bytes a new question allocated.
+	s.Grow(summarySize(a, d))
 	fmt.Fprintf(&s, "As of %s, under %s, for %s (%s). In practice: %s", q.asOf, f.GetCitation(), c.GetName(), c.GetCode(), sentence(a.GetPractice().GetReason()))
 	fmt.Fprintf(&s, " On the evidence: %s %s.", c.GetName(), determinationPhrase(a.GetDetermination()))
 	if d != nil {
@@ -26,7 +30,8 @@ func summary(q *query, a *safethirdv1.Assessment, d *safethirdv1.CriterionResult
 	// of the short answer must weigh it.
 	for _, c := range a.GetCriteria() {
 		if note := stale[c.GetCriterionId()]; note != "" {
-			s.WriteString(" " + note)
+			s.WriteString(" ")
+			s.WriteString(note)
 		}
 	}
 	if missing := countryMissingFacts(f, a); len(missing) > 0 {
@@ -34,7 +39,7 @@ func summary(q *query, a *safethirdv1.Assessment, d *safethirdv1.CriterionResult
 	}
 	// The grounds to contest, each in one place, with the limits on
 	// contesting the criterion it rests on; then any limit no ground names.
-	s.WriteString(groundsText(a))
+	writeGrounds(&s, a)
 	if a.GetPractice().GetStatus() != safethirdv1.PracticeStatus_PRACTICE_STATUS_NOT_APPLIED {
 		for _, l := range a.GetContestLimits() {
 			if !groundsName(a, l.GetId()) {
@@ -43,7 +48,8 @@ func summary(q *query, a *safethirdv1.Assessment, d *safethirdv1.CriterionResult
 		}
 	}
 	for _, p := range a.GetPremises() {
-		s.WriteString(" Premise: " + sentence(p))
+		s.WriteString(" Premise: ")
+		s.WriteString(sentence(p))
 	}
 	switch a.GetApplicantOutcome() {
 	case safethirdv1.ApplicantOutcome_APPLICANT_OUTCOME_BAR_MAY_APPLY:
@@ -68,10 +74,29 @@ func summary(q *query, a *safethirdv1.Assessment, d *safethirdv1.CriterionResult
 		}
 	}
 	if f.GetDiscretion() != "" {
-		s.WriteString(" " + sentence(f.GetDiscretion()))
+		s.WriteString(" ")
+		s.WriteString(sentence(f.GetDiscretion()))
 	}
-	s.WriteString(" " + Disclaimer)
+	s.WriteString(" ")
+	s.WriteString(Disclaimer)
 	return s.String()
+}
+
+// summaryExtra is room in a summary for what summarySize does not count:
+// the sentences around the texts, names, dates and lists of facts.
+const summaryExtra = 768
+
+// summarySize is about the length of a's summary: the texts it quotes
+// whole, and room for the rest.
+func summarySize(a *safethirdv1.Assessment, d *safethirdv1.CriterionResult) int {
+	n := summaryExtra + len(a.GetPractice().GetReason()) + len(d.GetRationale()) + len(a.GetDiscretion()) + len(Disclaimer)
+	for _, g := range a.GetContestGrounds() {
+		n += 1 + len(g.GetStatement())
+	}
+	for _, p := range a.GetPremises() {
+		n += 10 + len(p)
+	}
+	return n
 }
 
 func determinationPhrase(d safethirdv1.Determination) string {
@@ -150,10 +175,17 @@ func missingFacts(a *safethirdv1.Assessment) []string {
 // groundsText is the grounds to contest as sentences, each after a space.
 func groundsText(a *safethirdv1.Assessment) string {
 	var s strings.Builder
-	for _, g := range a.GetContestGrounds() {
-		s.WriteString(" " + g.GetStatement())
-	}
+	writeGrounds(&s, a)
 	return s.String()
+}
+
+// writeGrounds writes the grounds to contest as sentences, each after a
+// space.
+func writeGrounds(s *strings.Builder, a *safethirdv1.Assessment) {
+	for _, g := range a.GetContestGrounds() {
+		s.WriteString(" ")
+		s.WriteString(g.GetStatement())
+	}
 }
 
 // groundsName reports whether a ground of a names the contest limit id.

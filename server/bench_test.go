@@ -62,6 +62,11 @@ func BenchmarkRoundTrip(b *testing.B) {
 		ParentOrGuardianCountries: &safethirdv1.CountryList{CountryCodes: []string{"HT"}}, Family: &safethirdv1.FamilyTies{}, Documents: &safethirdv1.DocumentsHeld{},
 		CapitalCharge: proto.Bool(false), EntryType: safethirdv1.EntryType_ENTRY_TYPE_LAND_PORT_OF_ENTRY.Enum(), DaysFromCrossingToClaim: proto.Int32(0),
 	}
+	// The route of make bench's "AssessRoute, 5 legs".
+	route := &safethirdv1.AssessRouteRequest{AsOf: "2024-01-01", Applicant: &safethirdv1.Applicant{NationalityCode: proto.String("HN"), Age: proto.Int32(30)}}
+	for _, c := range []string{"HN", "SV", "GT", "BZ", "MX"} {
+		route.Legs = append(route.Legs, &safethirdv1.RouteLeg{CountryCode: c})
+	}
 	calls := []struct {
 		name string
 		call func() error
@@ -77,6 +82,10 @@ func BenchmarkRoundTrip(b *testing.B) {
 		}},
 		{"applicant", func() error {
 			_, err := assess.AssessCountry(ctx, &safethirdv1.AssessCountryRequest{CountryCode: "CA", AsOf: "2024-01-01", Applicant: applicant})
+			return err
+		}},
+		{"route", func() error {
+			_, err := assess.AssessRoute(ctx, route)
 			return err
 		}},
 		{"rest-full", func() error {

@@ -41,9 +41,20 @@ func answer(t *testing.T, eng *assessment.Engine, req *safethirdv1.AssessCountry
 	return a
 }
 
+// engineRoute is eng's answer to req.
+func engineRoute(t *testing.T, eng *assessment.Engine, req *safethirdv1.AssessRouteRequest) *safethirdv1.AssessRouteResponse {
+	t.Helper()
+	r, err := eng.AssessRoute(req, today)
+	if err != nil {
+		t.Fatalf("engine %v: %v", req, err)
+	}
+	return r
+}
+
 const (
 	assessMethod = "/safethird.v1.AssessmentService/AssessCountry"
 	batchMethod  = "/safethird.v1.AssessmentService/BatchAssessCountries"
+	routeMethod  = "/safethird.v1.AssessmentService/AssessRoute"
 )
 
 // What the server sends for a request, memoized answers from the bytes it
@@ -107,6 +118,58 @@ func TestSentAnswersAreFreshOnes(t *testing.T) {
 	t.Logf("%d requests, alone and in batches", len(reqs))
 }
 
+// routeStride thins the routes asked of the server: the engine's
+// TestMemoizedRouteAnswersAreFreshOnes asks every one, and the codec
+// adds only the framing of the answers' stored bytes.
+const routeStride = 3
+
+// A route's answers are sent from their stored encodings: the bytes sent
+// must be the proto encoding of a fresh engine's route, decode to it, and
+// be the size the responses link counts; each route is asked twice, the
+// second time from the memo whole.
+func TestSentRoutesAreFreshOnes(t *testing.T) {
+	ts := startServer(t, serverConfig())
+	snap := embedded(t)
+	eng, err := server.CurrentEngine(ts.srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := answertest.Routes(snap)
+	asked := 0
+	for i := 0; i < len(reqs); i += routeStride {
+		req := reqs[i]
+		fresh := engineRoute(t, assessment.New(snap), req)
+		want, err := proto.Marshal(fresh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for again := range 2 {
+			got := wire(t, ts, routeMethod, req)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("route %d, %v, ask %d: sent %d bytes, a fresh route is %d; they differ", i, req, again+1, len(got), len(want))
+			}
+			var sent safethirdv1.AssessRouteResponse
+			if err := proto.Unmarshal(got, &sent); err != nil {
+				t.Fatal(err)
+			}
+			if !proto.Equal(&sent, fresh) {
+				t.Fatalf("route %d, %v, ask %d: what was sent decodes to another route", i, req, again+1)
+			}
+		}
+		kept := engineRoute(t, eng, req)
+		for j, a := range kept.GetAssessments() {
+			if _, ok := eng.Encoding(a, "proto", func(a *safethirdv1.Assessment) ([]byte, error) { return proto.Marshal(a) }); !ok {
+				t.Fatalf("route %d, %v: answer %d is not memoized, so not sent from stored bytes", i, req, j)
+			}
+		}
+		if n := server.ResponseSize(ts.srv, kept); n != len(want) {
+			t.Fatalf("route %d, %v: size counted %d, sent %d", i, req, n, len(want))
+		}
+		asked++
+	}
+	t.Logf("%d routes, twice", asked)
+}
+
 // restStride thins the requests asked over REST: every combination is
 // asked over gRPC above, and the JSON door adds only its encoding.
 const restStride = 7
@@ -136,6 +199,29 @@ func TestRESTAnswersAreFreshOnes(t *testing.T) {
 		}
 		if !bytes.Equal(got, want) {
 			t.Fatalf("request %d, %v: sent %d bytes of JSON, a fresh answer's is %d; they differ", i, req, len(got), len(want))
+		}
+	}
+	// Routes, whose answers the gRPC door sends from stored bytes, come
+	// over REST as the JSON of a fresh engine's route, asked twice.
+	routes := answertest.Routes(snap)
+	for i := 0; i < len(routes); i += restStride * routeStride {
+		req := routes[i]
+		want, err := protojson.Marshal(engineRoute(t, assessment.New(snap), req))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := protojson.Marshal(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for again := range 2 {
+			resp, got := hs.do(t, "POST", "/v1/routes:assess", body, "Content-Type: application/json")
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%v: status %d: %s", req, resp.StatusCode, got)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("route %d, %v, ask %d: sent %d bytes of JSON, a fresh route's is %d; they differ", i, req, again+1, len(got), len(want))
+			}
 		}
 	}
 }

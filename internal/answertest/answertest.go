@@ -3,7 +3,7 @@
 // curated country, and the countries the EU and UK frameworks name, under
 // every framework (an EU one for Greece), on dates in each framework's
 // time, in both views (BASIC for a few), without an applicant and for a set of applicants
-// that share some facts and differ in others.
+// that share some facts and differ in others; and routes, under the same.
 package answertest
 
 import (
@@ -44,6 +44,10 @@ func Applicants() []*pb.Applicant {
 	late.DaysFromCrossingToClaim = proto.Int32(20)
 	between := adult()
 	between.EntryType = pb.EntryType_ENTRY_TYPE_BETWEEN_PORTS.Enum()
+	// The countries crossed given, which a route does not replace with
+	// its legs: its answers differ by the last leg alone.
+	crossed := adult()
+	crossed.CountriesCrossed = &pb.CountryList{CountryCodes: []string{"MX", "US"}}
 	// The deprecated facts, read by no condition but warned of.
 	deprecated := adult()
 	deprecated.ParentOrGuardianPresent = proto.Bool(true)
@@ -61,7 +65,7 @@ func Applicants() []*pb.Applicant {
 		{},
 		{NationalityCode: proto.String("HN"), Groups: []pb.ApplicantGroup{pb.ApplicantGroup_APPLICANT_GROUP_LGBTQI}},
 		{NationalityCode: proto.String("HN"), Groups: []pb.ApplicantGroup{pb.ApplicantGroup_APPLICANT_GROUP_INDIGENOUS}},
-		adult(), older, married, late, between, deprecated,
+		adult(), older, married, late, between, crossed, deprecated,
 		{NationalityCode: proto.String("SY"), Age: proto.Int32(16), Accompanied: proto.Bool(false)},
 		{Stateless: proto.Bool(true), LastHabitualResidenceCode: proto.String("SY"), Age: proto.Int32(40)},
 		minor(), minor("US"), minor("GT"),
@@ -91,6 +95,41 @@ func Requests(snap *dataset.Snapshot) []*pb.AssessCountryRequest {
 					if i < basicApplicants {
 						out = append(out, &pb.AssessCountryRequest{CountryCode: c, FrameworkId: id, ApplyingStateCode: state, AsOf: d,
 							View: pb.AssessmentView_ASSESSMENT_VIEW_BASIC, Applicant: a})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// routes are the routes asked about: two that cross the same countries
+// in the other order, so that the country of last presence, which the
+// Canada-US agreement's scope requires to be the partner, is another; one
+// that ends as the first does after crossing more; and one to an EU
+// framework's partners.
+var routes = [][]string{{"GT", "MX"}, {"MX", "US"}, {"US", "MX"}, {"HN", "SV", "GT", "BZ", "MX"}, {"TR", "GR"}}
+
+// Routes are the routes asked about under every framework, on each date,
+// for each applicant in turn (BASIC for a few), each route after the
+// other, so that a memo that shared a route's answer with another route,
+// or another applicant, would give one of them the other's before it
+// filled and started again.
+func Routes(snap *dataset.Snapshot) []*pb.AssessRouteRequest {
+	var out []*pb.AssessRouteRequest
+	for _, id := range snap.FrameworkIDs() {
+		state := ApplyingState(snap, id)
+		for _, d := range dates {
+			for i, a := range Applicants() {
+				for _, legs := range routes {
+					var rl []*pb.RouteLeg
+					for _, c := range legs {
+						rl = append(rl, &pb.RouteLeg{CountryCode: c})
+					}
+					out = append(out, &pb.AssessRouteRequest{FrameworkId: id, ApplyingStateCode: state, AsOf: d, Legs: rl, Applicant: a})
+					if i < basicApplicants {
+						out = append(out, &pb.AssessRouteRequest{FrameworkId: id, ApplyingStateCode: state, AsOf: d, Legs: rl, Applicant: a,
+							View: pb.AssessmentView_ASSESSMENT_VIEW_BASIC})
 					}
 				}
 			}
