@@ -105,8 +105,9 @@ type Config struct {
 	// DefaultMaxConnections. At the cap, the connection idle longest is
 	// closed to make room for a new one (internal/connlimit).
 	MaxConnections int
-	// MaxConnectionsPerSource bounds the share of MaxConnections one
-	// source address may hold; 0 means half of MaxConnections.
+	// MaxConnectionsPerSource is the share of MaxConnections one source
+	// address keeps when the cap is reached (below it, it may open more);
+	// 0 means half of MaxConnections.
 	MaxConnectionsPerSource int
 	// TrustedProxies are the source addresses (a proxy's, a load
 	// balancer's) the per-source share does not bound; none by default.

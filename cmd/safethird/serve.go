@@ -106,7 +106,7 @@ flag's name in upper snake case, e.g. SAFETHIRD_TLS_CERT. A flag given wins.`,
 	fl.DurationVar(&f.maxCallDuration, "max-call-duration", server.DefaultMaxCallDuration, "cap on every call's deadline")
 	fl.DurationVar(&f.requestTimeout, "request-timeout", server.DefaultRequestTimeout, "time a call's request has to arrive, from its headers, on both doors")
 	fl.IntVar(&f.maxConnections, "max-connections", server.DefaultMaxConnections, "client connections past their preface served at once, both doors together; at the cap the one idle longest is closed for a new one")
-	fl.IntVar(&f.maxConnectionsPerSource, "max-connections-per-source", 0, "the share of --max-connections one client address may hold (default half of it)")
+	fl.IntVar(&f.maxConnectionsPerSource, "max-connections-per-source", 0, "the share of --max-connections one client address keeps when the cap is reached (default half of it)")
 	fl.StringSliceVar(&f.trustedProxies, "trusted-proxies", nil, "addresses or CIDR ranges of proxies in front of the server, not held to --max-connections-per-source (default none)")
 	return cmd
 }

@@ -40,8 +40,10 @@ type Limits struct {
 	// MaxConnections bounds the connections past their preface, and
 	// separately those not yet past it.
 	MaxConnections int
-	// MaxPerSource bounds, in the same two ways, the connections of one
-	// source address; 0 means no share.
+	// MaxPerSource is one source address's share: it bounds the
+	// address's connections not yet past their preface, and at the cap
+	// an address over it gives up its connection idle longest first; 0
+	// means no share.
 	MaxPerSource int
 	// Trusted are the source addresses (a proxy's, say) that the share
 	// does not bound.
@@ -173,12 +175,12 @@ func (l *Limiter) oldestPending(source string) *Conn {
 }
 
 // idleLongest is the connection past its preface with no call running that
-// was active least recently, of the source when one is given, other than
-// except; nil when every one is busy. Called with l.mu held.
-func (l *Limiter) idleLongest(source string, except *Conn) *Conn {
+// was active least recently, of those where says so when where is given,
+// other than except; nil when there is none. Called with l.mu held.
+func (l *Limiter) idleLongest(where func(*Conn) bool, except *Conn) *Conn {
 	var idle *Conn
 	for c := range l.conns {
-		if !c.established || c.running > 0 || c == except || source != "" && c.source != source {
+		if !c.established || c.running > 0 || c == except || where != nil && !where(c) {
 			continue
 		}
 		if idle == nil || c.active.Before(idle.active) {
@@ -293,10 +295,16 @@ func (c *Conn) Close() error {
 }
 
 // Established counts c past its preface: from now on it counts against
-// the cap. When that takes its source over its share, the source's
-// connection idle longest is closed to make room; when it takes all over
-// the cap, the one idle longest of all. When none is idle, c itself is
-// refused: closed at once.
+// the cap. When that takes all over the cap, a connection idle longest is
+// closed to make room: one of an address over its share first, else the
+// one idle longest of all. When none is idle, c itself is refused: closed
+// at once.
+//
+// The share bounds what one address keeps against others at the cap, not
+// what it may open while there is room: an honest client whose pool of
+// HTTP/1.1 connections is a few over the share would otherwise have its
+// idle connections closed under it as it reuses them, and a POST on a
+// reused connection the server closed is an error no client retries.
 func (c *Conn) Established() {
 	l := c.l
 	l.mu.Lock()
@@ -311,25 +319,24 @@ func (c *Conn) Established() {
 	sc := l.bySource[c.source]
 	sc.pending--
 	sc.established++
-	var out [2]closing
-	if !c.trusted && l.lim.MaxPerSource > 0 && sc.established > l.lim.MaxPerSource {
-		if v := l.idleLongest(c.source, c); v != nil {
-			out[0] = l.release(v, "source")
+	var out closing
+	if l.established > l.lim.MaxConnections {
+		if v := l.idleLongest(l.overShare, c); v != nil {
+			out = l.release(v, "source")
+		} else if v := l.idleLongest(nil, c); v != nil {
+			out = l.release(v, "idle")
 		} else {
-			out[0] = l.release(c, "refused")
-		}
-	}
-	if !c.gone && l.established > l.lim.MaxConnections {
-		if v := l.idleLongest("", c); v != nil {
-			out[1] = l.release(v, "idle")
-		} else {
-			out[1] = l.release(c, "refused")
+			out = l.release(c, "refused")
 		}
 	}
 	l.mu.Unlock()
-	for _, cl := range out {
-		l.finish(cl)
-	}
+	l.finish(out)
+}
+
+// overShare reports whether c's address holds more than its share of the
+// cap. Called with l.mu held.
+func (l *Limiter) overShare(c *Conn) bool {
+	return !c.trusted && l.lim.MaxPerSource > 0 && l.bySource[c.source].established > l.lim.MaxPerSource
 }
 
 // Begin marks a call running on c: its request has arrived, and c is not
