@@ -312,6 +312,42 @@ func TestHostileSocketsDoNotLockTheGRPCPort(t *testing.T) {
 	figure(t, "%s; a call half-sent: ended after %v (%v)", strings.Join(rows, "; "), time.Since(start).Round(100*time.Millisecond), halfErr)
 }
 
+// The share is what an address keeps at the cap, not what it may open:
+// a case system's pool of HTTP/1.1 connections a little over the share
+// (32 of the default 64) had its idle connections closed by the server as
+// it reused them, and a POST on a reused connection the server closed is
+// an error no client retries (EOF, connection reset).
+func TestAnHonestPoolOverTheShareKeepsItsConnections(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, serverOptions{dropCallLines: true})
+	const workers, calls = 40, 25
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
+	defer c.CloseIdleConnections()
+	url := "http://" + srv.httpAddr + "/v1/countries/MX:assess"
+	var mu sync.Mutex
+	var failures []string
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range calls {
+				code, _, err := httpCall(c, "POST", url, []byte(`{"as_of":"2024-01-01"}`), "Content-Type", "application/json")
+				if err != nil || code != http.StatusOK {
+					mu.Lock()
+					failures = append(failures, fmt.Sprintf("HTTP %d %v", code, err))
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(failures) > 0 {
+		t.Errorf("%d of %d calls over %d keep-alive connections failed; first: %v", len(failures), workers*calls, workers, failures[0])
+	}
+	body := srv.scrape(t)
+	figure(t, "%d calls over %d keep-alive HTTP/1.1 connections from one address: %d failed; connections evicted: %v",
+		workers*calls, workers, len(failures), metric(body, "safethird_connections_evicted_total"))
+}
+
 // Finding 5: the stats handler found a call's connection by its remote
 // address, so an HTTP-door call was charged to a gRPC-port connection from
 // the same address (a proxy, a port reused): an honest gRPC client was cut
