@@ -83,6 +83,21 @@ func (s *Snapshot) index() {
 	}
 	slices.Sort(s.agreementIDs)
 	slices.SortFunc(s.designations, func(a, b *safethirdv1.Designation) int { return strings.Compare(a.GetId(), b.GetId()) })
+	// What a question looks up by country, indexed once: a scan of every
+	// agreement or designation a call grows with the dataset (a route's
+	// partners were 8% of its CPU with 181 agreements).
+	s.agreementsByParty = map[string][]*safethirdv1.Agreement{}
+	for _, id := range s.agreementIDs {
+		ag := s.agreements[id]
+		for _, p := range slices.Compact(slices.Sorted(slices.Values(ag.GetPartyCodes()))) {
+			s.agreementsByParty[p] = append(s.agreementsByParty[p], ag)
+		}
+	}
+	s.designationsOf = map[designationKey][]*safethirdv1.Designation{}
+	for _, d := range s.designations {
+		k := designationKey{d.GetFrameworkId(), d.GetDesignatingCode(), d.GetCountryCode()}
+		s.designationsOf[k] = append(s.designationsOf[k], d)
+	}
 	for _, fs := range s.findings {
 		slices.SortFunc(fs, func(a, b *safethirdv1.Finding) int { return strings.Compare(a.GetId(), b.GetId()) })
 	}

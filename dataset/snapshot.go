@@ -21,9 +21,14 @@ type Snapshot struct {
 	agreementIDs []string
 	sources      map[string]*safethirdv1.Source
 	designations []*safethirdv1.Designation
-	findings     map[findingKey][]*safethirdv1.Finding
-	programs     map[string]*condition.Program
-	counts       Counts
+	// agreementsByParty are the agreements each country is party to, and
+	// designationsOf the designations by what they are looked up by; both
+	// ordered by id.
+	agreementsByParty map[string][]*safethirdv1.Agreement
+	designationsOf    map[designationKey][]*safethirdv1.Designation
+	findings          map[findingKey][]*safethirdv1.Finding
+	programs          map[string]*condition.Program
+	counts            Counts
 	// records lists every record, by kind and id, for what compares two
 	// snapshots.
 	records []Record
@@ -117,9 +122,8 @@ func (s *Snapshot) AgreementIDs() []string { return s.agreementIDs }
 // parties, ordered by id.
 func (s *Snapshot) AgreementsWith(a, b string) []*safethirdv1.Agreement {
 	var out []*safethirdv1.Agreement
-	for _, id := range s.agreementIDs {
-		ag := s.agreements[id]
-		if hasParty(ag, a) && hasParty(ag, b) {
+	for _, ag := range s.agreementsByParty[a] {
+		if hasParty(ag, b) {
 			out = append(out, ag)
 		}
 	}
@@ -131,11 +135,7 @@ func (s *Snapshot) AgreementsWith(a, b string) []*safethirdv1.Agreement {
 func (s *Snapshot) PartnersOf(country string) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, id := range s.agreementIDs {
-		ag := s.agreements[id]
-		if !hasParty(ag, country) {
-			continue
-		}
+	for _, ag := range s.agreementsByParty[country] {
 		for _, p := range ag.GetPartyCodes() {
 			if p != country && !seen[p] {
 				seen[p] = true
@@ -157,16 +157,15 @@ func hasParty(a *safethirdv1.Agreement, code string) bool {
 
 // Designations returns the designations of country made for framework by
 // the designating state (the framework's jurisdiction, or the applying
-// state of a framework several states apply).
+// state of a framework several states apply), ordered by id. The slice is
+// the snapshot's own: read it, never change it.
 func (s *Snapshot) Designations(framework, designating, country string) []*safethirdv1.Designation {
-	var out []*safethirdv1.Designation
-	for _, d := range s.designations {
-		if d.GetFrameworkId() == framework && d.GetDesignatingCode() == designating && d.GetCountryCode() == country {
-			out = append(out, d)
-		}
-	}
-	return out
+	return s.designationsOf[designationKey{framework, designating, country}]
 }
+
+// designationKey is what designations are looked up by: the framework,
+// the designating state and the country designated.
+type designationKey struct{ framework, designating, country string }
 
 // Findings returns the findings on one criterion of a framework for a
 // country, ordered by id.
