@@ -40,10 +40,9 @@ type Limits struct {
 	// MaxConnections bounds the connections past their preface, and
 	// separately those not yet past it.
 	MaxConnections int
-	// MaxPerSource is one source address's share: it bounds the
-	// address's connections not yet past their preface, and at the cap
-	// an address over it gives up its connection idle longest first; 0
-	// means no share.
+	// MaxPerSource is one source address's share: at the cap, an address
+	// over it gives up its oldest connection not yet past its preface, or
+	// its connection idle longest, first; 0 means no share.
 	MaxPerSource int
 	// Trusted are the source addresses (a proxy's, say) that the share
 	// does not bound.
@@ -121,12 +120,15 @@ func (ln *listener) Accept() (net.Conn, error) {
 	l.pending++
 	sc := l.source(c.source)
 	sc.pending++
+	// Handshake places are held to the cap as connections past their
+	// preface are: at the cap, an address over its share gives up its
+	// oldest first (a pool that dials more than the share at once keeps
+	// them while there is room).
 	var victim *Conn
-	switch {
-	case !c.trusted && l.lim.MaxPerSource > 0 && sc.pending > l.lim.MaxPerSource:
-		victim = l.oldestPending(c.source)
-	case l.pending > l.lim.MaxConnections:
-		victim = l.oldestPending("")
+	if l.pending > l.lim.MaxConnections {
+		if victim = l.oldestPending(l.overPendingShare); victim == nil {
+			victim = l.oldestPending(nil)
+		}
 	}
 	closing := l.release(victim, "handshake")
 	l.mu.Unlock()
@@ -160,11 +162,12 @@ func (l *Limiter) source(src string) *sourceCount {
 }
 
 // oldestPending is the connection not yet past its preface accepted
-// first, of the source when one is given. Called with l.mu held.
-func (l *Limiter) oldestPending(source string) *Conn {
+// first, of those where says so when where is given. Called with l.mu
+// held.
+func (l *Limiter) oldestPending(where func(*Conn) bool) *Conn {
 	var oldest *Conn
 	for c := range l.conns {
-		if c.established || source != "" && c.source != source {
+		if c.established || where != nil && !where(c) {
 			continue
 		}
 		if oldest == nil || c.active.Before(oldest.active) {
@@ -331,6 +334,12 @@ func (c *Conn) Established() {
 	}
 	l.mu.Unlock()
 	l.finish(out)
+}
+
+// overPendingShare reports whether c's address holds more than its share
+// of the handshake places. Called with l.mu held.
+func (l *Limiter) overPendingShare(c *Conn) bool {
+	return !c.trusted && l.lim.MaxPerSource > 0 && l.bySource[c.source].pending > l.lim.MaxPerSource
 }
 
 // overShare reports whether c's address holds more than its share of the

@@ -184,6 +184,35 @@ func TestSourceShare(t *testing.T) {
 	}
 }
 
+// Handshake places too: an address may dial more than its share at once
+// while there is room, and at the cap its oldest makes room first.
+func TestSourceShareOfHandshakes(t *testing.T) {
+	l, _ := testConns(t, limits(4, 1))
+	var mine []net.Conn
+	for range 3 {
+		mine = append(mine, dialFrom(t, l, "127.0.0.2"))
+		l.next(t)
+	}
+	for i, c := range mine {
+		if !open(c) {
+			t.Errorf("handshake %d of an address over its share was closed while there was room", i)
+		}
+	}
+	var others []net.Conn
+	for range 2 {
+		others = append(others, dialFrom(t, l, "127.0.0.1"))
+		l.next(t)
+	}
+	if !closedByServer(mine[0], 5*time.Second) {
+		t.Error("at the cap, the address over its share kept its oldest handshake")
+	}
+	for i, c := range append(others, mine[1:]...) {
+		if !open(c) {
+			t.Errorf("handshake %d was closed, though the first of the address over its share made the room", i)
+		}
+	}
+}
+
 // A connection's remote address leads back to it, so two connections from
 // the same address are never taken for each other.
 func TestAddrLeadsBackToTheConnection(t *testing.T) {

@@ -321,7 +321,9 @@ func TestAnHonestPoolOverTheShareKeepsItsConnections(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, serverOptions{dropCallLines: true})
 	const workers, calls = 40, 25
-	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
+	// A pool of exactly workers connections, as a case system configures
+	// one: more would be the client's own churn, which the cap may meet.
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxConnsPerHost: workers, MaxIdleConnsPerHost: workers}}
 	defer c.CloseIdleConnections()
 	url := "http://" + srv.httpAddr + "/v1/countries/MX:assess"
 	var mu sync.Mutex
