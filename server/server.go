@@ -393,7 +393,9 @@ func (s *Server) metricsAddr() string {
 
 // stop shuts down: health NOT_SERVING first so probes and balancers move
 // away, then a graceful stop of the gRPC server and the HTTP door side by
-// side, each cut short after ShutdownGrace, then metrics.
+// side, each cut short after ShutdownGrace, and the wait for their
+// connections' clients to take the end of their responses, within the
+// same grace; then metrics.
 func (s *Server) stop() {
 	s.health.Shutdown()
 	s.logger.Info("shutting down", zap.Duration("grace", s.cfg.ShutdownGrace))
@@ -416,6 +418,11 @@ func (s *Server) stop() {
 	wg.Wait()
 	if cut.Load() {
 		s.logger.Warn("shutdown grace over; cut the calls still in flight")
+	}
+	// The connections closed last may still be sending their clients the
+	// end of their responses; exiting would cut them.
+	if !s.conns.WaitClosed(ctx) {
+		s.logger.Warn("shutdown grace over; closed connections whose clients had not read all their responses")
 	}
 	if s.metricsSrv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), metricsShutdownTimeout)

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -74,6 +75,11 @@ type Limiter struct {
 	// warning.
 	closedSince map[string]int
 	lastWarn    time.Time
+
+	// lingering counts the connections closed and still reading their
+	// clients (linger.go); lingers waits for them.
+	lingering atomic.Int64
+	lingers   sync.WaitGroup
 }
 
 // sourceCount counts one source address's connections.
@@ -279,12 +285,14 @@ type Conn struct {
 	active      time.Time
 
 	counters
+	lingerState
 }
 
 // RemoteAddr is the client's address, as an Addr that leads back to c.
 func (c *Conn) RemoteAddr() net.Addr { return c.addr }
 
-// Close closes the connection and counts it out.
+// Close counts the connection out and closes it once its client has read
+// what was queued for it (linger.go).
 func (c *Conn) Close() error {
 	c.l.mu.Lock()
 	cl := c.l.release(c, "")
@@ -292,9 +300,8 @@ func (c *Conn) Close() error {
 	if cl.c == nil {
 		return nil // closed already, by the Limiter or before
 	}
-	err := c.Conn.Close()
 	c.l.metrics.open.WithLabelValues(c.door).Dec()
-	return err
+	return c.l.closeLingering(c)
 }
 
 // Established counts c past its preface: from now on it counts against

@@ -12,6 +12,12 @@
 // number of silent or idle sockets can lock a new client out; only when
 // every connection is busy is a new one refused.
 //
+// A connection the server closes is closed lingering: its write side first,
+// then its socket once its client has read to the end (linger.go), so a
+// client still reading is not sent a reset that would throw away the end of
+// its responses; the server waits for those closes before it exits
+// (Limiter.WaitClosed).
+//
 // It wraps a net.Listener and its connections and knows nothing of gRPC or
 // HTTP beyond what the doors tell it: a connection identified by the
 // connection itself (its RemoteAddr is an Addr that leads back to it),

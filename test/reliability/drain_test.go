@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/safethird/safethird/client"
 	pb "github.com/safethird/safethird/proto/safethird/v1"
@@ -42,7 +43,7 @@ func slowBatch(call int) *pb.BatchAssessCountriesRequest {
 // client's upload.
 func TestDrain(t *testing.T) {
 	t.Parallel()
-	// 10 connections x 6 calls x about 200 KB a batch answer: 12 MB of
+	// 10 connections x 6 calls x about 230 KB a batch answer: 14 MB of
 	// answers that may all be waiting for their clients at once, within the
 	// server's 16 MiB budget of unread responses. With 30 connections
 	// (36 MB) a machine busy enough to slow the clients' reading took the
@@ -152,7 +153,7 @@ func TestDrain(t *testing.T) {
 			}
 		}
 	}
-	completed := 0
+	completed, answered := 0, 0
 	for i, c := range calls {
 		var resp pb.BatchAssessCountriesResponse
 		err := c.raw.result(c.stream, grace, &resp)
@@ -169,6 +170,10 @@ func TestDrain(t *testing.T) {
 			continue
 		}
 		completed++
+		answered += proto.Size(&resp)
+	}
+	if completed < len(calls) {
+		t.Logf("the server's log:\n%s", srv.stderr)
 	}
 	var exitErr error
 	select {
@@ -182,6 +187,6 @@ func TestDrain(t *testing.T) {
 		t.Errorf("exit: %v\n%s", exitErr, srv.stderr)
 	}
 	goAways, _ := raws[0].received()
-	figure(t, "%d batch calls (100 items each) sent before SIGTERM, %d in flight at the signal (%d held half-sent): %d completed OK; %d new calls after the signal refused %v; GOAWAYs on a held connection: %v; exit 0 after %v (grace %v)",
-		len(calls), len(calls)-doneBefore, conns*held, completed, len(clients)+1, refused, goAways, exitAfter.Round(time.Millisecond), grace)
+	figure(t, "%d batch calls (100 items each) sent before SIGTERM, %d in flight at the signal (%d held half-sent): %d completed OK (%d KB of answers); %d new calls after the signal refused %v; GOAWAYs on a held connection: %v; exit 0 after %v (grace %v)",
+		len(calls), len(calls)-doneBefore, conns*held, completed, answered/1000, len(clients)+1, refused, goAways, exitAfter.Round(time.Millisecond), grace)
 }
