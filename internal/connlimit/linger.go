@@ -77,16 +77,37 @@ func (l *Limiter) closeLingering(c *Conn) error {
 	go func() {
 		defer l.lingers.Done()
 		defer l.lingering.Add(-1)
-		// A read the deadline does not wake (a connection type that
-		// ignores deadlines) is not waited for past a second.
+		// A timer, not a deadline, bounds the linger: a server may still
+		// set deadlines on a connection it has closed (grpc-go clears
+		// the handshake's after a failed handshake has closed it).
+		timer := time.AfterFunc(lingerTimeout, func() { _ = hc.Close() })
+		defer timer.Stop()
+		// A read the deadline does not wake is not waited for past a
+		// second.
 		for i := 0; c.reading.Load() > 0 && i < 1000; i++ {
 			time.Sleep(time.Millisecond)
 		}
-		_ = hc.SetReadDeadline(time.Now().Add(lingerTimeout))
-		_, _ = io.Copy(io.Discard, hc) // until the client's end, an error or the deadline
+		_ = hc.SetReadDeadline(time.Time{})
+		_, _ = io.Copy(io.Discard, hc) // until the client's end, an error or the timer
 		_ = hc.Close()
 	}()
 	return nil
+}
+
+// SetDeadline and SetReadDeadline do nothing once c is closed: the
+// lingering close owns the socket's deadlines then.
+func (c *Conn) SetDeadline(t time.Time) error {
+	if c.closing.Load() {
+		return net.ErrClosed
+	}
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	if c.closing.Load() {
+		return net.ErrClosed
+	}
+	return c.Conn.SetReadDeadline(t)
 }
 
 // WaitClosed waits until the connections closed so far have finished

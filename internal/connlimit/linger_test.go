@@ -67,3 +67,33 @@ func TestCloseLetsTheClientReadToTheEnd(t *testing.T) {
 		t.Fatal("WaitClosed: the lingering close did not end once the client closed")
 	}
 }
+
+// TestLingeringEndsWhenTheClientNeverCloses closes a connection whose
+// client never closes its side, then clears its deadlines as grpc-go does
+// after a failed handshake has closed it: the close must still end within
+// lingerTimeout, and leave no goroutine behind.
+func TestLingeringEndsWhenTheClientNeverCloses(t *testing.T) {
+	l, _ := testConns(t, Limits{MaxConnections: 8, UnreadBudget: 1 << 30, StallTimeout: time.Minute})
+	client := dial(t, l)
+	srv := l.next(t)
+	start := time.Now()
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.SetDeadline(time.Time{}); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("SetDeadline after Close: %v, want %v", err, net.ErrClosed)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*lingerTimeout)
+	defer cancel()
+	if !l.WaitClosed(ctx) {
+		t.Fatalf("the lingering close had not ended %v after Close", 2*lingerTimeout)
+	}
+	if took := time.Since(start); took < lingerTimeout-time.Second {
+		t.Errorf("the close ended after %v, before the client closed or %v passed", took, lingerTimeout)
+	}
+	// The client sees the server's end of the stream.
+	_ = client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := client.Read(make([]byte, 1)); err == nil {
+		t.Error("the client read a byte from a closed connection")
+	}
+}
