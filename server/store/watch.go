@@ -27,7 +27,7 @@ func (s *Store) Watch(ctx context.Context, dir string, interval time.Duration, l
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	seen := loaded
-	var failing string // the fingerprint's last error, logged once
+	failing := false // the fingerprint failed at the last tick
 	for {
 		select {
 		case <-ctx.Done():
@@ -38,15 +38,17 @@ func (s *Store) Watch(ctx context.Context, dir string, interval time.Duration, l
 		if err != nil {
 			// A directory mid-replace can vanish for a moment: try next
 			// tick. An error that lasts (a directory too large to walk)
-			// would leave reloads to signals without a word, so each new
-			// one is logged once.
-			if err.Error() != failing {
-				failing = err.Error()
+			// would leave reloads to signals without a word, so the first
+			// of each run of failures is logged, once: the errors of one
+			// run can differ (a directory removed mid-walk fails the walk,
+			// then the lookup), and are one event to an operator.
+			if !failing {
+				failing = true
 				s.logger.Warn("dataset watch: cannot see the directory, retrying each interval; reload by signal meanwhile", zap.Error(err))
 			}
 			continue
 		}
-		failing = ""
+		failing = false
 		if fp != loaded && fp == seen {
 			loaded = fp
 			s.ReloadAndLog("watch")
